@@ -1,0 +1,5 @@
+"""The Qt-free core: datasets, experiments, exact loss surfaces and the training loop."""
+from .data import DataSource, LandscapeDataset, dataset_from_arrays, dataset_from_csv, make_dataset
+from .errors import ConfigError, DataError, ExportError, LandscapeError
+from .experiment import Experiment, Grid
+from .session import Session

@@ -1,0 +1,241 @@
+"""Datasets: the course's ``MyDS(Dataset)`` shape over tensors ``x`` and ``y``, with where they came from.
+
+A dataset remembers its source (a generator with its knobs, arrays, or a CSV path) so that an experiment
+saved to TOML reproduces it exactly.
+"""
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from .errors import DataError
+
+# Generator name -> (number of input features, default knobs). Knob names are the TOML keys.
+GENERATORS: dict[str, tuple[int, dict[str, Any]]] = {
+    "linear": (1, {"n_samples": 60, "noise": 0.1, "slope": 1.0, "intercept": 0.0, "x_min": -3.0, "x_max": 3.0}),
+    "linear-outliers": (1, {"n_samples": 60, "noise": 0.1, "slope": 1.0, "intercept": 0.0, "x_min": -3.0,
+                            "x_max": 3.0, "outlier_fraction": 0.1, "outlier_scale": 8.0}),
+    "logistic": (1, {"n_samples": 60, "threshold": 0.0, "overlap": 0.5, "x_min": -3.0, "x_max": 3.0}),
+    "plane": (2, {"n_samples": 60, "noise": 0.1, "slope1": 1.0, "slope2": -1.0, "intercept": 0.0,
+                  "x_min": -2.0, "x_max": 2.0}),
+}
+
+# Knobs that take whole numbers; the rest are floats.
+_INT_KNOBS = {"n_samples"}
+MAX_SAMPLES = 1_000_000
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """Where a dataset came from: ``kind`` is "generator", "arrays" or "csv"."""
+
+    kind: str
+    name: str = ""                                   # generator name
+    params: Mapping[str, Any] = field(default_factory=dict)  # generator knobs, with the seed
+    path: str = ""                                   # csv path
+
+
+class LandscapeDataset(Dataset):
+    """Samples ``(x[i], y[i])``; ``x`` is (n, features) float32, ``y`` is (n, 1) float32."""
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, source: DataSource | None = None):
+        self.x = x
+        self.y = y
+        self.source = source or DataSource("arrays")
+
+    def __getitem__(self, index):
+        return self.x[index], self.y[index]
+
+    def __len__(self) -> int:
+        return self.x.shape[0]
+
+    @property
+    def n_features(self) -> int:
+        return self.x.shape[1]
+
+    def numpy(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(x, y)`` as float64 arrays of shape (n, features) and (n,)."""
+        return self.x.double().numpy(), self.y.double().numpy()[:, 0]
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, LandscapeDataset):
+            return NotImplemented
+        return (self.source == other.source and torch.equal(self.x, other.x) and torch.equal(self.y, other.y))
+
+    def __hash__(self) -> int:
+        return hash((self.source.kind, self.source.name, self.source.path, len(self)))
+
+    def __repr__(self) -> str:
+        src = self.source
+        what = src.name or src.path or src.kind
+        return f"LandscapeDataset({what}, n={len(self)}, features={self.n_features})"
+
+
+def _checked_knobs(name: str, knobs: Mapping[str, Any]) -> dict[str, Any]:
+    if name not in GENERATORS:
+        raise DataError(f"unknown dataset generator {name!r}; choose one of {', '.join(GENERATORS)}")
+    defaults = GENERATORS[name][1]
+    unknown = set(knobs) - set(defaults) - {"seed"}
+    if unknown:
+        raise DataError(f"dataset {name!r} has no knob {sorted(unknown)[0]!r}; "
+                        f"its knobs are {', '.join(sorted(defaults))}, seed")
+    out = dict(defaults)
+    out["seed"] = 0
+    for key, value in knobs.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise DataError(f"dataset knob {key!r} must be a number, not {value!r}")
+        if key in _INT_KNOBS or key == "seed":
+            if float(value) != int(value):
+                raise DataError(f"dataset knob {key!r} must be a whole number, not {value!r}")
+            value = int(value)
+        else:
+            value = float(value)
+            if not math.isfinite(value):
+                raise DataError(f"dataset knob {key!r} must be finite, not {value!r}")
+        out[key] = value
+    if not 2 <= out["n_samples"] <= MAX_SAMPLES:
+        raise DataError(f"n_samples must be between 2 and {MAX_SAMPLES:,}, not {out['n_samples']}")
+    for key in ("noise", "overlap", "outlier_scale"):
+        if out.get(key, 0.0) < 0:
+            raise DataError(f"dataset knob {key!r} must be >= 0, not {out[key]}")
+    if not 0.0 <= out.get("outlier_fraction", 0.0) <= 1.0:
+        raise DataError(f"outlier_fraction must be between 0 and 1, not {out['outlier_fraction']}")
+    if out["x_min"] >= out["x_max"]:
+        raise DataError(f"x_min ({out['x_min']}) must be less than x_max ({out['x_max']})")
+    return out
+
+
+def make_dataset(name: str = "linear", **knobs) -> LandscapeDataset:
+    """A seeded, reproducible built-in dataset: ``linear``, ``linear-outliers``, ``logistic`` or ``plane``."""
+    k = _checked_knobs(name, knobs)
+    rng = np.random.default_rng(k["seed"])
+    n = k["n_samples"]
+    # Evenly spaced inputs, like the course's torch.arange data, so the surface is the same on every machine.
+    x = np.linspace(k["x_min"], k["x_max"], n)
+    if name in ("linear", "linear-outliers"):
+        y = k["slope"] * x + k["intercept"] + k["noise"] * rng.standard_normal(n)
+        if name == "linear-outliers":
+            n_out = int(round(k["outlier_fraction"] * n))
+            idx = rng.choice(n, size=n_out, replace=False)
+            y[idx] += k["outlier_scale"] * np.where(rng.random(n_out) < 0.5, -1.0, 1.0)
+        features = x[:, None]
+    elif name == "logistic":
+        # Labels from a threshold; 'overlap' is the width of the fuzzy zone where classes mix.
+        z = x - k["threshold"]
+        if k["overlap"] > 0:
+            z = z + k["overlap"] * rng.standard_normal(n)
+        y = (z > 0).astype(np.float64)
+        features = x[:, None]
+    else:  # plane
+        x1 = rng.uniform(k["x_min"], k["x_max"], n)
+        x2 = rng.uniform(k["x_min"], k["x_max"], n)
+        y = k["slope1"] * x1 + k["slope2"] * x2 + k["intercept"] + k["noise"] * rng.standard_normal(n)
+        features = np.stack([x1, x2], axis=1)
+    source = DataSource("generator", name=name, params=k)
+    return _from_numpy(features, y, source)
+
+
+def _from_numpy(x: np.ndarray, y: np.ndarray, source: DataSource) -> LandscapeDataset:
+    xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+    yt = torch.from_numpy(np.ascontiguousarray(y, dtype=np.float32).reshape(-1, 1))
+    return LandscapeDataset(xt, yt, source)
+
+
+def dataset_from_arrays(x, y) -> LandscapeDataset:
+    """A dataset from array-likes: ``x`` of shape (n,) or (n, 1|2), ``y`` of shape (n,) or (n, 1)."""
+    try:
+        xa = np.asarray(x, dtype=np.float64)
+        ya = np.asarray(y, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"x and y must be numeric arrays ({exc})") from None
+    if xa.ndim == 1:
+        xa = xa[:, None]
+    if ya.ndim == 2 and ya.shape[1] == 1:
+        ya = ya[:, 0]
+    if xa.ndim != 2 or xa.shape[1] not in (1, 2):
+        raise DataError(f"x must have shape (n,), (n, 1) or (n, 2), not {xa.shape}")
+    if ya.ndim != 1:
+        raise DataError(f"y must have shape (n,) or (n, 1), not {np.shape(y)}")
+    if xa.shape[0] != ya.shape[0]:
+        raise DataError(f"x has {xa.shape[0]} samples but y has {ya.shape[0]}")
+    _check_values(xa, ya, where="arrays")
+    return _from_numpy(xa, ya, DataSource("arrays"))
+
+
+def _check_values(x: np.ndarray, y: np.ndarray, where: str) -> None:
+    n = x.shape[0]
+    if n == 0:
+        raise DataError(f"{where}: no samples")
+    if n == 1:
+        raise DataError(f"{where}: a single sample; a loss surface needs at least 2")
+    if n > MAX_SAMPLES:
+        raise DataError(f"{where}: {n:,} samples; at most {MAX_SAMPLES:,} are supported")
+    for name, arr in (("x", x), ("y", y)):
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            row = int(np.argwhere(bad)[0][0])
+            raise DataError(f"{where}: {name} has a non-finite value (NaN or inf) at sample {row}")
+
+
+def dataset_from_csv(path) -> LandscapeDataset:
+    """A dataset from a CSV file with columns ``x,y`` or ``x1,x2,y``; a header row is optional."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot read ({exc})") from None
+    rows = [(i, r) for i, r in enumerate(csv.reader(text.splitlines()), start=1) if any(c.strip() for c in r)]
+    if not rows:
+        raise DataError(f"{path}: the file is empty")
+    width = len(rows[0][1])
+    first_numeric = _all_numeric(rows[0][1])
+    if not first_numeric:  # a header row
+        # Column names are a courtesy: the last column is always the target.
+        rows = rows[1:]
+        if not rows:
+            raise DataError(f"{path}: the file has a header but no data rows")
+    if width not in (2, 3):
+        raise DataError(f"{path}, line {rows[0][0]}: {width} columns; expected 2 (x,y) or 3 (x1,x2,y)")
+    values = np.empty((len(rows), width))
+    for r, (line, cells) in enumerate(rows):
+        if len(cells) != width:
+            raise DataError(f"{path}, line {line}: {len(cells)} columns; expected {width} like the first row")
+        for c, cell in enumerate(cells):
+            try:
+                v = float(cell)
+            except ValueError:
+                raise DataError(f"{path}, line {line}, column {c + 1}: {cell.strip()!r} is not a number") from None
+            if not math.isfinite(v):
+                raise DataError(f"{path}, line {line}, column {c + 1}: {cell.strip()!r} is not finite")
+            values[r, c] = v
+    x, y = values[:, :-1], values[:, -1]
+    _check_values(x, y, where=str(path))
+    return _from_numpy(x, y, DataSource("csv", path=str(path)))
+
+
+def _all_numeric(cells) -> bool:
+    try:
+        [float(c) for c in cells]
+    except ValueError:
+        return False
+    return True
+
+
+def check_binary_labels(dataset: LandscapeDataset, criterion: str) -> None:
+    """BCE needs labels in {0, 1}: name the first sample that is not."""
+    y = dataset.y[:, 0]
+    bad = ~((y == 0) | (y == 1))
+    if bool(bad.any()):
+        i = int(torch.nonzero(bad)[0][0])
+        where = dataset.source.path or "the data"
+        raise DataError(f"{where}: criterion {criterion!r} needs labels 0 or 1, but sample {i} "
+                        f"has y = {float(y[i]):g}")

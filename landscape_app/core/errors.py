@@ -1,0 +1,21 @@
+"""Typed errors for a user's mistakes: the GUI shows them in a dialog, the CLI prints one line and exits 2."""
+
+
+class LandscapeError(Exception):
+    """Base of every error caused by the user's input rather than by a bug."""
+
+
+class ConfigError(LandscapeError, ValueError):
+    """An experiment field is invalid; the message names the field and what is allowed."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+class DataError(LandscapeError, ValueError):
+    """A dataset is unusable; the message names the problem and where (file, line, column)."""
+
+
+class ExportError(LandscapeError):
+    """An export cannot be made as asked (bad path, format, view, size, or no OpenGL)."""

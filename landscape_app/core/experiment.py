@@ -1,0 +1,180 @@
+"""The experiment: one frozen, validated config for a whole run, saved to and loaded from TOML."""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from .data import GENERATORS, LandscapeDataset, check_binary_labels, make_dataset
+from .errors import ConfigError
+from .models import CRITERIA, MODELS, check_criterion_options, check_pairing, param_names
+from .optimizers import check_optimizer, check_scheduler
+
+MAX_RESOLUTION = 4001
+MAX_EPOCHS = 1_000_000
+MAX_ABS_PARAM = 1e6
+
+# Where the surface is drawn unless the user says otherwise: the course's grid for linear models.
+DEFAULT_RANGES = {"linear": ((-20.0, 20.0), (-20.0, 20.0)),
+                  "logistic": ((-10.0, 10.0), (-10.0, 10.0)),
+                  "plane": ((-5.0, 5.0), (-5.0, 5.0))}
+DEFAULT_START = {"linear": (-15.0, -10.0), "logistic": (-8.0, 8.0), "plane": (-4.0, 4.0, 3.0)}
+DEFAULT_AXES = {"linear": ("w", "b"), "logistic": ("w", "b"), "plane": ("w1", "w2")}
+
+
+def _finite(field_name: str, value, what="a finite number") -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(field_name, f"must be {what}, not {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The surface grid: ``axes`` names the parameters along x (columns) and y (rows).
+
+    For the plane model the parameter not in ``axes`` is held at ``held`` (``None``: at the start point's
+    value; while training, the views follow the run's current value).
+    """
+
+    x_range: tuple[float, float] | None = None
+    y_range: tuple[float, float] | None = None
+    resolution: tuple[int, int] = (201, 201)   # (points along x, points along y)
+    axes: tuple[str, str] | None = None
+    held: float | None = None
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """Everything that defines one run. Validated on construction; ``ConfigError`` names the bad field."""
+
+    data: LandscapeDataset = field(default_factory=lambda: make_dataset("linear"))
+    model: str = "linear"
+    criterion: str = "mse"
+    criterion_options: Mapping[str, Any] = field(default_factory=dict)
+    optimizer: str = "sgd"
+    lr: float = 0.1
+    optimizer_options: Mapping[str, Any] = field(default_factory=dict)
+    scheduler: str | None = None
+    scheduler_options: Mapping[str, Any] = field(default_factory=dict)
+    batch_size: int | None = None      # None: the full batch
+    shuffle: bool = False
+    epochs: int = 20
+    seed: int = 0
+    start: tuple[float, ...] | None = None   # weights..., bias; None: the model's default
+    grid: Grid = field(default_factory=Grid)
+
+    def __post_init__(self):
+        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen dataclass)
+        if not isinstance(self.data, LandscapeDataset):
+            raise ConfigError("data", "must be a dataset from make_dataset, dataset_from_arrays or dataset_from_csv")
+        check_pairing(self.model, self.criterion)
+        n_features, names = MODELS[self.model]
+        if self.data.n_features != n_features:
+            raise ConfigError("data", f"the {self.model!r} model needs {n_features} input feature(s) "
+                                      f"but the data has {self.data.n_features}")
+        if CRITERIA[self.criterion][2]:
+            check_binary_labels(self.data, self.criterion)
+        set_("criterion_options", check_criterion_options(self.criterion, dict(self.criterion_options)))
+        set_("lr", _finite("lr", self.lr))
+        set_("optimizer_options", check_optimizer(self.optimizer, self.lr, dict(self.optimizer_options)))
+        set_("scheduler_options", check_scheduler(self.scheduler, dict(self.scheduler_options)))
+        n = len(self.data)
+        if self.batch_size is not None:
+            if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int) or not 1 <= self.batch_size:
+                raise ConfigError("batch_size", f"must be a whole number from 1 to {n} or none (full batch), "
+                                                f"not {self.batch_size!r}")
+            if self.batch_size >= n:
+                set_("batch_size", None)   # a batch as large as the data is the full batch
+        if not isinstance(self.shuffle, bool):
+            raise ConfigError("shuffle", f"must be true or false, not {self.shuffle!r}")
+        if isinstance(self.epochs, bool) or not isinstance(self.epochs, int) or not 1 <= self.epochs <= MAX_EPOCHS:
+            raise ConfigError("epochs", f"must be a whole number from 1 to {MAX_EPOCHS:,}, not {self.epochs!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**63:
+            raise ConfigError("seed", f"must be a whole number >= 0, not {self.seed!r}")
+        start = DEFAULT_START[self.model] if self.start is None else self.start
+        if isinstance(start, (str, bytes)) or not hasattr(start, "__len__") or len(start) != len(names):
+            raise ConfigError("start", f"must give {len(names)} values ({', '.join(names)}), not {start!r}")
+        start = tuple(_finite(f"start.{p}", v) for p, v in zip(names, start))
+        for p, v in zip(names, start):
+            if abs(v) > MAX_ABS_PARAM:
+                raise ConfigError(f"start.{p}", f"must be within ±{MAX_ABS_PARAM:g}, not {v:g}")
+        set_("start", start)
+        set_("grid", self._checked_grid(self.grid, names))
+
+    def _checked_grid(self, grid: Grid, names: tuple[str, ...]) -> Grid:
+        if not isinstance(grid, Grid):
+            raise ConfigError("grid", "must be a Grid")
+        axes = DEFAULT_AXES[self.model] if grid.axes is None else tuple(grid.axes)
+        if len(axes) != 2 or axes[0] == axes[1] or any(a not in names for a in axes):
+            raise ConfigError("grid.axes", f"must be two different parameters of {', '.join(names)}, not {axes!r}")
+        ranges = []
+        for i, (key, value) in enumerate((("x_range", grid.x_range), ("y_range", grid.y_range))):
+            if value is None:
+                value = DEFAULT_RANGES[self.model][i]
+            if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
+                raise ConfigError(f"grid.{key}", f"must be two numbers (low, high), not {value!r}")
+            lo, hi = (_finite(f"grid.{key}", v) for v in value)
+            if not lo < hi:
+                raise ConfigError(f"grid.{key}", f"is empty: low ({lo:g}) must be less than high ({hi:g})")
+            if max(abs(lo), abs(hi)) > MAX_ABS_PARAM:
+                raise ConfigError(f"grid.{key}", f"must lie within ±{MAX_ABS_PARAM:g}")
+            ranges.append((lo, hi))
+        res = grid.resolution
+        if isinstance(res, int) and not isinstance(res, bool):
+            res = (res, res)
+        if (isinstance(res, (str, bytes)) or not hasattr(res, "__len__") or len(res) != 2
+                or any(isinstance(r, bool) or not isinstance(r, int) or not 2 <= r <= MAX_RESOLUTION for r in res)):
+            raise ConfigError("grid.resolution", f"must be two whole numbers from 2 to {MAX_RESOLUTION}, not {res!r}")
+        held = grid.held
+        if held is not None:
+            held = _finite("grid.held", held)
+        return Grid(ranges[0], ranges[1], tuple(res), axes, held)
+
+    # -- conveniences -------------------------------------------------------------------------------------
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return param_names(self.model)
+
+    @property
+    def effective_batch_size(self) -> int:
+        return self.batch_size or len(self.data)
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return math.ceil(len(self.data) / self.effective_batch_size)
+
+    def replace(self, **changes) -> "Experiment":
+        """A copy with ``changes``, validated again."""
+        return dataclasses.replace(self, **changes)
+
+    def grid_axes_values(self):
+        """The grid's x and y axes as float64 arrays."""
+        import numpy as np
+        g = self.grid
+        return (np.linspace(*g.x_range, g.resolution[0]), np.linspace(*g.y_range, g.resolution[1]))
+
+    # -- TOML ---------------------------------------------------------------------------------------------
+    def to_dict(self, base_dir: Path | None = None) -> dict[str, Any]:
+        from .tomlio import experiment_to_dict
+        return experiment_to_dict(self, base_dir)
+
+    @classmethod
+    def from_dict(cls, table: Mapping[str, Any], base_dir: Path | None = None, where: str = "") -> "Experiment":
+        from .tomlio import experiment_from_dict
+        return experiment_from_dict(table, base_dir, where)
+
+    def save(self, path) -> None:
+        """Write the experiment as TOML; the file alone reproduces the run."""
+        from .session import Session
+        Session(runs=(self,)).save(path)
+
+    @classmethod
+    def load(cls, path) -> "Experiment":
+        """The experiment in a TOML file (the first run of a session with several)."""
+        from .session import Session
+        return Session.load(path).runs[0]
+
+
+__all__ = ["Experiment", "Grid", "GENERATORS"]

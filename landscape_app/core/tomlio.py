@@ -1,0 +1,128 @@
+"""Experiments to and from TOML tables: the file alone reproduces the run."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from .data import DataSource, LandscapeDataset, dataset_from_arrays, dataset_from_csv, make_dataset
+from .errors import ConfigError, DataError
+
+# Fields a [[runs]] entry may change; the rest (data, model, grid) are shared so the runs share a surface.
+RUN_FIELDS = ("criterion", "criterion_options", "optimizer", "lr", "optimizer_options", "scheduler",
+              "scheduler_options", "batch_size", "shuffle", "epochs", "seed", "start")
+EXPERIMENT_FIELDS = ("model",) + RUN_FIELDS + ("data", "grid")
+GRID_FIELDS = ("x_range", "y_range", "resolution", "axes", "held")
+
+
+def data_to_dict(data: LandscapeDataset, base_dir: Path | None) -> dict[str, Any]:
+    src = data.source
+    if src.kind == "generator":
+        return {"kind": "generator", "name": src.name, **dict(src.params)}
+    if src.kind == "csv":
+        path = Path(src.path)
+        if base_dir is not None and path.is_absolute():
+            try:
+                path = Path(os.path.relpath(path, base_dir))
+            except ValueError:  # another drive on Windows
+                pass
+        return {"kind": "csv", "path": path.as_posix()}
+    x, y = data.numpy()
+    xs = x[:, 0].tolist() if x.shape[1] == 1 else x.tolist()
+    return {"kind": "arrays", "x": xs, "y": y.tolist()}
+
+
+def data_from_dict(table: Any, base_dir: Path | None, where: str) -> LandscapeDataset:
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{where}data", "must be a table with a 'kind'")
+    table = dict(table)
+    kind = table.pop("kind", "generator")
+    if kind == "generator":
+        name = table.pop("name", "linear")
+        return make_dataset(name, **table)
+    if kind == "csv":
+        if set(table) != {"path"}:
+            raise ConfigError(f"{where}data", "a csv dataset takes only 'path'")
+        path = Path(str(table["path"])).expanduser()
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        data = dataset_from_csv(path)
+        # Keep the path as written relative to the session, so the folder can move as a whole.
+        return LandscapeDataset(data.x, data.y, DataSource("csv", path=str(path)))
+    if kind == "arrays":
+        if set(table) != {"x", "y"}:
+            raise ConfigError(f"{where}data", "an arrays dataset takes 'x' and 'y'")
+        return dataset_from_arrays(table["x"], table["y"])
+    raise ConfigError(f"{where}data.kind", f"must be generator, csv or arrays, not {kind!r}")
+
+
+def run_fields_to_dict(exp) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "criterion": exp.criterion, "criterion_options": dict(exp.criterion_options),
+        "optimizer": exp.optimizer, "lr": exp.lr, "optimizer_options": dict(exp.optimizer_options),
+        "scheduler": exp.scheduler or "none", "scheduler_options": dict(exp.scheduler_options),
+        "batch_size": exp.batch_size if exp.batch_size is not None else "full",
+        "shuffle": exp.shuffle, "epochs": exp.epochs, "seed": exp.seed, "start": list(exp.start),
+    }
+    return out
+
+
+def experiment_to_dict(exp, base_dir: Path | None = None) -> dict[str, Any]:
+    g = exp.grid
+    out = {"model": exp.model, **run_fields_to_dict(exp)}
+    out["data"] = data_to_dict(exp.data, base_dir)
+    out["grid"] = {"x_range": list(g.x_range), "y_range": list(g.y_range), "resolution": list(g.resolution),
+                   "axes": list(g.axes), "held": "start" if g.held is None else g.held}
+    return out
+
+
+def normalise_run_fields(table: Mapping[str, Any]) -> dict[str, Any]:
+    """TOML spellings to Experiment values: 'full' batch, 'none' scheduler, lists to tuples."""
+    kw = dict(table)
+    if kw.get("batch_size") == "full":
+        kw["batch_size"] = None
+    if kw.get("scheduler") in ("none", ""):
+        kw["scheduler"] = None
+    if isinstance(kw.get("start"), list):
+        kw["start"] = tuple(kw["start"])
+    return kw
+
+
+def experiment_from_dict(table: Mapping[str, Any], base_dir: Path | None = None, where: str = ""):
+    from .experiment import Experiment, Grid
+    if not isinstance(table, Mapping):
+        raise ConfigError(where.rstrip(".") or "experiment", "must be a table")
+    unknown = set(table) - set(EXPERIMENT_FIELDS)
+    if unknown:
+        raise ConfigError(f"{where}{sorted(unknown)[0]}",
+                          f"unknown field; the fields are {', '.join(EXPERIMENT_FIELDS)}")
+    kw = normalise_run_fields({k: v for k, v in table.items() if k not in ("data", "grid")})
+    if "data" in table:
+        kw["data"] = data_from_dict(table["data"], base_dir, where)
+    if "grid" in table:
+        grid = table["grid"]
+        if not isinstance(grid, Mapping):
+            raise ConfigError(f"{where}grid", "must be a table")
+        unknown = set(grid) - set(GRID_FIELDS)
+        if unknown:
+            raise ConfigError(f"{where}grid.{sorted(unknown)[0]}",
+                              f"unknown field; the fields are {', '.join(GRID_FIELDS)}")
+        gkw = {k: (tuple(v) if isinstance(v, list) else v) for k, v in grid.items()}
+        if gkw.get("held") == "start":
+            gkw["held"] = None
+        kw["grid"] = Grid(**gkw)
+    try:
+        return Experiment(**kw)
+    except ConfigError as exc:
+        if where:
+            raise ConfigError(f"{where}{exc.field}", str(exc).split(": ", 1)[1]) from None
+        raise
+
+
+def as_float_list(values) -> list[float]:
+    return [float(v) for v in np.asarray(values, dtype=np.float64).ravel()]
+
+
+__all__ = ["experiment_to_dict", "experiment_from_dict", "DataError"]
