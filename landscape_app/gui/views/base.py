@@ -1,0 +1,49 @@
+"""What every view offers: the main window and the exporter drive views only through this.
+
+A view only draws. It is handed a *scene* (the experiment and its surface), the *runs* (name and colour of each
+race entry), and the *paths* (each run's Trajectory, possibly still growing), and shows every path up to a
+timeline index. It never trains, computes losses on its own, or reads widgets of the main window.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from PySide6.QtWidgets import QWidget
+
+from ...core.experiment import Experiment
+from ...core.trajectory import Trajectory
+
+# A colour-blind-safe palette (Okabe-Ito, reordered so the first four are far apart on dark and light).
+RUN_COLORS = ("#E69F00", "#56B4E9", "#FF4FA0", "#00D084", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
+
+
+@dataclass(frozen=True)
+class RunStyle:
+    run_id: int
+    name: str
+    color: str          # "#RRGGBB"
+
+
+class View(QWidget):
+    """Base class of the contour, 3-D surface, loss curve and data views (and the mini-batch contour)."""
+
+    def set_scene(self, experiment: Experiment, surface) -> None:
+        """A new surface or dataset: redraw the background. ``surface`` is a ``core.surface.Surface``."""
+        raise NotImplementedError
+
+    def set_runs(self, runs: Sequence[RunStyle]) -> None:
+        """Which runs exist, with their names and colours (legend); paths of removed runs disappear."""
+        raise NotImplementedError
+
+    def show_paths(self, paths: Mapping[int, Trajectory], upto: int | None = None) -> None:
+        """Draw each run's path (keyed by run_id) up to index ``upto`` (exclusive; ``None``: all of it).
+
+        The last drawn point of each path is its current point. Called up to ~60 times a second while
+        training, so it updates plot items in place (``setData``) and never rebuilds the scene.
+        """
+        raise NotImplementedError
+
+    def set_lecture_mode(self, on: bool) -> None:
+        """Larger fonts and thicker lines, readable on a projector."""
+        raise NotImplementedError
