@@ -1,0 +1,42 @@
+"""Shared fixtures. 2-D GUI tests render offscreen; the 3-D view runs in subprocesses on pytest-xvfb's display."""
+import os
+import threading
+
+# Before any Qt import: the test process renders offscreen. Tests that need OpenGL start a subprocess with
+# the xcb platform on the Xvfb display that pytest-xvfb provides (see the ``gl_env`` fixture).
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def gl_env(xvfb):
+    """Environment for a subprocess that needs OpenGL: xcb on the Xvfb display of this test session."""
+    env = dict(os.environ)
+    env["QT_QPA_PLATFORM"] = "xcb"
+    env["DISPLAY"] = f":{xvfb.display}"
+    return env
+
+
+@pytest.fixture(autouse=True)
+def _no_leftovers(request):
+    """Fail a test that leaves a Python thread, a running QThread or a top-level window behind."""
+    threads_before = set(threading.enumerate())
+    yield
+    leaked = [t for t in threading.enumerate() if t not in threads_before and t.is_alive()]
+    assert not leaked, f"test left threads running: {leaked}"
+    import sys
+    if "PySide6.QtWidgets" not in sys.modules:
+        return
+    from PySide6.QtCore import QThread
+    from PySide6.QtWidgets import QApplication
+    app = QApplication.instance()
+    if app is None:
+        return
+    app.processEvents()
+    windows = [w for w in app.topLevelWidgets() if w.isVisible()]
+    for w in windows:
+        w.close()
+    assert not windows, f"test left top-level windows open: {windows}"
+    running = [obj for obj in app.findChildren(QThread) if obj.isRunning()]
+    assert not running, f"test left QThreads running: {running}"
