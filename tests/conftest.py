@@ -12,6 +12,8 @@ import pytest  # noqa: E402
 @pytest.fixture
 def gl_env(xvfb):
     """Environment for a subprocess that needs OpenGL: xcb on the Xvfb display of this test session."""
+    if xvfb is None:
+        pytest.skip("the 3-D view needs Xvfb (make test installs it)")
     env = dict(os.environ)
     env["QT_QPA_PLATFORM"] = "xcb"
     env["DISPLAY"] = f":{xvfb.display}"

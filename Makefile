@@ -1,0 +1,46 @@
+# Two entry points for a fresh machine: `make run` opens the app, `make test` runs the tests.
+# Both create .venv and install the project; `make test` also installs the Debian packages for Xvfb/Mesa/xcb.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+# Installed first: an unpinned torch in a fresh venv pulls a multi-GB CUDA build. 2.13.0 is the CPU wheel
+# these machines keep on local disk; elsewhere, choose your own build (pyproject accepts torch>=2.2).
+TORCH  ?= torch==2.13.0
+
+# What Qt's xcb platform, Mesa's software OpenGL and Xvfb need on Debian/Ubuntu.
+DEBIAN_PACKAGES = xvfb xauth libgl1 libegl1 libgl1-mesa-dri libglx-mesa0 libxkbcommon-x11-0 libxcb-cursor0 \
+	libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-randr0 libxcb-xkb1 \
+	libfontconfig1 libdbus-1-3 fonts-dejavu-core
+
+.PHONY: run test system-deps bench clean
+
+run: $(VENV)/.installed
+	$(BIN)/landscape-app
+
+test: system-deps $(VENV)/.installed
+	$(BIN)/python -m pytest -q
+
+bench: $(VENV)/.installed
+	$(BIN)/pip install -q -e ".[bench]"
+	for b in benchmarks/bench_*.py; do xvfb-run -a -s "-screen 0 1920x1080x24" $(BIN)/python $$b || exit 1; done
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q "$(TORCH)"
+	$(BIN)/python -m pip install -q -e ".[test]"
+	touch $@
+
+# Installs only what is missing; uses sudo when not root. Skipped where there is no apt-get.
+system-deps:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if ! command -v apt-get >/dev/null; then echo "install Xvfb, Mesa and the Qt xcb libraries: $$missing"; exit 1; fi; \
+		sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		echo "installing Debian packages: $$missing"; \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
