@@ -1,5 +1,6 @@
 """landscape-app: watch a PyTorch optimizer walk across the exact loss surface of a small model."""
 from .core import (ConfigError, DataError, DataSource, Experiment, ExportError, Grid, LandscapeDataset,
                    LandscapeError, Session, dataset_from_arrays, dataset_from_csv, make_dataset)
+from .core import Step, Trajectory, run, train
 
 __version__ = "0.1.0"

@@ -1,0 +1,204 @@
+"""The training loop as a generator of ``Step`` records: exactly the course's plain torch loop.
+
+``train(exp)`` yields the start point (iteration 0) and then one ``Step`` per optimizer update. How the run
+ended is available both as the ``StopIteration`` value (an ``Outcome``) and as attributes of the iterator::
+
+    training = train(exp, stop=event)
+    for step in training:
+        ...
+    training.outcome, training.message        # "finished" | "stopped" | "diverged", and why
+"""
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from .experiment import Experiment
+from .models import build_criterion, build_model, flat_params
+from .optimizers import build_optimizer, build_scheduler
+from .trajectory import Step, Trajectory, TrajectoryBuilder
+
+# A parameter beyond this is off any surface worth drawing: the run has diverged even while still finite.
+DIVERGENCE_BOUND = 1e10
+
+_NO_BATCH = np.empty(0, dtype=np.int64)
+
+
+def loss_at(exp: Experiment, params: np.ndarray) -> float:
+    """Stand-in for core.surface.loss_at until it lands: the criterion in float64 over the whole data."""
+    from .models import output_is_probability
+    x, y = exp.data.x.double(), exp.data.y.double()
+    p = torch.as_tensor(params, dtype=torch.float64)
+    out = x @ p[:-1, None] + p[-1]
+    if output_is_probability(exp.model, exp.criterion):
+        out = torch.sigmoid(out)
+    return float(build_criterion(exp.criterion, exp.criterion_options).double()(out, y))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a run ended: ``outcome`` is "finished", "stopped" or "diverged"; ``message`` says why, for people."""
+
+    outcome: str
+    message: str = ""
+
+
+class _IndexedBatches(Dataset):
+    """The experiment's dataset seen by the DataLoader so that a batch also carries its sample indices.
+
+    ``__getitems__`` fetches a whole batch by tensor indexing (the same float32 values that collating the
+    samples one by one would stack) and the identity ``collate_fn`` passes it through. The DataLoader still
+    builds its own sampler from ``shuffle`` and the seeded generator, so the random stream (the sampler's draws
+    and the base seed each iterator takes) is exactly that of the plain loop over the plain dataset.
+    """
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor):
+        self.x, self.y = x, y
+
+    def __len__(self) -> int:
+        return self.x.shape[0]
+
+    def __getitem__(self, index):
+        return self.x[index], self.y[index], index
+
+    def __getitems__(self, indices):
+        idx = torch.as_tensor(indices, dtype=torch.int64)
+        return self.x[idx], self.y[idx], idx
+
+
+def _as_batch(batch):
+    return batch
+
+
+def _stop_requested(stop) -> bool:
+    if stop is None:
+        return False
+    if isinstance(stop, threading.Event):
+        return stop.is_set()
+    return bool(stop())
+
+
+class Training(Iterator[Step]):
+    """The iterator ``train`` returns: yields ``Step`` records; ``outcome``/``message`` are set when it ends.
+
+    While it runs ``outcome`` is "running". ``StopIteration.value`` carries the same ``Outcome``, for a consumer
+    driving it with ``next()``.
+    """
+
+    def __init__(self, exp: Experiment, stop: Callable[[], bool] | threading.Event | None = None,
+                 run_id: int = 0):
+        self.experiment = exp
+        self.run_id = run_id
+        self.outcome = "running"
+        self.message = ""
+        self._gen = self._steps(exp, stop, run_id)
+
+    def __iter__(self) -> "Training":
+        return self
+
+    def __next__(self) -> Step:
+        try:
+            return next(self._gen)
+        except StopIteration as end:
+            result: Outcome = end.value if end.value is not None else Outcome(self.outcome, self.message)
+            self.outcome, self.message = result.outcome, result.message
+            raise StopIteration(result) from None
+
+    def close(self) -> None:
+        """Abandon the run (its outcome stays what it was, "running" if it had not ended)."""
+        self._gen.close()
+
+    @property
+    def result(self) -> Outcome:
+        return Outcome(self.outcome, self.message)
+
+    def _steps(self, exp: Experiment, stop, run_id: int):
+        data = exp.data
+        loader = DataLoader(_IndexedBatches(data.x, data.y), batch_size=exp.effective_batch_size,
+                            shuffle=exp.shuffle, generator=torch.Generator().manual_seed(exp.seed),
+                            collate_fn=_as_batch)
+        model = build_model(exp.model, exp.criterion, exp.start)
+        criterion = build_criterion(exp.criterion, exp.criterion_options)
+        optimizer = build_optimizer(exp.optimizer, model.parameters(), exp.lr, exp.optimizer_options)
+        scheduler = build_scheduler(exp.scheduler, optimizer, exp.scheduler_options)
+        is_lbfgs = isinstance(optimizer, torch.optim.LBFGS)
+        names = exp.param_names
+
+        params = flat_params(model).double().numpy()
+        yield Step(0, 0, params, math.nan, float(loss_at(exp, params)), _NO_BATCH, math.nan, run_id)
+
+        iteration = 0
+        for epoch in range(1, exp.epochs + 1):
+            for x, y, idx in loader:
+                if _stop_requested(stop):
+                    return Outcome("stopped", f"stopped by request after iteration {iteration} "
+                                              f"(epoch {epoch})")
+                iteration += 1
+                lr = float(optimizer.param_groups[0]["lr"])
+                if is_lbfgs:
+                    def closure():
+                        optimizer.zero_grad()
+                        closure_loss = criterion(model(x), y)
+                        closure_loss.backward()
+                        return closure_loss
+                    # LBFGS returns the closure's first evaluation: the batch loss before the update.
+                    batch_loss = float(optimizer.step(closure).detach())
+                else:
+                    yhat = model(x)
+                    loss = criterion(yhat, y)
+                    optimizer.zero_grad()
+                    loss.backward()
+                    optimizer.step()
+                    batch_loss = float(loss.detach())
+                params = flat_params(model).double().numpy()
+                why = _divergence(params, names, batch_loss)
+                full_loss = float(loss_at(exp, params)) if why is None else math.nan
+                if why is None and not math.isfinite(full_loss):
+                    why = f"the loss became {full_loss}"
+                if why is not None:
+                    return Outcome("diverged", f"diverged at iteration {iteration} (epoch {epoch}): {why}; "
+                                               f"try a smaller learning rate")
+                yield Step(iteration, epoch, params, batch_loss, full_loss, idx.numpy(), lr, run_id)
+            if scheduler is not None:
+                scheduler.step()
+        return Outcome("finished", f"finished {exp.epochs} epoch(s), {iteration} iteration(s)")
+
+
+def _divergence(params: np.ndarray, names, batch_loss: float) -> str | None:
+    """Why the update left the map (a non-finite or huge parameter, a non-finite batch loss), or None."""
+    if not math.isfinite(batch_loss):
+        return f"the mini-batch loss became {batch_loss}"
+    for name, value in zip(names, params):
+        if not math.isfinite(value):
+            return f"parameter {name} became {value}"
+        if abs(value) > DIVERGENCE_BOUND:
+            return f"parameter {name} = {value:.3g} is beyond ±{DIVERGENCE_BOUND:g}"
+    return None
+
+
+def train(exp: Experiment, stop: Callable[[], bool] | threading.Event | None = None, run_id: int = 0) -> Training:
+    """Run ``exp``'s plain torch loop, yielding the start point and then a ``Step`` per optimizer update.
+
+    ``stop`` (a callable returning True, or a ``threading.Event``) is checked before every update; when set the
+    run ends with outcome "stopped". A non-finite loss or parameter ends it with outcome "diverged"; the steps
+    yielded up to there stand. See ``Training`` for how the outcome is reported.
+    """
+    return Training(exp, stop, run_id)
+
+
+def run(exp: Experiment, stop: Callable[[], bool] | threading.Event | None = None, run_id: int = 0) -> Trajectory:
+    """Train ``exp`` to the end and return its whole path as a ``Trajectory`` (with outcome and message)."""
+    builder = TrajectoryBuilder(exp.param_names)
+    training = train(exp, stop, run_id)
+    builder.extend(training)
+    builder.outcome, builder.message = training.outcome, training.message
+    return builder.trajectory()
+
+
+__all__ = ["DIVERGENCE_BOUND", "Outcome", "Training", "train", "run"]
