@@ -1,0 +1,155 @@
+"""The GUI thread's side of training: receives the worker's step batches and keeps each run's growing path.
+
+``Playback`` lives in the GUI thread, so its slots run there (queued from the training thread). It drops
+batches of an older generation (sent before a Reset), grows one ``TrajectoryBuilder`` per run, counts steps per
+second, and tells the window what changed; the window redraws on its own timer, never per batch.
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable, Mapping
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from ..core.trajectory import Trajectory, TrajectoryBuilder
+from .worker import RunEnded, StepBatch, TrainingThread
+
+PLAYING, PAUSED, FINISHED = "playing", "paused", "finished"
+
+
+class Playback(QObject):
+    """Play/pause/step/reset of a race, and the paths so far (``paths()``: run_id -> Trajectory)."""
+
+    state_changed = Signal(str)            # PLAYING, PAUSED or FINISHED
+    run_ended = Signal(int, str, str)      # run_id, outcome, message (current generation only)
+    reset_done = Signal()                  # a new generation was loaded (paths are empty until its start points)
+    idle = Signal()                        # the worker stopped advancing (a Step done, paused, or all ended)
+
+    def __init__(self, parent: QObject | None = None, train_fn: Callable | None = None):
+        super().__init__(parent)
+        self._training = TrainingThread(self, train_fn)
+        worker = self._training.worker
+        worker.steps.connect(self._on_steps)
+        worker.run_ended.connect(self._on_run_ended)
+        worker.idle.connect(self._on_idle)
+        self.generation = 0
+        self._experiments: dict = {}
+        self._builders: dict[int, TrajectoryBuilder] = {}
+        self._live: set[int] = set()
+        self.state = PAUSED
+        self.dirty = False                 # new steps since the window last drew
+        self.steps_received = 0
+        self._rate_mark = (time.perf_counter(), 0)
+        self.steps_per_second = 0.0
+
+    # -- commands -------------------------------------------------------------------------------------------
+    def load(self, experiments: Mapping[int, object], play: bool = False) -> None:
+        """Start over with these runs (run_id -> Experiment): a new generation; old batches become stale."""
+        self.generation += 1
+        self._experiments = dict(experiments)
+        self._builders = {rid: TrajectoryBuilder(exp.param_names) for rid, exp in self._experiments.items()}
+        self._live = set(self._experiments)
+        self.dirty = True
+        self._rate_mark = (time.perf_counter(), self.steps_received)
+        self.steps_per_second = 0.0
+        self._training.worker.load(self.generation, self._experiments, playing=play and bool(self._live))
+        self._set_state(PLAYING if play and self._live else PAUSED)
+        self.reset_done.emit()
+
+    def reset(self) -> None:
+        """The same runs from their start points, paused."""
+        self.load(self._experiments, play=False)
+
+    def play(self) -> None:
+        if not self._live:
+            return
+        self._training.worker.play()
+        self._set_state(PLAYING)
+
+    def pause(self) -> None:
+        self._training.worker.pause()
+        if self.state == PLAYING:
+            self._set_state(PAUSED)
+
+    def toggle(self) -> None:
+        self.pause() if self.state == PLAYING else self.play()
+
+    def step(self) -> None:
+        """Exactly one iteration of every unfinished run."""
+        if not self._live:
+            return
+        self._training.worker.step()
+        self._set_state(PAUSED)
+
+    def set_speed(self, steps_per_second: float | None) -> None:
+        self._training.worker.set_speed(steps_per_second)
+
+    def shutdown(self) -> None:
+        """Stop the training thread (cooperatively) and wait for it."""
+        self._training.shutdown()
+
+    # -- what the window reads -------------------------------------------------------------------------------
+    @property
+    def experiments(self) -> dict:
+        return dict(self._experiments)
+
+    def paths(self) -> dict[int, Trajectory]:
+        return {rid: b.trajectory() for rid, b in self._builders.items()}
+
+    def path(self, run_id: int) -> Trajectory | None:
+        b = self._builders.get(run_id)
+        return b.trajectory() if b is not None else None
+
+    def length(self) -> int:
+        """The longest path's number of points."""
+        return max((len(b) for b in self._builders.values()), default=0)
+
+    def outcome(self, run_id: int) -> tuple[str, str]:
+        b = self._builders.get(run_id)
+        return (b.outcome, b.message) if b is not None else ("", "")
+
+    # -- from the training thread (queued) ----------------------------------------------------------------
+    @Slot(object)
+    def _on_steps(self, batch: StepBatch) -> None:
+        if batch.generation != self.generation:
+            return
+        for step in batch.steps:
+            builder = self._builders.get(step.run_id)
+            if builder is not None:
+                builder.append(step)
+        self.steps_received += len(batch.steps)
+        self.dirty = True
+        t0, n0 = self._rate_mark
+        now = time.perf_counter()
+        if now - t0 >= 0.5:
+            runs = max(1, len(self._live) or len(self._builders))
+            self.steps_per_second = (self.steps_received - n0) / (now - t0) / runs
+            self._rate_mark = (now, self.steps_received)
+
+    @Slot(object)
+    def _on_run_ended(self, ended: RunEnded) -> None:
+        if ended.generation != self.generation:
+            return
+        builder = self._builders.get(ended.run_id)
+        if builder is not None:
+            builder.outcome, builder.message = ended.outcome, ended.message
+        self._live.discard(ended.run_id)
+        self.dirty = True
+        self.run_ended.emit(ended.run_id, ended.outcome, ended.message)
+        if not self._live:
+            self._set_state(FINISHED)
+
+    @Slot(int)
+    def _on_idle(self, generation: int) -> None:
+        if generation != self.generation:
+            return
+        if not self._live:
+            self._set_state(FINISHED)
+        self.idle.emit()
+
+    def _set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            if state != PLAYING:
+                self.steps_per_second = 0.0
+            self.state_changed.emit(state)
