@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -219,7 +220,8 @@ def dataset_from_csv(path) -> LandscapeDataset:
             values[r, c] = v
     x, y = values[:, :-1], values[:, -1]
     _check_values(x, y, where=str(path))
-    return _from_numpy(x, y, DataSource("csv", path=str(path)))
+    # An absolute path: the dataset stays the same file whatever the working directory later becomes.
+    return _from_numpy(x, y, DataSource("csv", path=os.path.abspath(path)))
 
 
 def _all_numeric(cells) -> bool:

@@ -23,9 +23,10 @@ def data_to_dict(data: LandscapeDataset, base_dir: Path | None) -> dict[str, Any
         return {"kind": "generator", "name": src.name, **dict(src.params)}
     if src.kind == "csv":
         path = Path(src.path)
-        if base_dir is not None and path.is_absolute():
+        if base_dir is not None:
             try:
-                path = Path(os.path.relpath(path, base_dir))
+                # A relative source path means relative to the working directory, not to the file.
+                path = Path(os.path.relpath(os.path.abspath(path), base_dir))
             except ValueError:  # another drive on Windows
                 pass
         return {"kind": "csv", "path": path.as_posix()}
@@ -49,8 +50,8 @@ def data_from_dict(table: Any, base_dir: Path | None, where: str) -> LandscapeDa
         if not path.is_absolute() and base_dir is not None:
             path = base_dir / path
         data = dataset_from_csv(path)
-        # Keep the path as written relative to the session, so the folder can move as a whole.
-        return LandscapeDataset(data.x, data.y, DataSource("csv", path=str(path)))
+        # The file holds the path relative to itself (data_to_dict), so the folder can move as a whole.
+        return LandscapeDataset(data.x, data.y, DataSource("csv", path=os.path.abspath(path)))
     if kind == "arrays":
         if set(table) != {"x", "y"}:
             raise ConfigError(f"{where}data", "an arrays dataset takes 'x' and 'y'")
