@@ -198,8 +198,8 @@ def dataset_from_csv(path) -> LandscapeDataset:
     if not rows:
         raise DataError(f"{path}: the file is empty")
     width = len(rows[0][1])
-    first_numeric = _all_numeric(rows[0][1])
-    if not first_numeric:  # a header row
+    # A header has no number in it; a first row with some numbers is data with a bad cell, reported below.
+    if not any(_all_numeric([cell]) for cell in rows[0][1]):  # a header row
         # Column names are a courtesy: the last column is always the target.
         rows = rows[1:]
         if not rows:
