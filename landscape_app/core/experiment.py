@@ -146,7 +146,14 @@ class Experiment:
         return math.ceil(len(self.data) / self.effective_batch_size)
 
     def replace(self, **changes) -> "Experiment":
-        """A copy with ``changes``, validated again."""
+        """A copy with ``changes``, validated again.
+
+        Options belong to their optimizer, scheduler or criterion: changing one of those without giving its
+        options starts from the new one's defaults (SGD's momentum means nothing to Adam).
+        """
+        for name in ("optimizer", "scheduler", "criterion"):
+            if name in changes and changes[name] != getattr(self, name):
+                changes.setdefault(f"{name}_options", {})
         return dataclasses.replace(self, **changes)
 
     def grid_axes_values(self):

@@ -68,6 +68,8 @@ class Session:
         colors = tuple(self.colors) or (None,) * len(runs)
         if len(names) != len(runs) or len(colors) != len(runs):
             raise ConfigError("runs", "names and colors must have one entry per run")
+        # A blank name would be a blank legend entry (and would not survive a TOML round trip).
+        names = tuple(name or default_run_name(run) for name, run in zip(names, runs))
         object.__setattr__(self, "runs", runs)
         object.__setattr__(self, "names", names)
         object.__setattr__(self, "colors", colors)
