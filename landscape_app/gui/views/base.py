@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
-from PySide6.QtWidgets import QWidget
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication, QWidget
 
 from ...core.experiment import Experiment
 from ...core.trajectory import Trajectory
@@ -47,3 +48,21 @@ class View(QWidget):
     def set_lecture_mode(self, on: bool) -> None:
         """Larger fonts and thicker lines, readable on a projector."""
         raise NotImplementedError
+
+    # -- shared by every view (not part of what subclasses must implement) ------------------------------------
+    def render_image(self, width: int | None = None, height: int | None = None) -> QImage:
+        """The view drawn at ``width`` x ``height`` pixels (its current size if omitted), shown or not.
+
+        Paints twice: pyqtgraph measures tick labels while painting and resizes its axes afterwards, so the
+        first paint after a change of size, font or range can be laid out with stale widths. The second is
+        the settled, deterministic picture (the exporter's frames and the screenshots use this).
+        """
+        if width and height and (self.width(), self.height()) != (int(width), int(height)):
+            self.resize(int(width), int(height))
+        self.grab_image()
+        QApplication.processEvents()
+        return self.grab_image()
+
+    def grab_image(self) -> QImage:
+        """One paint of the view as it is laid out now (the 3-D view overrides this to read its framebuffer)."""
+        return self.grab().toImage()

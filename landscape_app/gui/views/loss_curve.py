@@ -1,0 +1,140 @@
+"""The loss curve: each run's full-data loss and mini-batch loss against iteration (the course's ``LOSS`` list)."""
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+
+from .. import style
+from .decimate import peak_decimate
+from .plot_view import PlotView
+
+BATCH_ALPHA = 110      # the mini-batch loss is noisy: draw it thin and translucent under the full-data loss
+GHOST_ALPHA = 60       # the part of a path after the timeline position, while scrubbing back
+
+
+class _RunCurves:
+    def __init__(self, plot: pg.PlotItem, run_id: int):
+        self.batch = pg.PlotCurveItem(antialias=True)
+        self.full = pg.PlotCurveItem(antialias=True)
+        self.ghost = pg.PlotCurveItem(antialias=True)
+        self.batch.setZValue(10 + 0.01 * run_id)
+        self.ghost.setZValue(15 + 0.01 * run_id)
+        self.full.setZValue(20 + 0.01 * run_id)
+        self.items = (self.batch, self.full, self.ghost)
+        for item in self.items:
+            plot.addItem(item)
+
+    def set_style(self, color: str, lecture: bool) -> None:
+        s = style.sizes(lecture)
+        self.full.setPen(pg.mkPen(color, width=s.line))
+        self.batch.setPen(pg.mkPen(style.qcolor(color, BATCH_ALPHA), width=max(1.0, s.line * 0.5)))
+        self.ghost.setPen(pg.mkPen(style.qcolor(color, GHOST_ALPHA), width=max(1.0, s.line * 0.75)))
+
+    def clear(self) -> None:
+        for item in self.items:
+            item.setData([], [])
+
+
+class LossView(PlotView):
+    """Full-data loss (solid) and mini-batch loss (thin) per run, a log-y option, a line at the timeline."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.log_y = False
+        self.curves: dict[int, _RunCurves] = {}
+        self._last = ({}, None)
+        self.timeline = pg.InfiniteLine(angle=90, movable=False)
+        self.timeline.setZValue(50)
+        self.timeline.setVisible(False)
+        self.plot.addItem(self.timeline, ignoreBounds=True)
+        self.plot.showGrid(x=True, y=True, alpha=style.GRID_ALPHA)
+        self.vb.setDefaultPadding(0.02)
+        self.vb.sigResized.connect(self._redraw)
+        self.set_axis_labels("iteration", "loss")
+        self._apply_style()
+
+    def set_scene(self, experiment, surface) -> None:
+        """The loss view has no background; a new scene only names the criterion on the y axis."""
+        name = (getattr(experiment, "criterion", "") or "").upper()
+        self.set_axis_labels("iteration", f"{name} loss" if name else "loss")
+
+    def set_log_y(self, on: bool) -> None:
+        """A logarithmic loss axis (losses fall over orders of magnitude)."""
+        self.log_y = bool(on)
+        self.plot.getAxis("left").setLogMode(self.log_y)
+        self._redraw()
+        self.vb.enableAutoRange(y=True)
+
+    def set_runs(self, runs) -> None:
+        super().set_runs(runs)
+        for run_id in list(self.curves):
+            if run_id not in self.runs:
+                for item in self.curves.pop(run_id).items:
+                    self.plot.removeItem(item)
+        for run in self.runs.values():
+            curves = self.curves.get(run.run_id) or self.curves.setdefault(run.run_id,
+                                                                           _RunCurves(self.plot, run.run_id))
+            curves.set_style(run.color, self.lecture)
+        self._redraw()
+
+    def _rebuild_legend(self) -> None:
+        super()._rebuild_legend()
+        if not self.runs:
+            return
+        s = style.sizes(self.lecture)
+        self.legend.addItem(pg.PlotDataItem(pen=pg.mkPen(style.FOREGROUND, width=s.line)), "full-data loss")
+        self.legend.addItem(pg.PlotDataItem(pen=pg.mkPen(style.qcolor(style.FOREGROUND, BATCH_ALPHA),
+                                                         width=max(1.0, s.line * 0.5))), "mini-batch loss")
+
+    def show_paths(self, paths: Mapping, upto: int | None = None) -> None:
+        self._last = (paths, upto)
+        columns = max(200, int(self.vb.width()) or 1000)
+        current = None
+        for run_id, curves in self.curves.items():
+            traj = paths.get(run_id)
+            if traj is None or len(traj) == 0:
+                curves.clear()
+                continue
+            total = len(traj)
+            n = total if upto is None else max(0, min(int(upto), total))
+            if n == 0:
+                curves.clear()
+                continue
+            it = traj.iteration
+            self._set(curves.full, it[:n], traj.loss[:n], columns)
+            self._set(curves.batch, it[:n], traj.batch_loss[:n], columns)
+            if n < total:
+                self._set(curves.ghost, it[n - 1:], traj.loss[n - 1:], columns)
+            else:
+                curves.ghost.setData([], [])
+            at = float(it[n - 1])
+            current = at if current is None else max(current, at)
+        self.timeline.setVisible(current is not None)
+        if current is not None:
+            self.timeline.setValue(current)
+
+    def _set(self, item: pg.PlotCurveItem, x: np.ndarray, y: np.ndarray, columns: int) -> None:
+        xs, ys = peak_decimate(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), columns)
+        ys = np.where(np.isfinite(ys), ys, np.nan)
+        if self.log_y:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ys = np.log10(np.where(ys > 0, ys, np.nan))
+        item.setData(xs, ys, connect="finite")
+
+    def _redraw(self, *args) -> None:
+        if self._last[0]:
+            self.show_paths(*self._last)
+
+    def _apply_style(self) -> None:
+        super()._apply_style()
+        if not hasattr(self, "curves"):
+            return
+        s = style.sizes(self.lecture)
+        pen = pg.mkPen(style.FOREGROUND, width=max(1.0, s.line * 0.6))
+        pen.setStyle(Qt.PenStyle.DashLine)
+        self.timeline.setPen(pen)
+        for run_id, curves in self.curves.items():
+            curves.set_style(self.runs[run_id].color, self.lecture)
