@@ -1,0 +1,125 @@
+"""``landscape-app [SESSION.toml] [--preset NAME] [--play] [--lecture] [--screenshot PATH --quit-after S]``.
+
+A user's mistake (a bad session file, an unknown preset, a bad option) prints one line and exits 2 before any
+window opens. Heavy imports (torch, pyqtgraph) wait until the arguments are known to be sound.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+PROG = "landscape-app"
+SCREENSHOT_FORMATS = (".png", ".jpg", ".jpeg", ".bmp")
+
+
+class UsageError(Exception):
+    """A bad command line: reported as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):   # one line instead of argparse's usage block
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog=PROG, description="Watch a PyTorch optimizer walk across the exact loss surface of a "
+                                       "small model, live. Subcommands export, surface and run work headless.")
+    p.add_argument("session", nargs="?", metavar="SESSION.toml", help="a saved session (or experiment) to open")
+    p.add_argument("--preset", metavar="NAME", help="open a built-in preset (see --list-presets)")
+    p.add_argument("--list-presets", action="store_true", help="print the presets and exit")
+    p.add_argument("--play", action="store_true", help="start training at once")
+    p.add_argument("--lecture", action="store_true", help="lecture mode: large text and thick lines")
+    p.add_argument("--screenshot", metavar="PATH", help="save a picture of the whole window (PNG) and exit")
+    p.add_argument("--quit-after", metavar="SECONDS", type=float,
+                   help="quit after this many seconds (with --screenshot: take it then)")
+    return p
+
+
+def _check(args) -> None:
+    if args.session and args.preset:
+        raise UsageError("give a session file or --preset, not both")
+    if args.quit_after is not None and not (0 <= args.quit_after <= 86_400):
+        raise UsageError(f"--quit-after must be between 0 and 86400 seconds, not {args.quit_after:g}")
+    if args.screenshot:
+        path = Path(args.screenshot)
+        if path.suffix.lower() not in SCREENSHOT_FORMATS:
+            raise UsageError(f"--screenshot {path}: use a .png (or .jpg) file name")
+        if not path.resolve().parent.is_dir():
+            raise UsageError(f"--screenshot {path}: the folder {path.resolve().parent} does not exist")
+
+
+def _load_session(args):
+    """The session to open, or None for the default; user mistakes raise LandscapeError."""
+    if args.preset:
+        from .presets import load_preset
+        return load_preset(args.preset), None
+    if args.session:
+        from ..core.session import Session
+        return Session.load(args.session), str(args.session)
+    return None, None
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        args = build_parser().parse_args(argv)
+        _check(args)
+    except UsageError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    if args.list_presets:
+        from .presets import list_presets
+        for preset in list_presets():
+            print(f"{preset.name:32s} {preset.title}: {preset.description}")
+        return 0
+
+    from ..core.errors import LandscapeError
+    try:
+        session, path = _load_session(args)
+    except LandscapeError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    return run_app(session, path, args)
+
+
+def make_application():
+    """The QApplication, once per process, with the app's dark theme."""
+    from PySide6.QtWidgets import QApplication
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication([PROG])
+        app.setApplicationName(PROG)
+        app.setOrganizationName(PROG)
+        app.setStyle("Fusion")
+        from . import style
+        app.setPalette(style.dark_palette())
+    return app
+
+
+def run_app(session, path, args) -> int:
+    app = make_application()
+    from PySide6.QtCore import QTimer
+    from .main_window import MainWindow
+    window = MainWindow(session, path)
+    if args.lecture:
+        window.set_lecture_mode(True)
+    window.show()
+    if args.play:
+        window.toggle_play()
+    status = {"code": 0}
+    if args.screenshot or args.quit_after is not None:
+        seconds = args.quit_after if args.quit_after is not None else 1.0
+
+        def finish():
+            if args.screenshot:
+                window.redraw()
+                app.processEvents()
+                if not window.grab().save(args.screenshot):
+                    print(f"{PROG}: error: cannot write {args.screenshot}", file=sys.stderr)
+                    status["code"] = 2
+            window.close()
+            app.quit()
+        QTimer.singleShot(int(seconds * 1000), finish)
+    code = app.exec()
+    return status["code"] or code

@@ -1,0 +1,196 @@
+"""The control panel: every widget bound to one Experiment (the selected run of the session).
+
+Each edit rebuilds the frozen Experiment with ``replace`` from all widget values. A valid result is emitted as
+``experiment_changed``; a ``ConfigError``/``DataError`` is shown on the widget that caused it (red border,
+tooltip, and the message under the panel) and ``validity_changed(False)`` keeps Play disabled until it is fixed.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFileDialog, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
+
+from ..core.data import dataset_from_csv
+from ..core.errors import ConfigError, DataError
+from ..core.experiment import Experiment, Grid
+from .controls_fields import mark
+from .controls_sections import (DataSection, GridSection, ModelSection, OptimizerSection, StartSection,
+                                TrainingSection)
+
+# A model's natural data and loss, used when the user switches model (so the switch is valid at once).
+MODEL_DATA = {"linear": "linear", "logistic": "logistic", "plane": "plane"}
+MODEL_CRITERION = {"linear": "mse", "logistic": "bce", "plane": "mse"}
+
+
+class ControlPanel(QWidget):
+    """Edits one Experiment. ``set_experiment`` shows one; ``experiment`` is the last valid one."""
+
+    experiment_changed = Signal(object)      # a new, valid Experiment
+    validity_changed = Signal(bool)
+    csv_loaded = Signal(str)                 # a CSV path that was loaded (for the status bar)
+
+    def __init__(self, experiment: Experiment | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.data = DataSection()
+        self.model = ModelSection()
+        self.optimizer = OptimizerSection()
+        self.training = TrainingSection()
+        self.start = StartSection()
+        self.grid = GridSection()
+        self.sections = (self.data, self.model, self.optimizer, self.training, self.start, self.grid)
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.error_label.setObjectName("error_label")
+        self.error_label.setStyleSheet("color: #ff6b6b; font-weight: bold;")
+        self.error_label.hide()
+
+        body = QWidget()
+        column = QVBoxLayout(body)
+        column.setContentsMargins(4, 4, 4, 4)
+        for section in self.sections:
+            column.addWidget(section)
+            section.edited.connect(self._edited)
+        column.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(body)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll, 1)
+        layout.addWidget(self.error_label)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        self.data.load_csv_requested.connect(self.choose_csv)
+
+        self._experiment = experiment or Experiment()
+        self._valid = True
+        self._error: str = ""
+        self._marked: list[QWidget] = []
+        self.set_experiment(self._experiment)
+
+    # -- the bound experiment ------------------------------------------------------------------------------
+    @property
+    def experiment(self) -> Experiment:
+        return self._experiment
+
+    @property
+    def valid(self) -> bool:
+        return self._valid
+
+    @property
+    def error(self) -> str:
+        return self._error
+
+    def set_experiment(self, exp: Experiment) -> None:
+        """Show ``exp`` in every widget (no signals), clearing any error marks."""
+        self._experiment = exp
+        for section in self.sections:
+            section.blockSignals(True)
+            section.show(exp)
+            section.blockSignals(False)
+        self._set_error(None)
+
+    def fields(self) -> dict[str, list[QWidget]]:
+        """Field name -> the widgets that edit it (every section's)."""
+        out: dict[str, list[QWidget]] = {}
+        for section in self.sections:
+            own = section.all_fields if hasattr(section, "all_fields") else section.fields
+            for key, widgets in own.items():
+                out.setdefault(key, []).extend(widgets)
+        return out
+
+    def load_csv(self, path: str) -> None:
+        """Use the data in ``path``; a ``DataError`` is shown in place (and re-raised for the caller)."""
+        try:
+            data = dataset_from_csv(path)
+            exp = self._experiment
+            if data.n_features == 2 and exp.model != "plane":
+                exp = exp.replace(model="plane", data=data, criterion="mse", criterion_options={}, start=None,
+                                  grid=Grid())
+            elif data.n_features == 1 and exp.model == "plane":
+                exp = exp.replace(model="linear", data=data, criterion="mse", criterion_options={}, start=None,
+                                  grid=Grid())
+            else:
+                exp = exp.replace(data=data)
+        except (ConfigError, DataError) as exc:
+            self._show_error(exc)
+            raise
+        self.set_experiment(exp)
+        self.experiment_changed.emit(exp)
+        self.csv_loaded.emit(str(path))
+
+    def choose_csv(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load CSV data", "", "CSV files (*.csv);;All files (*)")
+        if path:
+            try:
+                self.load_csv(path)
+            except (ConfigError, DataError):
+                pass   # already shown in place
+
+    # -- editing --------------------------------------------------------------------------------------------
+    def _edited(self) -> None:
+        exp = self._experiment
+        try:
+            changes: dict = {}
+            for section in (self.model, self.data, self.optimizer, self.training, self.start, self.grid):
+                changes.update(section.values(exp))
+            changes = self._follow_model(exp, changes)
+            new = exp.replace(**changes)
+        except (ConfigError, DataError) as exc:
+            self._show_error(exc)
+            return
+        self._experiment = new
+        # Sections whose content depends on other fields (start entries, axes, knobs) are shown anew.
+        for section in self.sections:
+            section.blockSignals(True)
+            section.show(new)
+            section.blockSignals(False)
+        self._set_error(None)
+        self.experiment_changed.emit(new)
+
+    def _follow_model(self, exp: Experiment, changes: dict) -> dict:
+        """A new model brings its natural data, loss, start point and grid, so the switch is valid at once."""
+        model = changes.get("model", exp.model)
+        if model == exp.model:
+            return changes
+        from ..core.data import make_dataset
+        changes.update(data=make_dataset(MODEL_DATA[model]), criterion=MODEL_CRITERION[model],
+                       criterion_options={}, start=None, grid=Grid())
+        return changes
+
+    def _show_error(self, exc: Exception) -> None:
+        if isinstance(exc, ConfigError):
+            field, message = exc.field, str(exc)
+        else:
+            field, message = self.data.field_for_data_error(str(exc)), str(exc)
+        self._set_error((field, message))
+
+    def _set_error(self, error: tuple[str, str] | None) -> None:
+        for w in self._marked:
+            mark(w, None)
+        self._marked = []
+        if error is None:
+            self._error = ""
+            self.error_label.hide()
+        else:
+            field, message = error
+            widgets = self._widgets_for(field)
+            for w in widgets:
+                mark(w, message)
+            self._marked = widgets
+            self._error = message
+            self.error_label.setText(f"⚠ {message}")
+            self.error_label.show()
+        valid = error is None
+        if valid != self._valid:
+            self._valid = valid
+            self.validity_changed.emit(valid)
+
+    def _widgets_for(self, field: str) -> list[QWidget]:
+        fields = self.fields()
+        key = field
+        while key:
+            if key in fields:
+                return fields[key]
+            key = key.rpartition(".")[0]
+        return []

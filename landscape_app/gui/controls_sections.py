@@ -1,0 +1,420 @@
+"""The control panel's sections. Each shows part of an Experiment and turns its widgets back into fields.
+
+A section offers ``show(exp)`` (fill the widgets, signals blocked), ``values(exp)`` (the Experiment fields it
+owns, raising ``ConfigError``/``DataError`` for text that is not a number or a dataset that cannot be made),
+``fields`` (field name -> widgets, so an error can be shown on the widget that caused it) and ``edited``.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
+                               QWidget)
+
+from ..core.data import GENERATORS, make_dataset
+from ..core.experiment import DEFAULT_AXES, Grid
+from ..core.models import CRITERION_LABELS, MODEL_LABELS, MODELS
+from ..core.optimizers import LINE_SEARCHES, MAX_LR, OPTIMIZERS, SCHEDULERS, Hyper
+from .controls_fields import LogSlider, NumberField, format_number
+
+DATASET_LABELS = {"linear": "Line with noise", "linear-outliers": "Line with outliers",
+                  "logistic": "Two classes (0/1 labels)", "plane": "Plane (two inputs x1, x2)"}
+# The knobs shown for each generator (the rest keep their values from the session or the defaults).
+SHOWN_KNOBS = {"n_samples": ("samples", True), "noise": ("noise", False),
+               "outlier_fraction": ("outliers (fraction)", False), "overlap": ("class overlap", False)}
+LR_SLIDER = (1e-4, 10.0)
+
+
+class Section(QGroupBox):
+    edited = Signal()
+
+    def __init__(self, title: str, parent: QWidget | None = None):
+        super().__init__(title, parent)
+        self.form = QFormLayout(self)
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.fields: dict[str, list[QWidget]] = {}
+
+    def _register(self, field: str, widget: QWidget) -> QWidget:
+        self.fields.setdefault(field, []).append(widget)
+        widget.setObjectName(field)
+        for signal in ("edited", "currentIndexChanged", "toggled"):
+            if hasattr(widget, signal) and not isinstance(widget, QPushButton):
+                getattr(widget, signal).connect(self.edited)
+                break
+        return widget
+
+    def _row(self, label: str, widget: QWidget) -> None:
+        self.form.addRow(label, widget)
+
+    def _set_row_visible(self, widget: QWidget, visible: bool) -> None:
+        self.form.setRowVisible(widget, visible)
+
+
+def _combo(items: dict[str, str]) -> QComboBox:
+    combo = QComboBox()
+    for key, label in items.items():
+        combo.addItem(label, key)
+    return combo
+
+
+def _select(combo: QComboBox, key) -> None:
+    combo.blockSignals(True)
+    index = combo.findData(key)
+    combo.setCurrentIndex(max(index, 0))
+    combo.blockSignals(False)
+
+
+class DataSection(Section):
+    """Which data: a generator with its knobs, or a CSV file."""
+
+    load_csv_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("Data", parent)
+        self.dataset = self._register("data", _combo(DATASET_LABELS))
+        self.dataset.setToolTip("The samples the model is fitted to")
+        self._row("dataset", self.dataset)
+        self.knobs: dict[str, NumberField] = {}
+        for key, (label, integer) in SHOWN_KNOBS.items():
+            self.knobs[key] = self._register(f"data.{key}", NumberField(f"data.{key}", 0, integer=integer))
+            self._row(label, self.knobs[key])
+        self.knobs["seed"] = self._register("data.seed", NumberField("data.seed", 0, integer=True,
+                                                                      help="seed of the data's random noise"))
+        self._row("data seed", self.knobs["seed"])
+        self.csv_button = QPushButton("Load CSV…")
+        self.csv_button.setToolTip("Columns x,y (or x1,x2,y for the plane model); a header row is optional")
+        self.csv_button.clicked.connect(self.load_csv_requested)
+        self._row("", self.csv_button)
+        self._csv_data = None
+
+    def show(self, exp) -> None:
+        src = exp.data.source
+        if src.kind == "generator":
+            if self.dataset.findData("csv") >= 0:
+                self.dataset.removeItem(self.dataset.findData("csv"))
+            _select(self.dataset, src.name)
+            params = dict(src.params)
+        else:
+            name = src.path.replace("\\", "/").rsplit("/", 1)[-1] if src.kind == "csv" else "your arrays"
+            if self.dataset.findData("csv") < 0:
+                self.dataset.addItem("", "csv")
+            self.dataset.setItemText(self.dataset.findData("csv"), f"CSV: {name}" if src.kind == "csv" else name)
+            _select(self.dataset, "csv")
+            self._csv_data = exp.data
+            params = {}
+        name = src.name if src.kind == "generator" else None
+        for key, field in self.knobs.items():
+            shown = name is not None and (key == "seed" or key in GENERATORS[name][1])
+            self._set_row_visible(field, shown)
+            if shown:
+                field.set_value(params.get(key, GENERATORS[name][1].get(key, 0)))
+
+    def values(self, exp) -> dict:
+        name = self.dataset.currentData()
+        if name == "csv":
+            return {"data": self._csv_data if self._csv_data is not None else exp.data}
+        src = exp.data.source
+        knobs = dict(src.params) if src.kind == "generator" and src.name == name else {}
+        allowed = set(GENERATORS[name][1]) | {"seed"}
+        knobs = {k: v for k, v in knobs.items() if k in allowed}
+        for key, field in self.knobs.items():
+            if key in allowed and self.form.isRowVisible(field):
+                knobs[key] = field.value()
+        if src.kind == "generator" and src.name == name and knobs == dict(src.params):
+            return {"data": exp.data}          # unchanged: keep the very same dataset object
+        return {"data": make_dataset(name, **knobs)}
+
+    def field_for_data_error(self, message: str) -> str:
+        for key in self.knobs:
+            if key in message:
+                return f"data.{key}"
+        return "data"
+
+
+class ModelSection(Section):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("Model and loss", parent)
+        self.model = self._register("model", _combo(MODEL_LABELS))
+        self._row("model", self.model)
+        self.criterion = self._register("criterion", _combo(CRITERION_LABELS))
+        self.criterion.setToolTip("The loss the optimizer minimises; the contour shows the selected run's loss")
+        self._row("loss", self.criterion)
+        self.delta = self._register("criterion_options.delta", NumberField(
+            "criterion_options.delta", 1.0, help="Huber: quadratic within ±delta, linear beyond"))
+        self._row("huber delta", self.delta)
+
+    def show(self, exp) -> None:
+        _select(self.model, exp.model)
+        _select(self.criterion, exp.criterion)
+        self._set_row_visible(self.delta, exp.criterion == "huber")
+        if exp.criterion == "huber":
+            self.delta.set_value(exp.criterion_options.get("delta", 1.0))
+
+    def values(self, exp) -> dict:
+        criterion = self.criterion.currentData()
+        self._set_row_visible(self.delta, criterion == "huber")
+        options = {"delta": self.delta.value()} if criterion == "huber" else {}
+        return {"model": self.model.currentData(), "criterion": criterion, "criterion_options": options}
+
+
+def _hyper_widget(prefix: str, h: Hyper) -> QWidget:
+    field = f"{prefix}.{h.name}"
+    if h.kind == "bool":
+        w = QCheckBox()
+    elif h.kind == "choice":
+        w = _combo({c: c for c in LINE_SEARCHES})
+    else:
+        w = NumberField(field, h.default, integer=h.kind == "int", help=h.help)
+    w.setProperty("help", h.help)
+    w.setToolTip(h.help)
+    return w
+
+
+def _hyper_value(h: Hyper, w: QWidget):
+    if h.kind == "bool":
+        return w.isChecked()
+    if h.kind == "choice":
+        return w.currentData()
+    return w.value()
+
+
+def _show_hyper(h: Hyper, w: QWidget, value) -> None:
+    w.blockSignals(True)
+    if h.kind == "bool":
+        w.setChecked(bool(value))
+    elif h.kind == "choice":
+        w.setCurrentIndex(max(w.findData(value), 0))
+    else:
+        w.set_value(value)
+    w.blockSignals(False)
+
+
+class HyperForm(QWidget):
+    """The hyperparameters of one optimizer or scheduler, built from the core's description of it."""
+
+    edited = Signal()
+
+    def __init__(self, prefix: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.prefix = prefix
+        self.form = QFormLayout(self)
+        self.form.setContentsMargins(0, 0, 0, 0)
+        self.hypers: tuple[Hyper, ...] = ()
+        self.widgets: dict[str, QWidget] = {}
+
+    def rebuild(self, hypers: tuple[Hyper, ...]) -> None:
+        if hypers == self.hypers:
+            return
+        while self.form.rowCount():
+            self.form.removeRow(0)
+        self.hypers, self.widgets = hypers, {}
+        for h in hypers:
+            w = _hyper_widget(self.prefix, h)
+            w.setObjectName(f"{self.prefix}.{h.name}")
+            for signal in ("edited", "currentIndexChanged", "toggled"):
+                if hasattr(w, signal):
+                    getattr(w, signal).connect(self.edited)
+                    break
+            self.widgets[h.name] = w
+            self.form.addRow(h.name.replace("_", " "), w)
+
+    def show(self, values: dict) -> None:
+        for h in self.hypers:
+            _show_hyper(h, self.widgets[h.name], values.get(h.name, h.default))
+
+    def values(self) -> dict:
+        return {h.name: _hyper_value(h, self.widgets[h.name]) for h in self.hypers}
+
+    def fields(self) -> dict[str, list[QWidget]]:
+        return {f"{self.prefix}.{name}": [w] for name, w in self.widgets.items()}
+
+
+class OptimizerSection(Section):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("Optimizer", parent)
+        self.optimizer = self._register("optimizer", _combo({k: s.label for k, s in OPTIMIZERS.items()}))
+        self._row("optimizer", self.optimizer)
+        self.lr = self._register("lr", LogSlider("lr", 0.1, *LR_SLIDER,
+                                                 help=f"learning rate (the entry takes any value up to {MAX_LR:g})"))
+        self._row("learning rate", self.lr)
+        self.hypers = HyperForm("optimizer_options")
+        self.hypers.edited.connect(self.edited)
+        self.form.addRow(self.hypers)
+        self.scheduler = self._register("scheduler", _combo({None: "none", **{k: k for k in SCHEDULERS}}))
+        self.scheduler.setToolTip("Changes the learning rate once per epoch")
+        self._row("lr schedule", self.scheduler)
+        self.scheduler_hypers = HyperForm("scheduler_options")
+        self.scheduler_hypers.edited.connect(self.edited)
+        self.form.addRow(self.scheduler_hypers)
+
+    @property
+    def all_fields(self) -> dict[str, list[QWidget]]:
+        return {**self.fields, **self.hypers.fields(), **self.scheduler_hypers.fields()}
+
+    def show(self, exp) -> None:
+        _select(self.optimizer, exp.optimizer)
+        self.lr.set_value(exp.lr)
+        self.hypers.rebuild(OPTIMIZERS[exp.optimizer].hypers)
+        self.hypers.show(dict(exp.optimizer_options))
+        _select(self.scheduler, exp.scheduler)
+        self.scheduler_hypers.rebuild(SCHEDULERS[exp.scheduler][1] if exp.scheduler else ())
+        self.scheduler_hypers.show(dict(exp.scheduler_options))
+
+    def values(self, exp) -> dict:
+        name = self.optimizer.currentData()
+        out = {"optimizer": name, "lr": self.lr.value()}
+        if name != exp.optimizer:
+            # Another optimizer: its own defaults, and the learning rate that suits it on these surfaces.
+            self.hypers.rebuild(OPTIMIZERS[name].hypers)
+            self.hypers.show({})
+            out["lr"] = OPTIMIZERS[name].default_lr
+            self.lr.set_value(out["lr"])
+        out["optimizer_options"] = self.hypers.values()
+        scheduler = self.scheduler.currentData()
+        if scheduler != exp.scheduler:
+            self.scheduler_hypers.rebuild(SCHEDULERS[scheduler][1] if scheduler else ())
+            self.scheduler_hypers.show({})
+        out["scheduler"] = scheduler
+        out["scheduler_options"] = self.scheduler_hypers.values() if scheduler else {}
+        return out
+
+
+BATCH_MODES = {"full": "Full batch", "mini": "Mini-batch", "one": "Stochastic (1 sample)"}
+
+
+class TrainingSection(Section):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("Training", parent)
+        self.mode = self._register("batch_mode", _combo(BATCH_MODES))
+        self.mode.setToolTip("How many samples each update sees")
+        self._row("batches", self.mode)
+        self.batch_size = self._register("batch_size", NumberField("batch_size", 10, integer=True))
+        self._row("batch size", self.batch_size)
+        self.shuffle = self._register("shuffle", QCheckBox("reshuffle every epoch"))
+        self._row("shuffle", self.shuffle)
+        self.seed = self._register("seed", NumberField("seed", 0, integer=True, help="seed of the shuffling"))
+        self._row("shuffle seed", self.seed)
+        self.epochs = self._register("epochs", NumberField("epochs", 20, integer=True))
+        self._row("epochs", self.epochs)
+
+    def show(self, exp) -> None:
+        mode = "full" if exp.batch_size is None else "one" if exp.batch_size == 1 else "mini"
+        _select(self.mode, mode)
+        self.batch_size.set_value(exp.batch_size or min(10, max(1, len(exp.data) // 4)))
+        self.shuffle.blockSignals(True)
+        self.shuffle.setChecked(exp.shuffle)
+        self.shuffle.blockSignals(False)
+        self.seed.set_value(exp.seed)
+        self.epochs.set_value(exp.epochs)
+        self._visibility()
+
+    def _visibility(self) -> None:
+        mode = self.mode.currentData()
+        self._set_row_visible(self.batch_size, mode == "mini")
+        self._set_row_visible(self.shuffle, mode != "full")
+        self._set_row_visible(self.seed, mode != "full" and self.shuffle.isChecked())
+
+    def values(self, exp) -> dict:
+        self._visibility()
+        mode = self.mode.currentData()
+        batch = None if mode == "full" else 1 if mode == "one" else self.batch_size.value()
+        return {"batch_size": batch, "shuffle": self.shuffle.isChecked(), "seed": self.seed.value(),
+                "epochs": self.epochs.value()}
+
+
+class StartSection(Section):
+    """The start point: one entry per parameter (clicking the contour sets it too)."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("Start point", parent)
+        self.hint = QLabel("or click on the contour")
+        self.hint.setProperty("role", "hint")
+        self.entries: dict[str, NumberField] = {}
+        self._names: tuple[str, ...] = ()
+
+    def show(self, exp) -> None:
+        if exp.param_names != self._names:
+            while self.form.rowCount():
+                self.form.removeRow(0)
+            self.fields = {}
+            self.entries = {}
+            self.hint = QLabel("or click on the contour")
+            self.hint.setProperty("role", "hint")
+            for name in exp.param_names:
+                self.entries[name] = self._register(f"start.{name}", NumberField(f"start.{name}", 0.0))
+                self._row(name, self.entries[name])
+            self.form.addRow(self.hint)
+            self.fields["start"] = list(self.entries.values())
+            self._names = exp.param_names
+        for name, value in zip(exp.param_names, exp.start):
+            self.entries[name].set_value(value)
+
+    def values(self, exp) -> dict:
+        if exp.param_names != self._names:
+            return {}
+        return {"start": tuple(self.entries[n].value() for n in self._names)}
+
+
+class GridSection(Section):
+    """The surface's window: the two parameters it spans, their ranges, the resolution."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("Surface", parent)
+        self.axes = self._register("grid.axes", QComboBox())
+        self.axes.setToolTip("The two parameters the surface spans; the third is held at the selected run's "
+                             "current value, so the slice follows the training")
+        self._row("spans", self.axes)
+        self.ranges = []
+        for key in ("grid.x_range", "grid.y_range"):
+            lo, hi = NumberField(key, 0.0), NumberField(key, 1.0)
+            self._register(key, lo)
+            self._register(key, hi)
+            row = QWidget()
+            layout = QHBoxLayout(row)
+            layout.setContentsMargins(0, 0, 0, 0)
+            layout.addWidget(lo)
+            layout.addWidget(QLabel("to"))
+            layout.addWidget(hi)
+            self.ranges.append((lo, hi, row))
+            self._row(key, row)
+        self.resolution = self._register("grid.resolution", NumberField(
+            "grid.resolution", 201, integer=True, help="grid points along each axis"))
+        self._row("resolution", self.resolution)
+        self._model = None
+
+    def show(self, exp) -> None:
+        g = exp.grid
+        if exp.model != self._model:
+            self.axes.blockSignals(True)
+            self.axes.clear()
+            names = exp.param_names
+            pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1:]]
+            for pair in pairs:
+                held = [n for n in names if n not in pair]
+                self.axes.addItem(f"{pair[0]}, {pair[1]}" + (f"  ({held[0]} held)" if held else ""), pair)
+            self.axes.blockSignals(False)
+            self._model = exp.model
+        _select(self.axes, tuple(g.axes))
+        self._set_row_visible(self.axes, len(exp.param_names) > 2)
+        for (lo, hi, row), rng, axis in zip(self.ranges, (g.x_range, g.y_range), g.axes):
+            lo.set_value(rng[0])
+            hi.set_value(rng[1])
+            self.form.labelForField(row).setText(f"{axis} range")
+        self.resolution.set_value(g.resolution[0])
+
+    def values(self, exp) -> dict:
+        axes = self.axes.currentData() or DEFAULT_AXES[exp.model]
+        (xlo, xhi, _), (ylo, yhi, _) = self.ranges
+        res = self.resolution.value()
+        if tuple(axes) != tuple(exp.grid.axes):
+            # Other axes: their own default window.
+            return {"grid": Grid(axes=tuple(axes), resolution=(res, res) if isinstance(res, int) else res)}
+        return {"grid": Grid((xlo.value(), xhi.value()), (ylo.value(), yhi.value()), (res, res), tuple(axes),
+                             exp.grid.held)}
+
+
+def describe_range(values) -> str:
+    return " to ".join(format_number(v) for v in values)
+
+
+__all__ = ["DataSection", "ModelSection", "OptimizerSection", "TrainingSection", "StartSection", "GridSection",
+           "MODELS"]

@@ -1,0 +1,475 @@
+"""The main window: the race's runs and the control panel on the left, the linked views, the transport bar.
+
+It owns the Session (the race) and the Playback (the training thread). Every edit in the control panel
+rebuilds the selected run's Experiment; the window replaces that run in the session, recomputes the surface
+when data, model, grid or loss changed, and restarts the race. A 60 Hz timer draws whatever steps arrived.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter,
+                               QVBoxLayout, QWidget)
+
+from ..core.errors import ConfigError, DataError, LandscapeError
+from ..core.experiment import Experiment
+from ..core.session import Session
+from . import race, style
+from .controls import ControlPanel
+from .main_menus import build_menus, remember_session
+from .playback import PLAYING, Playback
+from .presets import DEFAULT_PRESET, list_presets, load_preset
+from .runs_panel import RunsPanel
+from .status_bar import StatusBar
+from .timeline import TransportBar
+from .views.base import RUN_COLORS, RunStyle
+from .window_views import ViewSet
+
+FRAME_MS = 16                 # the redraw timer: at most ~60 frames a second
+PLANE_FOLLOW_S = 0.1          # the plane model's slice is recomputed at most 10 times a second
+HINT = "Press  ▶ Play  (Space) to train  ·  Right arrow: one step  ·  click the contour to choose the start point"
+
+
+def default_session() -> Session:
+    """The course's linear regression preset, or the default experiment if the presets are missing."""
+    try:
+        return load_preset(DEFAULT_PRESET)
+    except (ConfigError, DataError):
+        return Session((Experiment(),))
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, session: Session | None = None, path: str | None = None, train_fn=None):
+        super().__init__()
+        self.setWindowTitle("landscape-app")
+        self.resize(1440, 900)
+        self.playback = Playback(self, train_fn)
+        self.session: Session = session or default_session()
+        self.path: str | None = path
+        self.run_ids: list[int] = []
+        self.row = 0
+        self.lecture = False
+        self.message_box: QMessageBox | None = None
+        self._base_font = QFont(QApplication.font())
+        self._surface = None
+        self._held_shown: float | None = None
+        self._held_time = 0.0
+        self._batch_shown = None
+        self._scrub_dirty = False
+
+        self.panel = ControlPanel(self.session.runs[0])
+        self.runs_panel = RunsPanel()
+        self.transport = TransportBar()
+        self.views = ViewSet()
+        self.status = StatusBar()
+        self.setStatusBar(self.status)
+        self._build_layout()
+        self.actions_by_name = build_menus(self)
+
+        self.panel.experiment_changed.connect(self.experiment_edited)
+        self.panel.validity_changed.connect(self._validity_changed)
+        self.runs_panel.selected.connect(self.select_run)
+        self.runs_panel.add_requested.connect(self.add_run)
+        self.runs_panel.remove_requested.connect(self.remove_run)
+        self.runs_panel.renamed.connect(self.rename_run)
+        self.transport.play_clicked.connect(self.toggle_play)
+        self.transport.step_clicked.connect(self.step)
+        self.transport.reset_clicked.connect(self.reset)
+        self.transport.speed_changed.connect(self.playback.set_speed)
+        self.transport.scrubbed.connect(self._scrubbed)
+        self.playback.state_changed.connect(self._state_changed)
+        self.playback.run_ended.connect(self._run_ended)
+        self.views.start_clicked.connect(self.set_start_point)
+        self.views.hovered.connect(self._hovered)
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(FRAME_MS)
+        self.timer.timeout.connect(self.redraw)
+        self.timer.start()
+        self.set_session(self.session, path)
+
+    # -- layout -------------------------------------------------------------------------------------------
+    def _build_layout(self) -> None:
+        self.title_label = QLabel()
+        self.title_label.setObjectName("title_label")
+        self.description_label = QLabel()
+        self.description_label.setObjectName("description_label")
+        self.description_label.setWordWrap(True)
+        self.hint_label = QLabel(HINT)
+        self.hint_label.setObjectName("hint_label")
+        self.scene_label = QLabel()
+        self.scene_label.setObjectName("scene_label")
+        header = QWidget()
+        column = QVBoxLayout(header)
+        column.setContentsMargins(10, 6, 10, 2)
+        column.setSpacing(2)
+        for w in (self.title_label, self.description_label, self.hint_label, self.scene_label):
+            column.addWidget(w)
+
+        left = QWidget()
+        left_column = QVBoxLayout(left)
+        left_column.setContentsMargins(0, 0, 0, 0)
+        left_column.addWidget(self.runs_panel)
+        left_column.addWidget(self.panel, 1)
+        left.setMinimumWidth(300)
+        left.setMaximumWidth(420)
+
+        right = QWidget()
+        right_column = QVBoxLayout(right)
+        right_column.setContentsMargins(0, 0, 0, 0)
+        right_column.setSpacing(0)
+        right_column.addWidget(header)
+        right_column.addWidget(self.views, 1)
+        right_column.addWidget(self.transport)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setStretchFactor(1, 1)
+        split.setSizes([330, 1110])
+        self.setCentralWidget(split)
+        self._restyle()
+
+    def _restyle(self) -> None:
+        s = style.sizes(self.lecture)
+        self.title_label.setStyleSheet(f"font-size: {s.title_pt + 5}pt; font-weight: bold;")
+        self.description_label.setStyleSheet(f"color: {style.FOREGROUND}; font-size: {s.label_pt + 1}pt;")
+        self.hint_label.setStyleSheet(f"color: {style.MUTED};")
+        self.scene_label.setStyleSheet(f"color: {style.MUTED};")
+
+    # -- the session ----------------------------------------------------------------------------------------
+    def set_session(self, session: Session, path: str | None = None) -> None:
+        """Show ``session`` (a preset, a file, or new) from its start, paused."""
+        self.session, self.path = session, path
+        self.run_ids = list(range(len(session.runs)))
+        self.row = 0
+        self.title_label.setText(session.title or (Path(path).stem if path else "Untitled session"))
+        self.description_label.setText(session.description)
+        self.description_label.setVisible(bool(session.description))
+        self.setWindowTitle(f"{session.title or (Path(path).name if path else 'Untitled')} — landscape-app")
+        self.panel.set_experiment(session.runs[0])
+        self.status.show_alert("")
+        self._scene_changed()
+        self._restart(play=False)
+
+    def load_session_file(self, path) -> None:
+        """Open a session TOML; a user's mistake raises ConfigError/DataError (the caller shows it)."""
+        session = Session.load(path)
+        self.set_session(session, str(path))
+        remember_session(path)
+
+    def apply_preset(self, name: str) -> None:
+        self.set_session(load_preset(name))
+
+    @property
+    def experiment(self) -> Experiment:
+        """The selected run's experiment."""
+        return self.session.runs[self.row]
+
+    def run_styles(self) -> list[RunStyle]:
+        return [RunStyle(rid, name, color or RUN_COLORS[rid % len(RUN_COLORS)])
+                for rid, name, color in zip(self.run_ids, self.session.names, self.session.colors)]
+
+    def _restart(self, play: bool) -> None:
+        """Load the session's runs into the training thread (a new generation) and show them."""
+        self.playback.load(dict(zip(self.run_ids, self.session.runs)), play=play and self.panel.valid)
+        self.transport.follow()
+        self.status.show_alert("")
+        self._refresh_runs()
+        self.views.set_runs(self.run_styles())
+        self.views.set_start_marker(self.experiment)
+
+    def _refresh_runs(self) -> None:
+        rows = [(s.name, s.color, self.playback.outcome(s.run_id)[0]) for s in self.run_styles()]
+        self.runs_panel.set_runs(rows, self.row)
+
+    def _scene_changed(self) -> None:
+        """Recompute the surface of the selected run (its loss; for the plane, its held value) and show it."""
+        self._held_shown = None
+        self._batch_shown = None
+        self._surface = self.views.set_scene(self.experiment, held=None)
+        criteria = {r.criterion for r in self.session.runs}
+        text = f"Surface: {self.experiment.criterion.upper()} loss"
+        if len(criteria) > 1:
+            text += f" of the selected run ({self.session.names[self.row]}); the runs differ in loss"
+        g = self.experiment.grid
+        held = [n for n in self.experiment.param_names if n not in g.axes]
+        if held:
+            text += f"  ·  {held[0]} held at the selected run's current value"
+        self.scene_label.setText(text)
+
+    # -- edits ----------------------------------------------------------------------------------------------
+    @Slot(object)
+    def experiment_edited(self, exp: Experiment) -> None:
+        old = self.experiment
+        try:
+            self.session = race.replace_run(self.session, self.row, exp)
+        except (ConfigError, DataError) as exc:
+            self.show_error("This change does not fit the race", str(exc))
+            self.panel.set_experiment(old)
+            return
+        if any(getattr(old, f) != getattr(exp, f) for f in ("data", "model", "grid", "criterion",
+                                                              "criterion_options")):
+            self._scene_changed()
+        self._restart(play=self.playback.state == PLAYING)
+
+    @Slot(int)
+    def select_run(self, row: int) -> None:
+        if not 0 <= row < len(self.session.runs) or row == self.row:
+            return
+        changed = self.session.runs[row].criterion != self.experiment.criterion
+        self.row = row
+        self.panel.set_experiment(self.experiment)
+        if changed:
+            self._scene_changed()
+        self.playback.dirty = True
+
+    @Slot()
+    def add_run(self) -> None:
+        try:
+            self.session = race.add_run(self.session, self.row)
+        except ConfigError as exc:
+            self.show_error("Cannot add a run", str(exc))
+            return
+        used = set(self.run_ids)
+        self.run_ids.append(min(i for i in range(len(used) + 1) if i not in used))
+        self.row = len(self.session.runs) - 1
+        self.panel.set_experiment(self.experiment)
+        self._scene_changed()
+        self._restart(play=False)
+
+    @Slot(int)
+    def remove_run(self, row: int) -> None:
+        try:
+            self.session = race.remove_run(self.session, row)
+        except ConfigError as exc:
+            self.show_error("Cannot remove the run", str(exc))
+            return
+        del self.run_ids[row]
+        self.row = min(self.row if self.row < row else max(self.row - 1, 0), len(self.session.runs) - 1)
+        self.panel.set_experiment(self.experiment)
+        self._scene_changed()
+        self._restart(play=False)
+
+    @Slot(int, str)
+    def rename_run(self, row: int, name: str) -> None:
+        self.session = race.rename_run(self.session, row, name)
+        self._refresh_runs()
+        self.views.set_runs(self.run_styles())
+
+    @Slot(float, float)
+    def set_start_point(self, x: float, y: float) -> None:
+        """A click on the contour: every run starts there (the surface's two axes; a held parameter stays)."""
+        exp = self.experiment
+        start = dict(zip(exp.param_names, exp.start))
+        start[exp.grid.axes[0]], start[exp.grid.axes[1]] = x, y
+        try:
+            self.session = race.set_start(self.session, tuple(start[n] for n in exp.param_names))
+        except ConfigError as exc:
+            self.show_error("Cannot start there", str(exc))
+            return
+        self.panel.set_experiment(self.experiment)
+        if len(exp.param_names) > 2:
+            self._scene_changed()       # the held parameter's slice is taken at the start until the run moves
+        self._restart(play=self.playback.state == PLAYING)
+
+    # -- running --------------------------------------------------------------------------------------------
+    @Slot()
+    def toggle_play(self) -> None:
+        if self.panel.valid:
+            self.transport.follow()
+            self.playback.toggle()
+
+    @Slot()
+    def step(self) -> None:
+        if self.panel.valid:
+            self.transport.follow()
+            self.playback.step()
+
+    @Slot()
+    def reset(self) -> None:
+        self._restart(play=False)
+
+    @Slot(bool)
+    def _validity_changed(self, valid: bool) -> None:
+        self.transport.set_can_play(valid, f"Fix the marked field first: {self.panel.error}")
+        self.actions_by_name["play"].setEnabled(valid)
+        self.actions_by_name["step"].setEnabled(valid)
+        if not valid:
+            self.playback.pause()
+
+    @Slot(str)
+    def _state_changed(self, state: str) -> None:
+        self.transport.set_playing(state == PLAYING)
+
+    @Slot(int, str, str)
+    def _run_ended(self, run_id: int, outcome: str, message: str) -> None:
+        if run_id in self.run_ids:
+            row = self.run_ids.index(run_id)
+            self.runs_panel.set_outcome(row, outcome)
+            if outcome in ("diverged", "failed"):
+                self.status.show_alert(f"{self.session.names[row]}: {message} — its path so far stays on screen")
+
+    @Slot(object)
+    def _scrubbed(self, upto) -> None:
+        self._scrub_dirty = True
+
+    # -- drawing --------------------------------------------------------------------------------------------
+    @Slot()
+    def redraw(self) -> None:
+        """Draw what arrived since the last frame (the timer calls this at most ~60 times a second)."""
+        if not (self.playback.dirty or self._scrub_dirty):
+            return
+        self.playback.dirty = self._scrub_dirty = False
+        paths = self.playback.paths()
+        if not paths:
+            return
+        longest = max(paths.values(), key=len)
+        self.transport.set_length(len(longest), longest.iteration)
+        upto = self.transport.upto
+        selected = paths.get(self.run_ids[self.row])
+        self._follow_plane(selected, upto)
+        self.views.show_paths(paths, upto)
+        self.views.update_minibatch(self.experiment, selected, upto)
+        index = (len(selected) if upto is None else min(upto, len(selected))) - 1 if selected is not None else 0
+        self.status.show_position(selected, index, self.playback.steps_per_second)
+
+    def _follow_plane(self, traj, upto) -> None:
+        """The plane model's slice follows the selected run's held parameter, throttled."""
+        exp = self.experiment
+        held = [i for i, n in enumerate(exp.param_names) if n not in exp.grid.axes]
+        if not held or traj is None or len(traj) == 0:
+            return
+        n = len(traj) if upto is None else min(upto, len(traj))
+        value = float(traj.params[n - 1, held[0]])
+        now = time.perf_counter()
+        if value == self._held_shown or now - self._held_time < PLANE_FOLLOW_S:
+            if value != self._held_shown:
+                self.playback.dirty = True      # come back on a later frame for the last value
+            return
+        self._held_shown, self._held_time = value, now
+        self._surface = self.views.set_scene(exp, held={exp.param_names[held[0]]: value})
+
+    @Slot(float, float, float)
+    def _hovered(self, x: float, y: float, loss: float) -> None:
+        self.status.show_hover(tuple(self.experiment.grid.axes), x, y, loss)
+
+    # -- view options ------------------------------------------------------------------------------------------
+    @Slot(bool)
+    def set_lecture_mode(self, on: bool) -> None:
+        self.lecture = on
+        font = QFont(self._base_font)
+        if on:
+            font.setPointSizeF(max(self._base_font.pointSizeF(), 9) * 1.5)
+        QApplication.instance().setFont(font)
+        self.views.set_lecture_mode(on)
+        self._restyle()
+        self.actions_by_name["lecture"].setChecked(on)
+
+    @Slot(bool)
+    def set_log_scale(self, on: bool) -> None:
+        self.views.set_log_scale(on)
+
+    @Slot(bool)
+    def set_gradient_field(self, on: bool) -> None:
+        self.views.set_gradient_field(on)
+
+    @Slot(bool)
+    def set_minibatch_view(self, on: bool) -> None:
+        self.views.set_minibatch_visible(on)
+        self.playback.dirty = True
+
+    @Slot(bool)
+    def set_log_loss(self, on: bool) -> None:
+        self.views.set_log_loss(on)
+
+    @Slot()
+    def toggle_full_screen(self) -> None:
+        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+        self.actions_by_name["fullscreen"].setChecked(self.isFullScreen())
+
+    # -- files ------------------------------------------------------------------------------------------------
+    def show_error(self, title: str, message: str) -> None:
+        """A warning dialog that does not block (the window keeps drawing)."""
+        box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        self.message_box = box
+
+    @Slot()
+    def new_session(self) -> None:
+        self.set_session(default_session())
+
+    @Slot()
+    def open_session_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open session", "", "Sessions (*.toml);;All files (*)")
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str) -> bool:
+        try:
+            self.load_session_file(path)
+        except LandscapeError as exc:
+            self.show_error("Cannot open the session", str(exc))
+            return False
+        return True
+
+    @Slot()
+    def recent_chosen(self) -> None:
+        self.open_path(self.sender().data())
+
+    @Slot()
+    def preset_chosen(self) -> None:
+        name = self.sender().data()
+        try:
+            self.apply_preset(name)
+        except LandscapeError as exc:
+            self.show_error("Cannot open the preset", str(exc))
+
+    @Slot()
+    def save_session(self) -> None:
+        if self.path is None or self.path.startswith(":preset"):
+            self.save_session_as()
+        else:
+            self.save_to(self.path)
+
+    @Slot()
+    def save_session_as(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save session", "session.toml", "Sessions (*.toml)")
+        if path:
+            self.save_to(path)
+
+    def save_to(self, path) -> None:
+        try:
+            self.session.save(path)
+        except OSError as exc:
+            self.show_error("Cannot save the session", f"{path}: {exc.strerror or exc}")
+            return
+        self.path = str(path)
+        remember_session(path)
+        self.status.showMessage(f"Saved {path}", 4000)
+
+    @Slot()
+    def open_export_dialog(self) -> None:
+        try:
+            from .export_dialog import ExportDialog
+        except ImportError:
+            self.show_error("Export", "Exporting animations is not available in this installation.")
+            return
+        dialog = ExportDialog(self.session, self.playback.paths(), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    def closeEvent(self, event) -> None:
+        self.timer.stop()
+        self.playback.shutdown()
+        if self.lecture:
+            QApplication.instance().setFont(self._base_font)
+        super().closeEvent(event)
+
+
+def available_presets() -> list[str]:
+    return [p.name for p in list_presets()]

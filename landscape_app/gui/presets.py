@@ -1,0 +1,68 @@
+"""Ready experiments for lectures: Session TOML files under ``assets/presets/``, each with a title and a line.
+
+The folder is found relative to the package: ``landscape_app/presets`` in an installed wheel, else the
+repository's ``assets/presets`` (an editable install or a checkout).
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from ..core.errors import ConfigError
+from ..core.session import Session
+
+DEFAULT_PRESET = "course-linear-regression"
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str            # the file's stem, used on the command line: --preset NAME
+    title: str
+    description: str
+    path: Path
+
+
+def presets_dir() -> Path:
+    """The folder that holds the preset files."""
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package / "presets", package.parent / "assets" / "presets"):
+        if candidate.is_dir() and any(candidate.glob("*.toml")):
+            return candidate
+    return package.parent / "assets" / "presets"
+
+
+def _order(path: Path) -> tuple:
+    # The course's own example first, then alphabetical: the menu reads like a lecture plan.
+    return (path.stem != DEFAULT_PRESET, path.stem)
+
+
+def list_presets() -> list[Preset]:
+    """Every preset, with its title and one-line description (read without building the experiments)."""
+    out = []
+    for path in sorted(presets_dir().glob("*.toml"), key=_order):
+        try:
+            table = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            table = {}
+        out.append(Preset(path.stem, str(table.get("title", path.stem)), str(table.get("description", "")), path))
+    return out
+
+
+def preset_path(name: str) -> Path:
+    """The file of preset ``name``; ``ConfigError`` lists the known names when there is none."""
+    path = presets_dir() / f"{name}.toml"
+    if not path.is_file():
+        names = ", ".join(p.name for p in list_presets()) or "none found"
+        raise ConfigError("--preset", f"no preset named {name!r}; the presets are: {names}")
+    return path
+
+
+def load_preset(name: str) -> Session:
+    """The preset's Session (validated)."""
+    return Session.load(preset_path(name))

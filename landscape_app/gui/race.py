@@ -1,0 +1,85 @@
+"""Editing a race (a Session) without Qt: replace one run, add a run, remove one, rename one.
+
+Every run of a session shares the first run's data, model and grid. Editing the selected run's shared fields
+carries them to the other runs; a run that cannot follow (a loss that does not fit the new model) takes the
+edited run's loss instead, so an edit is never refused because of another run.
+"""
+from __future__ import annotations
+
+from ..core.errors import ConfigError, DataError
+from ..core.experiment import Experiment
+from ..core.optimizers import OPTIMIZERS
+from ..core.session import MAX_RUNS, Session, default_run_name
+
+SHARED = ("data", "model", "grid")
+# What "Add run" races next, in order: a different optimizer than the ones already racing.
+ADD_ORDER = ("sgd", "momentum", "adam", "rmsprop", "adagrad", "nadam", "adamw", "adamax")
+
+
+def _follow(other: Experiment, edited: Experiment) -> Experiment:
+    shared = {name: getattr(edited, name) for name in SHARED}
+    if other.model != edited.model:
+        shared.update(start=edited.start, criterion=edited.criterion, criterion_options=edited.criterion_options)
+    try:
+        return other.replace(**shared)
+    except (ConfigError, DataError):
+        return other.replace(**shared, criterion=edited.criterion, criterion_options=edited.criterion_options)
+
+
+def replace_run(session: Session, row: int, exp: Experiment) -> Session:
+    """The session with run ``row`` replaced by ``exp``; the other runs follow its data, model and grid.
+
+    A run named after its settings (the default name) is renamed to match its new settings.
+    """
+    runs, names = list(session.runs), list(session.names)
+    old = runs[row]
+    runs[row] = exp
+    if names[row] == default_run_name(old):
+        names[row] = default_run_name(exp)
+    if any(getattr(old, name) != getattr(exp, name) for name in SHARED):
+        for i, run in enumerate(runs):
+            if i != row:
+                runs[i] = _follow(run, exp)
+    return session.replace(runs=tuple(runs), names=tuple(names))
+
+
+def _next_optimizer(session: Session) -> tuple[str, dict]:
+    used = {(r.optimizer, bool(r.optimizer_options.get("momentum"))) for r in session.runs}
+    for key in ADD_ORDER:
+        name, options = ("sgd", {"momentum": 0.9}) if key == "momentum" else (key, {})
+        if (name, bool(options.get("momentum"))) not in used:
+            return name, options
+    return "sgd", {}
+
+
+def add_run(session: Session, row: int) -> Session:
+    """A new run beside run ``row``: the same settings with the next optimizer not yet racing."""
+    if len(session.runs) >= MAX_RUNS:
+        raise ConfigError("runs", f"at most {MAX_RUNS} runs race at once")
+    base = session.runs[row]
+    name, options = _next_optimizer(session)
+    lr = base.lr if name == "sgd" and not options else OPTIMIZERS[name].default_lr
+    if name == "sgd" and options:
+        lr = base.lr / 5 if base.optimizer == "sgd" else 0.02    # momentum multiplies the step by ~1/(1-0.9)
+    new = base.replace(optimizer=name, optimizer_options=options, lr=lr, scheduler=None, scheduler_options={})
+    return session.replace(runs=session.runs + (new,), names=session.names + (default_run_name(new),),
+                           colors=session.colors + (None,))
+
+
+def remove_run(session: Session, row: int) -> Session:
+    if len(session.runs) <= 1:
+        raise ConfigError("runs", "a session needs at least one run")
+    keep = [i for i in range(len(session.runs)) if i != row]
+    return session.replace(runs=tuple(session.runs[i] for i in keep), names=tuple(session.names[i] for i in keep),
+                           colors=tuple(session.colors[i] for i in keep))
+
+
+def rename_run(session: Session, row: int, name: str) -> Session:
+    names = list(session.names)
+    names[row] = name
+    return session.replace(names=tuple(names))
+
+
+def set_start(session: Session, start: tuple[float, ...]) -> Session:
+    """Every run starts at ``start`` (a click on the contour sets the start point of the race)."""
+    return session.replace(runs=tuple(r.replace(start=tuple(start)) for r in session.runs))

@@ -1,0 +1,55 @@
+"""The status bar: where the selected run is (iteration, epoch, parameters, losses, speed), what the cursor is
+over, and a clear red message when a run diverges."""
+from __future__ import annotations
+
+import math
+
+from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+
+from . import style
+
+
+def _num(v: float) -> str:
+    if not math.isfinite(v):
+        return "—"
+    return f"{v:.4g}" if abs(v) >= 1e-3 or v == 0 else f"{v:.2e}"
+
+
+def readout(traj, index: int, steps_per_second: float) -> str:
+    """``iteration 12 · epoch 2 · w 0.52 · b -1.02 · batch loss 0.31 · full loss 0.29 · 850 steps/s``."""
+    if traj is None or len(traj) == 0:
+        return "no steps yet"
+    i = min(max(index, 0), len(traj) - 1)
+    parts = [f"iteration {int(traj.iteration[i])}", f"epoch {int(traj.epoch[i])}"]
+    parts += [f"{name} {_num(v)}" for name, v in zip(traj.param_names, traj.params[i])]
+    parts += [f"batch loss {_num(traj.batch_loss[i])}", f"full loss {_num(traj.loss[i])}"]
+    if steps_per_second > 0:
+        parts.append(f"{steps_per_second:,.0f} steps/s")
+    return "  ·  ".join(parts)
+
+
+class StatusBar(QStatusBar):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.position = QLabel("no steps yet")
+        self.position.setObjectName("status_position")
+        self.hover = QLabel("")
+        self.hover.setObjectName("status_hover")
+        self.hover.setStyleSheet(f"color: {style.MUTED};")
+        self.alert = QLabel("")
+        self.alert.setObjectName("status_alert")
+        self.alert.setStyleSheet(f"color: {style.DIVERGED_COLOR}; font-weight: bold;")
+        self.alert.setWordWrap(False)
+        self.addWidget(self.position, 0)
+        self.addWidget(self.alert, 1)
+        self.addPermanentWidget(self.hover)
+
+    def show_position(self, traj, index: int, steps_per_second: float) -> None:
+        self.position.setText(readout(traj, index, steps_per_second))
+
+    def show_hover(self, names: tuple[str, str], x: float, y: float, loss: float) -> None:
+        self.hover.setText(f"cursor: {names[0]} {_num(x)}, {names[1]} {_num(y)}, loss {_num(loss)}")
+
+    def show_alert(self, text: str) -> None:
+        self.alert.setText(text)
+        self.alert.setToolTip(text)

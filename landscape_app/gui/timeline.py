@@ -1,0 +1,141 @@
+"""The transport bar: Play/Pause, Step, Reset, the speed control, and the timeline slider to scrub a run.
+
+While a run plays, the timeline follows its end. Dragging the slider back (when paused or finished) shows every
+view as it was at that iteration; dragging it to the end follows the run again.
+"""
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
+
+SPEED_MIN, SPEED_MAX = 1.0, 1000.0    # paced steps per second; the slider's last notch is "as fast as possible"
+SPEED_NOTCHES = 30
+
+
+def speed_at(notch: int) -> float | None:
+    """Steps per second at a speed-slider notch; ``None`` at the last notch (no pacing)."""
+    if notch >= SPEED_NOTCHES:
+        return None
+    frac = notch / (SPEED_NOTCHES - 1)
+    return float(f"{SPEED_MIN * (SPEED_MAX / SPEED_MIN) ** frac:.2g}")
+
+
+def notch_for(speed: float | None) -> int:
+    if speed is None:
+        return SPEED_NOTCHES
+    frac = math.log(max(speed, SPEED_MIN) / SPEED_MIN) / math.log(SPEED_MAX / SPEED_MIN)
+    return int(round(min(frac, 1.0) * (SPEED_NOTCHES - 1)))
+
+
+def speed_text(speed: float | None) -> str:
+    return "max" if speed is None else f"{speed:g}/s"
+
+
+class TransportBar(QWidget):
+    play_clicked = Signal()
+    step_clicked = Signal()
+    reset_clicked = Signal()
+    speed_changed = Signal(object)     # steps per second, or None for as fast as possible
+    scrubbed = Signal(object)          # a point count to show (upto), or None: follow the end
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.play_button = QPushButton("▶  Play")
+        self.play_button.setObjectName("play_button")
+        self.play_button.setToolTip("Play / pause the training (Space)")
+        self.play_button.setMinimumWidth(110)
+        self.step_button = QPushButton("Step ▸")
+        self.step_button.setToolTip("Exactly one iteration of every run (Right arrow)")
+        self.reset_button = QPushButton("⟲ Reset")
+        self.reset_button.setToolTip("Back to the start point (R)")
+        self.speed = QSlider(Qt.Orientation.Horizontal)
+        self.speed.setRange(0, SPEED_NOTCHES)
+        self.speed.setFixedWidth(120)
+        self.speed.setToolTip("Speed: from 1 step per second (for a lecture) to as fast as the machine goes")
+        self.speed_label = QLabel()
+        self.speed_label.setMinimumWidth(52)
+        self.timeline = QSlider(Qt.Orientation.Horizontal)
+        self.timeline.setRange(0, 0)
+        self.timeline.setToolTip("Scrub back through the run (pause first); the end follows the run")
+        self.position_label = QLabel("iteration 0")
+        self.position_label.setMinimumWidth(150)
+        self.position_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        for w in (self.play_button, self.step_button, self.reset_button):
+            layout.addWidget(w)
+        layout.addSpacing(12)
+        layout.addWidget(QLabel("speed"))
+        layout.addWidget(self.speed)
+        layout.addWidget(self.speed_label)
+        layout.addSpacing(12)
+        layout.addWidget(self.timeline, 1)
+        layout.addWidget(self.position_label)
+
+        self.play_button.clicked.connect(self.play_clicked)
+        self.step_button.clicked.connect(self.step_clicked)
+        self.reset_button.clicked.connect(self.reset_clicked)
+        self.speed.valueChanged.connect(self._speed_moved)
+        self.timeline.valueChanged.connect(self._timeline_moved)
+        self._following = True
+        self._length = 0
+        self._iterations = None
+        self.set_speed(None)
+
+    # -- state from the window -----------------------------------------------------------------------------
+    def set_playing(self, playing: bool) -> None:
+        self.play_button.setText("❚❚  Pause" if playing else "▶  Play")
+
+    def set_can_play(self, can: bool, why: str = "") -> None:
+        for w in (self.play_button, self.step_button):
+            w.setEnabled(can)
+        self.play_button.setToolTip("Play / pause the training (Space)" if can else why)
+
+    def set_speed(self, speed: float | None) -> None:
+        self.speed.blockSignals(True)
+        self.speed.setValue(notch_for(speed))
+        self.speed.blockSignals(False)
+        self.speed_label.setText(speed_text(speed))
+
+    def set_length(self, n: int, iterations=None) -> None:
+        """The longest path has ``n`` points (``iterations``: their iteration numbers, for the label)."""
+        self._length = n
+        self._iterations = iterations
+        self.timeline.blockSignals(True)
+        self.timeline.setRange(0, max(n - 1, 0))
+        if self._following:
+            self.timeline.setValue(max(n - 1, 0))
+        self.timeline.blockSignals(False)
+        self._update_label()
+
+    def follow(self) -> None:
+        """Jump to the end and follow it."""
+        self._following = True
+        self.set_length(self._length, self._iterations)
+
+    @property
+    def upto(self) -> int | None:
+        """Points to show: ``None`` while following the end."""
+        return None if self._following else self.timeline.value() + 1
+
+    # -- user ---------------------------------------------------------------------------------------------
+    def _speed_moved(self, notch: int) -> None:
+        speed = speed_at(notch)
+        self.speed_label.setText(speed_text(speed))
+        self.speed_changed.emit(speed)
+
+    def _timeline_moved(self, value: int) -> None:
+        self._following = value >= self.timeline.maximum()
+        self._update_label()
+        self.scrubbed.emit(self.upto)
+
+    def _update_label(self) -> None:
+        index = self.timeline.value()
+        its = self._iterations
+        it = int(its[index]) if its is not None and 0 <= index < len(its) else index
+        last = int(its[-1]) if its is not None and len(its) else max(self._length - 1, 0)
+        self.position_label.setText(f"iteration {it} / {last}" if not self._following
+                                    else f"iteration {it}")

@@ -1,0 +1,166 @@
+"""The main window's linked views: contour (and the mini-batch contour beside it), 3-D surface, loss, data.
+
+``ViewSet`` computes the surface once and hands it to every view, forwards paths and options, and keeps the
+mini-batch contour on the batch the shown step descended. Views only draw (see ``views.base.View``).
+"""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+
+from ..core.surface import compute_surface
+from . import style
+from .views import ContourView, LossView
+
+try:   # the views land one by one; the window works without the ones still missing
+    from .views import DataView
+except ImportError:  # pragma: no cover
+    DataView = None
+try:
+    from .views import SurfaceView, gl_available
+except ImportError:  # pragma: no cover
+    SurfaceView, gl_available = None, lambda: False
+
+
+class Placeholder(QWidget):
+    """Text where a view cannot be shown (the 3-D view without OpenGL)."""
+
+    def __init__(self, text: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        label = QLabel(text)
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        label.setWordWrap(True)
+        label.setStyleSheet(f"color: {style.MUTED}; background: {style.BACKGROUND};")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(label)
+        self.label = label
+
+    def set_scene(self, experiment, surface) -> None:
+        pass
+
+    def set_runs(self, runs) -> None:
+        pass
+
+    def show_paths(self, paths, upto=None) -> None:
+        pass
+
+    def set_lecture_mode(self, on: bool) -> None:
+        pass
+
+
+class ViewSet(QWidget):
+    start_clicked = Signal(float, float)
+    hovered = Signal(float, float, float)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.contour = ContourView()
+        self.minibatch = ContourView()
+        self.minibatch.setVisible(False)
+        self.loss = LossView()
+        if SurfaceView is not None and gl_available():
+            self.surface3d = SurfaceView()
+        else:
+            self.surface3d = Placeholder("The 3-D surface needs OpenGL, which this display does not offer.\n"
+                                         "The contour, loss and data views show everything else.")
+        self.data = DataView() if DataView is not None else Placeholder("data view")
+        self.all = [self.contour, self.minibatch, self.surface3d, self.loss, self.data]
+
+        self.top = QSplitter(Qt.Orientation.Horizontal)
+        for w in (self.contour, self.minibatch, self.surface3d):
+            self.top.addWidget(w)
+        self.bottom = QSplitter(Qt.Orientation.Horizontal)
+        self.bottom.addWidget(self.loss)
+        self.bottom.addWidget(self.data)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.top)
+        split.addWidget(self.bottom)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setSizes([560, 340])
+        self.top.setSizes([600, 0, 480])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(split)
+
+        self.contour.start_clicked.connect(self.start_clicked)
+        self.contour.hovered.connect(self.hovered)
+        self._experiment = None
+        self._held = None
+        self._paths: dict = {}
+        self._batch_key = None
+
+    # -- the scene ------------------------------------------------------------------------------------------
+    def set_scene(self, experiment, held: dict | None = None):
+        """Compute the surface of ``experiment`` (the plane's held parameter at ``held``) and show it."""
+        surface = compute_surface(experiment, held=held)
+        self._experiment, self._held = experiment, held
+        for view in (self.contour, self.surface3d, self.loss, self.data):
+            view.set_scene(experiment, surface)
+        self._batch_key = None
+        return surface
+
+    def set_runs(self, runs) -> None:
+        for view in self.all:
+            view.set_runs(runs)
+
+    def set_start_marker(self, experiment) -> None:
+        start = dict(zip(experiment.param_names, experiment.start))
+        ax, ay = experiment.grid.axes
+        self.contour.set_start_marker(start[ax], start[ay])
+
+    def show_paths(self, paths, upto=None) -> None:
+        self._paths = paths
+        for view in (self.contour, self.surface3d, self.loss, self.data):
+            view.show_paths(paths, upto)
+
+    def update_minibatch(self, experiment, traj, upto) -> None:
+        """Keep the mini-batch contour on the batch that the shown step of the selected run descended."""
+        if not self.minibatch.isVisible() or traj is None or len(traj) == 0:
+            return
+        n = len(traj) if upto is None else max(1, min(upto, len(traj)))
+        batch = traj.batches[n - 1] if n > 1 else np.empty(0, np.int64)
+        key = (id(experiment), n if batch.size else 0, batch.tobytes())
+        if key != self._batch_key:
+            self._batch_key = key
+            if batch.size == 0:
+                surface = compute_surface(experiment, held=self._held)
+                title = "Mini-batch surface: no step yet"
+            elif batch.size >= len(experiment.data):
+                surface = compute_surface(experiment, held=self._held)
+                title = f"Step {int(traj.iteration[n - 1])}: the full batch (same surface)"
+            else:
+                surface = compute_surface(experiment, held=self._held, batch=batch)
+                shown = ", ".join(str(int(i)) for i in batch[:6]) + (", …" if batch.size > 6 else "")
+                title = f"Step {int(traj.iteration[n - 1])}: batch of {batch.size} (samples {shown})"
+            self.minibatch.set_scene(experiment, surface)
+            self.minibatch.set_title(title)
+        self.minibatch.show_paths(self._paths, n)
+
+    # -- options --------------------------------------------------------------------------------------------
+    def set_lecture_mode(self, on: bool) -> None:
+        for view in self.all:
+            view.set_lecture_mode(on)
+
+    def set_log_scale(self, on: bool) -> None:
+        self.contour.set_log_scale(on)
+        self.minibatch.set_log_scale(on)
+        if hasattr(self.surface3d, "set_log_scale"):
+            self.surface3d.set_log_scale(on)
+
+    def set_gradient_field(self, on: bool) -> None:
+        self.contour.set_gradient_field(on)
+        self.minibatch.set_gradient_field(on)
+
+    def set_log_loss(self, on: bool) -> None:
+        self.loss.set_log_y(on)
+
+    def set_minibatch_visible(self, on: bool) -> None:
+        self.minibatch.setVisible(on)
+        self._batch_key = None
+        sizes = self.top.sizes()
+        total = sum(sizes) or 1080
+        self.top.setSizes([total * 4 // 10, total * 3 // 10, total * 3 // 10] if on
+                          else [total * 55 // 100, 0, total * 45 // 100])
