@@ -1,6 +1,12 @@
-"""The views: drawing only, shared by the main window and the exporter (see ``base.View``)."""
+"""The views: drawing only, shared by the main window and the exporter (see ``base.View``).
+
+Import this package before creating the QApplication: it switches on OpenGL context sharing, which the 3-D
+views need (see ``gl.py``). ``pyqtgraph.opengl`` itself is imported only when a 3-D view is built.
+"""
 from .base import RUN_COLORS, RunStyle, View
 from .contour import ContourView
+from .gl import gl_available
 from .loss_curve import LossView
+from .surface3d import SurfaceView
 
-__all__ = ["View", "RunStyle", "RUN_COLORS", "ContourView", "LossView"]
+__all__ = ["View", "RunStyle", "RUN_COLORS", "ContourView", "LossView", "SurfaceView", "gl_available"]

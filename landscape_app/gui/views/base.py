@@ -59,6 +59,8 @@ class View(QWidget):
         """
         if width and height and (self.width(), self.height()) != (int(width), int(height)):
             self.resize(int(width), int(height))
+        if self.layout() is not None:
+            self.layout().activate()     # a hidden widget's layout does not size its children by itself
         self.grab_image()
         QApplication.processEvents()
         return self.grab_image()

@@ -1,0 +1,146 @@
+"""OpenGL helpers for the 3-D views: can we draw at all here, and the pieces both 3-D views share.
+
+``pyqtgraph.opengl`` (and PyOpenGL) are imported only when a 3-D view is actually built, so the 2-D views and
+the exporter's 2-D frames work on machines without OpenGL.
+"""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QGuiApplication
+
+from .. import style
+
+# pyqtgraph compiles each shader program once per process, which is only valid if every GL widget's context
+# shares resources with the others (two 3-D views, an exporter's view, or a view rendered hidden and then
+# shown). Qt allows switching sharing on only before the application object exists: importing the views
+# before creating the QApplication (as the app and the exporter do) is enough; ``share_gl_contexts`` says so.
+if QCoreApplication.instance() is None:
+    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+
+# Platforms that never give an OpenGL context to a widget (Qt's offscreen plugin draws with the raster engine).
+_NO_GL_PLATFORMS = {"offscreen", "minimal", "minimalegl", "vnc", "linuxfb"}
+_cache: dict[str, bool] = {}
+
+
+def gl_available() -> bool:
+    """Whether a 3-D view can be drawn: a GUI platform with an OpenGL context we can make current.
+
+    False without a QGuiApplication, on the offscreen/minimal platforms, without PyOpenGL, or when no context
+    can be created (the window then shows a placeholder instead of the 3-D views). The answer is cached.
+    """
+    app = QGuiApplication.instance()
+    if app is None:
+        return False
+    platform = QGuiApplication.platformName()
+    if platform in _cache:
+        return _cache[platform]
+    ok = platform not in _NO_GL_PLATFORMS and _probe_context()
+    _cache[platform] = ok
+    return ok
+
+
+def share_gl_contexts() -> bool:
+    """Whether GL contexts share resources (needed for more than one 3-D view, see the note above)."""
+    return QCoreApplication.testAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+
+
+def _probe_context() -> bool:
+    try:
+        import OpenGL.GL  # noqa: F401  (pyqtgraph.opengl needs it; it is not a dependency of pyqtgraph)
+        from PySide6.QtGui import QOffscreenSurface, QOpenGLContext
+    except Exception:
+        return False
+    ctx = QOpenGLContext()
+    if not ctx.create():
+        return False
+    surface = QOffscreenSurface()
+    surface.setFormat(ctx.format())
+    surface.create()
+    try:
+        if not surface.isValid() or not ctx.makeCurrent(surface):
+            return False
+        ctx.doneCurrent()
+        return True
+    finally:
+        surface.destroy()
+
+
+SOFT_SHADER = "landscape_soft"
+
+
+def soft_shader():
+    """A lit shader that keeps the colour map readable: strong ambient light, both faces lit."""
+    from pyqtgraph.opengl import shaders
+    program = getattr(soft_shader, "_program", None)
+    if program is None:
+        program = shaders.ShaderProgram(SOFT_SHADER, [
+            shaders.VertexShader("""
+                uniform mat4 u_mvp;
+                uniform mat3 u_normal;
+                attribute vec4 a_position;
+                attribute vec3 a_normal;
+                attribute vec4 a_color;
+                varying vec4 v_color;
+                varying vec3 v_normal;
+                void main() {
+                    v_normal = normalize(u_normal * a_normal);
+                    v_color = a_color;
+                    gl_Position = u_mvp * a_position;
+                }
+            """),
+            shaders.FragmentShader("""
+                #ifdef GL_ES
+                precision mediump float;
+                #endif
+                varying vec4 v_color;
+                varying vec3 v_normal;
+                void main() {
+                    float p = abs(dot(normalize(v_normal), normalize(vec3(0.4, 0.6, 1.0))));
+                    vec3 rgb = v_color.rgb * (0.55 + 0.5 * p);
+                    gl_FragColor = vec4(min(rgb, vec3(1.0)), v_color.a);
+                }
+            """),
+        ])
+        soft_shader._program = program
+    return program
+
+
+def colors_for(values: np.ndarray, lo: float, hi: float, cmap_name: str = style.DEFAULT_COLORMAP) -> np.ndarray:
+    """RGBA float colours of ``values`` through the colour map, ``lo``..``hi`` spanning it."""
+    lut = style.lookup_table(cmap_name)
+    span = hi - lo if hi > lo else 1.0
+    t = np.clip((np.nan_to_num(values, nan=hi) - lo) / span, 0.0, 1.0)
+    return lut[np.rint(t * (len(lut) - 1)).astype(np.int64)]
+
+
+def mesh_gl_options() -> dict:
+    """Opaque, depth-tested, and pushed slightly back in depth so lines drawn on the mesh stay in front."""
+    from OpenGL import GL
+    return {GL.GL_DEPTH_TEST: True, GL.GL_BLEND: False, GL.GL_CULL_FACE: False,
+            GL.GL_POLYGON_OFFSET_FILL: True, "glPolygonOffset": (1.5, 2.0)}
+
+
+def overlay_gl_options() -> dict:
+    """Blended and drawn over the surface without depth test: paths and points stay visible and crisp
+    (depth-tested lines lying on a surface stitch into it)."""
+    from OpenGL import GL
+    return {GL.GL_DEPTH_TEST: False, GL.GL_BLEND: True, GL.GL_CULL_FACE: False,
+            "glBlendFunc": (GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)}
+
+
+def make_gl_widget():
+    """A GLViewWidget on the dark background."""
+    import pyqtgraph.opengl as gl
+    view = gl.GLViewWidget()
+    view.setBackgroundColor(style.BACKGROUND)
+    return view
+
+
+def text_item(pos, text: str, points: int, color=style.FOREGROUND):
+    import pyqtgraph.opengl as gl
+    from PySide6.QtCore import Qt
+    item = gl.GLTextItem(pos=np.asarray(pos, dtype=float), text=text, color=style.qcolor(color),
+                         font=style.font(points))
+    item.alignment = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter
+    return item

@@ -1,0 +1,309 @@
+"""The 3-D view: the loss surface in OpenGL with every run's path lifted onto it.
+
+The scene lives in a normalised box (x and y span ``SIZE``, the height spans ``HEIGHT``) so the camera,
+grid and labels suit any grid range. Heights are the loss scaled into the box (the classic bowl); with
+``set_log_scale(True)`` they are ``log(1 + (loss - min) / s)`` with ``s`` a hundredth of the loss range, which
+keeps a loss spanning orders of magnitude legible (the valley floor is not flattened by the steep walls).
+The paths use the same transform, so they lie on the surface.
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtWidgets import QLabel, QVBoxLayout
+
+from .. import style
+from .base import View
+from .decimate import SegmentCache
+from .gl import (colors_for, gl_available, make_gl_widget, mesh_gl_options, overlay_gl_options, soft_shader,
+                 text_item)
+from .isolines import nice_levels
+
+SIZE = 10.0
+HEIGHT = 5.0
+MAX_MESH = 241            # the surface mesh is strided down to at most this many nodes per axis
+PATH_CELLS = 2000         # path decimation: distinct segments on a 2000 x 2000 grid over the box
+DEFAULT_CAMERA = (-60.0, 30.0, 1.9 * SIZE)   # azimuth, elevation, distance
+
+
+class _HeightMap:
+    """The surface's loss -> scene height transform (shared by the mesh and the paths)."""
+
+    def __init__(self, loss: np.ndarray, log: bool):
+        finite = loss[np.isfinite(loss)]
+        self.lo = float(finite.min()) if finite.size else 0.0
+        self.hi = float(finite.max()) if finite.size else 1.0
+        self.log = log
+        self.scale = max((self.hi - self.lo) / 100.0, np.finfo(float).tiny)
+        self.top = self._raw(self.hi)
+        if not self.top > 0:
+            self.top = 1.0
+
+    def _raw(self, loss):
+        d = np.maximum(np.asarray(loss, dtype=np.float64) - self.lo, 0.0)
+        return np.log1p(d / self.scale) if self.log else d
+
+    def __call__(self, loss) -> np.ndarray:
+        with np.errstate(invalid="ignore", over="ignore"):
+            return HEIGHT * self._raw(loss) / self.top
+
+
+class SurfaceView(View):
+    """GLSurfacePlotItem of the loss, paths as lines on it, current points highlighted; orbit and zoom."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.lecture = False
+        self.log_scale = False
+        self.colormap_name = style.DEFAULT_COLORMAP
+        self.experiment = None
+        self.surface = None
+        self.runs = {}
+        self._last = ({}, None)
+        self._height = None
+        self._box = None
+        self._runs_items: dict[int, dict] = {}
+        self._texts = []
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.gl = make_gl_widget() if gl_available() else None
+        if self.gl is None:
+            self.placeholder = QLabel("The 3-D view needs OpenGL, which is not available here.")
+            self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.placeholder.setStyleSheet(f"color: {style.MUTED}; background: {style.BACKGROUND};")
+            layout.addWidget(self.placeholder)
+            return
+        import pyqtgraph.opengl as gl
+        layout.addWidget(self.gl)
+        self.mesh = gl.GLSurfacePlotItem(computeNormals=True, smooth=True, shader=soft_shader(),
+                                         glOptions=mesh_gl_options())
+        self.gl.addItem(self.mesh)
+        self.grid = gl.GLGridItem()
+        self.grid.setSize(SIZE, SIZE, 1)
+        self.grid.setSpacing(SIZE / 10, SIZE / 10, 1)
+        self.grid.setColor((255, 255, 255, 45))
+        self.grid.translate(0, 0, -0.02)
+        self.gl.addItem(self.grid)
+        self.legend = QLabel(self.gl)
+        self.legend.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.legend.move(8, 8)
+        self.reset_view()
+
+    # -- camera -----------------------------------------------------------------------------------------
+    def reset_view(self) -> None:
+        """Back to the default camera: the whole surface, seen from the front left, a little above."""
+        self.set_camera(*DEFAULT_CAMERA)
+
+    def set_camera(self, azimuth: float, elevation: float, distance: float | None = None) -> None:
+        """Place the camera (degrees; distance in scene units, the surface spans ``SIZE``) — for slow orbits."""
+        if self.gl is None:
+            return
+        from pyqtgraph import Vector
+        self.gl.setCameraPosition(pos=Vector(0, 0, HEIGHT * 0.3), distance=distance or DEFAULT_CAMERA[2],
+                                  elevation=elevation, azimuth=azimuth)
+
+    def camera(self) -> tuple[float, float, float]:
+        o = self.gl.opts if self.gl is not None else {}
+        return (o.get("azimuth", 0.0), o.get("elevation", 0.0), o.get("distance", 0.0))
+
+    # -- scene ------------------------------------------------------------------------------------------
+    def set_scene(self, experiment, surface) -> None:
+        self.experiment = experiment
+        self.surface = surface
+        if self.gl is None:
+            return
+        if surface is None:
+            self.mesh.setVisible(False)
+            return
+        self._draw_surface()
+        self._draw_labels()
+        self._redraw()
+
+    def set_log_scale(self, on: bool) -> None:
+        """Heights compressed logarithmically (True) or linear in the loss (False, the default)."""
+        self.log_scale = bool(on)
+        if self.surface is not None and self.gl is not None:
+            self._draw_surface()
+            self._draw_labels()
+            self._redraw()
+
+    def set_colormap(self, name: str) -> None:
+        self.colormap_name = name
+        if self.surface is not None and self.gl is not None:
+            self._draw_surface()
+
+    def _scene_xy(self, x, y):
+        (x0, x1), (y0, y1) = self._box
+        return (np.asarray(x) - x0) / (x1 - x0) * SIZE - SIZE / 2, (np.asarray(y) - y0) / (y1 - y0) * SIZE - SIZE / 2
+
+    def _draw_surface(self) -> None:
+        s = self.surface
+        w, b, loss = np.asarray(s.w, float), np.asarray(s.b, float), np.asarray(s.loss, float)
+        self._box = ((w[0], w[-1]), (b[0], b[-1]))
+        self._height = _HeightMap(loss, self.log_scale)
+        sj = max(1, int(np.ceil(len(w) / MAX_MESH)))
+        si = max(1, int(np.ceil(len(b) / MAX_MESH)))
+        jj = np.unique(np.r_[np.arange(0, len(w), sj), len(w) - 1])
+        ii = np.unique(np.r_[np.arange(0, len(b), si), len(b) - 1])
+        sub = loss[np.ix_(ii, jj)]
+        sub = np.where(np.isfinite(sub), sub, self._height.hi)
+        z = self._height(sub).T                              # GL wants (len(x), len(y))
+        xs, ys = self._scene_xy(w[jj], b[ii])
+        colors = colors_for(z, 0.0, HEIGHT, self.colormap_name).reshape(-1, 4)
+        self.mesh.setData(x=xs.astype(np.float32), y=ys.astype(np.float32), z=z.astype(np.float32),
+                          colors=colors.astype(np.float32))
+        self.mesh.setVisible(True)
+
+    def _draw_labels(self) -> None:
+        for item in self._texts:
+            self.gl.removeItem(item)
+        self._texts = []
+        s = style.sizes(self.lecture)
+        ax, ay = tuple(self.surface.axes)
+        (x0, x1), (y0, y1) = self._box
+        half = SIZE / 2
+        pad = 0.06 * SIZE
+        items = [text_item((half + 1.6 * pad, -half - pad, 0), ax, s.label_pt),
+                 text_item((-half - pad, half + 1.6 * pad, 0), ay, s.label_pt),
+                 text_item((-half, -half, HEIGHT + pad), "loss" + (" (log)" if self.log_scale else ""),
+                           s.label_pt)]
+        for v in _ticks(x0, x1):
+            items.append(text_item((float(self._scene_xy(v, y0)[0]), -half - pad, 0), f"{v:g}", s.font_pt,
+                                   style.MUTED))
+        for v in _ticks(y0, y1):
+            items.append(text_item((-half - pad, float(self._scene_xy(x0, v)[1]), 0), f"{v:g}", s.font_pt,
+                                   style.MUTED))
+        for item in items:
+            self.gl.addItem(item)
+        self._texts = items
+
+    # -- runs and paths ---------------------------------------------------------------------------------
+    def set_runs(self, runs) -> None:
+        self.runs = {r.run_id: r for r in runs}
+        if self.gl is None:
+            return
+        import pyqtgraph.opengl as gl
+        for run_id in list(self._runs_items):
+            if run_id not in self.runs:
+                for item in self._runs_items.pop(run_id)["items"]:
+                    self.gl.removeItem(item)
+        for run in self.runs.values():
+            if run.run_id not in self._runs_items:
+                line = gl.GLLinePlotItem(mode="lines", antialias=True, glOptions=overlay_gl_options())
+                start = gl.GLScatterPlotItem(pxMode=True, glOptions=overlay_gl_options())
+                current = gl.GLScatterPlotItem(pxMode=True, glOptions=overlay_gl_options())
+                for depth, item in enumerate((line, start, current)):
+                    item.setDepthValue(10 + 10 * depth + 0.01 * run.run_id)
+                    self.gl.addItem(item)
+                self._runs_items[run.run_id] = {"line": line, "start": start, "current": current,
+                                                "items": (line, start, current), "cache": SegmentCache()}
+        self._style_runs()
+        self._update_legend()
+        self._redraw()
+
+    def _style_runs(self) -> None:
+        s = style.sizes(self.lecture)
+        for run_id, it in self._runs_items.items():
+            color = style.rgba(self.runs[run_id].color)
+            it["line"].setData(color=color, width=s.line * 1.25)
+            it["start"].setData(color=np.array([0.95, 0.95, 0.95, 1.0]), size=s.start * 0.8)
+            it["current"].setData(color=np.array(color), size=s.current * 1.2)
+
+    def _update_legend(self) -> None:
+        s = style.sizes(self.lecture)
+        rows = "".join(f'<div><span style="color:{r.color}; font-size:{s.label_pt + 2}pt">&#9632;</span>'
+                       f'&nbsp;{r.name}</div>' for r in self.runs.values())
+        self.legend.setText(rows)
+        self.legend.setStyleSheet(f"color: {style.FOREGROUND}; background: rgba(20, 22, 28, 200);"
+                                  f"border: 1px solid {style.MUTED}; padding: 4px; font-size: {s.label_pt}pt;")
+        self.legend.adjustSize()
+        self.legend.setVisible(bool(self.runs))
+
+    def show_paths(self, paths: Mapping, upto: int | None = None) -> None:
+        self._last = (paths, upto)
+        if self.gl is None or self.surface is None:
+            return
+        (x0, x1), (y0, y1) = self._box
+        cell = ((x1 - x0) / PATH_CELLS, (y1 - y0) / PATH_CELLS)
+        lift = 0.005 * HEIGHT
+        for run_id, it in self._runs_items.items():
+            traj = paths.get(run_id)
+            cols = self._columns(traj)
+            if traj is None or cols is None or len(traj) == 0:
+                for item in it["items"]:
+                    item.setData(pos=np.empty((0, 3)))
+                continue
+            n = len(traj) if upto is None else max(0, min(int(upto), len(traj)))
+            if n == 0:
+                for item in it["items"]:
+                    item.setData(pos=np.empty((0, 3)))
+                continue
+            it["cache"].configure(cell, (x0, y0))
+            pairs, seg_index = it["cache"].update(traj.params, n, cols)
+            ends = np.empty(2 * seg_index.size, np.int64)
+            ends[0::2], ends[1::2] = seg_index - 1, seg_index
+            z = self._height(traj.loss[ends]) + lift
+            pos = self._lift(pairs[:, 0], pairs[:, 1], z)
+            ok = _inside(pairs, self._box) & np.isfinite(z)
+            ok = np.repeat(ok[0::2] & ok[1::2], 2)
+            it["line"].setData(pos=pos[ok] if ok.any() else np.empty((0, 3)))
+            it["start"].setData(pos=self._point(traj, 0, cols, lift))
+            it["current"].setData(pos=self._point(traj, n - 1, cols, 2 * lift))
+
+    def _lift(self, x, y, z) -> np.ndarray:
+        sx, sy = self._scene_xy(x, y)
+        return np.stack([sx, sy, z], axis=1).astype(np.float32)
+
+    def _point(self, traj, i: int, cols, lift: float) -> np.ndarray:
+        p = traj.params[i, list(cols)]
+        z = self._height(traj.loss[i]) + lift
+        if not (np.isfinite(p).all() and np.isfinite(z)) or not _inside(p[None, :], self._box)[0]:
+            return np.empty((0, 3), np.float32)
+        return self._lift(p[:1], p[1:], np.atleast_1d(z))
+
+    def _columns(self, traj):
+        if traj is None or self.surface is None:
+            return None
+        try:
+            return tuple(traj.param_names.index(a) for a in self.surface.axes)
+        except ValueError:
+            return None
+
+    def _redraw(self) -> None:
+        if self._last[0]:
+            self.show_paths(*self._last)
+
+    # -- lecture mode and images ------------------------------------------------------------------------
+    def set_lecture_mode(self, on: bool) -> None:
+        self.lecture = bool(on)
+        if self.gl is None:
+            return
+        self._style_runs()
+        self._update_legend()
+        if self.surface is not None:
+            self._draw_labels()
+
+    def grab_image(self) -> QImage:
+        """The GL framebuffer with the legend painted over it (``QWidget.grab`` may miss GL content)."""
+        if self.gl is None:
+            return super().grab_image()
+        image = self.gl.grabFramebuffer()
+        if not self.legend.isHidden():
+            painter = QPainter(image)
+            self.legend.render(painter, self.legend.pos())
+            painter.end()
+        return image
+
+
+def _inside(points: np.ndarray, box) -> np.ndarray:
+    (x0, x1), (y0, y1) = box
+    x, y = points[:, 0], points[:, 1]
+    with np.errstate(invalid="ignore"):
+        return (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
+
+
+def _ticks(lo: float, hi: float) -> list[float]:
+    return [float(v) for v in nice_levels(lo, hi, count=4)]
