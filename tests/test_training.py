@@ -100,7 +100,7 @@ def check_identical(exp, torch_optimizer, make_scheduler=None):
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-@pytest.mark.parametrize("batch_size, shuffle", [(1, True), (10, False), (7, True), (None, False)])
+@pytest.mark.parametrize("batch_size, shuffle", [(1, True), (10, False), (7, True), (None, False), (None, True)])
 def test_optimizers_match_the_hand_written_loop(case, batch_size, shuffle):
     kw, torch_optimizer = CASES[case]
     epochs = 2 if batch_size == 1 else 4
