@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def make_application():
     """The QApplication, once per process, with the app's dark theme."""
+    from . import views  # noqa: F401  (before the QApplication exists: it switches on GL context sharing)
     from PySide6.QtWidgets import QApplication
     app = QApplication.instance()
     if app is None:

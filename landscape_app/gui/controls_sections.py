@@ -233,8 +233,9 @@ class OptimizerSection(Section):
         super().__init__("Optimizer", parent)
         self.optimizer = self._register("optimizer", _combo({k: s.label for k, s in OPTIMIZERS.items()}))
         self._row("optimizer", self.optimizer)
-        self.lr = self._register("lr", LogSlider("lr", 0.1, *LR_SLIDER,
-                                                 help=f"learning rate (the entry takes any value up to {MAX_LR:g})"))
+        self.lr = LogSlider("lr", 0.1, *LR_SLIDER, help=f"learning rate (the entry takes any value up to {MAX_LR:g})")
+        self.lr.edited.connect(self.edited)
+        self.fields["lr"] = [self.lr.entry]     # an error is shown on the exact entry
         self._row("learning rate", self.lr)
         self.hypers = HyperForm("optimizer_options")
         self.hypers.edited.connect(self.edited)
@@ -390,10 +391,10 @@ class GridSection(Section):
             pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1:]]
             for pair in pairs:
                 held = [n for n in names if n not in pair]
-                self.axes.addItem(f"{pair[0]}, {pair[1]}" + (f"  ({held[0]} held)" if held else ""), pair)
+                self.axes.addItem(f"{pair[0]}, {pair[1]}" + (f"  ({held[0]} held)" if held else ""), ",".join(pair))
             self.axes.blockSignals(False)
             self._model = exp.model
-        _select(self.axes, tuple(g.axes))
+        _select(self.axes, ",".join(g.axes))
         self._set_row_visible(self.axes, len(exp.param_names) > 2)
         for (lo, hi, row), rng, axis in zip(self.ranges, (g.x_range, g.y_range), g.axes):
             lo.set_value(rng[0])
@@ -402,7 +403,8 @@ class GridSection(Section):
         self.resolution.set_value(g.resolution[0])
 
     def values(self, exp) -> dict:
-        axes = self.axes.currentData() or DEFAULT_AXES[exp.model]
+        data = self.axes.currentData()
+        axes = tuple(data.split(",")) if data else DEFAULT_AXES[exp.model]
         (xlo, xhi, _), (ylo, yhi, _) = self.ranges
         res = self.resolution.value()
         if tuple(axes) != tuple(exp.grid.axes):

@@ -24,7 +24,7 @@ from .playback import PLAYING, Playback
 from .presets import DEFAULT_PRESET, list_presets, load_preset
 from .runs_panel import RunsPanel
 from .status_bar import StatusBar
-from .timeline import TransportBar
+from .timeline import TransportBar, speed_at
 from .views.base import RUN_COLORS, RunStyle
 from .window_views import ViewSet
 
@@ -85,6 +85,7 @@ class MainWindow(QMainWindow):
         self.views.start_clicked.connect(self.set_start_point)
         self.views.hovered.connect(self._hovered)
 
+        self.playback.set_speed(speed_at(self.transport.speed.value()))
         self.timer = QTimer(self)
         self.timer.setInterval(FRAME_MS)
         self.timer.timeout.connect(self.redraw)
@@ -175,7 +176,9 @@ class MainWindow(QMainWindow):
 
     def _restart(self, play: bool) -> None:
         """Load the session's runs into the training thread (a new generation) and show them."""
-        self.playback.load(dict(zip(self.run_ids, self.session.runs)), play=play and self.panel.valid)
+        experiments = dict(zip(self.run_ids, self.session.runs))
+        self.views.set_run_experiments(experiments)
+        self.playback.load(experiments, play=play and self.panel.valid)
         self.transport.follow()
         self.status.show_alert("")
         self._refresh_runs()

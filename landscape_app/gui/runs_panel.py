@@ -43,7 +43,6 @@ class RunsPanel(QWidget):
         self.list = QListWidget()
         self.list.setIconSize(QSize(14, 14))
         self.list.setToolTip("Runs race on the same surface. Select one to edit it; double-click to rename.")
-        self.list.setMaximumHeight(150)
         self.add_button = QPushButton("+ Add run")
         self.add_button.setToolTip("Race another optimizer from the same start point")
         self.remove_button = QPushButton("− Remove")
@@ -73,6 +72,9 @@ class RunsPanel(QWidget):
             self.list.addItem(item)
         self.list.setCurrentRow(current)
         self.list.blockSignals(False)
+        # As tall as its rows (up to the maximum number of runs): the control panel gets the rest.
+        row_h = max(self.list.sizeHintForRow(0), 18)
+        self.list.setFixedHeight(row_h * max(len(rows), 2) + 2 * self.list.frameWidth() + 4)
         self.add_button.setEnabled(len(rows) < MAX_RUNS)
         self.remove_button.setEnabled(len(rows) > 1)
 

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 
 SPEED_MIN, SPEED_MAX = 1.0, 1000.0    # paced steps per second; the slider's last notch is "as fast as possible"
 SPEED_NOTCHES = 30
+DEFAULT_SPEED = 30.0                  # slow enough that a newcomer sees the path walk
 
 
 def speed_at(notch: int) -> float | None:
@@ -83,7 +84,7 @@ class TransportBar(QWidget):
         self._following = True
         self._length = 0
         self._iterations = None
-        self.set_speed(None)
+        self.set_speed(DEFAULT_SPEED)
 
     # -- state from the window -----------------------------------------------------------------------------
     def set_playing(self, playing: bool) -> None:

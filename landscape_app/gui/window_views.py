@@ -5,22 +5,20 @@ mini-batch contour on the batch the shown step descended. Views only draw (see `
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
-from ..core.surface import compute_surface
+from ..core.surface import compute_surface, loss_at
 from . import style
-from .views import ContourView, LossView
+from .views import ContourView, LossView, SurfaceView, gl_available
 
-try:   # the views land one by one; the window works without the ones still missing
+try:   # the data view lands separately; the window works without it meanwhile
     from .views import DataView
 except ImportError:  # pragma: no cover
     DataView = None
-try:
-    from .views import SurfaceView, gl_available
-except ImportError:  # pragma: no cover
-    SurfaceView, gl_available = None, lambda: False
 
 
 class Placeholder(QWidget):
@@ -50,6 +48,51 @@ class Placeholder(QWidget):
         pass
 
 
+class LiftedPaths:
+    """Paths for the 3-D view, whose heights must be the *shown* surface's loss.
+
+    A run trained on another loss than the selected run's (say L1 beside MSE) carries its own loss values;
+    on the MSE surface its points would sink below or float above it. Its heights are re-evaluated on the
+    shown loss, incrementally (only new points), and cached until the scene or the race restarts.
+    """
+
+    def __init__(self):
+        self._cache: dict[int, tuple[np.ndarray, int]] = {}
+        self.experiment = None
+        self.run_experiments: dict = {}
+
+    def reset(self, experiment=None, run_experiments=None) -> None:
+        self._cache.clear()
+        if experiment is not None:
+            self.experiment = experiment
+        if run_experiments is not None:
+            self.run_experiments = dict(run_experiments)
+
+    def _same_loss(self, exp) -> bool:
+        shown = self.experiment
+        return exp is None or (exp.criterion == shown.criterion
+                               and dict(exp.criterion_options) == dict(shown.criterion_options))
+
+    def paths(self, paths: dict) -> dict:
+        if self.experiment is None:
+            return paths
+        out = {}
+        for rid, traj in paths.items():
+            if self._same_loss(self.run_experiments.get(rid)) or len(traj) == 0:
+                out[rid] = traj
+                continue
+            heights, n = self._cache.get(rid, (np.empty(0), 0))
+            if len(traj) < n:
+                heights, n = np.empty(0), 0
+            if len(traj) > n:
+                new = np.atleast_1d(loss_at(self.experiment, traj.params[n:]))
+                heights = np.concatenate([heights[:n], new])
+                n = len(traj)
+                self._cache[rid] = (heights, n)
+            out[rid] = dataclasses.replace(traj, loss=heights[: len(traj)])
+        return out
+
+
 class ViewSet(QWidget):
     start_clicked = Signal(float, float)
     hovered = Signal(float, float, float)
@@ -60,16 +103,17 @@ class ViewSet(QWidget):
         self.minibatch = ContourView()
         self.minibatch.setVisible(False)
         self.loss = LossView()
-        if SurfaceView is not None and gl_available():
+        if gl_available():
             self.surface3d = SurfaceView()
         else:
             self.surface3d = Placeholder("The 3-D surface needs OpenGL, which this display does not offer.\n"
                                          "The contour, loss and data views show everything else.")
+        self.lifted = LiftedPaths()
         self.data = DataView() if DataView is not None else Placeholder("data view")
         self.all = [self.contour, self.minibatch, self.surface3d, self.loss, self.data]
 
         self.top = QSplitter(Qt.Orientation.Horizontal)
-        for w in (self.contour, self.minibatch, self.surface3d):
+        for w in (self.contour, self.minibatch, self._with_reset_button(self.surface3d)):
             self.top.addWidget(w)
         self.bottom = QSplitter(Qt.Orientation.Horizontal)
         self.bottom.addWidget(self.loss)
@@ -92,15 +136,43 @@ class ViewSet(QWidget):
         self._paths: dict = {}
         self._batch_key = None
 
+    def _with_reset_button(self, view: QWidget) -> QWidget:
+        """The 3-D view under a thin bar: how to move it, and a button back to the standard camera."""
+        if not hasattr(view, "reset_view"):
+            return view
+        box = QWidget()
+        bar = QHBoxLayout()
+        bar.setContentsMargins(6, 2, 6, 2)
+        hint = QLabel("3-D surface · drag to orbit, wheel to zoom")
+        hint.setStyleSheet(f"color: {style.MUTED};")
+        button = QPushButton("Reset view")
+        button.setObjectName("reset_view_button")
+        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        button.clicked.connect(view.reset_view)
+        bar.addWidget(hint, 1)
+        bar.addWidget(button)
+        column = QVBoxLayout(box)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addLayout(bar)
+        column.addWidget(view, 1)
+        return box
+
     # -- the scene ------------------------------------------------------------------------------------------
     def set_scene(self, experiment, held: dict | None = None):
         """Compute the surface of ``experiment`` (the plane's held parameter at ``held``) and show it."""
         surface = compute_surface(experiment, held=held)
+        if experiment is not self._experiment:
+            self.lifted.reset(experiment)
         self._experiment, self._held = experiment, held
         for view in (self.contour, self.surface3d, self.loss, self.data):
             view.set_scene(experiment, surface)
         self._batch_key = None
         return surface
+
+    def set_run_experiments(self, run_experiments: dict) -> None:
+        """Which experiment each run trains (a new race): the 3-D heights of other losses are recomputed."""
+        self.lifted.reset(run_experiments=run_experiments)
 
     def set_runs(self, runs) -> None:
         for view in self.all:
@@ -113,8 +185,9 @@ class ViewSet(QWidget):
 
     def show_paths(self, paths, upto=None) -> None:
         self._paths = paths
-        for view in (self.contour, self.surface3d, self.loss, self.data):
+        for view in (self.contour, self.loss, self.data):
             view.show_paths(paths, upto)
+        self.surface3d.show_paths(self.lifted.paths(paths), upto)
 
     def update_minibatch(self, experiment, traj, upto) -> None:
         """Keep the mini-batch contour on the batch that the shown step of the selected run descended."""
