@@ -209,8 +209,8 @@ class SurfaceView(View):
         for run_id, it in self._runs_items.items():
             color = style.rgba(self.runs[run_id].color)
             it["line"].setData(color=color, width=s.line * 1.25)
-            it["start"].setData(color=np.array([0.95, 0.95, 0.95, 1.0]), size=s.start * 0.8)
-            it["current"].setData(color=np.array(color), size=s.current * 1.2)
+            it["start"].setData(color=(0.95, 0.95, 0.95, 1.0), size=s.start * 0.8)  # a tuple: one colour for all
+            it["current"].setData(color=color, size=s.current * 1.2)
 
     def _update_legend(self) -> None:
         s = style.sizes(self.lecture)

@@ -1,0 +1,249 @@
+"""The data view: the samples and each run's current prediction, the current mini-batch highlighted.
+
+The fitted line (linear), the sigmoid curve (logistic), or for the plane model the fitted plane over the
+(x1, x2) points in 3-D (``DataPlane3D``); without OpenGL the plane model falls back to a 2-D projection:
+each sample's prediction against its target, where a perfect fit lies on the diagonal.
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+import pyqtgraph as pg
+import torch
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QStackedLayout, QWidget
+
+from ...core.models import predict
+from .. import style
+from .base import View
+from .decimate import clip_segments
+from .gl import gl_available
+from .path_items import path_pen
+from .plot_view import PlotView
+
+CURVE_POINTS = 200            # samples of the sigmoid curve
+POINT_COLOR = (225, 228, 235, 200)
+
+
+def current_index(traj, upto) -> int:
+    """The index of the drawn path's current point (-1: nothing drawn)."""
+    n = len(traj) if upto is None else max(0, min(int(upto), len(traj)))
+    return n - 1
+
+
+def current_batch(traj, i: int) -> np.ndarray:
+    """The sample indices of step ``i``'s mini-batch (empty for the start point or when not recorded)."""
+    if 0 <= i < len(traj.batches):
+        return np.asarray(traj.batches[i], dtype=np.int64)
+    return np.empty(0, np.int64)
+
+
+class _Plot2D(PlotView):
+    """The 2-D data plot: points, a prediction curve per run, the current batch ringed in the run's colour."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.points = pg.ScatterPlotItem(symbol="o", pxMode=True, antialias=True)
+        self.points.setZValue(12.5)     # over the prediction curves, under the batch rings
+        self.plot.addItem(self.points)
+        self.diagonal = pg.PlotCurveItem(antialias=True)
+        self.diagonal.setZValue(1)
+        self.plot.addItem(self.diagonal, ignoreBounds=True)
+        self.plot.showGrid(x=True, y=True, alpha=style.GRID_ALPHA)
+        # Top left: empty for the default data (rising line, labels 0 on the left and 1 on the right).
+        self.legend.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(8, 8))
+        self.items: dict[int, dict] = {}
+        self.exp = None
+        self.x = self.y = None
+        self.projection = False
+
+    def set_data(self, exp, projection: bool) -> None:
+        self.exp = exp
+        self.projection = projection
+        x, y = exp.data.numpy()
+        self.x, self.y = x, y
+        if projection:
+            self.set_axis_labels("prediction ŷ = w1·x1 + w2·x2 + b", "y")
+            self.points.setData([], [])
+            lo, hi = _padded(y, 0.1)
+            self.diagonal.setData([lo, hi], [lo, hi])
+            self.vb.setRange(xRange=(lo, hi), yRange=(lo, hi), padding=0)
+        else:
+            self.set_axis_labels("x", "y")
+            self.points.setData(x[:, 0], y)
+            self.diagonal.setData([], [])
+            ylo, yhi = (-0.1, 1.1) if exp.model == "logistic" else _padded(y, 0.1)
+            self.vb.setRange(xRange=_padded(x[:, 0], 0.05), yRange=(ylo, yhi), padding=0)
+        self._apply_style()
+
+    def set_runs(self, runs) -> None:
+        super().set_runs(runs)
+        for run_id in list(self.items):
+            if run_id not in self.runs:
+                for item in self.items.pop(run_id).values():
+                    self.plot.removeItem(item)
+        for rank, run in enumerate(self.runs.values()):
+            if run.run_id not in self.items:
+                its = {"halo": pg.PlotCurveItem(antialias=True), "line": pg.PlotCurveItem(antialias=True),
+                       "proj": pg.ScatterPlotItem(symbol="o", pxMode=True, antialias=True),
+                       "batch": pg.ScatterPlotItem(symbol="o", pxMode=True, antialias=True)}
+                for z, item in zip((10, 11, 12, 13.5), its.values()):
+                    item.setZValue(z + 0.01 * run.run_id)
+                    self.plot.addItem(item, ignoreBounds=True)
+                self.items[run.run_id] = its
+        self._style_runs()
+
+    def _style_runs(self) -> None:
+        s = style.sizes(self.lecture)
+        for rank, (run_id, its) in enumerate(self.items.items()):
+            color = self.runs[run_id].color
+            its["halo"].setPen(path_pen(style.HALO_COLOR, s.line + 2 * s.halo))
+            its["line"].setPen(path_pen(color, s.line))
+            its["proj"].setSize(s.marker + 1)
+            its["proj"].setBrush(pg.mkBrush(style.qcolor(color, 200)))
+            its["proj"].setPen(pg.mkPen(style.HALO_COLOR, width=1))
+            # Rings nest by run, so every run's batch stays visible where batches overlap.
+            its["batch"].setSize(s.marker * 2.4 + rank * (s.line + 3))
+            its["batch"].setPen(pg.mkPen(color, width=max(1.5, s.line * 0.8)))
+            its["batch"].setBrush(pg.mkBrush(None))
+
+    def legend_sample(self, run):
+        return pg.PlotDataItem(pen=path_pen(run.color, style.sizes(self.lecture).line))
+
+    def show_paths(self, paths: Mapping, upto=None) -> None:
+        if self.exp is None:
+            return
+        for run_id, its in self.items.items():
+            traj = paths.get(run_id)
+            i = -1 if traj is None else current_index(traj, upto)
+            if i < 0 or not np.isfinite(traj.params[i]).all():
+                for item in its.values():
+                    item.setData([], [])
+                continue
+            params = traj.params[i]
+            batch = current_batch(traj, i)
+            if self.projection:
+                yhat = _predict(self.exp, params, self.x)
+                its["proj"].setData(yhat, self.y)
+                its["line"].setData([], [])
+                its["halo"].setData([], [])
+                bx, by = yhat[batch], self.y[batch]
+            else:
+                xs, ys = self._curve(params)
+                its["line"].setData(xs, ys, connect="finite")
+                its["halo"].setData(xs, ys, connect="finite")
+                its["proj"].setData([], [])
+                bx, by = self.x[batch, 0], self.y[batch]
+            if batch.size and batch.size < len(self.y):       # a full batch is every point: nothing to single out
+                its["batch"].setData(bx, by)
+            else:
+                its["batch"].setData([], [])
+
+    def _curve(self, params) -> tuple[np.ndarray, np.ndarray]:
+        (x0, x1), (y0, y1) = self.vb.viewRange()
+        span = max(x1 - x0, 1e-12)
+        count = 2 if self.exp.model == "linear" else CURVE_POINTS
+        xs = np.linspace(x0 - span, x1 + span, count)
+        ys = _predict(self.exp, params, xs[:, None])
+        if count == 2:       # a steep line: clip it to a box around the view (Qt misdraws huge coordinates)
+            h = max(y1 - y0, 1e-12)
+            box_lo, box_hi = np.array([x0 - span, y0 - 10 * h]), np.array([x1 + span, y1 + 10 * h])
+            p0, p1, ok = clip_segments(np.array([[xs[0], ys[0]]]), np.array([[xs[1], ys[1]]]), box_lo, box_hi)
+            if not ok[0]:
+                return np.empty(0), np.empty(0)
+            return np.array([p0[0, 0], p1[0, 0]]), np.array([p0[0, 1], p1[0, 1]])
+        return xs, ys
+
+    def _apply_style(self) -> None:
+        super()._apply_style()
+        if not hasattr(self, "items"):
+            return
+        s = style.sizes(self.lecture)
+        self.points.setSize(s.marker + 2)
+        self.points.setBrush(pg.mkBrush(POINT_COLOR))
+        self.points.setPen(pg.mkPen(style.BACKGROUND, width=1))
+        pen = pg.mkPen(style.MUTED, width=max(1.0, s.line * 0.5))
+        pen.setStyle(Qt.PenStyle.DashLine)
+        self.diagonal.setPen(pen)
+        self._style_runs()
+
+
+class DataView(View):
+    """Data and predictions: a 2-D plot for one input feature, a 3-D scene (or a projection) for two."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.lecture = False
+        self.runs = []
+        self.experiment = None
+        self.plot2d = _Plot2D()
+        self.plane3d = None         # built on first use: only the plane model needs OpenGL here
+        self._stack = QStackedLayout(self)
+        self._stack.setContentsMargins(0, 0, 0, 0)
+        self._stack.addWidget(self.plot2d)
+        self._last = ({}, None)
+
+    @property
+    def mode(self) -> str:
+        """"2d", "3d" (the plane over its inputs) or "projection" (the plane model without OpenGL)."""
+        if self.experiment is None or self.experiment.model != "plane":
+            return "2d"
+        return "3d" if self._stack.currentWidget() is self.plane3d and self.plane3d is not None else "projection"
+
+    def set_scene(self, experiment, surface=None) -> None:
+        """The data changes with the experiment; the surface is not used here."""
+        self.experiment = experiment
+        if experiment.model == "plane" and gl_available():
+            if self.plane3d is None:
+                from .data_plane3d import DataPlane3D
+                self.plane3d = DataPlane3D()
+                self.plane3d.set_runs(self.runs)
+                self.plane3d.set_lecture_mode(self.lecture)
+                self._stack.addWidget(self.plane3d)
+            self.plane3d.set_data(experiment)
+            self._stack.setCurrentWidget(self.plane3d)
+        else:
+            self.plot2d.set_data(experiment, projection=experiment.model == "plane")
+            self._stack.setCurrentWidget(self.plot2d)
+        self.show_paths(*self._last)
+
+    def _active(self) -> QWidget:
+        return self._stack.currentWidget()
+
+    def set_runs(self, runs) -> None:
+        self.runs = list(runs)
+        self.plot2d.set_runs(self.runs)
+        if self.plane3d is not None:
+            self.plane3d.set_runs(self.runs)
+
+    def show_paths(self, paths: Mapping, upto=None) -> None:
+        self._last = (paths, upto)
+        if self.experiment is None:
+            return
+        self._active().show_paths(paths, upto)
+
+    def set_lecture_mode(self, on: bool) -> None:
+        self.lecture = bool(on)
+        self.plot2d.set_lecture_mode(on)
+        if self.plane3d is not None:
+            self.plane3d.set_lecture_mode(on)
+
+    def grab_image(self) -> QImage:
+        active = self._active()
+        return active.grab_image() if active is self.plane3d else super().grab_image()
+
+
+def _predict(exp, params, x: np.ndarray) -> np.ndarray:
+    """The model's prediction (what people see: σ(logit) for logistic models) at inputs ``x`` (m, features)."""
+    xt = torch.as_tensor(np.asarray(x, dtype=np.float64))
+    with torch.no_grad(), np.errstate(over="ignore", invalid="ignore"):
+        out = predict(exp.model, exp.criterion, np.asarray(params, dtype=np.float64), xt)
+    return out.numpy().reshape(-1)
+
+
+def _padded(values: np.ndarray, frac: float) -> tuple[float, float]:
+    lo, hi = float(np.min(values)), float(np.max(values))
+    pad = (hi - lo) * frac if hi > lo else 1.0
+    return lo - pad, hi + pad
