@@ -162,6 +162,8 @@ class ViewSet(QWidget):
     def set_scene(self, experiment, held: dict | None = None):
         """Compute the surface of ``experiment`` (the plane's held parameter at ``held``) and show it."""
         surface = compute_surface(experiment, held=held)
+        if self._experiment is not None and experiment.param_names != self._experiment.param_names:
+            self.show_paths({}, None)     # another model: the old paths mean nothing on the new scene
         if experiment is not self._experiment:
             self.lifted.reset(experiment)
         self._experiment, self._held = experiment, held
