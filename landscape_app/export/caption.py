@@ -1,0 +1,101 @@
+"""The line under an exported animation: the iteration, and each run's loss in its colour.
+
+Laid out once in fixed columns measured for the widest text a cell can hold, so numbers changing from frame to
+frame never move anything. When the runs' names do not fit in two rows, only coloured dots mark the runs (the
+views' legends name them).
+"""
+from __future__ import annotations
+
+import math
+from html import escape
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QWidget
+
+from ..gui import style
+
+WIDEST_NUMBER = "-8.888e-88"
+SPACING = 20
+
+
+def fmt(value: float) -> str:
+    """Four significant digits; scientific below 0.001."""
+    if not math.isfinite(value):
+        return str(value)
+    return f"{value:.4g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.3e}"
+
+
+class Caption(QWidget):
+    """``show_at(upto)`` writes the caption for the first ``upto`` points of every run."""
+
+    def __init__(self, runs, trajectories, width: int, points: int, parent=None):
+        super().__init__(parent)
+        self.runs, self.trajectories = list(runs), list(trajectories)
+        self.single = len(self.trajectories) == 1
+        font = style.font(points)
+        metrics = QFontMetrics(font)
+        first = "iteration 888888 · epoch 88888" if self.single else "iteration 888888"
+        cells = 2 if self.single else 1 + len(self.runs)
+        self.with_names = True
+        per_row = 1
+        for with_names in (True, False):
+            widest = max(metrics.horizontalAdvance(self._plain(r, with_names)) for r in self.runs)
+            column = max(metrics.horizontalAdvance(first), widest) + SPACING
+            per_row = max(1, min(cells, width // column))
+            if math.ceil(cells / per_row) <= 2 or not with_names:
+                self.with_names = with_names
+                break
+        rows = math.ceil(cells / per_row)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(4, 0, 4, 0)
+        grid.setHorizontalSpacing(SPACING)
+        grid.setVerticalSpacing(0)
+        self.labels = []
+        for k in range(cells):
+            label = QLabel()
+            label.setFont(font)
+            label.setTextFormat(Qt.TextFormat.RichText)
+            # Ignored width: the columns keep their size whatever the numbers, so nothing jitters.
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            grid.addWidget(label, k // per_row, k % per_row)
+            self.labels.append(label)
+        for c in range(per_row):
+            grid.setColumnStretch(c, 1)
+        self.setFixedHeight(rows * metrics.height() + 4)
+
+    def _plain(self, run, with_names: bool) -> str:
+        name = f"● {run.name}  " if with_names and not self.single else "● " if not self.single else ""
+        return f"{name}loss {WIDEST_NUMBER}" if with_names or self.single else f"{name}{WIDEST_NUMBER}"
+
+    def show_at(self, upto: int) -> None:
+        trajs = self.trajectories
+        if self.single:
+            t = trajs[0]
+            i = min(upto, len(t)) - 1
+            self.labels[0].setText(f"iteration <b>{int(t.iteration[i])}</b> &nbsp;·&nbsp; "
+                                   f"epoch <b>{int(t.epoch[i])}</b>")
+            self.labels[1].setText(self._run_text(0, upto))
+            return
+        longest = max(trajs, key=len)
+        j = min(upto, len(longest)) - 1
+        self.labels[0].setText(f"iteration <b>{int(longest.iteration[j])}</b>")
+        for k in range(len(trajs)):
+            self.labels[k + 1].setText(self._run_text(k, upto))
+
+    def _run_text(self, k: int, upto: int) -> str:
+        run, traj = self.runs[k], self.trajectories[k]
+        color = run.color
+        head = ""
+        if not self.single:
+            head = f"<span style='color:{color}'>●</span> "
+            if self.with_names:
+                head += f"{escape(run.name)} &nbsp;"
+        if upto >= len(traj) and traj.outcome == "diverged":
+            return f"{head}<span style='color:{style.DIVERGED_COLOR}'>diverged</span>"
+        i = min(upto, len(traj)) - 1
+        word = "loss " if self.with_names or self.single else ""
+        return f"{head}{word}<b style='color:{color}'>{fmt(float(traj.loss[i]))}</b>"
+
+
+__all__ = ["Caption", "fmt"]

@@ -1,0 +1,272 @@
+"""Data for people who plot elsewhere: the runs' paths (CSV, JSON) and the surface (NPZ, CSV), each file carrying
+the session (TOML) that made it, so it alone reproduces the numbers.
+
+Files are written through a temporary file renamed into place; the readers give back the same values exactly.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..core.errors import DataError, ExportError
+from ..core.session import Session
+from ..core.trajectory import Trajectory
+from .writers import temp_file_beside, write_text_atomic
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+RUNS_FORMAT = "landscape-app runs"
+SURFACE_FORMAT = "landscape-app surface"
+VERSION = 1
+RUN_SUFFIXES = (".csv", ".json")
+SURFACE_SUFFIXES = (".npz", ".csv")
+_BEGIN, _END = "# --- session (TOML) ---", "# --- end of session ---"
+
+
+def check_data_output(path, suffixes: Sequence[str], what: str) -> Path:
+    """Refuse an unusable output path before any work (suffix, folder, permissions)."""
+    path = Path(path)
+    if path.suffix.lower() not in suffixes:
+        raise ExportError(f"-o {path}: write the {what} to a file ending in {' or '.join(suffixes)}")
+    parent = path.absolute().parent
+    if not parent.is_dir():
+        raise ExportError(f"-o {path}: the folder {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ExportError(f"-o {path}: cannot write in {parent} (permission denied)")
+    if path.is_dir():
+        raise ExportError(f"-o {path}: is a folder")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise ExportError(f"-o {path}: the file exists and is read-only")
+    return path
+
+
+# -- the session as text -----------------------------------------------------------------------------------
+def _session_toml(session: Session, base_dir: Path) -> str:
+    import tomli_w
+    return tomli_w.dumps(session.to_dict(base_dir))
+
+
+def _session_from_toml(text: str, base_dir: Path, where: str) -> Session:
+    try:
+        return Session.from_dict(tomllib.loads(text), base_dir)
+    except tomllib.TOMLDecodeError as exc:
+        raise DataError(f"{where}: the session stored in the file is not valid TOML ({exc})") from None
+
+
+def _comment_block(text: str) -> str:
+    return "".join(f"# {line}\n" if line else "#\n" for line in [_BEGIN[2:], *text.splitlines(), _END[2:]])
+
+
+def _split_comments(path: Path, text: str) -> tuple[str | None, list[str], list[str]]:
+    """(session TOML or None, other comment lines, data lines) of a CSV file with ``#`` header lines."""
+    lines = text.splitlines()
+    toml_lines, other, inside, i = [], [], False, 0
+    while i < len(lines) and lines[i].startswith("#"):
+        line = lines[i]
+        if line == _BEGIN:
+            inside = True
+        elif line == _END:
+            inside = False
+        elif inside:
+            toml_lines.append(line[2:] if line.startswith("# ") else line[1:])
+        else:
+            other.append(line[1:].strip())
+        i += 1
+    if inside:
+        raise DataError(f"{path}: the session block is not closed ({_END!r} missing)")
+    return ("\n".join(toml_lines) + "\n" if toml_lines else None), other, lines[i:]
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot read ({exc})") from None
+
+
+def _float_text(v) -> str:
+    return repr(float(v))
+
+
+# -- runs ----------------------------------------------------------------------------------------------------
+def save_runs(path, session: Session, trajectories: Sequence[Trajectory]) -> None:
+    """Every run's path, CSV (one row per step, a ``run`` column) or JSON, with the session that made them."""
+    path = Path(path)
+    if len(trajectories) != len(session.runs):
+        raise ExportError(f"{len(trajectories)} paths for a session of {len(session.runs)} runs")
+    base = path.absolute().parent
+    colors = _colors(session)
+    if path.suffix.lower() == ".json":
+        table = {"format": RUNS_FORMAT, "version": VERSION, "session": session.to_dict(base),
+                 "runs": [{"name": n, "color": c, "trajectory": t.to_dict()}
+                          for n, c, t in zip(session.names, colors, trajectories)]}
+        write_text_atomic(path, json.dumps(table, allow_nan=False, ensure_ascii=False) + "\n")
+        return
+    names = trajectories[0].param_names
+    out = io.StringIO()
+    out.write(f"# {RUNS_FORMAT} (version {VERSION}): one row per optimizer step of each run; "
+              f"iteration 0 is the start point\n")
+    for k, (name, color, t) in enumerate(zip(session.names, colors, trajectories)):
+        meta = {"name": name, "color": color, "outcome": t.outcome, "message": t.message}
+        out.write(f"# run {k}: {json.dumps(meta, ensure_ascii=False)}\n")
+    out.write(_comment_block(_session_toml(session, base)))
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["run", "iteration", "epoch", *names, "batch_loss", "loss", "lr", "batch"])
+    for k, t in enumerate(trajectories):
+        for i in range(len(t)):
+            batch = " ".join(str(int(v)) for v in t.batches[i]) if i < len(t.batches) else ""
+            writer.writerow([k, int(t.iteration[i]), int(t.epoch[i]), *map(_float_text, t.params[i]),
+                             _float_text(t.batch_loss[i]), _float_text(t.loss[i]), _float_text(t.lr[i]), batch])
+    write_text_atomic(path, out.getvalue())
+
+
+def load_runs(path) -> tuple[Session, tuple[Trajectory, ...]]:
+    """Read a file written by ``save_runs``: the session and each run's path."""
+    path = Path(path)
+    text = _read_text(path)
+    base = path.absolute().parent
+    if path.suffix.lower() == ".json":
+        from ..core.trajectory import trajectory_from_dict
+        try:
+            table = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path}, line {exc.lineno}: not valid JSON ({exc.msg})") from None
+        if not isinstance(table, dict) or table.get("format") != RUNS_FORMAT:
+            raise DataError(f"{path}: not a landscape-app runs file (no \"format\": \"{RUNS_FORMAT}\")")
+        session = Session.from_dict(table["session"], base)
+        runs = table.get("runs", [])
+        return session, tuple(trajectory_from_dict(r["trajectory"], where=f"{path}: runs[{i}]")
+                              for i, r in enumerate(runs))
+    toml_text, comments, lines = _split_comments(path, text)
+    if toml_text is None:
+        raise DataError(f"{path}: no session block; not written by landscape-app run")
+    session = _session_from_toml(toml_text, base, str(path))
+    metas = {}
+    for c in comments:
+        if c.startswith("run ") and ":" in c:
+            key, _, value = c.partition(":")
+            metas[int(key.split()[1])] = json.loads(value)
+    rows = list(csv.reader(lines))
+    header = rows[0]
+    k = len(header) - 8
+    names = tuple(header[3:3 + k])
+    per_run: dict[int, list] = {}
+    for line_no, row in enumerate(rows[1:], start=2):
+        if row:
+            try:
+                per_run.setdefault(int(row[0]), []).append(row)
+            except ValueError:
+                raise DataError(f"{path}: data line {line_no}: run {row[0]!r} is not a whole number") from None
+    out = []
+    for run in sorted(per_run):
+        body = per_run[run]
+        ints = np.array([[int(r[1]), int(r[2])] for r in body], dtype=np.int64)
+        floats = np.array([[float(v) for v in r[3:3 + k + 3]] for r in body], dtype=np.float64)
+        batches = tuple(np.array([int(v) for v in r[-1].split()], dtype=np.int64) for r in body)
+        meta = metas.get(run, {})
+        out.append(Trajectory(names, ints[:, 0].copy(), ints[:, 1].copy(), floats[:, :k].copy(),
+                              floats[:, k].copy(), floats[:, k + 1].copy(), floats[:, k + 2].copy(), batches,
+                              meta.get("outcome", "finished"), meta.get("message", "")))
+    return session, tuple(out)
+
+
+def _colors(session: Session) -> list[str]:
+    from .scene import run_colors
+    return list(run_colors(session))
+
+
+# -- surface -------------------------------------------------------------------------------------------------
+def save_surface(path, session: Session, surface) -> None:
+    """The surface as NPZ (arrays ``x``, ``y``, ``loss``, also under the axis names) or CSV (one row per grid
+    point: x, y, loss), with the session that made it."""
+    path = Path(path)
+    ax, ay = (str(a) for a in surface.axes)
+    held = {str(k): float(v) for k, v in dict(surface.held or {}).items()}
+    batch = np.asarray([] if surface.batch is None else surface.batch, dtype=np.int64)
+    toml_text = _session_toml(session, path.absolute().parent)
+    x, y, loss = (np.asarray(a, dtype=np.float64) for a in (surface.w, surface.b, surface.loss))
+    if path.suffix.lower() == ".npz":
+        arrays = {"x": x, "y": y, "loss": loss, "axes": np.array([ax, ay]),
+                  "held_names": np.array(list(held), dtype=str), "held_values": np.array(list(held.values())),
+                  "criterion": np.array(str(surface.criterion or "")), "batch": batch,
+                  "session": np.array(toml_text), "format": np.array(SURFACE_FORMAT)}
+        for name, arr in ((ax, x), (ay, y)):
+            arrays.setdefault(name, arr)
+        _write_npz_atomic(path, arrays)
+        return
+    out = io.StringIO()
+    out.write(f"# {SURFACE_FORMAT} (version {VERSION}): the loss at every grid point; rows of {ay} in order, "
+              f"{ax} varying fastest\n")
+    meta = {"axes": [ax, ay], "shape": list(loss.shape), "criterion": str(surface.criterion or ""),
+            "held": held, "batch": batch.tolist()}
+    out.write(f"# surface: {json.dumps(meta)}\n")
+    out.write(_comment_block(toml_text))
+    out.write(f"{ax},{ay},loss\n")
+    xx, yy = np.meshgrid(x, y)
+    for xv, yv, lv in zip(xx.ravel().tolist(), yy.ravel().tolist(), loss.ravel().tolist()):
+        out.write(f"{xv!r},{yv!r},{lv!r}\n")
+    write_text_atomic(path, out.getvalue())
+
+
+def load_surface(path):
+    """Read a file written by ``save_surface``: ``(session, surface)``."""
+    from ..core.surface import Surface
+    path = Path(path)
+    base = path.absolute().parent
+    if path.suffix.lower() == ".npz":
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                d = {k: z[k] for k in z.files}
+        except FileNotFoundError:
+            raise DataError(f"{path}: no such file") from None
+        except (OSError, ValueError) as exc:
+            raise DataError(f"{path}: not a readable NPZ file ({exc})") from None
+        if str(d.get("format", "")) != SURFACE_FORMAT:
+            raise DataError(f"{path}: not a landscape-app surface")
+        session = _session_from_toml(str(d["session"]), base, str(path))
+        held = {str(k): float(v) for k, v in zip(d["held_names"], d["held_values"])}
+        batch = d["batch"] if d["batch"].size else None
+        surface = Surface(d["x"], d["y"], d["loss"], tuple(str(a) for a in d["axes"]), held,
+                          str(d["criterion"]), batch)
+        return session, surface
+    toml_text, comments, lines = _split_comments(path, _read_text(path))
+    meta = next((json.loads(c.split(":", 1)[1]) for c in comments if c.startswith("surface:")), None)
+    if toml_text is None or meta is None:
+        raise DataError(f"{path}: not a landscape-app surface (no surface or session header)")
+    session = _session_from_toml(toml_text, base, str(path))
+    rows, cols = meta["shape"]
+    values = np.loadtxt(io.StringIO("\n".join(lines[1:])), delimiter=",", dtype=np.float64, ndmin=2)
+    if values.shape != (rows * cols, 3):
+        raise DataError(f"{path}: expected {rows * cols} rows of 3 values, found {values.shape[0]}")
+    grid = values.reshape(rows, cols, 3)
+    batch = np.asarray(meta["batch"], dtype=np.int64) if meta["batch"] else None
+    surface = Surface(grid[0, :, 0].copy(), grid[:, 0, 1].copy(), grid[:, :, 2].copy(), tuple(meta["axes"]),
+                      {k: float(v) for k, v in meta["held"].items()}, meta["criterion"], batch)
+    return session, surface
+
+
+def _write_npz_atomic(path: Path, arrays: dict) -> None:
+    tmp = temp_file_beside(path, ".npz")
+    try:
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+__all__ = ["save_runs", "load_runs", "save_surface", "load_surface", "check_data_output", "RUN_SUFFIXES",
+           "SURFACE_SUFFIXES"]

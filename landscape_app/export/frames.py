@@ -1,0 +1,311 @@
+"""Frames: the app's own views, laid out in one off-screen widget with a title and a caption, rendered to images.
+
+The layout is designed at a height of 720 logical pixels and painted at the requested size with a device pixel
+ratio, so a 1920x1080 export looks exactly like a 1280x720 one, only sharper.
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import math
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from ..core.errors import ExportError
+from .plan import ExportPlan
+from .scene import ExportScene
+
+VIEW_CLASSES = {
+    "contour": ("landscape_app.gui.views.contour", "ContourView"),
+    "surface": ("landscape_app.gui.views.surface3d", "SurfaceView"),
+    "loss": ("landscape_app.gui.views.loss_curve", "LossView"),
+    "data": ("landscape_app.gui.views.data_view", "DataView"),
+}
+BASE_HEIGHT = 720           # logical height the layout is designed for
+MARGIN = 10                 # logical pixels around and between the parts
+DEFAULT_ELEVATION = 28.0
+
+
+def view_class(name: str):
+    module, cls = VIEW_CLASSES[name]
+    try:
+        return getattr(importlib.import_module(module), cls)
+    except (ImportError, AttributeError) as exc:
+        raise ExportError(f"the {name!r} view is not available ({exc})") from None
+
+
+def grid_cells(n: int, width: int, height: int) -> list[tuple[int, int, int, int]]:
+    """Where each of ``n`` views goes: (row, column, row span, column span).
+
+    Two views sit side by side on a wide frame and stacked on a tall one; three put the first one large on the
+    left with the others stacked on the right; four make a 2x2 grid.
+    """
+    wide = width >= height
+    if n == 1:
+        return [(0, 0, 1, 1)]
+    if n == 2:
+        return [(0, 0, 1, 1), (0, 1, 1, 1)] if wide else [(0, 0, 1, 1), (1, 0, 1, 1)]
+    if n == 3:
+        if wide:
+            return [(0, 0, 2, 1), (0, 1, 1, 1), (1, 1, 1, 1)]
+        return [(0, 0, 1, 2), (1, 0, 1, 1), (1, 1, 1, 1)]
+    if n == 4:
+        return [(0, 0, 1, 1), (0, 1, 1, 1), (1, 0, 1, 1), (1, 1, 1, 1)]
+    raise ValueError(f"at most 4 views, not {n}")
+
+
+class FrameRenderer:
+    """Builds the views for ``scene`` at ``plan.size`` and renders the frame for any timeline point.
+
+    Use as a context manager (or call ``close()``): it owns an off-screen top-level widget.
+    """
+
+    def __init__(self, scene: ExportScene, plan: ExportPlan, camera: dict | None = None):
+        from PySide6.QtCore import Qt
+        from PySide6.QtGui import QColor, QFontMetrics, QImage, QPalette
+        from PySide6.QtWidgets import QApplication, QGridLayout, QLabel, QLayout, QVBoxLayout, QWidget
+
+        from ..gui import style
+        from ..gui.views.base import RunStyle
+        from .caption import Caption
+
+        if QApplication.instance() is None:
+            raise RuntimeError("FrameRenderer needs a QApplication")
+        self.scene, self.plan = scene, plan
+        width, height = plan.size
+        self.scale = max(1.0, height / BASE_HEIGHT)
+        logical = (max(1, round(width / self.scale)), max(1, round(height / self.scale)))
+        sizes = style.sizes(plan.lecture)
+
+        self.window = QWidget()
+        self.window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+        self.window.setWindowTitle("landscape-app export")
+        palette = self.window.palette()
+        palette.setColor(QPalette.ColorRole.Window, QColor(style.BACKGROUND))
+        palette.setColor(QPalette.ColorRole.WindowText, QColor(style.FOREGROUND))
+        self.window.setPalette(palette)
+        self.window.setAutoFillBackground(True)
+        outer = QVBoxLayout(self.window)
+        # No size constraint on the top level: the offscreen platform warns about size hints it cannot pass on.
+        outer.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+        outer.setContentsMargins(MARGIN, MARGIN, MARGIN, MARGIN)
+        outer.setSpacing(MARGIN // 2)
+
+        title = scene.session.title if plan.title is None else plan.title
+        subtitle = scene.session.description if plan.title is None else ""
+        self.title = None
+        if title:
+            self.title = QLabel(title)
+            self.title.setFont(style.font(sizes.title_pt + 6, bold=True))
+            self.title.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+            outer.addWidget(self.title)
+            # A description that needs more than two lines would squeeze the views: leave it out.
+            fits = QFontMetrics(style.font(sizes.label_pt + 1)).horizontalAdvance(subtitle) < 1.9 * logical[0]
+            if subtitle and fits:
+                sub = QLabel(subtitle)
+                sub.setFont(style.font(sizes.label_pt + 1))
+                sub.setStyleSheet(f"color: {style.MUTED};")
+                sub.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+                sub.setWordWrap(True)
+                outer.addWidget(sub)
+
+        grid = QGridLayout()
+        grid.setSpacing(MARGIN)
+        outer.addLayout(grid, stretch=1)
+        self.styles = [RunStyle(i, name, color) for i, (name, color)
+                       in enumerate(zip(scene.names, scene.colors))]
+        self.views = {}
+        cells = grid_cells(len(plan.views), *logical)
+        for name, (r, c, rs, cs) in zip(plan.views, cells):
+            view = view_class(name)()
+            self.views[name] = view
+            grid.addWidget(view, r, c, rs, cs)
+        for r in range(max(r + rs for r, _, rs, _ in cells)):
+            grid.setRowStretch(r, 1)
+        for c in range(max(c + cs for _, c, _, cs in cells)):
+            grid.setColumnStretch(c, 1)
+
+        self.caption = None
+        if plan.caption:
+            self.caption = Caption(self.styles, scene.trajectories, logical[0] - 2 * MARGIN - 8,
+                                   sizes.label_pt + 3)
+            outer.addWidget(self.caption)
+
+        exp = scene.experiment
+        self._surface = scene.surface_at(1)
+        for view in self.views.values():
+            view.set_lecture_mode(plan.lecture)
+            if plan.log:
+                for option in ("set_log_scale", "set_log_y"):
+                    if hasattr(view, option):
+                        getattr(view, option)(True)
+            view.set_runs(self.styles)
+            view.set_scene(exp, self._surface)
+        self._fix_ranges()
+        self.camera = self._initial_camera(camera)
+
+        self.window.resize(*logical)
+        self.window.show()          # WA_DontShowOnScreen: laid out and polished, never mapped
+        QApplication.processEvents()
+        self.image = QImage(width, height, QImage.Format.Format_RGB32)
+        self.image.setDevicePixelRatio(self.scale)
+        self._closed = False
+        self._settle()
+
+    def _settle(self) -> None:
+        """Paint once and let pyqtgraph resize its axes to the tick labels it measured, so the next paint is
+        final (the views' own ``render_image`` does the same)."""
+        from PySide6.QtWidgets import QApplication
+        self.update(self.scene.n_points)
+        self.paint()
+        QApplication.processEvents()
+
+    def _fix_ranges(self) -> None:
+        """Axes that follow the data would rescale every frame: fix the loss curve's to the whole run."""
+        view = self.views.get("loss")
+        vb = getattr(view, "vb", None)
+        if vb is None:
+            return
+        trajs = self.scene.trajectories
+        last = max(float(t.iteration[-1]) for t in trajs)
+        values = np.concatenate([np.concatenate([t.loss, t.batch_loss]) for t in trajs])
+        values = values[np.isfinite(values)]
+        if getattr(view, "log_y", False):
+            values = np.log10(values[values > 0])
+        if values.size == 0:
+            return
+        lo, hi = float(values.min()), float(values.max())
+        if hi <= lo:
+            lo, hi = lo - 0.5, hi + 0.5
+        vb.disableAutoRange()
+        vb.setRange(xRange=(0.0, max(last, 1.0)), yRange=(lo, hi), padding=0.03)
+
+    # -- camera -------------------------------------------------------------------------------------------
+    def _initial_camera(self, camera: dict | None):
+        view = self.views.get("surface")
+        if view is None:
+            return None
+        if camera:
+            view.set_camera(**camera)
+        azimuth, elevation, distance = view.camera()
+        return {"azimuth": azimuth, "elevation": elevation, "distance": distance}
+
+    def _orbit(self, frame_index: int, n_motion: int) -> None:
+        view = self.views.get("surface")
+        if view is None or not self.plan.orbit or not self.camera:
+            return
+        fraction = min(frame_index, n_motion - 1) / max(n_motion - 1, 1)
+        cam = dict(self.camera)
+        cam["azimuth"] = self.camera.get("azimuth", 0.0) + self.plan.orbit * fraction
+        view.set_camera(**cam)
+
+    # -- one frame ----------------------------------------------------------------------------------------
+    def update(self, upto: int, frame_index: int = 0, n_motion: int = 1) -> None:
+        """Put every view at timeline point ``upto`` (points shown) and frame ``frame_index`` of the orbit."""
+        surface = self.scene.surface_at(upto)
+        if surface is not self._surface:       # the plane slice follows the held parameter
+            self._surface = surface
+            for view in self.views.values():
+                view.set_scene(self.scene.experiment, surface)
+        paths = {i: _prefix(t, upto) for i, t in enumerate(self.scene.trajectories)}
+        for view in self.views.values():
+            # Only the path so far: a view never hints at where the run goes next.
+            view.show_paths(paths, None)
+        self._orbit(frame_index, n_motion)
+        if self.caption is not None:
+            self.caption.show_at(upto)
+
+    def paint(self):
+        """Render the window into the frame image (a QImage owned by the renderer)."""
+        from PySide6.QtCore import QPoint, QRect, QRectF
+        from PySide6.QtGui import QColor, QPainter, QRegion
+
+        from ..gui import style
+        self.image.fill(QColor(style.BACKGROUND))
+        gl_views = [v for v in self.views.values() if getattr(v, "gl", None) is not None]
+        region = QRegion(self.window.rect())
+        for view in gl_views:
+            # The GL views are laid over below; leave them out here so each scene is drawn once per frame.
+            region -= QRegion(QRect(view.mapTo(self.window, QPoint(0, 0)), view.size()))
+        self.window.render(self.image, QPoint(), region)
+        if gl_views:
+            # QWidget.render draws the GL scene but not what GL items paint with QPainter (the 3-D view's
+            # labels): lay the view's own framebuffer grab over it.
+            painter = QPainter(self.image)
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            try:
+                for view in gl_views:
+                    top_left = view.mapTo(self.window, QPoint(0, 0))
+                    painter.drawImage(QRectF(top_left.x(), top_left.y(), view.width(), view.height()),
+                                      view.grab_image())
+            finally:
+                painter.end()
+        return self.image
+
+    def render(self, upto: int, frame_index: int = 0, n_motion: int = 1) -> np.ndarray:
+        """The frame at timeline point ``upto`` as an RGB array of the plan's size."""
+        self.update(upto, frame_index, n_motion)
+        return qimage_to_rgb(self.paint())
+
+    def save_svg(self, path) -> None:
+        """Write the single 2-D view at the final point as SVG (pyqtgraph's exporter), atomically."""
+        import pyqtgraph as pg
+        from pyqtgraph.exporters import SVGExporter
+
+        from .writers import write_text_atomic
+        self.update(self.scene.n_points, 0, 1)
+        (view,) = self.views.values()
+        plots = view.findChildren(pg.PlotWidget)
+        if not plots:
+            raise ExportError(f"-o {path}: the {self.plan.views[0]!r} view has no 2-D plot to write as SVG")
+        exporter = SVGExporter(plots[0].getPlotItem().scene())
+        data = exporter.export(toBytes=True)
+        write_text_atomic(path, data.decode("utf-8") if isinstance(data, bytes) else str(data))
+
+    # -- lifetime -----------------------------------------------------------------------------------------
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.window.close()
+        self.window.deleteLater()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+def _prefix(traj, upto: int):
+    """The first ``upto`` points of a path; it is still running unless that is all of it."""
+    if upto >= len(traj):
+        return traj
+    return dataclasses.replace(traj.upto(max(int(upto), 1)), outcome="running", message="")
+
+
+def qimage_to_rgb(image) -> np.ndarray:
+    """A (height, width, 3) uint8 copy of a QImage."""
+    from PySide6.QtGui import QImage
+    rgb = image.convertToFormat(QImage.Format.Format_RGB888)
+    w, h = rgb.width(), rgb.height()
+    buf = np.frombuffer(rgb.constBits(), np.uint8, count=rgb.sizeInBytes()).reshape(h, rgb.bytesPerLine())
+    return buf[:, : 3 * w].reshape(h, w, 3).copy()
+
+
+def iter_frames(renderer: FrameRenderer, schedule: Sequence[int]) -> Iterator[np.ndarray]:
+    """Each frame of ``schedule`` (points shown per frame) as an RGB array; repeats are not re-rendered."""
+    n_motion = len(schedule) - renderer.plan.hold_frames()
+    last_key, last = None, None
+    for k, upto in enumerate(schedule):
+        orbiting = bool(renderer.plan.orbit) and "surface" in renderer.views and k < n_motion
+        key = (int(upto), k if orbiting else None)
+        if key != last_key:
+            last = renderer.render(int(upto), k, n_motion)
+            last_key = key
+        yield last
+
+
+__all__ = ["FrameRenderer", "iter_frames", "grid_cells", "qimage_to_rgb", "view_class", "VIEW_CLASSES"]

@@ -1,0 +1,148 @@
+"""What an export shows: a session's runs trained to the end, their paths, and the surface under them.
+
+Qt-free: the CLI prepares the scene (torch) while the views are still to be built.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ..core.errors import ExportError
+from ..core.session import Session
+from ..core.trajectory import Trajectory
+
+# The palette of the views (gui/views/base.py), repeated here so this module needs no Qt.
+RUN_COLORS = ("#E69F00", "#56B4E9", "#FF4FA0", "#00D084", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
+
+Progress = Callable[[int, int], None]      # (done, total)
+
+
+def run_colors(session: Session) -> tuple[str, ...]:
+    """Each run's colour: its own from the session, else the palette's, in order."""
+    return tuple(c or RUN_COLORS[i % len(RUN_COLORS)] for i, c in enumerate(session.colors))
+
+
+def max_points(session: Session) -> int:
+    """An upper bound of the longest path (start point included), known before training."""
+    return max(r.epochs * r.steps_per_epoch for r in session.runs) + 1
+
+
+@dataclass
+class ExportScene:
+    """A session with every run's finished path and the surface to draw them on."""
+
+    session: Session
+    trajectories: tuple[Trajectory, ...]
+    surface: object                             # core.surface.Surface
+    _slices: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def experiment(self):
+        return self.session.experiment
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.session.names
+
+    @property
+    def colors(self) -> tuple[str, ...]:
+        return run_colors(self.session)
+
+    @property
+    def n_points(self) -> int:
+        """Points of the longest path: the length of the animation's timeline."""
+        return max(len(t) for t in self.trajectories)
+
+    @property
+    def follows_held(self) -> bool:
+        """The plane model's slice follows the training (the held parameter is not pinned by the grid)."""
+        exp = self.experiment
+        return len(exp.param_names) > 2 and exp.grid.held is None
+
+    def held_value(self, upto: int) -> float | None:
+        """The held parameter of the first run at timeline point ``upto`` (for a slice that follows it)."""
+        if not self.follows_held:
+            return None
+        exp = self.experiment
+        name = next(p for p in exp.param_names if p not in exp.grid.axes)
+        traj = self.trajectories[0]
+        i = max(0, min(int(upto), len(traj)) - 1)
+        return float(traj.column(name)[i])
+
+    def surface_at(self, upto: int):
+        """The surface to draw at timeline point ``upto``: the fixed one, or the plane slice that follows run 1."""
+        value = self.held_value(upto)
+        if value is None:
+            return self.surface
+        hit = self._slices.get(value)
+        if hit is None:
+            from ..core.surface import compute_surface
+            exp = self.experiment
+            name = next(p for p in exp.param_names if p not in exp.grid.axes)
+            hit = compute_surface(exp, held={name: value})
+            if len(self._slices) > 4:       # consecutive frames reuse a slice; keep memory small
+                self._slices.clear()
+            self._slices[value] = hit
+        return hit
+
+
+def train_session(session: Session, progress: Progress | None = None,
+                  stop: Callable[[], bool] | None = None) -> tuple[Trajectory, ...]:
+    """Run every experiment of the session (a race) to its end; ``progress(done, total)`` counts updates."""
+    from ..core.trajectory import TrajectoryBuilder
+    from ..core.training import train
+    total = max_points(session) * len(session.runs)
+    done = 0
+    out = []
+    for run_id, exp in enumerate(session.runs):
+        builder = TrajectoryBuilder(exp.param_names)
+        training = train(exp, stop=stop, run_id=run_id)
+        for step in training:
+            builder.append(step)
+            done += 1
+            if progress is not None and done % 64 == 0:
+                progress(done, total)
+        if training.outcome == "stopped":
+            raise ExportCancelled()
+        builder.outcome, builder.message = training.outcome, training.message
+        out.append(_copy(builder.trajectory()))
+    if progress is not None:
+        progress(total, total)
+    return tuple(out)
+
+
+def _copy(traj: Trajectory) -> Trajectory:
+    # The builder's arrays are views into buffers that may be reused: own them.
+    return Trajectory(traj.param_names, traj.iteration.copy(), traj.epoch.copy(), traj.params.copy(),
+                      traj.batch_loss.copy(), traj.loss.copy(), traj.lr.copy(), traj.batches, traj.outcome,
+                      traj.message)
+
+
+def prepare_scene(session: Session, trajectories: Sequence[Trajectory] | None = None,
+                  progress: Progress | None = None, stop: Callable[[], bool] | None = None) -> ExportScene:
+    """Train the session's runs (unless their paths are given) and compute the surface."""
+    from ..core.surface import compute_surface
+    if trajectories is None:
+        trajectories = train_session(session, progress, stop)
+    trajectories = tuple(trajectories)
+    if len(trajectories) != len(session.runs):
+        raise ExportError(f"{len(trajectories)} paths for a session of {len(session.runs)} runs")
+    if any(len(t) == 0 for t in trajectories):
+        raise ExportError("a run has no points to show yet; play it first")
+    scene = ExportScene(session, trajectories, None)
+    first = scene.held_value(1)
+    if first is None:
+        scene.surface = compute_surface(session.experiment)
+    else:
+        scene.surface = scene.surface_at(1)
+    return scene
+
+
+class ExportCancelled(Exception):
+    """The user cancelled an export (Cancel in the dialog, Ctrl-C): nothing was written."""
+
+
+__all__ = ["ExportScene", "ExportCancelled", "prepare_scene", "train_session", "max_points", "run_colors",
+           "RUN_COLORS"]
