@@ -13,12 +13,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBox
 
 from ..core.surface import compute_surface, loss_at
 from . import style
-from .views import ContourView, LossView, SurfaceView, gl_available
-
-try:   # the data view lands separately; the window works without it meanwhile
-    from .views import DataView
-except ImportError:  # pragma: no cover
-    DataView = None
+from .views import ContourView, DataView, LossView, SurfaceView, gl_available
 
 
 class Placeholder(QWidget):
@@ -109,7 +104,7 @@ class ViewSet(QWidget):
             self.surface3d = Placeholder("The 3-D surface needs OpenGL, which this display does not offer.\n"
                                          "The contour, loss and data views show everything else.")
         self.lifted = LiftedPaths()
-        self.data = DataView() if DataView is not None else Placeholder("data view")
+        self.data = DataView()
         self.all = [self.contour, self.minibatch, self.surface3d, self.loss, self.data]
 
         self.top = QSplitter(Qt.Orientation.Horizontal)
@@ -118,6 +113,7 @@ class ViewSet(QWidget):
         self.bottom = QSplitter(Qt.Orientation.Horizontal)
         self.bottom.addWidget(self.loss)
         self.bottom.addWidget(self.data)
+        self.bottom.setSizes([550, 550])
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.top)
         split.addWidget(self.bottom)
