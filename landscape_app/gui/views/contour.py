@@ -128,8 +128,9 @@ class ContourView(PlotView):
         # pyqtgraph indexes images [x, y]; the surface is [row = y, column = x].
         self.image.setImage(np.ascontiguousarray(shown.T), autoLevels=False, levels=levels)
         self.image.setRect(surface_extent(s))
-        self.colorbar.setLevels(levels)
+        # Log mode first: the axis raises 10 to its range, and a linear range (up to 1e3 or more) overflows.
         self.colorbar.axis.setLogMode(self.log_scale)
+        self.colorbar.setLevels(levels)
         name = (getattr(s, "criterion", "") or "").upper()
         label = f"{name} loss" if name else "loss"
         self.colorbar.axis.setLabel(label + (" (log)" if self.log_scale else ""),

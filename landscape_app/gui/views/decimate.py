@@ -186,7 +186,8 @@ def peak_decimate(x: np.ndarray, y: np.ndarray, columns: int) -> tuple[np.ndarra
     out_x = np.repeat(xs, 2)
     out_y = np.empty(2 * m)
     out_y[0::2], out_y[1::2] = lo, hi
-    if m * size < n:   # the tail, kept point by point so the curve ends at the last value
-        out_x = np.concatenate([out_x, x[m * size:]])
-        out_y = np.concatenate([out_y, y[m * size:]])
+    # The tail point by point, and always the last point: the curve ends at the current value.
+    tail = min(m * size, n - 1)
+    out_x = np.concatenate([out_x, x[tail:]])
+    out_y = np.concatenate([out_y, y[tail:]])
     return out_x, out_y

@@ -1,0 +1,174 @@
+"""LossView and DataView offscreen: what they draw for real runs, the timeline, log-y, lecture mode, pixels."""
+import numpy as np
+import pytest
+import torch
+
+from landscape_app.core.data import make_dataset
+from landscape_app.core.experiment import Experiment
+from landscape_app.core.training import run
+from landscape_app.gui import style
+from landscape_app.gui.views import RUN_COLORS, DataView, LossView, RunStyle
+
+SIZE = (700, 480)
+RUNS = [RunStyle(0, "SGD", RUN_COLORS[0]), RunStyle(1, "Adam", RUN_COLORS[1])]
+
+
+@pytest.fixture(scope="module")
+def minibatch_runs():
+    exp = Experiment(epochs=3, batch_size=6, shuffle=True)
+    adam = exp.replace(optimizer="adam", lr=0.8)
+    return exp, {0: run(exp), 1: run(adam)}
+
+
+def pixels(view) -> np.ndarray:
+    img = view.render_image(*SIZE).convertToFormat(view.grab().toImage().Format.Format_RGB888)
+    arr = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine())
+    return arr[:, : 3 * img.width()].reshape(img.height(), img.width(), 3).astype(int).copy()
+
+
+def colour_count(arr, color, tol=30) -> int:
+    c = style.qcolor(color)
+    return int((np.abs(arr - np.array([c.red(), c.green(), c.blue()])).sum(axis=2) < tol).sum())
+
+
+# -- loss view -------------------------------------------------------------------------------------------
+@pytest.fixture
+def loss_view(qtbot, minibatch_runs):
+    exp, paths = minibatch_runs
+    v = LossView()
+    qtbot.addWidget(v)
+    v.resize(*SIZE)
+    v.set_scene(exp, None)
+    v.set_runs(RUNS)
+    v.show_paths(paths)
+    return v
+
+
+def test_loss_view_draws_full_and_batch_loss_per_run(loss_view, minibatch_runs):
+    _, paths = minibatch_runs
+    for run_id, traj in paths.items():
+        x, y = loss_view.curves[run_id].full.getData()
+        assert np.array_equal(x, traj.iteration) and np.array_equal(y, traj.loss)
+        xb, yb = loss_view.curves[run_id].batch.getData()
+        assert np.isnan(yb[0]) and np.array_equal(yb[1:], traj.batch_loss[1:])
+    assert "MSE" in loss_view.plot.getAxis("left").labelText
+    assert loss_view.legend_names()[:2] == ["SGD", "Adam"]
+    arr = pixels(loss_view)
+    assert colour_count(arr, RUN_COLORS[0]) > 50 and colour_count(arr, RUN_COLORS[1]) > 50
+
+
+def test_loss_view_timeline_and_ghost(loss_view, minibatch_runs):
+    _, paths = minibatch_runs
+    loss_view.show_paths(paths, upto=10)
+    x, y = loss_view.curves[0].full.getData()
+    assert len(x) == 10 and x[-1] == paths[0].iteration[9]
+    assert loss_view.timeline.isVisible() and loss_view.timeline.value() == paths[0].iteration[9]
+    gx, _ = loss_view.curves[0].ghost.getData()          # the rest of the run, faint
+    assert gx[0] == paths[0].iteration[9] and gx[-1] == paths[0].iteration[-1]
+    loss_view.show_paths(paths)
+    assert len(loss_view.curves[0].ghost.getData()[0]) == 0
+
+
+def test_loss_view_log_y(loss_view, minibatch_runs):
+    _, paths = minibatch_runs
+    loss_view.set_log_y(True)
+    _, y = loss_view.curves[1].full.getData()
+    assert np.allclose(y, np.log10(paths[1].loss))
+    assert loss_view.plot.getAxis("left").logMode
+    assert not loss_view.render_image().isNull()
+    loss_view.set_log_y(False)
+    assert np.allclose(loss_view.curves[1].full.getData()[1], paths[1].loss)
+
+
+def test_loss_view_decimates_long_curves_keeping_the_extremes(loss_view):
+    from landscape_app.core.trajectory import Trajectory
+    n = 100_000
+    rng = np.random.default_rng(3)
+    loss = np.exp(-np.arange(n) / 2e4) + 0.01 * rng.random(n)
+    loss[777] = 5.0
+    traj = Trajectory(("w", "b"), np.arange(n), np.zeros(n, np.int64), np.zeros((n, 2)), loss * 1.1, loss,
+                      np.full(n, 0.1))
+    loss_view.show_paths({0: traj})
+    x, y = loss_view.curves[0].full.getData()
+    assert len(x) < 5000 and y.max() == 5.0 and y[-1] == loss[-1]
+
+
+def test_loss_view_lecture_mode(loss_view):
+    w = loss_view.curves[0].full.opts["pen"].widthF()
+    loss_view.set_lecture_mode(True)
+    assert loss_view.curves[0].full.opts["pen"].widthF() > w
+    loss_view.set_runs(RUNS[:1])
+    assert 1 not in loss_view.curves
+
+
+# -- data view -------------------------------------------------------------------------------------------
+def make_data_view(qtbot, exp, paths, upto=None):
+    v = DataView()
+    qtbot.addWidget(v)
+    v.resize(*SIZE)
+    v.set_runs(RUNS[: len(paths)])
+    v.set_scene(exp, None)
+    v.show_paths(paths, upto)
+    return v
+
+
+def test_data_view_line_is_the_current_prediction(qtbot, minibatch_runs):
+    exp, paths = minibatch_runs
+    v = make_data_view(qtbot, exp, paths, upto=7)
+    assert v.mode == "2d"
+    x, y = v.plot2d.points.getData()
+    dx, dy = exp.data.numpy()
+    assert np.array_equal(x, dx[:, 0]) and np.array_equal(y, dy)
+    for run_id, traj in paths.items():
+        w, b = traj.params[6]
+        lx, ly = v.plot2d.items[run_id]["line"].getData()
+        assert np.allclose(ly, w * lx + b)
+        # The current mini-batch (step 6's) is ringed.
+        bx, by = v.plot2d.items[run_id]["batch"].getData()
+        batch = traj.batches[6]
+        assert len(batch) == 6
+        assert np.array_equal(bx, dx[batch, 0]) and np.array_equal(by, dy[batch])
+    # The line's colour is drawn.
+    assert colour_count(pixels(v), RUN_COLORS[0]) > 30
+
+
+def test_data_view_full_batch_rings_nothing(qtbot):
+    exp = Experiment(epochs=3)
+    v = make_data_view(qtbot, exp, {0: run(exp)})
+    assert len(v.plot2d.items[0]["batch"].getData()[0]) == 0
+    assert len(v.plot2d.items[0]["line"].getData()[0]) == 2
+
+
+def test_data_view_sigmoid_for_the_logistic_model(qtbot):
+    exp = Experiment(data=make_dataset("logistic"), model="logistic", criterion="bce-logits", lr=1.0, epochs=15)
+    traj = run(exp)
+    v = make_data_view(qtbot, exp, {0: traj})
+    lx, ly = v.plot2d.items[0]["line"].getData()
+    w, b = traj.params[-1]
+    assert len(lx) > 50
+    assert np.allclose(ly, torch.sigmoid(torch.tensor(w * lx + b)).numpy())
+    assert ((ly > 0) & (ly < 1)).all()
+
+
+def test_plane_model_without_opengl_projects_prediction_against_target(qtbot):
+    exp = Experiment(data=make_dataset("plane"), model="plane", epochs=3, batch_size=10)
+    traj = run(exp)
+    v = make_data_view(qtbot, exp, {0: traj}, upto=4)
+    assert v.mode == "projection"          # the offscreen platform has no OpenGL
+    px, py = v.plot2d.items[0]["proj"].getData()
+    x, y = exp.data.numpy()
+    assert np.allclose(px, x @ traj.params[3][:2] + traj.params[3][2])
+    assert np.array_equal(py, y)
+    assert len(v.plot2d.items[0]["batch"].getData()[0]) == 10
+    assert colour_count(pixels(v), RUN_COLORS[0]) > 20
+
+
+def test_data_view_survives_a_diverged_run(qtbot):
+    exp = Experiment(lr=1.5, epochs=60)
+    traj = run(exp)
+    assert traj.outcome == "diverged"
+    v = make_data_view(qtbot, exp, {0: traj})
+    assert not v.render_image().isNull()
+    x, y = v.plot2d.items[0]["line"].getData()
+    assert len(x) == 2           # the near-vertical line crosses the view: drawn, clipped to finite size
+    assert np.isfinite(x).all() and np.isfinite(y).all() and (np.abs(y) < 1e6).all()
