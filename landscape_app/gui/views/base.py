@@ -57,13 +57,18 @@ class View(QWidget):
         first paint after a change of size, font or range can be laid out with stale widths. The second is
         the settled, deterministic picture (the exporter's frames and the screenshots use this).
         """
-        if width and height and (self.width(), self.height()) != (int(width), int(height)):
-            self.resize(int(width), int(height))
-        if self.layout() is not None:
-            self.layout().activate()     # a hidden widget's layout does not size its children by itself
+        # Always resize (even to the same size): a never-resized hidden window is re-laid out at its size hint.
+        self.resize(int(width or self.width()), int(height or self.height()))
+        if not self.isVisible():
+            self._prepare_hidden()
         self.grab_image()
         QApplication.processEvents()
         return self.grab_image()
+
+    def _prepare_hidden(self) -> None:
+        """Lay out a hidden view's children (a hidden layout does not); OpenGL views do more."""
+        if self.layout() is not None:
+            self.layout().setGeometry(self.rect())
 
     def grab_image(self) -> QImage:
         """One paint of the view as it is laid out now (the 3-D view overrides this to read its framebuffer)."""

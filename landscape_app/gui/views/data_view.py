@@ -230,6 +230,11 @@ class DataView(View):
         if self.plane3d is not None:
             self.plane3d.set_lecture_mode(on)
 
+    def _prepare_hidden(self) -> None:
+        if self._active() is self.plane3d:
+            self.window().winId()      # see SurfaceView._prepare_hidden
+        super()._prepare_hidden()
+
     def grab_image(self) -> QImage:
         active = self._active()
         return active.grab_image() if active is self.plane3d else super().grab_image()

@@ -80,12 +80,13 @@ class SurfaceView(View):
         layout.addWidget(self.gl)
         self.mesh = gl.GLSurfacePlotItem(computeNormals=True, smooth=True, shader=soft_shader(),
                                          glOptions=mesh_gl_options())
+        self.mesh.setVisible(False)          # an empty mesh cannot be drawn
         self.gl.addItem(self.mesh)
         self.grid = gl.GLGridItem()
         self.grid.setSize(SIZE, SIZE, 1)
         self.grid.setSpacing(SIZE / 10, SIZE / 10, 1)
         self.grid.setColor((255, 255, 255, 45))
-        self.grid.translate(0, 0, -0.02)
+        self.grid.translate(0, 0, -0.06 * HEIGHT)   # below the valley floor (the mesh is depth-offset back)
         self.gl.addItem(self.grid)
         self.legend = QLabel(self.gl)
         self.legend.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
@@ -108,6 +109,15 @@ class SurfaceView(View):
     def camera(self) -> tuple[float, float, float]:
         o = self.gl.opts if self.gl is not None else {}
         return (o.get("azimuth", 0.0), o.get("elevation", 0.0), o.get("distance", 0.0))
+
+    def project(self, x: float, y: float, loss: float) -> tuple[float, float]:
+        """Where the surface point (x, y, loss) appears in the rendered image, in pixels (for tests, captions)."""
+        from PySide6.QtGui import QVector4D
+        w, h = self.gl.width(), self.gl.height()
+        sx, sy = self._scene_xy(x, y)
+        matrix = self.gl.projectionMatrix((0, 0, w, h), (0, 0, w, h)) * self.gl.viewMatrix()
+        clip = matrix.map(QVector4D(float(sx), float(sy), float(self._height(loss)), 1.0))
+        return ((clip.x() / clip.w() + 1) / 2 * w, (1 - clip.y() / clip.w()) / 2 * h)
 
     # -- scene ------------------------------------------------------------------------------------------
     def set_scene(self, experiment, surface) -> None:
@@ -285,6 +295,13 @@ class SurfaceView(View):
         self._update_legend()
         if self.surface is not None:
             self._draw_labels()
+
+    def _prepare_hidden(self) -> None:
+        if self.gl is not None:
+            # Create the hidden window's native handle first: the GL widget creating it during its first
+            # grab re-lays the window out at size 0.
+            self.window().winId()
+        super()._prepare_hidden()
 
     def grab_image(self) -> QImage:
         """The GL framebuffer with the legend painted over it (``QWidget.grab`` may miss GL content)."""
