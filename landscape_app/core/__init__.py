@@ -3,5 +3,6 @@ from .data import DataSource, LandscapeDataset, dataset_from_arrays, dataset_fro
 from .errors import ConfigError, DataError, ExportError, LandscapeError
 from .experiment import Experiment, Grid
 from .session import Session
+from .surface import Surface, compute_surface, loss_at
 from .training import Outcome, Training, run, train
 from .trajectory import Step, Trajectory, TrajectoryBuilder
