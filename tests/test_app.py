@@ -39,7 +39,7 @@ def _lengths(w):
 
 
 def _ready(qtbot, w):
-    qtbot.waitUntil(lambda: _lengths(w) and all(n >= 1 for n in _lengths(w)), timeout=WAIT)
+    qtbot.waitUntil(lambda: bool(_lengths(w)) and all(n >= 1 for n in _lengths(w)), timeout=WAIT)
 
 
 def _type(field, text):

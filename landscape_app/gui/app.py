@@ -13,6 +13,7 @@ PROG = "landscape-app"
 SCREENSHOT_FORMATS = (".png", ".jpg", ".jpeg", ".bmp")
 
 
+
 class UsageError(Exception):
     """A bad command line: reported as one line, exit status 2."""
 

@@ -6,10 +6,11 @@ when data, model, grid or loss changed, and restarts the race. A 60 Hz timer dra
 """
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtCore import QEvent, Qt, QTimer, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter,
                                QVBoxLayout, QWidget)
@@ -28,6 +29,8 @@ from .timeline import TransportBar, speed_at
 from .views.base import RUN_COLORS, RunStyle
 from .window_views import ViewSet
 
+STARTUP_MARK_ENV = "LANDSCAPE_APP_STARTUP_MARK"
+STARTUP_MARK = "landscape-app: window shown"
 FRAME_MS = 16                 # the redraw timer: at most ~60 frames a second
 PLANE_FOLLOW_S = 0.1          # the plane model's slice is recomputed at most 10 times a second
 HINT = "Press  ▶ Play  (Space) to train  ·  Right arrow: one step  ·  click the contour to choose the start point"
@@ -90,6 +93,11 @@ class MainWindow(QMainWindow):
         self.timer.setInterval(FRAME_MS)
         self.timer.timeout.connect(self.redraw)
         self.timer.start()
+        # Training starts after the first paint: building the first torch optimizer imports torch._dynamo
+        # (~1 s of Python holding the GIL), which would otherwise delay the window's first appearance.
+        self._first_paint_done = False
+        self._pending: dict | None = None
+        self.views.contour.widget.viewport().installEventFilter(self)
         self.set_session(self.session, path)
 
     # -- layout -------------------------------------------------------------------------------------------
@@ -178,7 +186,10 @@ class MainWindow(QMainWindow):
         """Load the session's runs into the training thread (a new generation) and show them."""
         experiments = dict(zip(self.run_ids, self.session.runs))
         self.views.set_run_experiments(experiments)
-        self.playback.load(experiments, play=play and self.panel.valid)
+        if self._first_paint_done:
+            self.playback.load(experiments, play=play and self.panel.valid)
+        else:
+            self._pending = {"experiments": experiments, "play": play}
         self.transport.follow()
         self.status.show_alert("")
         self._refresh_runs()
@@ -279,15 +290,35 @@ class MainWindow(QMainWindow):
             self._scene_changed()       # the held parameter's slice is taken at the start until the run moves
         self._restart(play=self.playback.state == PLAYING)
 
+    def eventFilter(self, watched, event) -> bool:
+        if not self._first_paint_done and event.type() == QEvent.Type.Paint:
+            QTimer.singleShot(0, self.start_training_thread)
+        return False
+
+    @Slot()
+    def start_training_thread(self) -> None:
+        """Load the race into the training thread (once the window has painted, or on the first command)."""
+        if self._first_paint_done:
+            return
+        self._first_paint_done = True
+        self.views.contour.widget.viewport().removeEventFilter(self)
+        if os.environ.get(STARTUP_MARK_ENV):
+            print(STARTUP_MARK, flush=True)      # for benchmarks/bench_startup.py
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            self.playback.load(pending["experiments"], play=pending["play"] and self.panel.valid)
+
     # -- running --------------------------------------------------------------------------------------------
     @Slot()
     def toggle_play(self) -> None:
+        self.start_training_thread()
         if self.panel.valid:
             self.transport.follow()
             self.playback.toggle()
 
     @Slot()
     def step(self) -> None:
+        self.start_training_thread()
         if self.panel.valid:
             self.transport.follow()
             self.playback.step()
