@@ -22,23 +22,13 @@ from torch.utils.data import DataLoader, Dataset
 from .experiment import Experiment
 from .models import build_criterion, build_model, flat_params
 from .optimizers import build_optimizer, build_scheduler
+from .surface import loss_at
 from .trajectory import Step, Trajectory, TrajectoryBuilder
 
 # A parameter beyond this is off any surface worth drawing: the run has diverged even while still finite.
 DIVERGENCE_BOUND = 1e10
 
 _NO_BATCH = np.empty(0, dtype=np.int64)
-
-
-def loss_at(exp: Experiment, params: np.ndarray) -> float:
-    """Stand-in for core.surface.loss_at until it lands: the criterion in float64 over the whole data."""
-    from .models import output_is_probability
-    x, y = exp.data.x.double(), exp.data.y.double()
-    p = torch.as_tensor(params, dtype=torch.float64)
-    out = x @ p[:-1, None] + p[-1]
-    if output_is_probability(exp.model, exp.criterion):
-        out = torch.sigmoid(out)
-    return float(build_criterion(exp.criterion, exp.criterion_options).double()(out, y))
 
 
 @dataclass(frozen=True)
@@ -68,7 +58,11 @@ class _IndexedBatches(Dataset):
         return self.x[index], self.y[index], index
 
     def __getitems__(self, indices):
-        idx = torch.as_tensor(indices, dtype=torch.int64)
+        n, first = len(indices), int(indices[0])
+        if int(indices[-1]) == first + n - 1 and list(indices) == list(range(first, first + n)):
+            # An unshuffled batch is a run of samples: a view holds the same values without a gather.
+            return self.x[first:first + n], self.y[first:first + n], torch.arange(first, first + n)
+        idx = torch.from_numpy(np.fromiter(indices, np.int64, n))   # 4x faster than torch.as_tensor(list)
         return self.x[idx], self.y[idx], idx
 
 
