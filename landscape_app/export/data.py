@@ -160,7 +160,7 @@ def load_runs(path) -> tuple[Session, tuple[Trajectory, ...]]:
             metas[int(key.split()[1])] = json.loads(value)
     rows = list(csv.reader(lines))
     header = rows[0]
-    k = len(header) - 8
+    k = len(header) - 7
     names = tuple(header[3:3 + k])
     per_run: dict[int, list] = {}
     for line_no, row in enumerate(rows[1:], start=2):

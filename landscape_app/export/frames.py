@@ -5,6 +5,7 @@ ratio, so a 1920x1080 export looks exactly like a 1280x720 one, only sharper.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
 import math
@@ -23,6 +24,7 @@ VIEW_CLASSES = {
     "data": ("landscape_app.gui.views.data_view", "DataView"),
 }
 BASE_HEIGHT = 720           # logical height the layout is designed for
+MIN_SCALE = 0.6
 MARGIN = 10                 # logical pixels around and between the parts
 DEFAULT_ELEVATION = 28.0
 
@@ -74,7 +76,8 @@ class FrameRenderer:
             raise RuntimeError("FrameRenderer needs a QApplication")
         self.scene, self.plan = scene, plan
         width, height = plan.size
-        self.scale = max(1.0, height / BASE_HEIGHT)
+        # Below 720 pixels the layout shrinks too, but not so far that its text becomes unreadable.
+        self.scale = max(MIN_SCALE, height / BASE_HEIGHT)
         logical = (max(1, round(width / self.scale)), max(1, round(height / self.scale)))
         sizes = style.sizes(plan.lecture)
 
@@ -249,19 +252,48 @@ class FrameRenderer:
         return qimage_to_rgb(self.paint())
 
     def save_svg(self, path) -> None:
-        """Write the single 2-D view at the final point as SVG (pyqtgraph's exporter), atomically."""
-        import pyqtgraph as pg
-        from pyqtgraph.exporters import SVGExporter
+        """Write the final frame as SVG, atomically: Qt's SVG paint device records what the views paint, so
+        curves, paths, iso-lines and text stay vectors (the heat map is an embedded image)."""
+        from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPoint, QRect, QSize
+        from PySide6.QtGui import QColor, QPainter
+        from PySide6.QtSvg import QSvgGenerator
 
-        from .writers import write_text_atomic
+        from ..gui import style
+        from .writers import write_bytes_atomic
+        if any(getattr(v, "gl", None) is not None for v in self.views.values()):
+            raise ExportError(f"-o {path}: the 3-D view cannot be written as SVG; write a .png")
         self.update(self.scene.n_points, 0, 1)
-        (view,) = self.views.values()
-        plots = view.findChildren(pg.PlotWidget)
-        if not plots:
-            raise ExportError(f"-o {path}: the {self.plan.views[0]!r} view has no 2-D plot to write as SVG")
-        exporter = SVGExporter(plots[0].getPlotItem().scene())
-        data = exporter.export(toBytes=True)
-        write_text_atomic(path, data.decode("utf-8") if isinstance(data, bytes) else str(data))
+        width, height = self.plan.size
+        data = QByteArray()
+        buffer = QBuffer(data)
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        generator = QSvgGenerator(QSvgGenerator.SvgVersion.Svg11)     # 1.1: clip paths keep plots in their axes
+        generator.setOutputDevice(buffer)
+        generator.setSize(QSize(width, height))
+        generator.setViewBox(QRect(0, 0, width, height))
+        generator.setResolution(96)       # so viewers size it width x height pixels
+        generator.setTitle(self.title.text() if self.title is not None else "landscape-app")
+        generator.setDescription("Exported by landscape-app")
+        painter = QPainter(generator)
+        try:
+            # One background rectangle under the window's own pieces: no seams between them in viewers.
+            painter.fillRect(QRect(0, 0, width, height), QColor(style.BACKGROUND))
+            painter.scale(self.scale, self.scale)
+            with _export_mode(self.views.values()):
+                self.window.render(painter, QPoint())
+        finally:
+            painter.end()
+        buffer.close()
+        write_bytes_atomic(path, bytes(data.data()))
+
+    def pixel_of(self, view_name: str, x: float, y: float) -> tuple[float, float]:
+        """Where the data point (x, y) of a 2-D view lands in the frame, in frame pixels (for checks)."""
+        from PySide6.QtCore import QPointF
+        view = self.views[view_name]
+        scene_point = view.vb.mapViewToScene(QPointF(float(x), float(y)))
+        local = view.widget.mapFromScene(scene_point)
+        point = view.widget.mapTo(self.window, local)
+        return point.x() * self.scale, point.y() * self.scale
 
     # -- lifetime -----------------------------------------------------------------------------------------
     def close(self) -> None:
@@ -277,6 +309,22 @@ class FrameRenderer:
     def __exit__(self, *exc):
         self.close()
         return False
+
+
+@contextlib.contextmanager
+def _export_mode(views):
+    """pyqtgraph's export mode for every item while painting a vector file: scatter symbols are then drawn as
+    shapes instead of cached pixmap fragments (which SVG viewers show torn)."""
+    import pyqtgraph as pg
+    items = [item for view in views for plot in view.findChildren(pg.GraphicsView)
+             for item in plot.scene().items() if hasattr(item, "setExportMode")]
+    for item in items:
+        item.setExportMode(True, {"antialias": True})
+    try:
+        yield
+    finally:
+        for item in items:
+            item.setExportMode(False)
 
 
 def _prefix(traj, upto: int):

@@ -129,9 +129,13 @@ def kind_of(output: str | os.PathLike) -> str:
     if not text.strip():
         raise ExportError("-o: the output path is empty")
     path = Path(text)
-    if text.endswith(("/", os.sep)) or path.is_dir():
-        return "frames"
     kind = SUFFIXES.get(path.suffix.lower())
+    if text.endswith(("/", os.sep)):
+        return "frames"
+    if path.is_dir():
+        if kind is not None:
+            raise ExportError(f"-o {text}: is a folder; name a file, or end the name with / for PNG frames")
+        return "frames"
     if kind is None:
         known = ", ".join(sorted(SUFFIXES))
         raise ExportError(f"-o {text}: unknown format {path.suffix or '(no suffix)'!r}; use a file ending in "
@@ -180,10 +184,8 @@ def make_plan(output, *, views="contour", size=DEFAULT_SIZE, fps=DEFAULT_FPS, ev
         raise ExportError(f"--orbit: {orbit:g} degrees is more than ten turns")
     if orbit and "surface" not in views:
         raise ExportError("--orbit turns the 3-D camera: add 'surface' to --views")
-    if kind == "svg":
-        if len(views) != 1 or views[0] == "surface":
-            raise ExportError("-o *.svg: SVG holds one 2-D plot; pass --views contour, loss or data "
-                              "(or write a .png)")
+    if kind == "svg" and "surface" in views:
+        raise ExportError("-o *.svg: the 3-D view cannot be drawn as SVG; leave out 'surface' or write a .png")
     plan = ExportPlan(Path(os.fspath(output)), kind, views, (width, height), fps, every, duration, hold,
                       None if title is None else str(title), bool(caption), orbit, bool(lecture), bool(log))
     check_output(plan)

@@ -1,0 +1,166 @@
+"""Frames rendered offscreen from the app's own views: the path's colour lies on the trajectory, frames change
+as it advances, the same scene gives the same pixels, and an export stopped midway leaves nothing."""
+import numpy as np
+import pytest
+from PIL import Image
+
+import landscape_app as la
+from landscape_app.core.session import Session
+from landscape_app.export.frames import FrameRenderer, grid_cells, iter_frames
+from landscape_app.export.job import export_steps
+from landscape_app.export.plan import make_plan
+from landscape_app.export.scene import prepare_scene
+
+ORANGE = np.array([0xE6, 0x9F, 0x00])
+BLUE = np.array([0x56, 0xB4, 0xE9])
+
+
+@pytest.fixture(scope="module")
+def scene():
+    exp = la.Experiment(data=la.make_dataset("linear", n_samples=30, noise=0.2, seed=1), lr=0.05, epochs=12,
+                        batch_size=10, start=(-12.0, 8.0))
+    session = Session((exp, exp.replace(optimizer="adam", lr=0.8)), title="Export test",
+                      description="two runs")
+    return prepare_scene(session)
+
+
+def near(image: np.ndarray, px: float, py: float, color, radius: int = 3, tol: int = 40) -> bool:
+    """Whether a pixel within ``radius`` of (px, py) has ``color`` (each channel within ``tol``)."""
+    x, y = int(round(px)), int(round(py))
+    patch = image[max(0, y - radius):y + radius + 1, max(0, x - radius):x + radius + 1].reshape(-1, 3)
+    return bool((np.abs(patch.astype(int) - color).max(axis=1) <= tol).any())
+
+
+def count(image: np.ndarray, color, tol: int = 30) -> int:
+    return int((np.abs(image.reshape(-1, 3).astype(int) - color).max(axis=1) <= tol).sum())
+
+
+def test_path_colour_lies_on_the_trajectory(qapp, tmp_path, scene):
+    plan = make_plan(str(tmp_path / "x.png"), views="contour", size=(480, 360), title="")
+    with FrameRenderer(scene, plan) as renderer:
+        frame = renderer.render(scene.n_points)
+        Image.fromarray(frame).save(tmp_path / "frame.png")
+        for run, color in ((0, ORANGE), (1, BLUE)):
+            params = scene.trajectories[run].params
+            # Midpoints of the first steps (long ones, clear of the markers' outlines).
+            for i in range(1, 4):
+                x, y = (params[i - 1] + params[i]) / 2
+                assert near(frame, *renderer.pixel_of("contour", x, y), color), (run, i)
+        # Far from both paths (the top-right corner of the surface) neither colour appears.
+        px, py = renderer.pixel_of("contour", 18.0, 18.0)
+        assert not near(frame, px, py, ORANGE, radius=6) and not near(frame, px, py, BLUE, radius=6)
+    assert frame.shape == (360, 480, 3)
+
+
+def test_frames_advance_and_repeat_exactly(qapp, tmp_path, scene):
+    plan = make_plan(str(tmp_path / "x.mp4"), views="contour,loss,data", size=(640, 360), every=4, hold=0.2)
+    schedule = plan.schedule(scene.n_points)
+    with FrameRenderer(scene, plan) as renderer:
+        frames = list(iter_frames(renderer, schedule))
+        again = renderer.render(int(schedule[3]))
+        params = scene.trajectories[0].params
+        x, y = (params[2] + params[3]) / 2
+        mid = renderer.pixel_of("contour", x, y)
+    assert len(frames) == len(schedule)
+    assert all(f.shape == (360, 640, 3) for f in frames)
+    assert not np.array_equal(frames[0], frames[-1])
+    # The path grows: its third step is drawn in the last frame, not in the first.
+    assert not near(frames[0], *mid, ORANGE) and near(frames[-1], *mid, ORANGE)
+    # The hold repeats the final frame; rendering a point again gives the same pixels.
+    assert all(np.array_equal(f, frames[-1]) for f in frames[-plan.hold_frames():])
+    assert np.array_equal(again, frames[3])
+    with FrameRenderer(scene, plan) as renderer:      # a fresh renderer: the same pixels
+        assert np.array_equal(renderer.render(int(schedule[3])), frames[3])
+
+
+def test_caption_follows_the_iteration(qapp, tmp_path, scene):
+    plan = make_plan(str(tmp_path / "x.mp4"), views="contour", size=(640, 360))
+    with FrameRenderer(scene, plan) as renderer:
+        renderer.update(5)
+        texts = [label.text() for label in renderer.caption.labels]
+        assert "iteration <b>4</b>" in texts[0]
+        assert f"{scene.trajectories[1].loss[4]:.4g}" in texts[2]
+        renderer.update(scene.n_points)
+        assert f"iteration <b>{int(scene.trajectories[0].iteration[-1])}</b>" in renderer.caption.labels[0].text()
+
+
+def test_high_resolution_frames_are_the_same_picture(qapp, tmp_path, scene):
+    small = make_plan(str(tmp_path / "a.png"), views="contour", size=(1280, 720))
+    large = make_plan(str(tmp_path / "b.png"), views="contour", size=(1920, 1080))
+    with FrameRenderer(scene, small) as renderer:
+        a = renderer.render(scene.n_points)
+    with FrameRenderer(scene, large) as renderer:
+        b = renderer.render(scene.n_points)
+    assert b.shape == (1080, 1920, 3)
+    # Laid out at 720 logical pixels and painted at 1.5x: scaled down, the large frame matches the small one.
+    shrunk = np.asarray(Image.fromarray(b).resize((1280, 720), Image.Resampling.BOX)).astype(int)
+    assert np.abs(shrunk - a).mean() < 6
+
+
+@pytest.mark.parametrize("n, wide, cells", [
+    (1, True, [(0, 0, 1, 1)]),
+    (2, True, [(0, 0, 1, 1), (0, 1, 1, 1)]),
+    (2, False, [(0, 0, 1, 1), (1, 0, 1, 1)]),
+    (3, True, [(0, 0, 2, 1), (0, 1, 1, 1), (1, 1, 1, 1)]),
+    (4, True, [(0, 0, 1, 1), (0, 1, 1, 1), (1, 0, 1, 1), (1, 1, 1, 1)]),
+])
+def test_grid_layout(n, wide, cells):
+    assert grid_cells(n, 1600 if wide else 900, 900 if wide else 1600) == cells
+
+
+def test_gif_export_keeps_run_colours_exact(qapp, tmp_path, scene):
+    import imageio.v3 as iio
+    plan = make_plan(str(tmp_path / "race.gif"), views="contour", size=(320, 240), every=3, hold=0.5, fps=10)
+    done = list(export_steps(scene, plan))
+    assert done[-1] == (plan.frame_count(scene.n_points),) * 2
+    frames = iio.imread(tmp_path / "race.gif", index=None)
+    assert frames.shape[1:] == (240, 320, 3)
+    assert not np.array_equal(frames[0], frames[-1])
+    assert count(frames[-1], ORANGE, tol=0) > 20 and count(frames[-1], BLUE, tol=0) > 20
+    assert [p.name for p in tmp_path.iterdir()] == ["race.gif"]
+
+
+def test_svg_still_of_a_2d_view(qapp, tmp_path, scene):
+    plan = make_plan(str(tmp_path / "loss.svg"), views="loss", size=(640, 480))
+    list(export_steps(scene, plan))
+    text = (tmp_path / "loss.svg").read_text()
+    assert "<svg" in text and "</svg>" in text
+    assert [p.name for p in tmp_path.iterdir()] == ["loss.svg"]
+
+
+def test_png_still_is_the_final_frame(qapp, tmp_path, scene):
+    plan = make_plan(str(tmp_path / "final.png"), views="contour", size=(400, 300))
+    list(export_steps(scene, plan))
+    with FrameRenderer(scene, plan) as renderer:
+        expected = renderer.render(scene.n_points)
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "final.png").convert("RGB")), expected)
+
+
+@pytest.mark.parametrize("name", ["old.mp4", "old.gif", "frames/"])
+def test_stopping_midway_leaves_the_target_untouched(qapp, tmp_path, scene, name):
+    target = tmp_path / name.rstrip("/")
+    if name.endswith("/"):
+        target.mkdir()
+        (target / "frame_00000.png").write_bytes(b"before")
+    else:
+        target.write_bytes(b"before")
+    plan = make_plan(str(tmp_path / name) + ("/" if name.endswith("/") else ""), views="contour",
+                     size=(320, 240), every=1)
+    steps = export_steps(scene, plan)
+    for _ in range(5):
+        next(steps)
+    steps.close()        # what Cancel does
+    if name.endswith("/"):
+        assert [p.read_bytes() for p in target.iterdir()] == [b"before"]
+    else:
+        assert target.read_bytes() == b"before"
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]
+
+
+def test_png_frames_are_deterministic(qapp, tmp_path, scene):
+    for name in ("a", "b"):
+        list(export_steps(scene, make_plan(f"{tmp_path / name}/", views="contour,loss", size=(320, 180),
+                                           every=6, hold=0)))
+    a, b = sorted((tmp_path / "a").iterdir()), sorted((tmp_path / "b").iterdir())
+    assert len(a) == len(b) == make_plan(f"{tmp_path / 'c'}/", every=6, hold=0).frame_count(scene.n_points)
+    assert all(x.read_bytes() == y.read_bytes() for x, y in zip(a, b))
