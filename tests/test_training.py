@@ -181,12 +181,23 @@ def test_every_point_lies_on_the_surface():
         p = 1 / (1 + np.exp(-(s.params[0] * x[:, 0] + s.params[1])))
         expected = -np.mean(y * np.maximum(np.log(p), -100) + (1 - y) * np.maximum(np.log1p(-p), -100))
         assert s.loss == pytest.approx(expected, rel=1e-9)
-    try:
-        from landscape_app.core.surface import loss_at
-    except ImportError:
-        return
-    params = np.array([s.params for s in steps])
-    np.testing.assert_array_equal(np.array([s.loss for s in steps]), loss_at(exp, params))
+
+
+@pytest.mark.parametrize("model, data, criterion", [
+    ("linear", LINEAR, "mse"), ("linear", LINEAR, "huber"), ("logistic", LOGISTIC, "bce"),
+    ("logistic", LOGISTIC, "bce-logits"), ("plane", PLANE, "l1"),
+])
+def test_full_data_losses_are_the_surface_values(model, data, criterion):
+    exp = la.Experiment(data=data, model=model, criterion=criterion, optimizer="adam", lr=0.3, batch_size=6,
+                        shuffle=True, epochs=3)
+    trajectory = la.run(exp)
+    np.testing.assert_array_equal(trajectory.loss, la.loss_at(exp, trajectory.params))
+    # Each point reads the same loss as the drawn surface at that node (for the plane model, the slice that
+    # holds b at the step's value, as the views do while training).
+    for p, loss in zip(trajectory.params[::4], trajectory.loss[::4]):
+        held = {"b": float(p[2])} if model == "plane" else None
+        surface = la.compute_surface(exp, w=p[:1], b=p[1:2], held=held)
+        assert surface.loss[0, 0] == pytest.approx(loss, rel=1e-9)
 
 
 def test_stop_flag_ends_the_run_between_steps():
