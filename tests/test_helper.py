@@ -181,6 +181,8 @@ def test_live_window_updates_without_blocking_and_final_plot_waits_for_close(qtb
     window = helper._window
     assert isinstance(window, HelperWindow) and window.isVisible()
     assert window.contour.paths[0].n_drawn == 1
+    assert window.views == (window.contour, window.surface3d, window.data, window.loss)
+    assert window.surface3d.gl is None           # offscreen: the 3-D view shows its placeholder note
     helper.set_para_loss(-5.0, -3.0, 50.0)
     helper.plot_ps()
     assert helper._window is window                   # updated in place, not a new window each call

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication, QSplitter, QVBoxLayout, QWidget
 from ..core.errors import ExportError
 from . import style
 # Imported before we create a QApplication: the views switch on GL context sharing (see views.gl).
-from .views import RUN_COLORS, ContourView, LossView, RunStyle, SurfaceView
+from .views import RUN_COLORS, ContourView, DataView, LossView, RunStyle, SurfaceView
 
 RUN_ID = 0
 RUNS = (RunStyle(RUN_ID, "your path", RUN_COLORS[0]),)
@@ -76,7 +76,7 @@ def save_image(helper, path, size=(800, 600)) -> None:
 
 
 class HelperWindow(QWidget):
-    """Contour and 3-D surface side by side, the loss curve below; the recorded path on all three."""
+    """Contour and 3-D surface side by side, the data with the current fit and the loss curve below."""
 
     closed = Signal()
 
@@ -88,23 +88,28 @@ class HelperWindow(QWidget):
         self.setAutoFillBackground(True)
         self.contour = ContourView()
         self.surface3d = SurfaceView()     # a placeholder note inside when OpenGL cannot run here
+        self.data = DataView()             # the course's "data space": the points and the current line
         self.loss = LossView()
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(self.contour)
         top.addWidget(self.surface3d)
         top.setSizes([500, 500])
+        bottom = QSplitter(Qt.Orientation.Horizontal)
+        bottom.addWidget(self.data)
+        bottom.addWidget(self.loss)
+        bottom.setSizes([500, 500])
         outer = QSplitter(Qt.Orientation.Vertical)
         outer.addWidget(top)
-        outer.addWidget(self.loss)
-        outer.setSizes([400, 160])
+        outer.addWidget(bottom)
+        outer.setSizes([420, 240])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(outer)
-        self.views = (self.contour, self.surface3d, self.loss)
+        self.views = (self.contour, self.surface3d, self.data, self.loss)
         for view in self.views:
             view.set_scene(helper.experiment, helper.surface)
             view.set_runs(RUNS)
-        self.resize(1000, 620)
+        self.resize(1000, 700)
 
     def update_path(self, helper) -> None:
         for view in self.views:
