@@ -19,6 +19,8 @@ from .errors import ConfigError
 from .experiment import MAX_RESOLUTION, Experiment
 from .models import output_is_probability
 from .surface_direct import DIRECT_BLOCK, direct_sums
+from .surface_kernel import kernel_sums
+from .surface_piecewise import piecewise_sums
 from .surface_quadratic import mse_sums
 
 
@@ -209,7 +211,10 @@ def compute_surface(exp: Experiment, w=None, b=None, *, held=None, batch=None,
 def _surface_sums(prob: _Problem, X: np.ndarray, Y: np.ndarray, chunk_bytes: int | None) -> torch.Tensor:
     if not prob.prob and prob.criterion == "mse":
         return mse_sums(prob.u, prob.v, prob.c - prob.y.numpy(), X, Y)
-    return _direct_grid(prob, X, Y, chunk_bytes)
+    if not prob.prob and prob.criterion in ("l1", "huber"):
+        block = {} if chunk_bytes is None else {"block_bytes": chunk_bytes}
+        return piecewise_sums(prob.u, prob.v, prob.c - prob.y.numpy(), X, Y, prob.criterion, prob.delta, **block)
+    return kernel_sums(prob, X, Y, chunk_bytes)
 
 
 def _direct_grid(prob: _Problem, X: np.ndarray, Y: np.ndarray, chunk_bytes: int | None) -> torch.Tensor:
