@@ -17,7 +17,8 @@ FOREGROUND = "#d8dce4"
 MUTED = "#8a90a0"
 GRID_ALPHA = 0.18           # faint grid lines (pyqtgraph's showGrid alpha)
 ISOLINE_COLOR = (255, 255, 255, 80)
-HALO_COLOR = (10, 10, 14, 170)   # the dark outline under every path, so paths stand out on any map colour
+HALO_COLOR = (12, 12, 16, 255)   # the dark outline under every path, so paths stand out on any map colour
+# (opaque: paths are drawn as separate segments, whose overlapping ends would show through a translucent one)
 ARROW_COLOR = (240, 240, 245, 150)
 DIVERGED_COLOR = "#ff5050"
 

@@ -51,7 +51,7 @@ class _Plot2D(PlotView):
         self.diagonal = pg.PlotCurveItem(antialias=True)
         self.diagonal.setZValue(1)
         self.plot.addItem(self.diagonal, ignoreBounds=True)
-        self.plot.showGrid(x=True, y=True, alpha=style.GRID_ALPHA)
+        self.show_grid()
         # Top left: empty for the default data (rising line, labels 0 on the left and 1 on the right).
         self.legend.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(8, 8))
         self.items: dict[int, dict] = {}
@@ -86,7 +86,7 @@ class _Plot2D(PlotView):
                     self.plot.removeItem(item)
         for rank, run in enumerate(self.runs.values()):
             if run.run_id not in self.items:
-                its = {"halo": pg.PlotCurveItem(antialias=True), "line": pg.PlotCurveItem(antialias=True),
+                its = {"halo": _segmented(), "line": _segmented(),
                        "proj": pg.ScatterPlotItem(symbol="o", pxMode=True, antialias=True),
                        "batch": pg.ScatterPlotItem(symbol="o", pxMode=True, antialias=True)}
                 for z, item in zip((10, 11, 12, 13.5), its.values()):
@@ -238,6 +238,13 @@ class DataView(View):
     def grab_image(self) -> QImage:
         active = self._active()
         return active.grab_image() if active is self.plane3d else super().grab_image()
+
+
+def _segmented() -> pg.PlotCurveItem:
+    # Thick antialiased curves as segments: Qt's stroker makes even a 2-point thick path cost ~1 ms.
+    item = pg.PlotCurveItem(antialias=True)
+    item.setSegmentedLineMode("on")
+    return item
 
 
 def _predict(exp, params, x: np.ndarray) -> np.ndarray:

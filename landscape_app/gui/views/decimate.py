@@ -191,3 +191,28 @@ def peak_decimate(x: np.ndarray, y: np.ndarray, columns: int) -> tuple[np.ndarra
     out_x = np.concatenate([out_x, x[tail:]])
     out_y = np.concatenate([out_y, y[tail:]])
     return out_x, out_y
+
+
+def envelope(x: np.ndarray, y: np.ndarray, columns: int):
+    """Per-bucket (x, min, max) of a long curve over increasing ``x``, or None when it is short enough to draw.
+
+    A noisy curve (the mini-batch loss) decimated to min/max zig-zags up and down every pixel column, which
+    is slow to stroke; its envelope is filled as one polygon instead.
+    """
+    n = x.shape[0]
+    if n <= 2 * columns:
+        return None
+    size = int(np.ceil(n / columns))
+    m = n // size
+    body = y[: m * size].reshape(m, size)
+    with np.errstate(invalid="ignore"):
+        lo = np.fmin.reduce(body, axis=1)
+        hi = np.fmax.reduce(body, axis=1)
+    xs = x[: m * size: size].astype(np.float64)
+    if m * size < n:
+        tail = y[m * size:]
+        xs = np.append(xs, x[m * size])
+        with np.errstate(invalid="ignore"):
+            lo = np.append(lo, np.fmin.reduce(tail))
+            hi = np.append(hi, np.fmax.reduce(tail))
+    return xs, lo, hi

@@ -66,44 +66,21 @@ def _probe_context() -> bool:
         surface.destroy()
 
 
-SOFT_SHADER = "landscape_soft"
+LIGHT = np.array([0.35, -0.55, 1.0]) / np.linalg.norm([0.35, -0.55, 1.0])   # from above, front left
 
 
-def soft_shader():
-    """A lit shader that keeps the colour map readable: strong ambient light, both faces lit."""
-    from pyqtgraph.opengl import shaders
-    program = getattr(soft_shader, "_program", None)
-    if program is None:
-        program = shaders.ShaderProgram(SOFT_SHADER, [
-            shaders.VertexShader("""
-                uniform mat4 u_mvp;
-                uniform mat3 u_normal;
-                attribute vec4 a_position;
-                attribute vec3 a_normal;
-                attribute vec4 a_color;
-                varying vec4 v_color;
-                varying vec3 v_normal;
-                void main() {
-                    v_normal = normalize(u_normal * a_normal);
-                    v_color = a_color;
-                    gl_Position = u_mvp * a_position;
-                }
-            """),
-            shaders.FragmentShader("""
-                #ifdef GL_ES
-                precision mediump float;
-                #endif
-                varying vec4 v_color;
-                varying vec3 v_normal;
-                void main() {
-                    float p = abs(dot(normalize(v_normal), normalize(vec3(0.4, 0.6, 1.0))));
-                    vec3 rgb = v_color.rgb * (0.55 + 0.5 * p);
-                    gl_FragColor = vec4(min(rgb, vec3(1.0)), v_color.a);
-                }
-            """),
-        ])
-        soft_shader._program = program
-    return program
+def shade(colors: np.ndarray, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Colours (len(x), len(y), 4) of a height field z (len(x), len(y)) lit by a fixed light, both faces lit.
+
+    Strong ambient light keeps the colour map readable; the diffuse part shows the shape.
+    """
+    dzdx, dzdy = np.gradient(z, x, y)
+    normal = np.stack([-dzdx, -dzdy, np.ones_like(z)], axis=-1)
+    normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
+    light = 0.6 + 0.45 * np.abs(normal @ LIGHT)
+    out = colors.copy()
+    out[..., :3] = np.clip(colors[..., :3] * light[..., None], 0.0, 1.0)
+    return out
 
 
 def colors_for(values: np.ndarray, lo: float, hi: float, cmap_name: str = style.DEFAULT_COLORMAP) -> np.ndarray:

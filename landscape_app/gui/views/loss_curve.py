@@ -6,36 +6,63 @@ from typing import Mapping
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsPathItem
 
 from .. import style
-from .decimate import peak_decimate
+from .decimate import envelope, peak_decimate
 from .plot_view import PlotView
 
 BATCH_ALPHA = 110      # the mini-batch loss is noisy: draw it thin and translucent under the full-data loss
 GHOST_ALPHA = 60       # the part of a path after the timeline position, while scrubbing back
+BAND_ALPHA = 70        # a long mini-batch loss, drawn as the band between its per-pixel min and max
+
+
+def _curve(**kw) -> pg.PlotCurveItem:
+    # Segments, not one stroked path: Qt strokes a thick zig-zagging polyline in up to a second (the
+    # union of its overlapping outline); separate segments cost a millisecond.
+    item = pg.PlotCurveItem(antialias=True, **kw)
+    item.setSegmentedLineMode("on")
+    return item
+
+
+class _Band(QGraphicsPathItem):
+    """A filled polygon drawn without antialiasing (its jagged edge is noise anyway; AA triples the cost)."""
+
+    def paint(self, painter, option, widget=None):
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        super().paint(painter, option, widget)
 
 
 class _RunCurves:
     def __init__(self, plot: pg.PlotItem, run_id: int):
-        self.batch = pg.PlotCurveItem(antialias=True)
-        self.full = pg.PlotCurveItem(antialias=True)
-        self.ghost = pg.PlotCurveItem(antialias=True)
+        self.batch = pg.PlotCurveItem(antialias=False)      # thin, short paths only; long ones are a band
+        self.band = _Band()                                  # min..max envelope of a long mini-batch loss
+        self.band.setPen(QPen(Qt.PenStyle.NoPen))
+        self.full = _curve()
+        self.ghost = _curve()
         self.batch.setZValue(10 + 0.01 * run_id)
+        self.band.setZValue(10 + 0.01 * run_id)
         self.ghost.setZValue(15 + 0.01 * run_id)
         self.full.setZValue(20 + 0.01 * run_id)
-        self.items = (self.batch, self.full, self.ghost)
+        self.curves = (self.batch, self.full, self.ghost)
+        self.items = self.curves + (self.band,)
         for item in self.items:
-            plot.addItem(item)
+            # The y range follows the full-data loss: a batch of one can have a loss of 1e-12 (or a spike),
+            # which would squash the curves on a log axis.
+            plot.addItem(item, ignoreBounds=item in (self.batch, self.band))
 
     def set_style(self, color: str, lecture: bool) -> None:
         s = style.sizes(lecture)
         self.full.setPen(pg.mkPen(color, width=s.line))
-        self.batch.setPen(pg.mkPen(style.qcolor(color, BATCH_ALPHA), width=max(1.0, s.line * 0.5)))
+        self.batch.setPen(pg.mkPen(style.qcolor(color, BATCH_ALPHA), width=1))
+        self.band.setBrush(pg.mkBrush(style.qcolor(color, BAND_ALPHA)))
         self.ghost.setPen(pg.mkPen(style.qcolor(color, GHOST_ALPHA), width=max(1.0, s.line * 0.75)))
 
     def clear(self) -> None:
-        for item in self.items:
+        for item in self.curves:
             item.setData([], [])
+        self.band.setPath(QPainterPath())
 
 
 class LossView(PlotView):
@@ -50,7 +77,7 @@ class LossView(PlotView):
         self.timeline.setZValue(50)
         self.timeline.setVisible(False)
         self.plot.addItem(self.timeline, ignoreBounds=True)
-        self.plot.showGrid(x=True, y=True, alpha=style.GRID_ALPHA)
+        self.show_grid()
         self.vb.setDefaultPadding(0.02)
         self.vb.sigResized.connect(self._redraw)
         self.set_axis_labels("iteration", "loss")
@@ -91,7 +118,8 @@ class LossView(PlotView):
 
     def show_paths(self, paths: Mapping, upto: int | None = None) -> None:
         self._last = (paths, upto)
-        columns = max(200, int(self.vb.width()) or 1000)
+        # Two pixels per bucket: the min/max zig-zag stays faithful and costs half as much to draw.
+        columns = max(100, int(self.vb.width() / 2) or 500)
         current = None
         for run_id, curves in self.curves.items():
             traj = paths.get(run_id)
@@ -105,7 +133,7 @@ class LossView(PlotView):
                 continue
             it = traj.iteration
             self._set(curves.full, it[:n], traj.loss[:n], columns)
-            self._set(curves.batch, it[:n], traj.batch_loss[:n], columns)
+            self._set_batch(curves, it[:n], traj.batch_loss[:n], columns)
             if n < total:
                 self._set(curves.ghost, it[n - 1:], traj.loss[n - 1:], columns)
             else:
@@ -118,11 +146,31 @@ class LossView(PlotView):
 
     def _set(self, item: pg.PlotCurveItem, x: np.ndarray, y: np.ndarray, columns: int) -> None:
         xs, ys = peak_decimate(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), columns)
+        item.setData(xs, self._transform(ys), connect="finite")
+
+    def _set_batch(self, curves: _RunCurves, x: np.ndarray, y: np.ndarray, columns: int) -> None:
+        env = envelope(x, np.asarray(y, dtype=np.float64), columns)
+        if env is None:
+            curves.band.setPath(QPainterPath())
+            self._set(curves.batch, x, y, columns)
+            return
+        curves.batch.setData([], [])
+        xs, lo, hi = env
+        lo, hi = self._transform(lo), self._transform(hi)
+        ok = np.isfinite(lo) & np.isfinite(hi)
+        xs, lo, hi = xs[ok], lo[ok], hi[ok]
+        path = QPainterPath()
+        if xs.size > 1:
+            path = pg.arrayToQPath(np.concatenate([xs, xs[::-1]]), np.concatenate([hi, lo[::-1]]))
+            path.closeSubpath()
+        curves.band.setPath(path)
+
+    def _transform(self, ys: np.ndarray) -> np.ndarray:
         ys = np.where(np.isfinite(ys), ys, np.nan)
         if self.log_y:
             with np.errstate(divide="ignore", invalid="ignore"):
                 ys = np.log10(np.where(ys > 0, ys, np.nan))
-        item.setData(xs, ys, connect="finite")
+        return ys
 
     def _redraw(self, *args) -> None:
         if self._last[0]:

@@ -31,6 +31,10 @@ class PathItems:
         kw = dict(connect="pairs", skipFiniteCheck=True, antialias=True)
         self.halo = pg.PlotCurveItem(**kw)
         self.line = pg.PlotCurveItem(**kw)
+        for item in (self.halo, self.line):
+            # Draw segments, not one stroked path: stroking a thick path of many overlapping pieces makes Qt
+            # compute their union (up to a second per frame for a noisy path).
+            item.setSegmentedLineMode("on")
         self.markers = pg.ScatterPlotItem(symbol="o", pxMode=True, antialias=True)
         self.start = pg.ScatterPlotItem(symbol="o", pxMode=True, antialias=True)
         self.current = pg.ScatterPlotItem(symbol="o", pxMode=True, antialias=True)
