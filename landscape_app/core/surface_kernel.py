@@ -23,7 +23,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .surface_direct import direct_sums
 from .surface_parallel import run_tasks
@@ -35,6 +34,7 @@ SPAN_MAX = 600.0              # widest exponent range a chunk's tables may span 
 PRODUCT_LOG_MAX = 700.0       # a block product of m factors stays within e^(+-700)
 SAMPLE_BLOCK = 240            # samples per chunk: many divisors, so block products fit any range
 COLUMN_BLOCK = 64
+CHUNK_BYTES = 8 << 20        # working memory of one chunk (per worker thread)
 FLAG_MARGIN = 1e6             # cells within FLAG_MARGIN x the rounding bound of zero are recomputed by torch
 EPS = float(np.finfo(np.float64).eps)
 
@@ -48,11 +48,13 @@ class _Group:
     u: torch.Tensor            # padded to a multiple of the sample block (padding: zeros)
     v: torch.Tensor
     c: torch.Tensor
-    target: torch.Tensor       # for route "p": subtracted from the sigmoid (zeros for binary labels)
+    target: torch.Tensor | None  # for route "p" with non-binary labels: subtracted from the sigmoid
     x: torch.Tensor            # the samples themselves (unpadded), for chunks handed to torch
     y: torch.Tensor
     n: int
     block: int
+    ranges: list               # per sample block: (u_lo, u_hi, c_lo, c_hi, v_lo, v_hi) over its real samples
+    divisors: list
 
 
 def _divisors(n: int) -> list[int]:
@@ -64,6 +66,36 @@ def _span(lo_u, hi_u, lo_x, hi_x) -> tuple[float, float]:
     return min(corners), max(corners)
 
 
+@dataclass
+class _Chunk:
+    """One chunk: rows ``Yi`` x columns ``Xj`` x one block of a group's samples, with its exponent ranges."""
+
+    g: _Group
+    Xj: torch.Tensor
+    Yi: torch.Tensor
+    uk: torch.Tensor
+    ck: torch.Tensor
+    vk: torch.Tensor
+    k0: int
+    nk: int
+    a_lo: float
+    a_hi: float
+    b_lo: float
+    b_hi: float
+
+
+class _Workspace:
+    """One worker's buffers, reused by every chunk: fresh multi-MB tensors per chunk cost page faults."""
+
+    def __init__(self, rows: int, cols: int, block: int):
+        self.main = torch.empty(rows * cols * block, dtype=torch.float64)
+        self.products = torch.empty(rows * cols * block, dtype=torch.float64)
+        self.scaled = torch.empty(cols * block, dtype=torch.float64)
+
+    def terms(self, r: int, g: int, nb: int) -> torch.Tensor:
+        return self.main[:r * g * nb].view(r, g, nb)
+
+
 class _Kernel:
     def __init__(self, prob, X: np.ndarray, Y: np.ndarray, chunk_bytes: int | None):
         u, v, c = prob.u, prob.v, prob.c
@@ -73,12 +105,16 @@ class _Kernel:
         self.prob, self.X, self.Y = prob, X, Y
         self.row_scalar = bool(np.all(v == v[0]))
         self.criterion, self.delta = prob.criterion, prob.delta
-        elems = (chunk_bytes or (8 << 20)) // 16
-        self.groups = self._groups(u, v, c, prob.y.numpy(), prob.x, prob.y, elems)
+        self.groups = self._groups(u, v, c, prob.y.numpy(), prob.x, prob.y)
+        per_chunk = max(1, (chunk_bytes or CHUNK_BYTES) // 16 // SAMPLE_BLOCK)     # two float64 buffers
+        self.col_block = max(1, min(COLUMN_BLOCK, len(X), per_chunk))
+        self.row_block = max(1, min(len(Y), per_chunk // self.col_block))
+        self.row_ranges = [(float(Y[i:i + self.row_block].min()), float(Y[i:i + self.row_block].max()))
+                           for i in range(0, len(Y), self.row_block)]
         self.out = torch.zeros(len(Y), len(X), dtype=torch.float64)
 
     # -- setup ------------------------------------------------------------------------------------------
-    def _groups(self, u, v, c, y, x_t, y_t, elems) -> list[_Group]:
+    def _groups(self, u, v, c, y, x_t, y_t) -> list[_Group]:
         crit = self.criterion
         binary = bool(np.all((y == 0) | (y == 1)))
         if crit == "bce-logits":
@@ -94,10 +130,9 @@ class _Kernel:
             idx = np.flatnonzero(mask)
             if idx.size == 0:
                 continue
-            idx = idx[np.argsort(u[idx], kind="stable")]     # narrow coefficient ranges per sample block
+            idx = idx[np.lexsort((c[idx], u[idx]))]          # narrow coefficient ranges per sample block
             n = idx.size
-            block = min(SAMPLE_BLOCK, -(-n // 12) * 12)
-            block = max(block, 1)
+            block = max(1, min(SAMPLE_BLOCK, -(-n // 12) * 12))
             padded = -(-n // block) * block
 
             def pad(arr):
@@ -105,12 +140,14 @@ class _Kernel:
                 out[:n] = torch.from_numpy(np.ascontiguousarray(arr[idx]))
                 return out
 
-            target = pad(y) if (route == "p" and not binary) else torch.zeros(padded, dtype=torch.float64)
+            ranges = []
+            for k0 in range(0, n, block):
+                part = idx[k0:k0 + block]
+                ranges.append(tuple(float(f(a[part])) for a in (u, c, v) for f in (np.min, np.max)))
+            target = pad(y) if (route == "p" and not binary) else None
             sel = torch.from_numpy(idx)
-            groups.append(_Group(sign, route, pad(u), pad(v), pad(c), target, x_t[sel], y_t[sel], n, block))
-        per_chunk = max(1, elems // SAMPLE_BLOCK)
-        self.col_block = max(1, min(COLUMN_BLOCK, len(self.X), per_chunk))
-        self.row_block = max(1, min(len(self.Y), per_chunk // self.col_block))
+            groups.append(_Group(sign, route, pad(u), pad(v), pad(c), target, x_t[sel], y_t[sel], n, block,
+                                 ranges, _divisors(block)))
         return groups
 
     # -- the chunks ---------------------------------------------------------------------------------------
@@ -125,92 +162,119 @@ class _Kernel:
     def _column_block(self, j0: int) -> None:
         Xj = torch.from_numpy(self.X[j0:j0 + self.col_block])
         x_lo, x_hi = float(Xj.min()), float(Xj.max())
+        y_lo, y_hi = float(self.Y.min()), float(self.Y.max())
+        ws = _Workspace(self.row_block, len(Xj), max(g.block for g in self.groups))
+        blocks = list(enumerate(range(0, len(self.Y), self.row_block)))
+        out = self.out[:, j0:j0 + len(Xj)]
         for g in self.groups:
-            for k0 in range(0, g.u.shape[0], g.block):
+            shift = [0.0] * len(blocks)       # log-route corrections: sum of nk * a_ref per row block ...
+            v_sum = [0.0] * len(blocks)       # ... minus sign * Y * (sum of those samples' v)
+            for kb, (u_lo, u_hi, c_lo, c_hi, v_lo, v_hi) in enumerate(g.ranges):
+                k0 = kb * g.block
                 nk = min(g.block, g.n - k0)
                 uk, ck, vk = (t[k0:k0 + g.block] for t in (g.u, g.c, g.v))
-                un, cn, vn = (t[:nk].numpy() for t in (uk, ck, vk))
-                ux_lo, ux_hi = _span(un.min(), un.max(), x_lo, x_hi)
-                # A = -sign (u X + c): the column part of log q
-                a = (-g.sign * (ux_lo + cn.min()), -g.sign * (ux_hi + cn.max()))
-                a_lo, a_hi = min(a), max(a)
-                tables = {}
-                for i0 in range(0, len(self.Y), self.row_block):
+                ux_lo, ux_hi = _span(u_lo, u_hi, x_lo, x_hi)
+                # A = -sign (u X + c): the column part of log q; B = sign v Y: the row part
+                a_lo, a_hi = sorted((-g.sign * (ux_lo + c_lo), -g.sign * (ux_hi + c_hi)))
+                vy_lo, vy_hi = _span(v_lo, v_hi, y_lo, y_hi)
+                b_all = sorted((g.sign * vy_lo, g.sign * vy_hi))
+                # the tables' reference: the middle of log(e^A + e^B) over every row
+                a_ref = 0.5 * (max(a_lo, b_all[0]) + max(a_hi, b_all[1]))
+                tables = {"a_ref": a_ref}
+                for ib, i0 in blocks:
                     Yi = torch.from_numpy(self.Y[i0:i0 + self.row_block])
-                    vy_lo, vy_hi = _span(vn.min(), vn.max(), float(Yi.min()), float(Yi.max()))
-                    b_lo, b_hi = sorted((g.sign * vy_lo, g.sign * vy_hi))       # B = sign v Y
-                    s = self._chunk(g, Xj, Yi, uk, ck, vk, nk, k0, (a_lo, a_hi), (b_lo, b_hi), tables)
-                    self.out[i0:i0 + len(Yi), j0:j0 + len(Xj)] += s
+                    vy_lo, vy_hi = _span(v_lo, v_hi, *self.row_ranges[ib])
+                    b_lo, b_hi = sorted((g.sign * vy_lo, g.sign * vy_hi))
+                    ch = _Chunk(g, Xj, Yi, uk, ck, vk, k0, nk, a_lo, a_hi, b_lo, b_hi)
+                    s, ref = self._chunk(ch, tables, ws)
+                    out[i0:i0 + len(Yi)] += s
+                    if ref is not None:
+                        shift[ib] += nk * ref
+                        v_sum[ib] += float(vk[:nk].sum()) if not self.row_scalar else nk * float(vk[0])
+            if g.route != "p":
+                for ib, i0 in blocks:
+                    Yi = torch.from_numpy(self.Y[i0:i0 + self.row_block])
+                    out[i0:i0 + len(Yi)] += (shift[ib] - (g.sign * v_sum[ib]) * Yi)[:, None]
 
-    def _chunk(self, g, Xj, Yi, uk, ck, vk, nk, k0, a_rng, b_rng, tables) -> torch.Tensor:
-        a_lo, a_hi = a_rng
-        b_lo, b_hi = b_rng
-        lo, hi = max(a_lo, b_lo), max(a_hi, b_hi) + LN2
-        if g.route == "bce0" and a_hi - b_lo > Z_TORCH_ROUNDING:      # some z = A - B is confidently wrong
-            if max(abs(a_lo), abs(a_hi), abs(b_lo), abs(b_hi)) <= 700.0:
-                return self._bce0_rounded(g, Xj, Yi, uk, ck, vk, nk, tables)
-            return self._torch(g, Xj, Yi, k0, nk)
-        if hi - lo > SPAN_MAX or a_hi - a_lo > 2 * SPAN_MAX:
-            return self._torch(g, Xj, Yi, k0, nk)
-        mid = 0.5 * (lo + hi)
-        if "A" not in tables:
-            a_ref = 0.5 * (a_lo + a_hi)
-            tables["A"] = (torch.exp((-g.sign) * torch.addcmul(ck, Xj[:, None], uk) - a_ref), a_ref)
-        ta0, a_ref = tables["A"]
-        f = ta0 * math.exp(a_ref - mid)                                   # e^(A - mid), (Gb, nb)
-        if a_lo - mid < -700.0:
-            f.clamp_min_(1e-300)        # keep denormals out; such entries are e^-100 of their partner
-        brow = (g.sign * Yi[:, None, None]) * (vk[:1] if self.row_scalar else vk)   # B, (Rb, 1, 1|nb)
-        rb = torch.exp(brow - mid)
-        f = f + rb                                                        # (Rb, Gb, nb)
+    def _chunk(self, ch, tables, ws) -> tuple[torch.Tensor, float | None]:
+        """The chunk's summed terms, and for log terms the reference r: the true sum adds nk r - sum of B."""
+        g = ch.g
+        lo, hi = max(ch.a_lo, ch.b_lo), max(ch.a_hi, ch.b_hi) + LN2
+        if g.route == "bce0" and ch.a_hi - ch.b_lo > Z_TORCH_ROUNDING:     # some z = A - B is confidently wrong
+            if max(abs(ch.a_lo), abs(ch.a_hi), abs(ch.b_lo), abs(ch.b_hi)) <= 700.0:
+                return self._bce0_rounded(ch, tables, ws), None
+            return self._torch(ch), None
+        if hi - lo > SPAN_MAX or ch.a_hi - ch.a_lo > 2 * SPAN_MAX:
+            return self._torch(ch), None
+        ref = tables["a_ref"]
+        if max(abs(lo - ref), abs(hi - ref)) > 0.5 * SPAN_MAX:    # this row block is far from the others
+            ref = 0.5 * (lo + hi)
+        if "A" not in tables:       # e^(A - a_ref), floored at e^-700 (such entries vanish beside e^B)
+            arg = torch.addcmul(ch.ck, ch.Xj[:, None], ch.uk).mul_(-g.sign).sub_(tables["a_ref"])
+            tables["A"] = arg.clamp_(-700.0, 700.0).exp_()
+        ta = tables["A"]
+        if ref != tables["a_ref"]:
+            ta = torch.mul(ta, math.exp(tables["a_ref"] - ref), out=ws.scaled[:ta.numel()].view(ta.shape))
+            ta.clamp_min_(1e-300)
+        if self.row_scalar:
+            brow = (g.sign * float(ch.vk[0])) * ch.Yi[:, None, None]          # B: (r, 1, 1)
+        else:
+            brow = (g.sign * ch.Yi[:, None, None]) * ch.vk                    # B: (r, 1, nb)
+        rb = torch.exp(brow - ref)
+        r, nb = len(ch.Yi), g.block
+        f = torch.add(ta, rb, out=ws.terms(r, len(ch.Xj), nb))          # e^(A-ref) + e^(B-ref): (r, Gb, nb)
         if g.route == "p":
-            return self._sigmoid_terms(g, torch.div(rb, f, out=f), nk, k0)
-        if g.route == "log" and g.sign > 0 and self.criterion == "bce" and a_hi - b_lo > LOG_E100 - 1.0:
-            torch.minimum(f, torch.exp(brow + (LOG_E100 - mid)), out=f)  # 1 + q <= e^100
-        if nk < g.block:
-            f[..., nk:] = 1.0
-        # log f lies within +-(hi - lo)/2 of zero: blocks of m factors stay inside the doubles' range
-        m = next(d for d in _divisors(g.block) if d * 0.5 * (hi - lo) <= PRODUCT_LOG_MAX)
-        b_sum = brow[..., 0] * nk if self.row_scalar else brow.sum(-1)     # padding has v = 0
-        return _log_product_sum(f, m) + (nk * mid - b_sum)
+            return self._sigmoid_terms(ch, torch.div(rb, f, out=f)), None
+        if g.route == "log" and g.sign > 0 and self.criterion == "bce" and ch.a_hi - ch.b_lo > LOG_E100 - 1.0:
+            torch.minimum(f, torch.exp(brow + (LOG_E100 - ref)), out=f)  # 1 + q <= e^100
+        if ch.nk < nb:
+            f[..., ch.nk:] = 1.0
+        # log f lies in [lo - ref, hi - ref]: blocks of m factors stay inside the doubles' range
+        half = max(abs(lo - ref), abs(hi - ref))
+        m = next(d for d in g.divisors if d * half <= PRODUCT_LOG_MAX)
+        return _log_product_sum(f, m, ws), ref
 
-    def _bce0_rounded(self, g, Xj, Yi, uk, ck, vk, nk, tables) -> torch.Tensor:
+    def _bce0_rounded(self, ch, tables, ws) -> torch.Tensor:
         """BCE terms of y = 0 samples as torch rounds them: -log(1 - fl(1/fl(1 + E))), clamped at 100."""
+        g = ch.g
         if "E" not in tables:   # E = exp(-z) = exp(-(u X + c)) * exp(-v Y)
-            tables["E"] = torch.exp(-torch.addcmul(ck, Xj[:, None], uk))
-        row = Yi[:, None, None] * (vk[:1] if self.row_scalar else vk)
-        f = tables["E"] * torch.exp(-row)
+            tables["E"] = torch.addcmul(ch.ck, ch.Xj[:, None], ch.uk).neg_().exp_()
+        row = torch.exp(-ch.Yi[:, None, None] * (ch.vk[:1] if self.row_scalar else ch.vk))
+        f = torch.mul(tables["E"], row, out=ws.terms(len(ch.Yi), len(ch.Xj), g.block))
         f.add_(1.0).sub_(1.0)                  # D = fl(1 + E) - 1, the rounding torch's sigmoid makes
         f.reciprocal_().add_(1.0).clamp_max_(math.exp(LOG_E100))     # 1/(1 - p) = 1 + 1/D; D = 0 -> 100
-        if nk < g.block:
-            f[..., nk:] = 1.0
-        m = next(d for d in _divisors(g.block) if d * LOG_E100 <= PRODUCT_LOG_MAX)
-        return _log_product_sum(f, m)
+        if ch.nk < g.block:
+            f[..., ch.nk:] = 1.0
+        m = next(d for d in g.divisors if d * LOG_E100 <= PRODUCT_LOG_MAX)
+        return _log_product_sum(f, m, ws)
 
-    def _sigmoid_terms(self, g, p: torch.Tensor, nk: int, k0: int) -> torch.Tensor:
-        """p = sigmoid(sign z) per term: the criterion of (p - target)."""
-        if nk < g.block:
-            p[..., nk:] = 0.0
+    def _sigmoid_terms(self, ch, p: torch.Tensor) -> torch.Tensor:
+        """p = sigmoid(sign z) per term: the criterion of (p - target), summed over the samples."""
+        g = ch.g
+        if ch.nk < g.block:
+            p[..., ch.nk:] = 0.0
         crit, delta = self.criterion, self.delta
-        binary = not bool(g.target.any())
-        if not binary:
-            p.sub_(g.target[k0:k0 + g.block])
-        if crit == "mse" or (crit == "huber" and binary and delta >= 1.0):
-            s = torch.linalg.vecdot(p, p)
-            return 0.5 * s if crit == "huber" else s
+        if g.target is not None:
+            p.sub_(g.target[ch.k0:ch.k0 + g.block]).abs_()
+        if crit == "mse":
+            return torch.linalg.vector_norm(p, dim=-1).square_()
         if crit == "l1":
-            return (p if binary else p.abs_()).sum(-1)
-        zero = torch.zeros((), dtype=torch.float64).expand_as(p)
-        return F.huber_loss(p, zero, reduction="none", delta=delta).sum(-1)
+            return p.sum(-1)
+        # Huber of r >= 0: 0.5 min(r, delta)^2 + delta (r - min(r, delta)), in place
+        total = p.sum(-1)
+        inner = p.clamp_max_(delta)
+        return 0.5 * torch.linalg.vector_norm(inner, dim=-1).square_() + delta * (total - inner.sum(-1))
 
-    def _torch(self, g, Xj, Yi, k0, nk) -> torch.Tensor:
+    def _torch(self, ch) -> torch.Tensor:
         """The chunk term by term through torch (exponents too wide for the tables)."""
-        Xc, Yc = Xj.repeat(len(Yi)), Yi.repeat_interleave(len(Xj))
+        Xc, Yc = ch.Xj.repeat(len(ch.Yi)), ch.Yi.repeat_interleave(len(ch.Xj))
         if self.transposed:
             Xc, Yc = Yc, Xc
         pts = self.prob.params(Xc, Yc)
-        s = direct_sums(g.x[k0:k0 + nk], g.y[k0:k0 + nk], pts, self.criterion, self.delta, self.prob.prob)
-        return s.view(len(Yi), len(Xj))
+        g = ch.g
+        s = direct_sums(g.x[ch.k0:ch.k0 + ch.nk], g.y[ch.k0:ch.k0 + ch.nk], pts, self.criterion, self.delta,
+                        self.prob.prob)
+        return s.view(len(ch.Yi), len(ch.Xj))
 
     # -- cells too close to zero for the fast path's rounding -----------------------------------------------
     def _settle_small_cells(self) -> None:
@@ -241,10 +305,11 @@ class _Kernel:
         self.out[ii, jj] = direct_sums(self.prob.x, self.prob.y, pts, self.criterion, self.delta, self.prob.prob)
 
 
-def _log_product_sum(f: torch.Tensor, m: int) -> torch.Tensor:
+def _log_product_sum(f: torch.Tensor, m: int, ws: _Workspace) -> torch.Tensor:
     """sum over the last axis of log(f), as logs of products of m consecutive factors."""
     r, g, nb = f.shape
-    return f.view(r, g, nb // m, m).prod(-1).log_().sum(-1)
+    prods = ws.products[:r * g * (nb // m)].view(r, g, nb // m)
+    return torch.prod(f.view(r, g, nb // m, m), -1, out=prods).log_().sum(-1)
 
 
 def kernel_sums(prob, X: np.ndarray, Y: np.ndarray, chunk_bytes: int | None = None) -> torch.Tensor:
