@@ -1,0 +1,29 @@
+"""Exporting what the app shows: animations (MP4, WebM, GIF, PNG frames), stills (PNG, SVG) and data files.
+
+The public API, for the window's export dialog and for scripts::
+
+    from landscape_app.export import export_animation
+    export_animation("session.toml", "race.mp4", views="contour,loss", size=(1280, 720))
+
+Names that need Qt (``FrameRenderer``, ``preview_image``, ``SlicedJob``) are imported on first use, so the
+headless commands validate their arguments before loading Qt.
+"""
+from .data import load_runs, load_surface, save_runs, save_surface
+from .job import ExportResult, export_animation, export_steps, result_of
+from .plan import ANIMATIONS, KINDS, STILLS, VIEWS, ExportPlan, check_frame_count, make_plan
+from .scene import ExportCancelled, ExportScene, max_points, prepare_scene, train_steps
+
+_LAZY = {"FrameRenderer": ".frames", "preview_image": ".frames", "SlicedJob": ".qt_job", "tagged": ".qt_job"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["export_animation", "export_steps", "ExportResult", "result_of", "make_plan", "ExportPlan",
+           "check_frame_count", "VIEWS", "KINDS", "ANIMATIONS", "STILLS", "prepare_scene", "ExportScene",
+           "ExportCancelled", "train_steps", "max_points", "save_runs", "load_runs", "save_surface", "load_surface",
+           *_LAZY]

@@ -96,7 +96,9 @@ class FrameRenderer:
         outer.setSpacing(MARGIN // 2)
 
         title = scene.session.title if plan.title is None else plan.title
-        subtitle = scene.session.description if plan.title is None else ""
+        # The session's description goes under the session's own title (not under a title of the user's).
+        own_title = plan.title is None or plan.title == scene.session.title
+        subtitle = scene.session.description if own_title else ""
         self.title = None
         if title:
             self.title = QLabel(title)
@@ -369,4 +371,17 @@ def iter_frames(renderer: FrameRenderer, schedule: Sequence[int]) -> Iterator[np
         yield last
 
 
-__all__ = ["FrameRenderer", "iter_frames", "grid_cells", "qimage_to_rgb", "view_class", "VIEW_CLASSES"]
+
+
+def preview_image(scene: ExportScene, plan: ExportPlan):
+    """The export's first frame as a QImage (for the dialog's preview); needs a QApplication."""
+    from PySide6.QtGui import QImage
+    schedule = plan.schedule(scene.n_points)
+    with FrameRenderer(scene, plan) as renderer:
+        renderer.update(int(schedule[0]), 0, max(len(schedule) - plan.hold_frames(), 1))
+        image = QImage(renderer.paint())      # a copy: the renderer's image dies with it
+    return image
+
+
+__all__ = ["FrameRenderer", "iter_frames", "grid_cells", "qimage_to_rgb", "view_class", "VIEW_CLASSES",
+           "preview_image"]

@@ -88,9 +88,9 @@ class ExportScene:
         return hit
 
 
-def train_session(session: Session, progress: Progress | None = None,
-                  stop: Callable[[], bool] | None = None) -> tuple[Trajectory, ...]:
-    """Run every experiment of the session (a race) to its end; ``progress(done, total)`` counts updates."""
+def train_steps(session: Session, stop: Callable[[], bool] | None = None, every: int = 64):
+    """Train every run of the session (a race) to its end, yielding ``(done, total)`` updates now and then;
+    the generator's return value is the tuple of trajectories. Driven in slices, it keeps a window responsive."""
     from ..core.trajectory import TrajectoryBuilder
     from ..core.training import train
     total = max_points(session) * len(session.runs)
@@ -102,15 +102,27 @@ def train_session(session: Session, progress: Progress | None = None,
         for step in training:
             builder.append(step)
             done += 1
-            if progress is not None and done % 64 == 0:
-                progress(done, total)
+            if done % every == 0:
+                yield done, total
         if training.outcome == "stopped":
             raise ExportCancelled()
         builder.outcome, builder.message = training.outcome, training.message
         out.append(_copy(builder.trajectory()))
-    if progress is not None:
-        progress(total, total)
+    yield total, total
     return tuple(out)
+
+
+def train_session(session: Session, progress: Progress | None = None,
+                  stop: Callable[[], bool] | None = None) -> tuple[Trajectory, ...]:
+    """Run every experiment of the session (a race) to its end; ``progress(done, total)`` counts updates."""
+    steps = train_steps(session, stop)
+    while True:
+        try:
+            done, total = next(steps)
+        except StopIteration as end:
+            return end.value
+        if progress is not None:
+            progress(done, total)
 
 
 def _copy(traj: Trajectory) -> Trajectory:
@@ -144,5 +156,5 @@ class ExportCancelled(Exception):
     """The user cancelled an export (Cancel in the dialog, Ctrl-C): nothing was written."""
 
 
-__all__ = ["ExportScene", "ExportCancelled", "prepare_scene", "train_session", "max_points", "run_colors",
-           "RUN_COLORS"]
+__all__ = ["ExportScene", "ExportCancelled", "prepare_scene", "train_session", "train_steps", "max_points",
+           "run_colors", "RUN_COLORS"]
