@@ -18,8 +18,9 @@ import torch
 from .errors import ConfigError
 from .experiment import MAX_RESOLUTION, Experiment
 from .models import output_is_probability
-from .surface_direct import DIRECT_BLOCK, direct_sums
+from .surface_direct import direct_sums
 from .surface_kernel import kernel_sums
+from .surface_parallel import serial_torch
 from .surface_piecewise import piecewise_sums
 from .surface_quadratic import mse_sums
 
@@ -42,7 +43,8 @@ class Surface:
 
     def __post_init__(self):
         for name in ("w", "b", "loss"):
-            arr = np.array(getattr(self, name), dtype=np.float64)
+            # a read-only view, not a copy: a 4001 x 4001 surface is 128 MB
+            arr = np.asarray(getattr(self, name), dtype=np.float64).view()
             arr.setflags(write=False)
             object.__setattr__(self, name, arr)
         if self.loss.shape != (len(self.b), len(self.w)):
@@ -203,8 +205,9 @@ def compute_surface(exp: Experiment, w=None, b=None, *, held=None, batch=None,
     held_values = _held_values(exp, held)
     idx = _batch_indices(batch, len(exp.data))
     prob = _problem(exp, held_values, idx)
-    sums = _surface_sums(prob, X, Y, chunk_bytes)
-    loss = (sums / prob.n).numpy()
+    with serial_torch():
+        loss = _surface_sums(prob, X, Y, chunk_bytes).numpy()
+    np.divide(loss, prob.n, out=loss)
     return Surface(X, Y, loss, tuple(exp.grid.axes), held_values, exp.criterion, idx)
 
 
@@ -215,20 +218,6 @@ def _surface_sums(prob: _Problem, X: np.ndarray, Y: np.ndarray, chunk_bytes: int
         block = {} if chunk_bytes is None else {"block_bytes": chunk_bytes}
         return piecewise_sums(prob.u, prob.v, prob.c - prob.y.numpy(), X, Y, prob.criterion, prob.delta, **block)
     return kernel_sums(prob, X, Y, chunk_bytes)
-
-
-def _direct_grid(prob: _Problem, X: np.ndarray, Y: np.ndarray, chunk_bytes: int | None) -> torch.Tensor:
-    """Every grid point evaluated term by term (the slow, always-right path)."""
-    block = DIRECT_BLOCK if chunk_bytes is None else max(1, chunk_bytes // 24)
-    Xt, Yt = torch.from_numpy(X), torch.from_numpy(Y)
-    out = torch.empty(len(Y), len(X), dtype=torch.float64)
-    rows = max(1, block // max(len(X) * prob.n, 1))
-    for i in range(0, len(Y), rows):
-        yy = Yt[i:i + rows]
-        pts = prob.params(Xt.repeat(len(yy)), yy.repeat_interleave(len(X)))
-        out[i:i + rows] = direct_sums(prob.x, prob.y, pts, prob.criterion, prob.delta, prob.prob,
-                                      block).view(len(yy), len(X))
-    return out
 
 
 def loss_at(exp: Experiment, params, batch=None):
@@ -250,7 +239,12 @@ def loss_at(exp: Experiment, params, batch=None):
         x, y = x[sel], y[sel]
     delta = float(exp.criterion_options.get("delta", 1.0))
     prob = output_is_probability(exp.model, exp.criterion)
-    sums = direct_sums(x, y, torch.from_numpy(pts), exp.criterion, delta, prob) / x.shape[0]
+    if pts.shape[0] * x.shape[0] < 32768:          # torch runs this serially anyway
+        sums = direct_sums(x, y, torch.from_numpy(pts), exp.criterion, delta, prob)
+    else:
+        with serial_torch():
+            sums = direct_sums(x, y, torch.from_numpy(pts), exp.criterion, delta, prob)
+    sums /= x.shape[0]
     return float(sums[0]) if single else sums.numpy()
 
 

@@ -260,6 +260,12 @@ class _Kernel:
             return torch.linalg.vector_norm(p, dim=-1).square_()
         if crit == "l1":
             return p.sum(-1)
+        if g.target is None:    # r = p = 1 / (1 + e^(A - B)) < delta exactly where A - B > log(1/delta - 1)
+            cut = math.log(1.0 / delta - 1.0) if delta < 1.0 else -math.inf
+            if ch.a_lo - ch.b_hi > cut + 1e-9:                 # every term quadratic
+                return 0.5 * torch.linalg.vector_norm(p, dim=-1).square_()
+            if ch.a_hi - ch.b_lo < cut - 1e-9:                 # every term linear
+                return delta * p.sum(-1) - (0.5 * delta * delta * ch.nk)
         # Huber of r >= 0: 0.5 min(r, delta)^2 + delta (r - min(r, delta)), in place
         total = p.sum(-1)
         inner = p.clamp_max_(delta)
@@ -289,20 +295,16 @@ class _Kernel:
         col = n * (1.0 + c_max + X.abs() * u_max)
         row = n * Y.abs() * v_max + ysq
         bound = 8.0 * EPS * FLAG_MARGIN
-        cells = []
         for i0 in range(0, len(Y), 256):
+            block = self.out[i0:i0 + 256]
             lim = bound * (col[None, :] + row[i0:i0 + 256, None])
-            ii, jj = torch.nonzero(~(self.out[i0:i0 + 256] >= lim), as_tuple=True)
-            cells.append((ii + i0, jj))
-        ii = torch.cat([c[0] for c in cells])
-        jj = torch.cat([c[1] for c in cells])
-        if ii.numel() == 0:
-            return
-        Xc, Yc = X[jj], Y[ii]
-        if self.transposed:
-            Xc, Yc = Yc, Xc
-        pts = self.prob.params(Xc, Yc)
-        self.out[ii, jj] = direct_sums(self.prob.x, self.prob.y, pts, self.criterion, self.delta, self.prob.prob)
+            ii, jj = torch.nonzero(~(block >= lim), as_tuple=True)
+            for c0 in range(0, ii.numel(), 1 << 16):
+                i, j = ii[c0:c0 + (1 << 16)], jj[c0:c0 + (1 << 16)]
+                Xc, Yc = (Y[i + i0], X[j]) if self.transposed else (X[j], Y[i + i0])
+                pts = self.prob.params(Xc, Yc)
+                block[i, j] = direct_sums(self.prob.x, self.prob.y, pts, self.criterion, self.delta,
+                                          self.prob.prob)
 
 
 def _log_product_sum(f: torch.Tensor, m: int, ws: _Workspace) -> torch.Tensor:

@@ -1,32 +1,55 @@
-"""Run independent surface chunks on worker threads, each driving torch single-threaded.
+"""Threads for the surface: serial torch in the calling thread, independent chunks on worker threads.
 
 torch's own intra-op threads meet at a barrier after every operation; on a machine whose cores are shared
-(a GUI thread, a training thread, other programs) one descheduled thread stalls them all, and we measured
-single operations taking 70x longer. Whole chunks per thread degrade gracefully instead.
+(a GUI thread, a training thread, other programs) one descheduled thread stalls them all: we measured single
+operations taking 70x longer, and a 1 ms surface taking 8 ms. Whole chunks per worker thread, each driving
+torch single-threaded, degrade gracefully instead.
 """
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Iterable
+from contextlib import contextmanager
+from typing import Callable, Iterable, Iterator
 
 import torch
 
 # Below this many loss terms a thread pool costs more than it saves.
 MIN_PARALLEL_TERMS = 4_000_000
-# Worker threads; None: torch.get_num_threads(), at most one per core.
+# Worker threads; None: torch.get_num_threads() of the calling thread, at most one per core.
 MAX_WORKERS: int | None = None
+
+_local = threading.local()
+
+
+@contextmanager
+def serial_torch() -> Iterator[None]:
+    """Run torch single-threaded in this thread for the block; ``run_tasks`` inside still uses the workers."""
+    saved = torch.get_num_threads()
+    outer = getattr(_local, "workers", None)
+    _local.workers = outer or MAX_WORKERS or min(saved, os.cpu_count() or 1)
+    if saved > 1:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if saved > 1:
+            torch.set_num_threads(saved)
+        _local.workers = outer
 
 
 def run_tasks(fn: Callable, tasks: Iterable, terms: float) -> None:
-    """Call ``fn(task)`` for every task: on ``torch.get_num_threads()`` worker threads when the work is large."""
+    """Call ``fn(task)`` for every task: on worker threads (torch single-threaded in each) when work is large."""
     tasks = list(tasks)
-    saved = torch.get_num_threads()
-    threads = min(MAX_WORKERS or min(saved, os.cpu_count() or 1), len(tasks))
+    workers = getattr(_local, "workers", None) or MAX_WORKERS or min(torch.get_num_threads(), os.cpu_count() or 1)
+    threads = min(workers, len(tasks))
     if threads <= 1 or terms < MIN_PARALLEL_TERMS:
-        for task in tasks:
-            fn(task)
+        with serial_torch():
+            for task in tasks:
+                fn(task)
         return
+    saved = torch.get_num_threads()
     # set_num_threads is per OS thread for the OpenMP pool, but it also changes the default that threads
     # started later inherit: put that back once the workers are done.
     try:

@@ -16,7 +16,7 @@ import torch
 
 
 def mse_sums(u: np.ndarray, v: np.ndarray, e: np.ndarray, X: np.ndarray, Y: np.ndarray,
-             row_block: int = 1 << 20) -> torch.Tensor:
+             row_block: int = 1 << 18) -> torch.Tensor:
     """``S[i, j] = sum_k (u_k X_j + v_k Y_i + e_k)^2`` for all grid points, float64 tensor (len(Y), len(X))."""
     n = u.shape[0]
     design = np.stack([u, v], axis=1)
