@@ -234,7 +234,14 @@ class GifWriter(FrameWriter):
     def _indices(self, frame: np.ndarray) -> np.ndarray:
         from PIL import Image
         img = Image.fromarray(frame).quantize(palette=self._palette, dither=Image.Dither.NONE)
-        return np.asarray(img)
+        indices = np.array(img)
+        if len(self._fixed):
+            # Pillow's palette lookup is approximate (a coarse colour cube): give the fixed colours (the runs')
+            # their own entries exactly wherever they are drawn.
+            packed = _pack(frame)
+            for i, color in enumerate(_pack(self._fixed[None, :, :])[0]):
+                indices[packed == color] = i
+        return indices
 
     def _centiseconds(self) -> int:
         # Exact over the whole animation: frame i starts at round(100 i / fps) hundredths of a second.
@@ -288,6 +295,12 @@ class GifWriter(FrameWriter):
     def _discard(self) -> None:
         self._file.close()
         _unlink(self._tmp)
+
+
+def _pack(rgb: np.ndarray) -> np.ndarray:
+    """RGB uint8 (..., 3) as one uint32 per pixel, for fast whole-colour comparisons."""
+    rgb = rgb.astype(np.uint32)
+    return (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
 
 
 class PngFolderWriter(FrameWriter):
