@@ -13,6 +13,7 @@ Targets (issue 3): contour, loss and data views under 16 ms, the 3-D view under 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -212,7 +213,8 @@ def main(argv=None) -> int:
     surface = compute_surface(exp)
     t0 = time.perf_counter()
     paths = synthetic_races(exp, N_STEPS)
-    print(f"platform {app.platformName()}, OpenGL {'yes' if gl_available() else 'no'}; "
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other processes inflate the figures); "
+          f"platform {app.platformName()}, OpenGL {'yes' if gl_available() else 'no'}; "
           f"4 paths x {N_STEPS:,} steps simulated in {time.perf_counter() - t0:.1f} s; size {SIZE[0]}x{SIZE[1]}")
     runs = [RunStyle(i, name, RUN_COLORS[i]) for i, name in enumerate(("SGD", "Momentum", "RMSprop", "Adam"))]
 

@@ -214,7 +214,10 @@ class ContourView(PlotView):
             return None
 
     def _cell(self):
-        """One screen pixel in data units, and a fixed origin, for decimating the paths."""
+        """Two screen pixels in data units (a path line's width), and a fixed origin, for decimating paths.
+
+        Steps that stay within a 2-pixel cell are invisible under a 2-pixel line; every drawn point is still a
+        real point of the path."""
         try:
             px, py = self.vb.viewPixelSize()
         except Exception:   # no size yet (never shown)
@@ -222,7 +225,7 @@ class ContourView(PlotView):
         rect = self._extent or QRectF(0, 0, 1, 1)
         if not (np.isfinite(px) and np.isfinite(py) and px > 0 and py > 0):
             px, py = rect.width() / 1000.0, rect.height() / 1000.0
-        return (abs(px), abs(py)), (rect.left(), rect.top())
+        return (2 * abs(px), 2 * abs(py)), (rect.left(), rect.top())
 
     # -- mouse --------------------------------------------------------------------------------------------
     def grid_value(self, x: float, y: float):

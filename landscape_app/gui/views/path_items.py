@@ -35,6 +35,7 @@ class PathItems:
             # Draw segments, not one stroked path: stroking a thick path of many overlapping pieces makes Qt
             # compute their union (up to a second per frame for a noisy path).
             item.setSegmentedLineMode("on")
+        self.halo.opts["antialias"] = False    # the dark outline's edge is not seen; AA costs ~2 ms a frame
         self.markers = pg.ScatterPlotItem(symbol="o", pxMode=True, antialias=True)
         self.start = pg.ScatterPlotItem(symbol="o", pxMode=True, antialias=True)
         self.current = pg.ScatterPlotItem(symbol="o", pxMode=True, antialias=True)
