@@ -144,6 +144,18 @@ def test_mse_near_the_minimum_where_five_sums_cancel():
     assert abs(naive - exact) > 1e-3 * exact
 
 
+@pytest.mark.parametrize("criterion", ["mse", "l1", "huber"])
+def test_a_perfect_fit_is_zero_like_torch(criterion):
+    # y = 2 x - 1 exactly in float32 and float64: torch's loss at (2, -1) is exactly 0, rounding noise nearby
+    x = np.arange(-8, 9) / 4.0
+    exp = la.Experiment(data=la.dataset_from_arrays(x, 2 * x - 1), criterion=criterion)
+    w = np.array([2.0 - 1e-12, 2.0, 2.0 + 1e-9])
+    b = np.array([-1.0 - 1e-12, -1.0, -1.0 + 1e-13])
+    surface = la.compute_surface(exp, w=w, b=b)
+    assert surface.loss[1, 1] == 0.0
+    assert_matches_reference(exp, surface)
+
+
 def test_rows_are_b_and_columns_are_w():
     data = la.make_dataset("linear", n_samples=30, intercept=2.0)
     exp = la.Experiment(data=data, model="linear", criterion="mse")

@@ -18,7 +18,7 @@ import torch
 from .errors import ConfigError
 from .experiment import MAX_RESOLUTION, Experiment
 from .models import output_is_probability
-from .surface_direct import direct_sums
+from .surface_direct import direct_sums, settle_cells
 from .surface_kernel import kernel_sums
 from .surface_parallel import serial_torch
 from .surface_piecewise import piecewise_sums
@@ -99,6 +99,10 @@ class _Problem:
         p[:, self.ix] = X
         p[:, self.iy] = Y
         return p
+
+    def exact(self, X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
+        """The summed loss at grid points (X[m], Y[m]), term by term as torch computes it."""
+        return direct_sums(self.x, self.y, self.params(X, Y), self.criterion, self.delta, self.prob)
 
 
 _DATA_CACHE: dict[int, tuple[weakref.ref, torch.Tensor, torch.Tensor]] = {}
@@ -212,12 +216,17 @@ def compute_surface(exp: Experiment, w=None, b=None, *, held=None, batch=None,
 
 
 def _surface_sums(prob: _Problem, X: np.ndarray, Y: np.ndarray, chunk_bytes: int | None) -> torch.Tensor:
-    if not prob.prob and prob.criterion == "mse":
-        return mse_sums(prob.u, prob.v, prob.c - prob.y.numpy(), X, Y)
-    if not prob.prob and prob.criterion in ("l1", "huber"):
+    if prob.prob or prob.criterion not in ("mse", "l1", "huber"):
+        return kernel_sums(prob, X, Y, chunk_bytes)
+    e = prob.c - prob.y.numpy()
+    if prob.criterion == "mse":
+        sums, col, row = mse_sums(prob.u, prob.v, e, X, Y)
+    else:
         block = {} if chunk_bytes is None else {"block_bytes": chunk_bytes}
-        return piecewise_sums(prob.u, prob.v, prob.c - prob.y.numpy(), X, Y, prob.criterion, prob.delta, **block)
-    return kernel_sums(prob, X, Y, chunk_bytes)
+        sums, col, row = piecewise_sums(prob.u, prob.v, e, X, Y, prob.criterion, prob.delta, **block)
+    Xt, Yt = torch.from_numpy(X), torch.from_numpy(Y)
+    settle_cells(sums, col, row, lambda i, j: prob.exact(Xt[j], Yt[i]))
+    return sums
 
 
 def loss_at(exp: Experiment, params, batch=None):

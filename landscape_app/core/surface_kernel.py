@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .surface_direct import direct_sums
+from .surface_direct import EPS, direct_sums, settle_cells
 from .surface_parallel import run_tasks
 
 LN2 = math.log(2.0)
@@ -35,8 +35,6 @@ PRODUCT_LOG_MAX = 700.0       # a block product of m factors stays within e^(+-7
 SAMPLE_BLOCK = 240            # samples per chunk: many divisors, so block products fit any range
 COLUMN_BLOCK = 64
 CHUNK_BYTES = 8 << 20        # working memory of one chunk (per worker thread)
-FLAG_MARGIN = 1e6             # cells within FLAG_MARGIN x the rounding bound of zero are recomputed by torch
-EPS = float(np.finfo(np.float64).eps)
 
 
 @dataclass
@@ -288,23 +286,16 @@ class _Kernel:
         v_max = max(float(g.v.abs().max()) for g in self.groups)
         c_max = max(float(g.c.abs().max()) for g in self.groups)
         n = sum(g.n for g in self.groups)
-        y = self.prob.y
-        ysq = float(((1.0 + y.abs()) ** 2).sum())
+        ysq = float(((1.0 + self.prob.y.abs()) ** 2).sum())
         X, Y = torch.from_numpy(self.X), torch.from_numpy(self.Y)
         # per-term rounding (ours and torch's) is a few eps of (1 + |A| + |B|) or (1 + |y|)^2
-        col = n * (1.0 + c_max + X.abs() * u_max)
-        row = n * Y.abs() * v_max + ysq
-        bound = 8.0 * EPS * FLAG_MARGIN
-        for i0 in range(0, len(Y), 256):
-            block = self.out[i0:i0 + 256]
-            lim = bound * (col[None, :] + row[i0:i0 + 256, None])
-            ii, jj = torch.nonzero(~(block >= lim), as_tuple=True)
-            for c0 in range(0, ii.numel(), 1 << 16):
-                i, j = ii[c0:c0 + (1 << 16)], jj[c0:c0 + (1 << 16)]
-                Xc, Yc = (Y[i + i0], X[j]) if self.transposed else (X[j], Y[i + i0])
-                pts = self.prob.params(Xc, Yc)
-                block[i, j] = direct_sums(self.prob.x, self.prob.y, pts, self.criterion, self.delta,
-                                          self.prob.prob)
+        col = (8.0 * EPS * n) * (1.0 + c_max + X.abs() * u_max)
+        row = (8.0 * EPS) * (n * Y.abs() * v_max + ysq)
+
+        def recompute(i, j):
+            return self.prob.exact(Y[i], X[j]) if self.transposed else self.prob.exact(X[j], Y[i])
+
+        settle_cells(self.out, col, row, recompute)
 
 
 def _log_product_sum(f: torch.Tensor, m: int, ws: _Workspace) -> torch.Tensor:

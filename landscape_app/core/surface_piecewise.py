@@ -9,10 +9,13 @@ Breakpoints are centred on the row's middle breakpoint so the prefix sums stay s
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .surface_direct import EPS
 from .surface_parallel import run_tasks
 
 # float64 arrays of one row's length live at once: ~24 of the samples' length and ~12 of the grid's.
@@ -37,8 +40,10 @@ def _l1_rows(t: torch.Tensor, a: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
     xc = xq - o
     w_left, wt_left = w.gather(1, idx), wt.gather(1, idx)
     w_tot, wt_tot = w[:, -1:], wt[:, -1:]
+    # rounding scale of the row's prefix sums (the column part, |X| sum a, is added by the caller)
+    scale = o[:, 0].abs() * w_tot[:, 0] + (a_s * (ts - o).abs()).sum(1)
     # sum_left a (X - t) + sum_right a (t - X)
-    return (xc * w_left - wt_left) + ((wt_tot - wt_left) - xc * (w_tot - w_left))
+    return (xc * w_left - wt_left) + ((wt_tot - wt_left) - xc * (w_tot - w_left)), scale
 
 
 def _huber_rows(t: torch.Tensor, a: torch.Tensor, X: torch.Tensor, delta: float) -> torch.Tensor:
@@ -74,14 +79,22 @@ def _huber_rows(t: torch.Tensor, a: torch.Tensor, X: torch.Tensor, delta: float)
     q0 = tot[2] - q0_h - q0_l
     q1 = tot[3] - q1_h - q1_l
     q2 = tot[4] - q2_h - q2_l
-    return lin + 0.5 * ((q0 * xc - 2.0 * q1) * xc + q2)
+    # rounding scale of the row's prefix sums (the column part, |X| delta sum a + 4 X^2 sum a^2, by the caller)
+    o1 = o[:, 0].abs()
+    scale = (delta * (o1 * tot[0][:, 0] + (ao_all * tc.abs()).sum(1)) + 0.5 * delta * delta * n1
+             + 4.0 * o1 * o1 * tot[2][:, 0] + 2.0 * tot[4][:, 0])
+    return lin + 0.5 * ((q0 * xc - 2.0 * q1) * xc + q2), scale
 
 
 def piecewise_sums(u: np.ndarray, v: np.ndarray, e: np.ndarray, X: np.ndarray, Y: np.ndarray, criterion: str,
-                   delta: float, block_bytes: int = 32 << 20) -> torch.Tensor:
-    """``S[i, j] = sum_k phi(u_k X_j + v_k Y_i + e_k)`` for phi = |r| (l1) or Huber(delta), float64 (R, G)."""
+                   delta: float, block_bytes: int = 32 << 20):
+    """``S[i, j] = sum_k phi(u_k X_j + v_k Y_i + e_k)`` for phi = |r| (l1) or Huber(delta), float64 (R, G).
+
+    Returns ``(S, col, row)``: S's rounding error at (i, j) is below ``col[j] + row[i]``.
+    """
     R, G = len(Y), len(X)
     out = torch.zeros(R, G, dtype=torch.float64)
+    row_bound = torch.zeros(R, dtype=torch.float64)
     Xt, Yt = torch.from_numpy(np.asarray(X, np.float64)), torch.from_numpy(np.asarray(Y, np.float64))
     flat = u == 0
     if flat.any():      # these samples do not depend on X: one value per row
@@ -91,21 +104,31 @@ def piecewise_sums(u: np.ndarray, v: np.ndarray, e: np.ndarray, X: np.ndarray, Y
         const = (F.l1_loss(r, zero, reduction="none") if criterion == "l1"
                  else F.huber_loss(r, zero, reduction="none", delta=delta)).sum(1)
         out += const[:, None]
+        row_bound += 4.0 * EPS * const
     keep = ~flat
     if not keep.any():
-        return out
+        return out, torch.zeros(G, dtype=torch.float64), row_bound
     u1, v1, e1 = (torch.from_numpy(np.ascontiguousarray(arr[keep])) for arr in (u, v, e))
     a = u1.abs()
     n1 = u1.shape[0]
     rows = max(1, block_bytes // (8 * (_SAMPLE_ARRAYS * n1 + _GRID_ARRAYS * G)))
+    # cumulative sums round sequentially: allow their error to grow like sqrt(n)
+    c = (8.0 + 2.0 * math.sqrt(n1)) * EPS
 
     def task(i0: int) -> None:
         yy = Yt[i0:i0 + rows, None]
         t = -(yy * v1 + e1) / u1                             # u (X - t) = u X + v Y + e
         if criterion == "l1":
-            out[i0:i0 + rows] += _l1_rows(t, a, Xt)
+            sums, scale = _l1_rows(t, a, Xt)
         else:
-            out[i0:i0 + rows] += _huber_rows(t, a, Xt, delta)
+            sums, scale = _huber_rows(t, a, Xt, delta)
+        out[i0:i0 + rows] += sums
+        row_bound[i0:i0 + rows] += c * scale
 
     run_tasks(task, range(0, R, rows), terms=float(R) * n1 * 64)
-    return out
+    a_sum = float(a.sum())
+    if criterion == "l1":
+        col = (c * a_sum) * Xt.abs()
+    else:
+        col = c * (delta * a_sum * Xt.abs() + 4.0 * float((a * a).sum()) * Xt * Xt)
+    return out, col, row_bound

@@ -14,10 +14,15 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .surface_direct import EPS
+
 
 def mse_sums(u: np.ndarray, v: np.ndarray, e: np.ndarray, X: np.ndarray, Y: np.ndarray,
-             row_block: int = 1 << 18) -> torch.Tensor:
-    """``S[i, j] = sum_k (u_k X_j + v_k Y_i + e_k)^2`` for all grid points, float64 tensor (len(Y), len(X))."""
+             row_block: int = 1 << 18):
+    """``S[i, j] = sum_k (u_k X_j + v_k Y_i + e_k)^2`` for all grid points, float64 tensor (len(Y), len(X)).
+
+    Returns ``(S, col, row)``: S's rounding error at (i, j) (and torch's) is below ``col[j] + row[i]``.
+    """
     n = u.shape[0]
     design = np.stack([u, v], axis=1)
     p_star = np.linalg.lstsq(design, -e, rcond=None)[0]
@@ -45,4 +50,9 @@ def mse_sums(u: np.ndarray, v: np.ndarray, e: np.ndarray, X: np.ndarray, Y: np.n
         for a, b in coeffs:
             sq = torch.add(a * dx, b * dyi)
             block.addcmul_(sq, sq)
-    return out
+    # each residual rounds to a few eps of |u X| + |v Y| + |e|; (p + q + r)^2 <= 3 (p^2 + q^2 + r^2)
+    c = 48.0 * EPS
+    col = (c * float(np.dot(u, u))) * torch.from_numpy(np.square(np.asarray(X, dtype=np.float64)))
+    row = c * (float(np.dot(v, v)) * torch.from_numpy(np.square(np.asarray(Y, dtype=np.float64)))
+               + float(np.dot(e, e)))
+    return out, col, row
