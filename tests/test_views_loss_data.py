@@ -91,6 +91,11 @@ def test_loss_view_decimates_long_curves_keeping_the_extremes(loss_view):
     loss_view.show_paths({0: traj})
     x, y = loss_view.curves[0].full.getData()
     assert len(x) < 5000 and y.max() == 5.0 and y[-1] == loss[-1]
+    # The long mini-batch loss becomes a min..max band spanning its whole range.
+    assert len(loss_view.curves[0].batch.getData()[0]) == 0
+    band = loss_view.curves[0].band.path().boundingRect()
+    assert band.top() == pytest.approx((loss * 1.1).min()) and band.bottom() == pytest.approx(5.5)
+    assert band.left() == 0 and band.right() == n - 1
 
 
 def test_loss_view_lecture_mode(loss_view):

@@ -215,4 +215,5 @@ def envelope(x: np.ndarray, y: np.ndarray, columns: int):
         with np.errstate(invalid="ignore"):
             lo = np.append(lo, np.fmin.reduce(tail))
             hi = np.append(hi, np.fmax.reduce(tail))
+    xs[-1] = x[-1]          # the band reaches the last step
     return xs, lo, hi

@@ -1,0 +1,136 @@
+"""The OpenGL views, rendered in a subprocess on pytest-xvfb's display (OpenGL needs a real X server)."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QImage
+
+from landscape_app.gui import style
+from landscape_app.gui.views import RUN_COLORS, SurfaceView, gl_available
+
+SCRIPT = r"""
+import json, sys
+import numpy as np
+import landscape_app.gui.views as views            # before the QApplication: GL context sharing
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from landscape_app.core.data import make_dataset
+from landscape_app.core.experiment import Experiment
+from landscape_app.core.surface import compute_surface
+from landscape_app.core.training import run
+from landscape_app.gui.views import DataView, RunStyle, RUN_COLORS, SurfaceView, gl_available
+
+out = sys.argv[1]
+report = {"gl": gl_available(), "platform": app.platformName()}
+exp = Experiment(epochs=12)
+paths = {0: run(exp), 1: run(Experiment(epochs=12, optimizer="adam", lr=1.0))}
+runs = [RunStyle(0, "SGD", RUN_COLORS[0]), RunStyle(1, "Adam", RUN_COLORS[1])]
+
+view = SurfaceView()
+view.set_scene(exp, compute_surface(exp))
+view.set_runs(runs)
+view.show_paths(paths)
+view.render_image(640, 480).save(out + "/surface.png")            # never shown: as the exporter renders
+report["current"] = {k: view.project(*t.params[-1], t.loss[-1]) for k, t in paths.items()}
+report["start"] = view.project(*paths[0].params[0], paths[0].loss[0])
+view.show_paths(paths, upto=1)
+view.render_image().save(out + "/surface_upto1.png")
+view.set_camera(120.0, 60.0, 25.0)
+report["camera"] = list(view.camera())
+view.render_image().save(out + "/surface_orbit.png")
+view.show()                                                      # hidden first, then shown: still draws
+app.processEvents()
+view.render_image().save(out + "/surface_shown.png")
+view.close()
+
+plane = Experiment(data=make_dataset("plane"), model="plane", epochs=2, batch_size=10)
+data = DataView()
+data.set_runs(runs[:1])
+data.set_scene(plane, None)
+data.show_paths({0: run(plane)}, upto=3)
+report["data_mode"] = data.mode
+data.render_image(640, 480).save(out + "/data_plane.png")
+print(json.dumps(report))
+"""
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory, xvfb):
+    import os
+    env = dict(os.environ, QT_QPA_PLATFORM="xcb", DISPLAY=f":{xvfb.display}")
+    out = tmp_path_factory.mktemp("gl")
+    proc = subprocess.run([sys.executable, "-c", SCRIPT, str(out)], env=env, capture_output=True, text=True,
+                          timeout=240)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Error" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    return out, json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def load(path) -> np.ndarray:
+    img = QImage(str(path)).convertToFormat(QImage.Format.Format_RGB888)
+    arr = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine())
+    return arr[:, : 3 * img.width()].reshape(img.height(), img.width(), 3).astype(int).copy()
+
+
+def near(arr, color, tol=45) -> np.ndarray:
+    c = style.qcolor(color)
+    return np.abs(arr - np.array([c.red(), c.green(), c.blue()])).sum(axis=2) < tol
+
+
+def around(mask, xy, r=6) -> bool:
+    x, y = int(round(xy[0])), int(round(xy[1]))
+    return bool(mask[max(0, y - r): y + r + 1, max(0, x - r): x + r + 1].any())
+
+
+def test_gl_is_available_under_xvfb_and_the_surface_is_drawn(rendered):
+    out, report = rendered
+    assert report["gl"] is True and report["platform"] == "xcb"
+    arr = load(out / "surface.png")
+    assert arr.shape == (480, 640, 3)
+    # The colour map's ends are present: viridis' dark purple valley floor and its yellow walls.
+    lut = (style.lookup_table()[:, :3] * 255).astype(int)
+    assert near(arr, "#%02x%02x%02x" % tuple(lut[200]), 60).sum() > 500
+    bg = style.qcolor(style.BACKGROUND)
+    assert (np.abs(arr - [bg.red(), bg.green(), bg.blue()]).sum(axis=2) < 10).mean() > 0.2
+
+
+def test_current_points_in_each_runs_colour_where_the_path_ends(rendered):
+    out, report = rendered
+    arr = load(out / "surface.png")
+    for run_id, xy in report["current"].items():
+        color = RUN_COLORS[int(run_id)]
+        assert around(near(arr, color), xy), f"run {run_id} current point not at {xy}"
+    # Upto 1: only the start point is drawn; the final points are gone (they are far from the start).
+    first = load(out / "surface_upto1.png")
+    for run_id, xy in report["current"].items():
+        if np.hypot(xy[0] - report["start"][0], xy[1] - report["start"][1]) > 30:
+            assert not around(near(first, RUN_COLORS[int(run_id)]), xy, r=3)
+
+
+def test_camera_orbit_and_showing_after_hidden_rendering(rendered):
+    out, report = rendered
+    assert report["camera"] == [120.0, 60.0, 25.0]
+    a, b = load(out / "surface.png"), load(out / "surface_orbit.png")
+    assert np.abs(a - b).sum(axis=2).astype(bool).mean() > 0.1
+    shown = load(out / "surface_shown.png")
+    assert (shown.std(axis=(0, 1)) > 10).all()          # not a blank or broken frame
+
+
+def test_plane_model_data_view_in_3d(rendered):
+    out, report = rendered
+    assert report["data_mode"] == "3d"
+    arr = load(out / "data_plane.png")
+    assert near(arr, RUN_COLORS[0], 80).sum() > 200     # the translucent plane and the ringed batch
+
+
+def test_no_opengl_offscreen_gives_a_placeholder(qtbot):
+    assert gl_available() is False                       # the test process runs offscreen
+    view = SurfaceView()
+    qtbot.addWidget(view)
+    assert view.gl is None and "OpenGL" in view.placeholder.text()
+    view.set_runs([])
+    view.show_paths({})
+    view.set_lecture_mode(True)
+    assert not view.render_image(200, 100).isNull()
