@@ -177,3 +177,13 @@ def test_data_view_survives_a_diverged_run(qtbot):
     x, y = v.plot2d.items[0]["line"].getData()
     assert len(x) == 2           # the near-vertical line crosses the view: drawn, clipped to finite size
     assert np.isfinite(x).all() and np.isfinite(y).all() and (np.abs(y) < 1e6).all()
+
+
+def test_data_view_lecture_mode_thickens_lines_and_rings(qtbot, minibatch_runs):
+    exp, paths = minibatch_runs
+    v = make_data_view(qtbot, exp, paths, upto=5)
+    line, ring = v.plot2d.items[0]["line"].opts["pen"].widthF(), v.plot2d.items[0]["batch"].opts["size"]
+    v.set_lecture_mode(True)
+    assert v.plot2d.items[0]["line"].opts["pen"].widthF() > line
+    assert v.plot2d.items[0]["batch"].opts["size"] > ring
+    assert v.plot2d.plot.getAxis("left").style["tickFont"].pointSize() >= 14
