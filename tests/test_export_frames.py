@@ -168,3 +168,27 @@ def test_png_frames_are_deterministic(qapp, tmp_path, scene):
     a, b = sorted((tmp_path / "a").iterdir()), sorted((tmp_path / "b").iterdir())
     assert len(a) == len(b) == make_plan(f"{tmp_path / 'c'}/", every=6, hold=0).frame_count(scene.n_points)
     assert all(x.read_bytes() == y.read_bytes() for x, y in zip(a, b))
+
+
+def test_plane_slice_follows_the_held_parameter(qapp, tmp_path):
+    exp = la.Experiment(data=la.make_dataset("plane", n_samples=30, seed=3), model="plane", lr=0.1, epochs=15,
+                        start=(-4.0, 4.0, 3.0), grid=la.Grid(resolution=(41, 41)))
+    scene = prepare_scene(Session((exp,)))
+    assert scene.follows_held
+    held = [p for p in exp.param_names if p not in exp.grid.axes][0]
+    plan = make_plan(str(tmp_path / "x.mp4"), views="contour", size=(320, 240), caption=False, title="")
+    with FrameRenderer(scene, plan) as renderer:
+        first = renderer.render(1)
+        assert renderer._surface.held == {held: 3.0}
+        last = renderer.render(scene.n_points)
+        assert renderer._surface.held == {held: float(scene.trajectories[0].column(held)[-1])}
+    # The heat map itself changed (not only the path): compare a corner far from the path.
+    assert not np.array_equal(first[20:60, 30:80], last[20:60, 30:80])
+
+
+def test_log_option_reaches_the_views(qapp, tmp_path, scene):
+    plan = make_plan(str(tmp_path / "x.mp4"), views="contour,loss", size=(320, 240), log=True)
+    with FrameRenderer(scene, plan) as renderer:
+        assert renderer.views["contour"].log_scale and renderer.views["loss"].log_y
+        frame = renderer.render(scene.n_points)
+    assert frame.shape == (240, 320, 3)

@@ -187,7 +187,8 @@ class FrameRenderer:
             return
         trajs = self.scene.trajectories
         last = max(float(t.iteration[-1]) for t in trajs)
-        values = np.concatenate([np.concatenate([t.loss, t.batch_loss]) for t in trajs])
+        # The full-data loss sets the range, as in the window (a mini-batch's spikes would squash the curves).
+        values = np.concatenate([t.loss for t in trajs])
         values = values[np.isfinite(values)]
         if getattr(view, "log_y", False):
             values = np.log10(values[values > 0])
