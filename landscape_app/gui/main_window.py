@@ -32,6 +32,10 @@ from .window_views import ViewSet
 STARTUP_MARK_ENV = "LANDSCAPE_APP_STARTUP_MARK"
 STARTUP_MARK = "landscape-app: window shown"
 FRAME_MS = 16                 # the redraw timer: at most ~60 frames a second
+# At full speed the GUI thread may use this share of the time: every Python moment it spends drawing holds the
+# GIL the training thread needs (see benchmarks/bench_worker.py). Paced runs and single steps draw every frame.
+GUI_SHARE = 0.05
+MAX_FRAME_GAP_S = 0.5         # ...but the screen never waits longer than this between frames
 PLANE_FOLLOW_S = 0.1          # the plane model's slice is recomputed at most 10 times a second
 HINT = "Press  ▶ Play  (Space) to train  ·  Right arrow: one step  ·  click the contour to choose the start point"
 
@@ -91,7 +95,8 @@ class MainWindow(QMainWindow):
         self.playback.set_speed(speed_at(self.transport.speed.value()))
         self.timer = QTimer(self)
         self.timer.setInterval(FRAME_MS)
-        self.timer.timeout.connect(self.redraw)
+        self.timer.timeout.connect(self._frame)
+        self._frame_wall = self._frame_cpu = 0.0
         self.timer.start()
         # Training starts after the first paint: building the first torch optimizer imports torch._dynamo
         # (~1 s of Python holding the GIL), which would otherwise delay the window's first appearance.
@@ -352,6 +357,23 @@ class MainWindow(QMainWindow):
         self._scrub_dirty = True
 
     # -- drawing --------------------------------------------------------------------------------------------
+    @Slot()
+    def _frame(self) -> None:
+        """The frame timer: draw what arrived, keeping the GUI's CPU share small while training flat out.
+
+        The cost of a frame is the GUI thread's CPU time since the previous frame began (drawing, painting and
+        receiving batches alike), so the next frame waits until that cost is at most ``GUI_SHARE`` of the time.
+        """
+        if not (self.playback.dirty or self._scrub_dirty):
+            return
+        now = time.perf_counter()
+        if self.playback.state == PLAYING and self.playback.speed is None:
+            used = time.thread_time() - self._frame_cpu
+            if now - self._frame_wall < min(used / GUI_SHARE, MAX_FRAME_GAP_S):
+                return
+        self._frame_wall, self._frame_cpu = now, time.thread_time()
+        self.redraw()
+
     @Slot()
     def redraw(self) -> None:
         """Draw what arrived since the last frame (the timer calls this at most ~60 times a second)."""

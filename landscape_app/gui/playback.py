@@ -37,6 +37,7 @@ class Playback(QObject):
         self._builders: dict[int, TrajectoryBuilder] = {}
         self._live: set[int] = set()
         self.state = PAUSED
+        self.speed: float | None = None    # steps per second; None: as fast as possible
         self.dirty = False                 # new steps since the window last drew
         self.steps_received = 0
         self._rate_mark = (time.perf_counter(), 0)
@@ -82,7 +83,8 @@ class Playback(QObject):
         self._set_state(PAUSED)
 
     def set_speed(self, steps_per_second: float | None) -> None:
-        self._training.worker.set_speed(steps_per_second)
+        self.speed = steps_per_second if steps_per_second and steps_per_second > 0 else None
+        self._training.worker.set_speed(self.speed)
 
     def shutdown(self) -> None:
         """Stop the training thread (cooperatively) and wait for it."""
