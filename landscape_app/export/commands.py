@@ -29,15 +29,21 @@ def _add_source(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="landscape-app", description="Headless exports of landscape-app sessions.")
+    parser = _Parser(prog="landscape-app", description="Headless exports of landscape-app sessions.",
+                     epilog="examples:  landscape-app export --preset adam-vs-sgd -o race.mp4 --views contour,loss"
+                            "  |  landscape-app surface session.toml -o surface.npz"
+                            "  |  landscape-app run session.toml -o paths.csv")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     ex = sub.add_parser("export", help="write the animation (MP4, GIF, WebM, PNG frames) or a still",
+                        epilog="example: landscape-app export --preset adam-vs-sgd -o race.gif --size 640x360 "
+                               "--views contour,loss --duration 8",
                         description="Run the session's experiment(s) and write the optimizer's path as an "
                                     "animation or a still. OUT: a .mp4, .webm or .gif file, a folder ending "
                                     "in / for numbered PNG frames, or a .png/.svg still of the final frame.")
     _add_source(ex)
-    ex.add_argument("-o", "--output", required=True, metavar="OUT")
+    ex.add_argument("-o", "--output", required=True, metavar="OUT",
+                    help="out.mp4, out.webm, out.gif, frames/ (numbered PNGs), final.png or final.svg")
     ex.add_argument("--views", default="contour", metavar="LIST",
                     help="comma-separated, in layout order: contour, surface (3-D), loss, data "
                          "(default: contour)")

@@ -5,10 +5,8 @@ ratio, so a 1920x1080 export looks exactly like a 1280x720 one, only sharper.
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import importlib
-import math
 from typing import Iterator, Sequence
 
 import numpy as np
@@ -26,7 +24,6 @@ VIEW_CLASSES = {
 BASE_HEIGHT = 720           # logical height the layout is designed for
 MIN_SCALE = 0.6
 MARGIN = 10                 # logical pixels around and between the parts
-DEFAULT_ELEVATION = 28.0
 
 
 def view_class(name: str):
@@ -65,8 +62,8 @@ class FrameRenderer:
 
     def __init__(self, scene: ExportScene, plan: ExportPlan, camera: dict | None = None):
         from PySide6.QtCore import Qt
-        from PySide6.QtGui import QColor, QFontMetrics, QImage, QPalette
-        from PySide6.QtWidgets import QApplication, QGridLayout, QLabel, QLayout, QVBoxLayout, QWidget
+        from PySide6.QtGui import QColor, QImage, QPalette
+        from PySide6.QtWidgets import QApplication, QGridLayout, QLayout, QVBoxLayout, QWidget
 
         from ..gui import style
         from ..gui.views.base import RunStyle
@@ -95,25 +92,7 @@ class FrameRenderer:
         outer.setContentsMargins(MARGIN, MARGIN, MARGIN, MARGIN)
         outer.setSpacing(MARGIN // 2)
 
-        title = scene.session.title if plan.title is None else plan.title
-        # The session's description goes under the session's own title (not under a title of the user's).
-        own_title = plan.title is None or plan.title == scene.session.title
-        subtitle = scene.session.description if own_title else ""
-        self.title = None
-        if title:
-            self.title = QLabel(title)
-            self.title.setFont(style.font(sizes.title_pt + 6, bold=True))
-            self.title.setAlignment(Qt.AlignmentFlag.AlignHCenter)
-            outer.addWidget(self.title)
-            # A description that needs more than two lines would squeeze the views: leave it out.
-            fits = QFontMetrics(style.font(sizes.label_pt + 1)).horizontalAdvance(subtitle) < 1.9 * logical[0]
-            if subtitle and fits:
-                sub = QLabel(subtitle)
-                sub.setFont(style.font(sizes.label_pt + 1))
-                sub.setStyleSheet(f"color: {style.MUTED};")
-                sub.setAlignment(Qt.AlignmentFlag.AlignHCenter)
-                sub.setWordWrap(True)
-                outer.addWidget(sub)
+        self.title = self._add_title(outer, logical[0], sizes)
 
         grid = QGridLayout()
         grid.setSpacing(MARGIN)
@@ -158,6 +137,33 @@ class FrameRenderer:
         self.image.setDevicePixelRatio(self.scale)
         self._closed = False
         self._settle()
+
+    def _add_title(self, outer, width: int, sizes):
+        """The title (the plan's, else the session's) and, under the session's own title, its description."""
+        from PySide6.QtCore import Qt
+        from PySide6.QtGui import QFontMetrics
+        from PySide6.QtWidgets import QLabel
+
+        from ..gui import style
+        plan, session = self.plan, self.scene.session
+        title = session.title if plan.title is None else plan.title
+        if not title:
+            return None
+        label = QLabel(title)
+        label.setFont(style.font(sizes.title_pt + 6, bold=True))
+        label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        outer.addWidget(label)
+        subtitle = session.description if plan.title in (None, session.title) else ""
+        # A description that needs more than two lines would squeeze the views: leave it out.
+        font = style.font(sizes.label_pt + 1)
+        if subtitle and QFontMetrics(font).horizontalAdvance(subtitle) < 1.9 * width:
+            sub = QLabel(subtitle)
+            sub.setFont(font)
+            sub.setStyleSheet(f"color: {style.MUTED};")
+            sub.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+            sub.setWordWrap(True)
+            outer.addWidget(sub)
+        return label
 
     def _settle(self) -> None:
         """Paint once and let pyqtgraph resize its axes to the tick labels it measured, so the next paint is
@@ -268,39 +274,9 @@ class FrameRenderer:
         return qimage_to_rgb(self.paint())
 
     def save_svg(self, path) -> None:
-        """Write the final frame as SVG, atomically: Qt's SVG paint device records what the views paint, so
-        curves, paths, iso-lines and text stay vectors (the heat map is an embedded image)."""
-        from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPoint, QRect, QSize
-        from PySide6.QtGui import QColor, QPainter
-        from PySide6.QtSvg import QSvgGenerator
-
-        from ..gui import style
-        from .writers import write_bytes_atomic
-        if any(getattr(v, "gl", None) is not None for v in self.views.values()):
-            raise ExportError(f"-o {path}: the 3-D view cannot be written as SVG; write a .png")
-        self.update(self.scene.n_points, 0, 1)
-        width, height = self.plan.size
-        data = QByteArray()
-        buffer = QBuffer(data)
-        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        generator = QSvgGenerator(QSvgGenerator.SvgVersion.Svg11)     # 1.1: clip paths keep plots in their axes
-        generator.setOutputDevice(buffer)
-        generator.setSize(QSize(width, height))
-        generator.setViewBox(QRect(0, 0, width, height))
-        generator.setResolution(96)       # so viewers size it width x height pixels
-        generator.setTitle(self.title.text() if self.title is not None else "landscape-app")
-        generator.setDescription("Exported by landscape-app")
-        painter = QPainter(generator)
-        try:
-            # One background rectangle under the window's own pieces: no seams between them in viewers.
-            painter.fillRect(QRect(0, 0, width, height), QColor(style.BACKGROUND))
-            painter.scale(self.scale, self.scale)
-            with _export_mode(self.views.values()):
-                self.window.render(painter, QPoint())
-        finally:
-            painter.end()
-        buffer.close()
-        write_bytes_atomic(path, bytes(data.data()))
+        """Write the final frame as SVG (see ``stills.save_svg``)."""
+        from .stills import save_svg
+        save_svg(self, path)
 
     def pixel_of(self, view_name: str, x: float, y: float) -> tuple[float, float]:
         """Where the data point (x, y) of a 2-D view lands in the frame, in frame pixels (for checks)."""
@@ -325,22 +301,6 @@ class FrameRenderer:
     def __exit__(self, *exc):
         self.close()
         return False
-
-
-@contextlib.contextmanager
-def _export_mode(views):
-    """pyqtgraph's export mode for every item while painting a vector file: scatter symbols are then drawn as
-    shapes instead of cached pixmap fragments (which SVG viewers show torn)."""
-    import pyqtgraph as pg
-    items = [item for view in views for plot in view.findChildren(pg.GraphicsView)
-             for item in plot.scene().items() if hasattr(item, "setExportMode")]
-    for item in items:
-        item.setExportMode(True, {"antialias": True})
-    try:
-        yield
-    finally:
-        for item in items:
-            item.setExportMode(False)
 
 
 def _prefix(traj, upto: int):

@@ -7,8 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-import numpy as np
-
 from ..core.errors import ExportError
 from ..core.session import Session
 from ..core.trajectory import Trajectory
