@@ -6,7 +6,8 @@ from PIL import Image
 
 from landscape_app.core.errors import ExportError
 from landscape_app.export.plan import make_plan
-from landscape_app.export.writers import FFmpegWriter, GifWriter, PngFolderWriter, open_writer
+from landscape_app.export.gif import GifWriter
+from landscape_app.export.writers import FFmpegWriter, PngFolderWriter, open_writer
 
 W, H = 96, 64
 ORANGE = (230, 159, 0)
