@@ -13,8 +13,8 @@ from ..core.data import dataset_from_csv
 from ..core.errors import ConfigError, DataError
 from ..core.experiment import Experiment, Grid
 from .controls_fields import mark
-from .controls_sections import (DataSection, GridSection, ModelSection, OptimizerSection, StartSection,
-                                TrainingSection)
+from .controls_optimizer import OptimizerSection
+from .controls_sections import DataSection, GridSection, ModelSection, StartSection, TrainingSection
 
 # A model's natural data and loss, used when the user switches model (so the switch is valid at once).
 MODEL_DATA = {"linear": "linear", "logistic": "logistic", "plane": "plane"}

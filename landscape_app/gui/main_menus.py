@@ -6,6 +6,7 @@ into a temporary folder so they never touch the user's real settings).
 from __future__ import annotations
 
 import os
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
@@ -111,8 +112,7 @@ def build_menus(window) -> dict[str, QAction]:
         action = QAction(preset.title, window)
         action.setStatusTip(preset.description)
         action.setToolTip(preset.description)
-        action.setData(preset.name)
-        action.triggered.connect(window.preset_chosen)
+        action.triggered.connect(partial(window.open_preset, preset.name))
         presets.addAction(action)
     presets.setToolTipsVisible(True)
     return a
@@ -129,5 +129,4 @@ def fill_recent(window) -> None:
     for path in paths:
         action = menu.addAction(Path(path).name)
         action.setToolTip(path)
-        action.setData(path)
-        action.triggered.connect(window.recent_chosen)
+        action.triggered.connect(partial(window.open_path, path))

@@ -7,22 +7,23 @@ when data, model, grid or loss changed, and restarts the race. A 60 Hz timer dra
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Slot
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter,
+from PySide6.QtWidgets import (QApplication, QLabel, QMainWindow, QMessageBox, QSplitter,
                                QVBoxLayout, QWidget)
 
-from ..core.errors import ConfigError, DataError, LandscapeError
+from ..core.errors import ConfigError, DataError
 from ..core.experiment import Experiment
 from ..core.session import Session
 from . import race, style
 from .controls import ControlPanel
+from .main_actions import WindowActions
+from .main_drawing import WindowDrawing
 from .main_menus import build_menus, remember_session
 from .playback import PLAYING, Playback
-from .presets import DEFAULT_PRESET, list_presets, load_preset
+from .presets import default_session, load_preset
 from .runs_panel import RunsPanel
 from .status_bar import StatusBar
 from .timeline import TransportBar, speed_at
@@ -32,23 +33,10 @@ from .window_views import ViewSet
 STARTUP_MARK_ENV = "LANDSCAPE_APP_STARTUP_MARK"
 STARTUP_MARK = "landscape-app: window shown"
 FRAME_MS = 16                 # the redraw timer: at most ~60 frames a second
-# At full speed the GUI thread may use this share of the time: every Python moment it spends drawing holds the
-# GIL the training thread needs (see benchmarks/bench_worker.py). Paced runs and single steps draw every frame.
-GUI_SHARE = 0.05
-MAX_FRAME_GAP_S = 0.5         # ...but the screen never waits longer than this between frames
-PLANE_FOLLOW_S = 0.1          # the plane model's slice is recomputed at most 10 times a second
 HINT = "Press  ▶ Play  (Space) to train  ·  Right arrow: one step  ·  click the contour to choose the start point"
 
 
-def default_session() -> Session:
-    """The course's linear regression preset, or the default experiment if the presets are missing."""
-    try:
-        return load_preset(DEFAULT_PRESET)
-    except (ConfigError, DataError):
-        return Session((Experiment(),))
-
-
-class MainWindow(QMainWindow):
+class MainWindow(QMainWindow, WindowActions, WindowDrawing):
     def __init__(self, session: Session | None = None, path: str | None = None, train_fn=None):
         super().__init__()
         self.setWindowTitle("landscape-app")
@@ -356,168 +344,9 @@ class MainWindow(QMainWindow):
     def _scrubbed(self, upto) -> None:
         self._scrub_dirty = True
 
-    # -- drawing --------------------------------------------------------------------------------------------
-    @Slot()
-    def _frame(self) -> None:
-        """The frame timer: draw what arrived, keeping the GUI's CPU share small while training flat out.
-
-        The cost of a frame is the GUI thread's CPU time since the previous frame began (drawing, painting and
-        receiving batches alike), so the next frame waits until that cost is at most ``GUI_SHARE`` of the time.
-        """
-        if not (self.playback.dirty or self._scrub_dirty):
-            return
-        now = time.perf_counter()
-        if self.playback.state == PLAYING and self.playback.speed is None:
-            used = time.thread_time() - self._frame_cpu
-            if now - self._frame_wall < min(used / GUI_SHARE, MAX_FRAME_GAP_S):
-                return
-        self._frame_wall, self._frame_cpu = now, time.thread_time()
-        self.redraw()
-
-    @Slot()
-    def redraw(self) -> None:
-        """Draw what arrived since the last frame (the timer calls this at most ~60 times a second)."""
-        if not (self.playback.dirty or self._scrub_dirty):
-            return
-        self.playback.dirty = self._scrub_dirty = False
-        paths = self.playback.paths()
-        if not paths:
-            return
-        longest = max(paths.values(), key=len)
-        self.transport.set_length(len(longest), longest.iteration)
-        upto = self.transport.upto
-        selected = paths.get(self.run_ids[self.row])
-        self._follow_plane(selected, upto)
-        self.views.show_paths(paths, upto)
-        self.views.update_minibatch(self.experiment, selected, upto)
-        index = (len(selected) if upto is None else min(upto, len(selected))) - 1 if selected is not None else 0
-        self.status.show_position(selected, index, self.playback.steps_per_second)
-
-    def _follow_plane(self, traj, upto) -> None:
-        """The plane model's slice follows the selected run's held parameter, throttled."""
-        exp = self.experiment
-        held = [i for i, n in enumerate(exp.param_names) if n not in exp.grid.axes]
-        if not held or traj is None or len(traj) == 0:
-            return
-        n = len(traj) if upto is None else min(upto, len(traj))
-        value = float(traj.params[n - 1, held[0]])
-        now = time.perf_counter()
-        if value == self._held_shown or now - self._held_time < PLANE_FOLLOW_S:
-            if value != self._held_shown:
-                self.playback.dirty = True      # come back on a later frame for the last value
-            return
-        self._held_shown, self._held_time = value, now
-        self._surface = self.views.set_scene(exp, held={exp.param_names[held[0]]: value})
-
     @Slot(float, float, float)
     def _hovered(self, x: float, y: float, loss: float) -> None:
         self.status.show_hover(tuple(self.experiment.grid.axes), x, y, loss)
-
-    # -- view options ------------------------------------------------------------------------------------------
-    @Slot(bool)
-    def set_lecture_mode(self, on: bool) -> None:
-        self.lecture = on
-        font = QFont(self._base_font)
-        if on:
-            font.setPointSizeF(max(self._base_font.pointSizeF(), 9) * 1.5)
-        QApplication.instance().setFont(font)
-        self.views.set_lecture_mode(on)
-        self._restyle()
-        self.actions_by_name["lecture"].setChecked(on)
-
-    @Slot(bool)
-    def set_log_scale(self, on: bool) -> None:
-        self.views.set_log_scale(on)
-
-    @Slot(bool)
-    def set_gradient_field(self, on: bool) -> None:
-        self.views.set_gradient_field(on)
-
-    @Slot(bool)
-    def set_minibatch_view(self, on: bool) -> None:
-        self.views.set_minibatch_visible(on)
-        self.playback.dirty = True
-
-    @Slot(bool)
-    def set_log_loss(self, on: bool) -> None:
-        self.views.set_log_loss(on)
-
-    @Slot()
-    def toggle_full_screen(self) -> None:
-        self.showNormal() if self.isFullScreen() else self.showFullScreen()
-        self.actions_by_name["fullscreen"].setChecked(self.isFullScreen())
-
-    # -- files ------------------------------------------------------------------------------------------------
-    def show_error(self, title: str, message: str) -> None:
-        """A warning dialog that does not block (the window keeps drawing)."""
-        box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, self)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
-        self.message_box = box
-
-    @Slot()
-    def new_session(self) -> None:
-        self.set_session(default_session())
-
-    @Slot()
-    def open_session_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open session", "", "Sessions (*.toml);;All files (*)")
-        if path:
-            self.open_path(path)
-
-    def open_path(self, path: str) -> bool:
-        try:
-            self.load_session_file(path)
-        except LandscapeError as exc:
-            self.show_error("Cannot open the session", str(exc))
-            return False
-        return True
-
-    @Slot()
-    def recent_chosen(self) -> None:
-        self.open_path(self.sender().data())
-
-    @Slot()
-    def preset_chosen(self) -> None:
-        name = self.sender().data()
-        try:
-            self.apply_preset(name)
-        except LandscapeError as exc:
-            self.show_error("Cannot open the preset", str(exc))
-
-    @Slot()
-    def save_session(self) -> None:
-        if self.path is None or self.path.startswith(":preset"):
-            self.save_session_as()
-        else:
-            self.save_to(self.path)
-
-    @Slot()
-    def save_session_as(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save session", "session.toml", "Sessions (*.toml)")
-        if path:
-            self.save_to(path)
-
-    def save_to(self, path) -> None:
-        try:
-            self.session.save(path)
-        except OSError as exc:
-            self.show_error("Cannot save the session", f"{path}: {exc.strerror or exc}")
-            return
-        self.path = str(path)
-        remember_session(path)
-        self.status.showMessage(f"Saved {path}", 4000)
-
-    @Slot()
-    def open_export_dialog(self) -> None:
-        try:
-            from .export_dialog import ExportDialog
-        except ImportError:
-            self.show_error("Export", "Exporting animations is not available in this installation.")
-            return
-        dialog = ExportDialog(self.session, self.playback.paths(), self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
 
     def closeEvent(self, event) -> None:
         self.timer.stop()
@@ -526,6 +355,3 @@ class MainWindow(QMainWindow):
             QApplication.instance().setFont(self._base_font)
         super().closeEvent(event)
 
-
-def available_presets() -> list[str]:
-    return [p.name for p in list_presets()]

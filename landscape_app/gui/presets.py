@@ -14,7 +14,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from ..core.errors import ConfigError
+from ..core.errors import ConfigError, DataError
+from ..core.experiment import Experiment
 from ..core.session import Session
 
 DEFAULT_PRESET = "course-linear-regression"
@@ -66,3 +67,11 @@ def preset_path(name: str) -> Path:
 def load_preset(name: str) -> Session:
     """The preset's Session (validated)."""
     return Session.load(preset_path(name))
+
+
+def default_session() -> Session:
+    """What the app opens with: the course's linear regression, or the default experiment without presets."""
+    try:
+        return load_preset(DEFAULT_PRESET)
+    except (ConfigError, DataError):
+        return Session((Experiment(),))

@@ -1,0 +1,67 @@
+"""How the main window draws: a frame timer that shows whatever steps arrived, within a CPU budget, and the
+plane model's slice that follows the training. A mixin of ``MainWindow``."""
+from __future__ import annotations
+
+import time
+
+from .playback import PLAYING
+
+# At full speed the GUI thread may use this share of the time: every Python moment it spends drawing holds the
+# GIL the training thread needs (see benchmarks/bench_worker.py). Paced runs and single steps draw every frame.
+GUI_SHARE = 0.05
+MAX_FRAME_GAP_S = 0.5         # ...but the screen never waits longer than this between frames
+PLANE_FOLLOW_S = 0.1          # the plane model's slice is recomputed at most 10 times a second
+
+
+class WindowDrawing:
+    """Needs MainWindow's playback, views, transport, status, experiment and run_ids."""
+
+    def _frame(self) -> None:
+        """The frame timer: draw what arrived, keeping the GUI's CPU share small while training flat out.
+
+        The cost of a frame is the GUI thread's CPU time since the previous frame began (drawing, painting and
+        receiving batches alike), so the next frame waits until that cost is at most ``GUI_SHARE`` of the time.
+        """
+        if not (self.playback.dirty or self._scrub_dirty):
+            return
+        now = time.perf_counter()
+        if self.playback.state == PLAYING and self.playback.speed is None:
+            used = time.thread_time() - self._frame_cpu
+            if now - self._frame_wall < min(used / GUI_SHARE, MAX_FRAME_GAP_S):
+                return
+        self._frame_wall, self._frame_cpu = now, time.thread_time()
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Draw what arrived since the last frame (the timer calls this at most ~60 times a second)."""
+        if not (self.playback.dirty or self._scrub_dirty):
+            return
+        self.playback.dirty = self._scrub_dirty = False
+        paths = self.playback.paths()
+        if not paths:
+            return
+        longest = max(paths.values(), key=len)
+        self.transport.set_length(len(longest), longest.iteration)
+        upto = self.transport.upto
+        selected = paths.get(self.run_ids[self.row])
+        self._follow_plane(selected, upto)
+        self.views.show_paths(paths, upto)
+        self.views.update_minibatch(self.experiment, selected, upto)
+        index = (len(selected) if upto is None else min(upto, len(selected))) - 1 if selected is not None else 0
+        self.status.show_position(selected, index, self.playback.steps_per_second)
+
+    def _follow_plane(self, traj, upto) -> None:
+        """The plane model's slice follows the selected run's held parameter, throttled."""
+        exp = self.experiment
+        held = [i for i, n in enumerate(exp.param_names) if n not in exp.grid.axes]
+        if not held or traj is None or len(traj) == 0:
+            return
+        n = len(traj) if upto is None else min(upto, len(traj))
+        value = float(traj.params[n - 1, held[0]])
+        now = time.perf_counter()
+        if value == self._held_shown or now - self._held_time < PLANE_FOLLOW_S:
+            if value != self._held_shown:
+                self.playback.dirty = True      # come back on a later frame for the last value
+            return
+        self._held_shown, self._held_time = value, now
+        self._surface = self.views.set_scene(exp, held={exp.param_names[held[0]]: value})
