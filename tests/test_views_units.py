@@ -134,3 +134,23 @@ def test_peak_decimate_keeps_extremes_and_the_end():
     assert (np.diff(xs) >= 0).all()
     short = peak_decimate(x[:50], y[:50], 500)
     assert short[0] is not None and len(short[0]) == 50
+
+
+def test_a_slow_path_is_drawn_without_gaps():
+    """Steps far smaller than a cell: the drawn segments join end to end and pass within a cell of every point."""
+    n = 20_000
+    t = np.linspace(0, 1, n)
+    p = np.stack([-15 + 16 * t, -10 + 10 * t ** 2], axis=1)        # a smooth curve in tiny steps
+    cell = np.array([0.05, 0.05])
+    segs, idx = SegmentCache(cell, (-20.0, -20.0)).update(p, n, (0, 1))
+    pairs = segs.reshape(-1, 2, 2)
+    assert len(pairs) < n / 10
+    assert np.array_equal(pairs[1:, 0], pairs[:-1, 1])              # continuous: each starts where the last ended
+    assert np.array_equal(pairs[0, 0], p[0])
+    # Every point of the path lies within a cell of the drawn polyline.
+    a, b = pairs[:, 0], pairs[:, 1]
+    d = b - a
+    sample = p[::97]
+    tt = np.clip(np.einsum("pij,ij->pi", sample[:, None] - a[None], d) / (d * d).sum(1), 0, 1)
+    dist = np.hypot(*(sample[:, None] - (a[None] + tt[..., None] * d[None])).transpose(2, 0, 1)).min(axis=1)
+    assert dist.max() < 1.5 * cell[0]

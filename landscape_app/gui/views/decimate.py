@@ -20,10 +20,10 @@ _LIMIT = 1 << 15
 class SegmentCache:
     """Distinct pixel-cell segments of one growing 2-D path.
 
-    ``cell`` is the cell size in data units (x, y), usually the size of a screen pixel; ``origin`` anchors the
-    cell grid. Call ``update(params, n, cols)`` with the path's (m, k) parameters (m >= n) and get back, for
-    the first ``n`` points, the drawn segments as a (2k, 2) array of endpoint pairs and the index of the step at which
-    each segment first appeared.
+    ``cell`` is the cell size in data units (x, y), about a path line's width on screen; ``origin`` anchors
+    the cell grid. Call ``update(params, n, cols)`` with the path's (m, k) parameters (m >= n) and get back,
+    for the first ``n`` points, the drawn segments as a (2k, 2) array of endpoint pairs (real points of the
+    path, joined end to end) and the step index at which each segment first appeared.
     """
 
     def __init__(self, cell=(1.0, 1.0), origin=(0.0, 0.0)):
@@ -35,9 +35,11 @@ class SegmentCache:
         self._points = np.empty((0, 2))     # our copy of the processed points (to detect a different path)
         self._n = 0
         self._last_code = None
-        self._seg_index = np.empty(0, np.int64)     # step index i: the segment runs from point i-1 to i
+        self._seg_index = np.empty(0, np.int64)     # step index at which each segment ends (ascending)
         self._seg_points = np.empty((0, 2))         # (2k, 2) endpoint pairs
+        self._seg_ends = np.empty(0, np.int64)      # (2k,) the step indices of each segment's two points
         self._seg_count = 0
+        self._run_start = 0                         # the first point of the run the path is in
         self._seen = np.empty(0, np.uint64)         # sorted keys of known segments
 
     def configure(self, cell, origin) -> None:
@@ -77,45 +79,59 @@ class SegmentCache:
         k = int(np.searchsorted(self._seg_index[: self._seg_count], n, side="left"))
         return self._seg_points[: 2 * k], self._seg_index[:k]
 
+    def point_indices(self, k: int) -> np.ndarray:
+        """The path indices of the endpoints of the first ``k`` segments, (2k,) in the order of ``pairs``."""
+        return self._seg_ends[: 2 * k]
+
     def _extend(self, params: np.ndarray, n: int, cols) -> None:
         start = self._n
         new = np.asarray(params[start:n][:, cols], dtype=np.float64)
         self._points = _append(self._points, new, start)
         codes = self._codes(new)
-        if self._last_code is None:
-            prev = np.concatenate([[-1], codes[:-1]])
-        else:
-            prev = np.concatenate([[self._last_code], codes[:-1]])
+        first_prev = -1 if self._last_code is None else self._last_code
+        prev = np.concatenate([[first_prev], codes[:-1]])
         self._last_code = int(codes[-1])
         self._n = n
-        moved = (codes != prev) & (codes >= 0) & (prev >= 0)
-        if not moved.any():
+        # A run is a stretch of consecutive points in one cell; a segment joins the first points of two
+        # consecutive runs, so the drawn segments connect end to end (joining the last point of a run to the
+        # first of the next would leave gaps the size of a cell along a slow path).
+        run_starts = np.flatnonzero(codes != prev) + start
+        if not run_starts.size:
             return
-        a, b = prev[moved].astype(np.uint64), codes[moved].astype(np.uint64)
+        previous_start = np.concatenate([[self._run_start], run_starts[:-1]])
+        self._run_start = int(run_starts[-1])
+        rel = run_starts - start
+        drawn = (codes[rel] >= 0) & (prev[rel] >= 0)
+        idx, from_idx = run_starts[drawn], previous_start[drawn]
+        if not idx.size:
+            return
+        a, b = prev[idx - start].astype(np.uint64), codes[idx - start].astype(np.uint64)
         keys = (np.minimum(a, b) << np.uint64(32)) | np.maximum(a, b)
-        idx = np.flatnonzero(moved) + start          # step index of each segment's end point
         # First appearance within this batch, in path order.
         _, first = np.unique(keys, return_index=True)
         first.sort()
-        keys, idx = keys[first], idx[first]
+        keys, idx, from_idx = keys[first], idx[first], from_idx[first]
         if self._seen.size:
             pos = np.searchsorted(self._seen, keys)
             pos = np.minimum(pos, self._seen.size - 1)
             fresh = self._seen[pos] != keys
-            keys, idx = keys[fresh], idx[fresh]
+            keys, idx, from_idx = keys[fresh], idx[fresh], from_idx[fresh]
         if not keys.size:
             return
         self._seen = np.sort(np.concatenate([self._seen, keys]))
         # Clip to the cell grid's box: Qt misdraws coordinates like 1e30 (a diverging run).
         box_lo = self.origin - _LIMIT * self.cell
         box_hi = self.origin + (_LIMIT - 1) * self.cell
-        p0, p1, ok = clip_segments(self._points[idx - 1], self._points[idx], box_lo, box_hi)
-        idx = idx[ok]
+        p0, p1, ok = clip_segments(self._points[from_idx], self._points[idx], box_lo, box_hi)
+        idx, from_idx = idx[ok], from_idx[ok]
         pairs = np.empty((2 * idx.size, 2))
         pairs[0::2], pairs[1::2] = p0[ok], p1[ok]
+        ends = np.empty(2 * idx.size, np.int64)
+        ends[0::2], ends[1::2] = from_idx, idx
         c = self._seg_count
         self._seg_index = _append(self._seg_index, idx, c)
         self._seg_points = _append(self._seg_points, pairs, 2 * c)
+        self._seg_ends = _append(self._seg_ends, ends, 2 * c)
         self._seg_count = c + idx.size
 
 

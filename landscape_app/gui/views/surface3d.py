@@ -25,7 +25,8 @@ SIZE = 10.0
 HEIGHT = 5.0
 MAX_MESH = 121            # the surface mesh is strided to at most this many nodes per axis (llvmpipe draws
                           # a 241 x 241 mesh in ~35 ms at 1280x800; smooth shading hides the coarser grid)
-PATH_CELLS = 2000         # path decimation: distinct segments on a 2000 x 2000 grid over the box
+PATH_CELLS = 600          # path decimation: distinct segments on a 600 x 600 grid over the box (about
+                          # 2 pixels at 1280x800, the width of a path line)
 DEFAULT_CAMERA = (-60.0, 30.0, 1.9 * SIZE)   # azimuth, elevation, distance
 
 
@@ -254,8 +255,7 @@ class SurfaceView(View):
                 continue
             it["cache"].configure(cell, (x0, y0))
             pairs, seg_index = it["cache"].update(traj.params, n, cols)
-            ends = np.empty(2 * seg_index.size, np.int64)
-            ends[0::2], ends[1::2] = seg_index - 1, seg_index
+            ends = it["cache"].point_indices(seg_index.size)
             z = self._height(traj.loss[ends]) + lift
             pos = self._lift(pairs[:, 0], pairs[:, 1], z)
             ok = _inside(pairs, self._box) & np.isfinite(z)
