@@ -6,8 +6,9 @@ Needs an X server for the 3-D view (OpenGL); on a machine without a display run 
 
 Each figure is the median time of a redraw of the view on screen: ``show_paths`` with a new timeline index
 (as while training or scrubbing), then ``processEvents``, in which Qt paints it (the paint events are counted
-to show there is one per redraw). Next to it, a baseline measured in the same process on the same paths: the straightforward way
-(a new PlotDataItem per run per redraw with a marker on every point; for 3-D all points in one line strip).
+to show there is one per redraw). Next to it, a baseline measured in the same process on the same paths: the
+straightforward way (a new PlotDataItem per run per redraw with a marker on every point; for 3-D all points in
+one line strip). The paths are simulated (see ``synthetic_races``); the surface is the core's.
 Targets (issue 3): contour, loss and data views under 16 ms, the 3-D view under 33 ms.
 """
 from __future__ import annotations

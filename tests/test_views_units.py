@@ -70,8 +70,10 @@ def test_segment_cache_keeps_every_distinct_cell_move_once():
     cache = SegmentCache(cell, origin)
     segs, idx = cache.update(p, len(p), (0, 1))
     assert len(segs) == 2 * len(idx) and len(idx) < len(p)
-    got = {frozenset((tuple(np.floor((a - origin) / cell).astype(int)), tuple(np.floor((b - origin) / cell).astype(int))))
-           for a, b in segs.reshape(-1, 2, 2)}
+    def cell_of(q):
+        return tuple(np.floor((q - origin) / cell).astype(int))
+
+    got = {frozenset((cell_of(a), cell_of(b))) for a, b in segs.reshape(-1, 2, 2)}
     assert got == cell_pairs(p[:, :2], cell, origin)
     assert (np.diff(idx) > 0).all()
 

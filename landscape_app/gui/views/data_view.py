@@ -84,7 +84,7 @@ class _Plot2D(PlotView):
             if run_id not in self.runs:
                 for item in self.items.pop(run_id).values():
                     self.plot.removeItem(item)
-        for rank, run in enumerate(self.runs.values()):
+        for run in self.runs.values():
             if run.run_id not in self.items:
                 its = {"halo": _segmented(), "line": _segmented(),
                        "proj": pg.ScatterPlotItem(symbol="o", pxMode=True, antialias=True),
