@@ -60,6 +60,8 @@ class ControlPanel(QWidget):
         layout.addWidget(scroll, 1)
         layout.addWidget(self.error_label)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        # Bold section titles (a stylesheet font does not spread to the fields inside).
+        body.setStyleSheet("QGroupBox { font-weight: bold; }")
         self.data.load_csv_requested.connect(self.choose_csv)
 
         self._experiment = experiment or Experiment()

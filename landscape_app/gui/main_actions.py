@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 
 from ..core.errors import LandscapeError
 from .main_menus import remember_session
@@ -23,8 +23,17 @@ class WindowActions:
         if on:
             font.setPointSizeF(max(self._base_font.pointSizeF(), 9) * 1.5)
         QApplication.instance().setFont(font)
+        # Widgets styled by a style sheet keep the font they were polished with: polish them again.
+        for widget in self.findChildren(QWidget):
+            if widget.styleSheet():
+                widget.setStyleSheet(widget.styleSheet())
         self.views.set_lecture_mode(on)
         self._restyle()
+        # Larger text needs a wider control panel.
+        width = 470 if on else 330
+        self.left_panel.setMaximumWidth(width + 120)
+        total = sum(self.splitter.sizes())
+        self.splitter.setSizes([width, max(total - width, 1)])
         self.actions_by_name["lecture"].setChecked(on)
 
     def set_log_scale(self, on: bool) -> None:

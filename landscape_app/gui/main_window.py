@@ -118,6 +118,7 @@ class MainWindow(QMainWindow, WindowActions, WindowDrawing):
         left_column.addWidget(self.panel, 1)
         left.setMinimumWidth(300)
         left.setMaximumWidth(420)
+        self.left_panel = left
 
         right = QWidget()
         right_column = QVBoxLayout(right)
@@ -133,6 +134,7 @@ class MainWindow(QMainWindow, WindowActions, WindowDrawing):
         split.setStretchFactor(1, 1)
         split.setSizes([330, 1110])
         self.setCentralWidget(split)
+        self.splitter = split
         self._restyle()
 
     def _restyle(self) -> None:
@@ -221,6 +223,10 @@ class MainWindow(QMainWindow, WindowActions, WindowDrawing):
         if any(getattr(old, f) != getattr(exp, f) for f in ("data", "model", "grid", "criterion",
                                                               "criterion_options")):
             self._scene_changed()
+        if old.model != exp.model or old.data != exp.data:
+            self.description_label.hide()      # the preset's explanation no longer describes what is shown
+        if self.session.title and not self.title_label.text().endswith("(edited)"):
+            self.title_label.setText(f"{self.session.title}  (edited)")
         self._restart(play=self.playback.state == PLAYING)
 
     @Slot(int)

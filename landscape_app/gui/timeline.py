@@ -47,6 +47,12 @@ class TransportBar(QWidget):
         self.play_button.setObjectName("play_button")
         self.play_button.setToolTip("Play / pause the training (Space)")
         self.play_button.setMinimumWidth(110)
+        # The one button a newcomer must find: an accent colour.
+        self.play_button.setStyleSheet(
+            "QPushButton#play_button { background: #2f6fd6; color: white; font-weight: bold; padding: 4px 12px;"
+            " border: 1px solid #4a86ee; border-radius: 4px; }"
+            "QPushButton#play_button:hover { background: #3a7cf0; }"
+            "QPushButton#play_button:disabled { background: #3a3f4b; color: #8a90a0; border-color: #3a3f4b; }")
         self.step_button = QPushButton("Step ▸")
         self.step_button.setToolTip("Exactly one iteration of every run (Right arrow)")
         self.reset_button = QPushButton("⟲ Reset")
@@ -64,6 +70,8 @@ class TransportBar(QWidget):
         self.position_label.setMinimumWidth(150)
         self.position_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
+        for w in (self.play_button, self.step_button, self.reset_button, self.speed, self.timeline):
+            w.setFocusPolicy(Qt.FocusPolicy.NoFocus)    # Space and Right belong to the window's shortcuts
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         for w in (self.play_button, self.step_button, self.reset_button):
