@@ -7,7 +7,7 @@ one multiply into a block product, because a sum of logs is the log of a product
 
     log(1 + e^(A - B)) = log(e^(A - mid) + e^(B - mid)) + mid - B
 
-with ``mid`` centring each chunk so that blocks of m factors neither overflow nor underflow. Sigmoids for
+with ``mid`` centring the chunk so that blocks of m factors neither overflow nor underflow. Sigmoids for
 MSE, L1 and Huber come out of the same tables as ``e^B / (e^A + e^B)``.
 
 torch's own formulas are matched where their rounding shows: BCELoss clamps log at -100 (a saturated
@@ -26,12 +26,11 @@ import torch
 
 from .surface_direct import EPS, direct_sums, settle_cells
 from .surface_parallel import run_tasks
+from .surface_terms import LOG_E100, bce_rounded_terms, block_size, log1p_exp_terms, sigmoid_terms
 
 LN2 = math.log(2.0)
-LOG_E100 = 100.0              # BCELoss clamps log(p) at -100
 Z_TORCH_ROUNDING = 22.0       # above this, torch's 1 - sigmoid(z) rounding moves a BCE term by > 1e-8
 SPAN_MAX = 600.0              # widest exponent range a chunk's tables may span (doubles reach e^709)
-PRODUCT_LOG_MAX = 700.0       # a block product of m factors stays within e^(+-700)
 SAMPLE_BLOCK = 240            # samples per chunk: many divisors, so block products fit any range
 COLUMN_BLOCK = 64
 CHUNK_BYTES = 8 << 20        # working memory of one chunk (per worker thread)
@@ -88,7 +87,6 @@ class _Workspace:
     def __init__(self, rows: int, cols: int, block: int):
         self.main = torch.empty(rows * cols * block, dtype=torch.float64)
         self.products = torch.empty(rows * cols * block, dtype=torch.float64)
-        self.scaled = torch.empty(cols * block, dtype=torch.float64)
 
     def terms(self, r: int, g: int, nb: int) -> torch.Tensor:
         return self.main[:r * g * nb].view(r, g, nb)
@@ -165,7 +163,7 @@ class _Kernel:
         blocks = list(enumerate(range(0, len(self.Y), self.row_block)))
         out = self.out[:, j0:j0 + len(Xj)]
         for g in self.groups:
-            shift = [0.0] * len(blocks)       # log-route corrections: sum of nk * a_ref per row block ...
+            shift = [0.0] * len(blocks)       # log-route corrections: sum of nk * ref per row block ...
             v_sum = [0.0] * len(blocks)       # ... minus sign * Y * (sum of those samples' v)
             for kb, (u_lo, u_hi, c_lo, c_hi, v_lo, v_hi) in enumerate(g.ranges):
                 k0 = kb * g.block
@@ -177,8 +175,7 @@ class _Kernel:
                 vy_lo, vy_hi = _span(v_lo, v_hi, y_lo, y_hi)
                 b_all = sorted((g.sign * vy_lo, g.sign * vy_hi))
                 # the tables' reference: the middle of log(e^A + e^B) over every row
-                a_ref = 0.5 * (max(a_lo, b_all[0]) + max(a_hi, b_all[1]))
-                tables = {"a_ref": a_ref}
+                tables = {"ref": 0.5 * (max(a_lo, b_all[0]) + max(a_hi, b_all[1]))}
                 for ib, i0 in blocks:
                     Yi = torch.from_numpy(self.Y[i0:i0 + self.row_block])
                     vy_lo, vy_hi = _span(v_lo, v_hi, *self.row_ranges[ib])
@@ -197,77 +194,48 @@ class _Kernel:
     def _chunk(self, ch, tables, ws) -> tuple[torch.Tensor, float | None]:
         """The chunk's summed terms, and for log terms the reference r: the true sum adds nk r - sum of B."""
         g = ch.g
-        lo, hi = max(ch.a_lo, ch.b_lo), max(ch.a_hi, ch.b_hi) + LN2
+        lo, hi = max(ch.a_lo, ch.b_lo), max(ch.a_hi, ch.b_hi) + LN2      # log(e^A + e^B) lies in [lo, hi]
+        f = ws.terms(len(ch.Yi), len(ch.Xj), g.block)
         if g.route == "bce0" and ch.a_hi - ch.b_lo > Z_TORCH_ROUNDING:     # some z = A - B is confidently wrong
-            if max(abs(ch.a_lo), abs(ch.a_hi), abs(ch.b_lo), abs(ch.b_hi)) <= 700.0:
-                return self._bce0_rounded(ch, tables, ws), None
+            if max(abs(ch.a_lo), abs(ch.a_hi), abs(ch.b_lo), abs(ch.b_hi)) > 700.0:
+                return self._torch(ch), None
+            if "E" not in tables:    # E = exp(-z) = exp(-(u X + c)) * exp(-v Y)
+                tables["E"] = torch.addcmul(ch.ck, ch.Xj[:, None], ch.uk).neg_().exp_()
+            re = torch.exp(-ch.Yi[:, None, None] * (ch.vk[:1] if self.row_scalar else ch.vk))
+            return bce_rounded_terms(f, tables["E"], re, ch.nk, g.divisors, ws.products), None
+        if hi - lo > SPAN_MAX:
             return self._torch(ch), None
-        if hi - lo > SPAN_MAX or ch.a_hi - ch.a_lo > 2 * SPAN_MAX:
-            return self._torch(ch), None
-        ref = tables["a_ref"]
+        ref = tables["ref"]
         if max(abs(lo - ref), abs(hi - ref)) > 0.5 * SPAN_MAX:    # this row block is far from the others
             ref = 0.5 * (lo + hi)
-        if "A" not in tables:       # e^(A - a_ref), floored at e^-700 (such entries vanish beside e^B)
-            arg = torch.addcmul(ch.ck, ch.Xj[:, None], ch.uk).mul_(-g.sign).sub_(tables["a_ref"])
-            tables["A"] = arg.clamp_(-700.0, 700.0).exp_()
-        ta = tables["A"]
-        if ref != tables["a_ref"]:
-            ta = torch.mul(ta, math.exp(tables["a_ref"] - ref), out=ws.scaled[:ta.numel()].view(ta.shape))
-            ta.clamp_min_(1e-300)
+        if ref not in tables:       # e^(A - ref); entries below e^-700 vanish beside e^(B - ref) >= e^-300
+            arg = torch.addcmul(ch.ck, ch.Xj[:, None], ch.uk).mul_(-g.sign).sub_(ref)
+            tables[ref] = arg.clamp_(-700.0, 700.0).exp_()
+        ta = tables[ref]
         if self.row_scalar:
             brow = (g.sign * float(ch.vk[0])) * ch.Yi[:, None, None]          # B: (r, 1, 1)
         else:
             brow = (g.sign * ch.Yi[:, None, None]) * ch.vk                    # B: (r, 1, nb)
         rb = torch.exp(brow - ref)
-        r, nb = len(ch.Yi), g.block
-        f = torch.add(ta, rb, out=ws.terms(r, len(ch.Xj), nb))          # e^(A-ref) + e^(B-ref): (r, Gb, nb)
         if g.route == "p":
-            return self._sigmoid_terms(ch, torch.div(rb, f, out=f)), None
-        if g.route == "log" and g.sign > 0 and self.criterion == "bce" and ch.a_hi - ch.b_lo > LOG_E100 - 1.0:
-            torch.minimum(f, torch.exp(brow + (LOG_E100 - ref)), out=f)  # 1 + q <= e^100
-        if ch.nk < nb:
-            f[..., ch.nk:] = 1.0
-        # log f lies in [lo - ref, hi - ref]: blocks of m factors stay inside the doubles' range
-        half = max(abs(lo - ref), abs(hi - ref))
-        m = next(d for d in g.divisors if d * half <= PRODUCT_LOG_MAX)
-        return _log_product_sum(f, m, ws), ref
+            target = None if g.target is None else g.target[ch.k0:ch.k0 + g.block]
+            return sigmoid_terms(f, ta, rb, target, self.criterion, self.delta, ch.nk, self._regime(ch)), None
+        clamp = None
+        if g.sign > 0 and self.criterion == "bce" and ch.a_hi - ch.b_lo > LOG_E100 - 1.0:
+            clamp = torch.exp(brow + (LOG_E100 - ref))
+        m = block_size(g.divisors, max(abs(lo - ref), abs(hi - ref)))
+        return log1p_exp_terms(f, ta, rb, clamp, ch.nk, m, ws.products), ref
 
-    def _bce0_rounded(self, ch, tables, ws) -> torch.Tensor:
-        """BCE terms of y = 0 samples as torch rounds them: -log(1 - fl(1/fl(1 + E))), clamped at 100."""
-        g = ch.g
-        if "E" not in tables:   # E = exp(-z) = exp(-(u X + c)) * exp(-v Y)
-            tables["E"] = torch.addcmul(ch.ck, ch.Xj[:, None], ch.uk).neg_().exp_()
-        row = torch.exp(-ch.Yi[:, None, None] * (ch.vk[:1] if self.row_scalar else ch.vk))
-        f = torch.mul(tables["E"], row, out=ws.terms(len(ch.Yi), len(ch.Xj), g.block))
-        f.add_(1.0).sub_(1.0)                  # D = fl(1 + E) - 1, the rounding torch's sigmoid makes
-        f.reciprocal_().add_(1.0).clamp_max_(math.exp(LOG_E100))     # 1/(1 - p) = 1 + 1/D; D = 0 -> 100
-        if ch.nk < g.block:
-            f[..., ch.nk:] = 1.0
-        m = next(d for d in g.divisors if d * LOG_E100 <= PRODUCT_LOG_MAX)
-        return _log_product_sum(f, m, ws)
-
-    def _sigmoid_terms(self, ch, p: torch.Tensor) -> torch.Tensor:
-        """p = sigmoid(sign z) per term: the criterion of (p - target), summed over the samples."""
-        g = ch.g
-        if ch.nk < g.block:
-            p[..., ch.nk:] = 0.0
-        crit, delta = self.criterion, self.delta
-        if g.target is not None:
-            p.sub_(g.target[ch.k0:ch.k0 + g.block]).abs_()
-        if crit == "mse":
-            return torch.linalg.vector_norm(p, dim=-1).square_()
-        if crit == "l1":
-            return p.sum(-1)
-        if g.target is None:    # r = p = 1 / (1 + e^(A - B)) < delta exactly where A - B > log(1/delta - 1)
-            cut = math.log(1.0 / delta - 1.0) if delta < 1.0 else -math.inf
-            if ch.a_lo - ch.b_hi > cut + 1e-9:                 # every term quadratic
-                return 0.5 * torch.linalg.vector_norm(p, dim=-1).square_()
-            if ch.a_hi - ch.b_lo < cut - 1e-9:                 # every term linear
-                return delta * p.sum(-1) - (0.5 * delta * delta * ch.nk)
-        # Huber of r >= 0: 0.5 min(r, delta)^2 + delta (r - min(r, delta)), in place
-        total = p.sum(-1)
-        inner = p.clamp_max_(delta)
-        return 0.5 * torch.linalg.vector_norm(inner, dim=-1).square_() + delta * (total - inner.sum(-1))
+    def _regime(self, ch) -> str | None:
+        """For Huber against 0/1: r = 1 / (1 + e^(A - B)) < delta exactly where A - B > log(1/delta - 1)."""
+        if self.criterion != "huber" or ch.g.target is not None:
+            return None
+        cut = math.log(1.0 / self.delta - 1.0) if self.delta < 1.0 else -math.inf
+        if ch.a_lo - ch.b_hi > cut + 1e-9:
+            return "quadratic"
+        if ch.a_hi - ch.b_lo < cut - 1e-9:
+            return "linear"
+        return None
 
     def _torch(self, ch) -> torch.Tensor:
         """The chunk term by term through torch (exponents too wide for the tables)."""
@@ -296,13 +264,6 @@ class _Kernel:
             return self.prob.exact(Y[i], X[j]) if self.transposed else self.prob.exact(X[j], Y[i])
 
         settle_cells(self.out, col, row, recompute)
-
-
-def _log_product_sum(f: torch.Tensor, m: int, ws: _Workspace) -> torch.Tensor:
-    """sum over the last axis of log(f), as logs of products of m consecutive factors."""
-    r, g, nb = f.shape
-    prods = ws.products[:r * g * (nb // m)].view(r, g, nb // m)
-    return torch.prod(f.view(r, g, nb // m, m), -1, out=prods).log_().sum(-1)
 
 
 def kernel_sums(prob, X: np.ndarray, Y: np.ndarray, chunk_bytes: int | None = None) -> torch.Tensor:
