@@ -28,6 +28,9 @@ def _no_leftovers(request):
     leaked = [t for t in threading.enumerate() if t not in threads_before and t.is_alive()]
     assert not leaked, f"test left threads running: {leaked}"
     import sys
+    worker = sys.modules.get("landscape_app.gui.worker")
+    if worker is not None:   # training threads have no QObject parent: the worker module keeps a registry
+        assert not worker.live_threads(), f"test left training threads running: {worker.live_threads()}"
     if "PySide6.QtWidgets" not in sys.modules:
         return
     from PySide6.QtCore import QThread
