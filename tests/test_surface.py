@@ -191,6 +191,19 @@ def test_saturated_bce_costs_100_per_wrong_side_sample():
     assert surface.loss[5, 0] == pytest.approx(expected, rel=1e-12)
 
 
+@pytest.mark.parametrize("chunk_bytes", [30_000, None])
+def test_bce_clamp_when_every_positive_is_far_on_the_wrong_side(chunk_bytes):
+    # z ~ -127 for every sample: each y = 1 costs exactly 100 (log clamped), each y = 0 almost nothing
+    x = np.linspace(-0.03, 0.03, 61)
+    y = (np.arange(61) % 3 == 0).astype(float)
+    exp = la.Experiment(data=la.dataset_from_arrays(x, y), model="logistic", criterion="bce",
+                        grid=la.Grid(axes=("b", "w")))
+    surface = la.compute_surface(exp, w=np.linspace(-200, -100, 9), b=np.linspace(-80, 80, 7),
+                                 chunk_bytes=chunk_bytes)
+    assert_matches_reference(exp, surface)
+    assert surface.loss[0, 3] == pytest.approx(100 * y.mean(), rel=1e-14)
+
+
 def test_bce_where_torch_rounds_one_minus_sigmoid():
     # Wrong-side samples with z between 22 and 37: torch's 1 - sigmoid(z) is rounded on the grid of 1 + e^-z
     x = np.array([1.0, 1.1, 1.2, 1.3, 2.0, -1.0])

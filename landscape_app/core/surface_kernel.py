@@ -203,6 +203,9 @@ class _Kernel:
                 tables["E"] = torch.addcmul(ch.ck, ch.Xj[:, None], ch.uk).neg_().exp_()
             re = torch.exp(-ch.Yi[:, None, None] * (ch.vk[:1] if self.row_scalar else ch.vk))
             return bce_rounded_terms(f, tables["E"], re, ch.nk, g.divisors, ws.products), None
+        clamped = g.route == "log" and g.sign > 0 and self.criterion == "bce" and ch.a_hi - ch.b_lo > LOG_E100 - 1
+        if clamped:             # BCELoss caps 1 + q at e^100: log f can drop to 100 + B - ref
+            lo = min(lo, LOG_E100 + ch.b_lo)
         if hi - lo > SPAN_MAX:
             return self._torch(ch), None
         ref = tables["ref"]
@@ -220,9 +223,7 @@ class _Kernel:
         if g.route == "p":
             target = None if g.target is None else g.target[ch.k0:ch.k0 + g.block]
             return sigmoid_terms(f, ta, rb, target, self.criterion, self.delta, ch.nk, self._regime(ch)), None
-        clamp = None
-        if g.sign > 0 and self.criterion == "bce" and ch.a_hi - ch.b_lo > LOG_E100 - 1.0:
-            clamp = torch.exp(brow + (LOG_E100 - ref))
+        clamp = torch.exp(brow + (LOG_E100 - ref)) if clamped else None
         m = block_size(g.divisors, max(abs(lo - ref), abs(hi - ref)))
         return log1p_exp_terms(f, ta, rb, clamp, ch.nk, m, ws.products), ref
 
