@@ -209,3 +209,33 @@ def test_3d_export_on_xvfb(tmp_path, session_file, gl_env):
     # The surface is drawn in the colour map (viridis' teals and greens), not an empty placeholder.
     last = left[-1].astype(int)
     assert ((last[:, :, 1] > last[:, :, 0] + 30) & (last[:, :, 1] > 100)).sum() > 1000
+
+
+@pytest.mark.parametrize("signum", ["SIGINT", "SIGTERM"])
+def test_a_real_interrupt_leaves_nothing(tmp_path, signum):
+    import signal
+    import time
+    exp = la.Experiment(lr=0.001, epochs=5000)
+    session = tmp_path / "long.toml"
+    Session((exp,)).save(session)
+    out = tmp_path / "out"
+    out.mkdir()
+    proc = subprocess.Popen([sys.executable, "-m", "landscape_app", "export", str(session), "-o",
+                             str(out / "long.mp4"), "--size", "320x180", "--every", "1", "-q"],
+                            env=headless_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        # Wait until frames are being written (the temporary file exists), then interrupt.
+        deadline = time.monotonic() + 240
+        while not any(p.name.endswith(".partial.mp4") for p in out.iterdir()):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the export never started writing"
+            time.sleep(0.05)
+        proc.send_signal(getattr(signal, signum))
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, err
+    assert "nothing was written" in err and "Traceback" not in err
+    assert list(out.iterdir()) == []

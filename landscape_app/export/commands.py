@@ -7,6 +7,7 @@ exits 130.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 
@@ -112,12 +113,17 @@ def _export(args) -> int:
     from .frames import BASE_HEIGHT
     from .job import export_steps, result_of
     frames = 0
-    with QtSession(plan.needs_gl, max(1.0, plan.size[1] / BASE_HEIGHT)):
+    # While Qt paints, Python code runs inside C++ calls where an exception cannot pass: Ctrl-C only sets a flag,
+    # checked between two frames.
+    with QtSession(plan.needs_gl, max(1.0, plan.size[1] / BASE_HEIGHT)), INTERRUPTS.deferred():
         bar = ProgressBar("rendering", "frames", enabled=enabled)
+        steps = export_steps(scene, plan)
         try:
-            for frames, total in export_steps(scene, plan):
+            for frames, total in steps:
+                INTERRUPTS.check()
                 bar.update(frames, total)
         finally:
+            steps.close()           # an interrupt: the writer aborts here, removing its temporary file
             bar.finish()
     if not args.quiet:
         print(result_of(plan, frames, time.monotonic() - started).summary())
@@ -185,13 +191,65 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
     try:
-        return COMMANDS[args.command](args)
+        with INTERRUPTS:
+            return COMMANDS[args.command](args)
     except (LandscapeError, UsageError) as exc:
         print(f"landscape-app {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"\nlandscape-app {args.command}: interrupted; nothing was written", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+class _Interrupts:
+    """Ctrl-C (SIGINT) and a polite kill (SIGTERM) end a command the same way: ``KeyboardInterrupt``, so every
+    writer on the way out aborts and removes its temporary file.
+
+    Inside ``deferred()`` the signal only sets a flag that ``check()`` turns into the exception at a safe point
+    (a second signal does not wait). Installed in the main thread only; the previous handlers come back after.
+    """
+
+    def __init__(self):
+        self.pending = 0
+        self.defer = False
+        self._previous = {}
+
+    def __enter__(self):
+        import signal
+        import threading
+        self.pending, self.defer = 0, False
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        import signal
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous.clear()
+        return False
+
+    def _handle(self, signum, frame):
+        self.pending += 1
+        if not self.defer or self.pending > 1:
+            raise KeyboardInterrupt
+
+    def check(self) -> None:
+        if self.pending:
+            raise KeyboardInterrupt
+
+    @contextlib.contextmanager
+    def deferred(self):
+        self.check()
+        self.defer = True
+        try:
+            yield
+        finally:
+            self.defer = False
+
+
+INTERRUPTS = _Interrupts()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.errors import ExportError
 from .writers import FrameWriter, _unlink, temp_file_beside
 
 TRANSPARENT = 255           # palette index kept free to mark unchanged pixels in a delta frame
@@ -27,9 +26,8 @@ class GifWriter(FrameWriter):
         self.fps = float(fps)
         fixed = [tuple(int(c.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4)) for c in fixed_colors]
         self._fixed = np.array(list(dict.fromkeys(fixed))[:64], dtype=np.uint8).reshape(-1, 3)
-        self._palette = None
-        self._tmp = temp_file_beside(self.path, ".gif")
-        self._file = open(self._tmp, "wb")
+        self._palette = self._header = None
+        self._tmp = self._file = None
         self._shown = None       # palette indices of what a viewer shows after the last frame written
         self._pending = None     # the newest frame, not yet written: its duration may still grow
         self._pending_cs = 0
@@ -51,8 +49,12 @@ class GifWriter(FrameWriter):
         w, h = self.size
         table = np.concatenate([colors, np.zeros(3, np.uint8)]).tobytes()
         loop = b"!\xff\x0bNETSCAPE2.0\x03\x01" + (0).to_bytes(2, "little") + b"\x00"
-        self._file.write(b"GIF89a" + w.to_bytes(2, "little") + h.to_bytes(2, "little")
-                         + bytes([0xF7, 0, 0]) + table + loop)
+        self._header = (b"GIF89a" + w.to_bytes(2, "little") + h.to_bytes(2, "little") + bytes([0xF7, 0, 0])
+                        + table + loop)
+
+    def _open(self) -> None:
+        self._tmp = temp_file_beside(self.path, ".gif")
+        self._file = open(self._tmp, "wb")
 
     def _indices(self, frame: np.ndarray) -> np.ndarray:
         from PIL import Image
@@ -74,6 +76,9 @@ class GifWriter(FrameWriter):
     def _write(self, frame: np.ndarray) -> None:
         if self._palette is None:
             self._set_palette([frame])
+        if self._header is not None:
+            self._file.write(self._header)
+            self._header = None
         indices = self._indices(frame)
         duration = self._centiseconds()
         self._index += 1
@@ -108,15 +113,14 @@ class GifWriter(FrameWriter):
         self._shown, self._pending = new, None
 
     def _finish(self) -> None:
-        if self._palette is None:
-            raise ExportError(f"{self.path}: no frames to write")
         self._flush()
         self._file.write(b";")
         self._file.close()
         os.replace(self._tmp, self.path)
 
     def _discard(self) -> None:
-        self._file.close()
+        if self._file is not None:
+            self._file.close()
         _unlink(self._tmp)
 
 

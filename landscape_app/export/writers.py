@@ -29,13 +29,18 @@ FFMPEG_CODECS = {
 
 
 class FrameWriter:
-    """Base: a ``with`` block commits on success and aborts on any exception."""
+    """Base: a ``with`` block commits on success and aborts on any exception.
+
+    Nothing touches the disk before the first frame (``_open``): an interrupt between making the writer and
+    entering its ``with`` block cannot leave a temporary file behind.
+    """
 
     def __init__(self, path: Path, size: tuple[int, int]):
         self.path = Path(path)
         self.size = (int(size[0]), int(size[1]))
         self.frames_written = 0
         self._done = False
+        self._opened = False
 
     def write(self, frame: np.ndarray) -> None:
         """Append one RGB frame of the writer's size."""
@@ -44,8 +49,14 @@ class FrameWriter:
         w, h = self.size
         if frame.shape != (h, w, 3) or frame.dtype != np.uint8:
             raise ValueError(f"frame must be ({h}, {w}, 3) uint8, not {frame.shape} {frame.dtype}")
+        self._ensure_open()
         self._write(frame)
         self.frames_written += 1
+
+    def _ensure_open(self) -> None:
+        if not self._opened:
+            self._opened = True       # first: an interrupt inside _open still gets _discard
+            self._open()
 
     def close(self) -> None:
         """Finish the file and move it into place."""
@@ -53,9 +64,11 @@ class FrameWriter:
             return
         self._done = True
         try:
+            if self.frames_written == 0:
+                raise ExportError(f"{self.path}: no frames to write")
             self._finish()
         except BaseException:
-            self._discard()
+            self._discard_if_open()
             raise
 
     def abort(self) -> None:
@@ -63,7 +76,11 @@ class FrameWriter:
         if self._done:
             return
         self._done = True
-        self._discard()
+        self._discard_if_open()
+
+    def _discard_if_open(self) -> None:
+        if self._opened:
+            self._discard()
 
     def __enter__(self):
         return self
@@ -75,7 +92,10 @@ class FrameWriter:
             self.abort()
         return False
 
-    # subclasses
+    # subclasses: _discard must cope with an _open that was interrupted halfway (attributes still None)
+    def _open(self) -> None:
+        raise NotImplementedError
+
     def _write(self, frame: np.ndarray) -> None:
         raise NotImplementedError
 
@@ -99,8 +119,12 @@ def temp_file_beside(path: Path, suffix: str = "") -> Path:
     """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".partial{suffix}", dir=path.absolute().parent)
-    os.close(fd)
-    os.chmod(tmp, 0o666 & ~_umask())
+    try:
+        os.close(fd)
+        os.chmod(tmp, 0o666 & ~_umask())
+    except BaseException:
+        os.unlink(tmp)
+        raise
     return Path(tmp)
 
 
@@ -133,24 +157,27 @@ class FFmpegWriter(FrameWriter):
 
     def __init__(self, path: Path, size: tuple[int, int], fps: float, kind: str = "mp4"):
         super().__init__(path, size)
-        import imageio_ffmpeg
         w, h = self.size
         if kind not in FFMPEG_CODECS:
             raise ValueError(f"unknown video kind {kind!r}")
         if w % 2 or h % 2:
             raise ExportError(f"{path}: {w}x{h}: video needs even width and height")
-        self._tmp = temp_file_beside(self.path, "." + kind)
+        self.fps, self.kind = fps, kind
+        self._tmp = self._log = self._proc = None
+
+    def _open(self) -> None:
+        import imageio_ffmpeg
+        w, h = self.size
         self._log = tempfile.TemporaryFile()
+        self._tmp = temp_file_beside(self.path, "." + self.kind)
         cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-hide_banner", "-loglevel", "error", "-nostdin",
-               "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-framerate", f"{fps:g}", "-i", "-",
-               "-an", *FFMPEG_CODECS[kind], str(self._tmp)]
+               "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-framerate", f"{self.fps:g}", "-i", "-",
+               "-an", *FFMPEG_CODECS[self.kind], str(self._tmp)]
         try:
             # A session of its own: Ctrl-C in the terminal reaches us, and we decide what happens to ffmpeg.
             self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log,
                                           start_new_session=True)
         except OSError as exc:
-            self._log.close()
-            _unlink(self._tmp)
             raise ExportError(f"cannot start ffmpeg ({exc})") from None
 
     def _write(self, frame: np.ndarray) -> None:
@@ -177,14 +204,16 @@ class FFmpegWriter(FrameWriter):
         os.replace(self._tmp, self.path)
 
     def _discard(self) -> None:
-        if self._proc.poll() is None:
-            self._proc.kill()
-        try:
-            self._proc.stdin.close()
-        except (BrokenPipeError, OSError):
-            pass
-        self._proc.wait()
-        self._log.close()
+        if self._proc is not None:
+            if self._proc.poll() is None:
+                self._proc.kill()          # before the unlink below, so ffmpeg cannot write the file again
+            try:
+                self._proc.stdin.close()
+            except (BrokenPipeError, OSError):
+                pass
+            self._proc.wait()
+        if self._log is not None:
+            self._log.close()
         _unlink(self._tmp)
 
 
@@ -193,9 +222,13 @@ class PngFolderWriter(FrameWriter):
 
     def __init__(self, path: Path, size: tuple[int, int]):
         super().__init__(path, size)
-        self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=".partial", dir=self.path.parent))
-        os.chmod(self._tmp, 0o777 & ~_umask())
+        self._tmp = None
         self._last = None
+
+    def _open(self) -> None:
+        self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=".partial",
+                                          dir=self.path.absolute().parent))
+        os.chmod(self._tmp, 0o777 & ~_umask())
 
     def _write(self, frame: np.ndarray) -> None:
         from PIL import Image
@@ -226,7 +259,8 @@ class PngFolderWriter(FrameWriter):
 
     def _discard(self) -> None:
         self._last = None
-        shutil.rmtree(self._tmp, ignore_errors=True)
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
 
 
 class PngStillWriter(FrameWriter):
@@ -236,12 +270,13 @@ class PngStillWriter(FrameWriter):
         super().__init__(path, size)
         self._frame = None
 
+    def _open(self) -> None:
+        pass
+
     def _write(self, frame: np.ndarray) -> None:
         self._frame = frame
 
     def _finish(self) -> None:
-        if self._frame is None:
-            raise ExportError(f"{self.path}: no picture to write")
         write_png(self.path, self._frame)
         self._frame = None
 
