@@ -95,7 +95,37 @@ def test_loss_view_decimates_long_curves_keeping_the_extremes(loss_view):
     assert len(loss_view.curves[0].batch.getData()[0]) == 0
     band = loss_view.curves[0].band.path().boundingRect()
     assert band.top() == pytest.approx((loss * 1.1).min()) and band.bottom() == pytest.approx(5.5)
-    assert band.left() == 0 and band.right() == n - 1
+    # Step i's batch loss belongs to step i-1's parameters, so the band spans iterations -1 .. n-2.
+    assert band.left() == -1 and band.right() == n - 2
+
+
+def test_full_batch_loss_curves_coincide(qtbot):
+    """With the full batch, step i's batch loss is the full loss at step i-1: drawn there, the curves agree."""
+    import landscape_app as la
+    from landscape_app.gui.views.loss_curve import LossView
+    view = LossView()
+    qtbot.addWidget(view)
+    view.resize(640, 400)
+    exp = la.Experiment(epochs=15)
+    traj = la.run(exp)
+    view.set_scene(exp, None)
+    view.set_runs(RUNS[:1])
+    view.show_paths({0: traj})
+    bx, by = view.curves[0].batch.getData()
+    fx, fy = view.curves[0].full.getData()
+    at = dict(zip(fx.tolist(), fy.tolist()))
+    pairs = [(y, at[x]) for x, y in zip(bx.tolist(), by.tolist()) if np.isfinite(y)]
+    assert len(pairs) == exp.epochs
+    assert all(y == pytest.approx(full, rel=1e-5) for y, full in pairs)
+
+
+def test_a_single_point_sits_on_a_sensible_axis(loss_view):
+    from landscape_app.core.trajectory import Trajectory
+    one = Trajectory(("w", "b"), np.array([0]), np.array([0]), np.zeros((1, 2)), np.array([np.nan]),
+                     np.array([3.0]), np.array([np.nan]))
+    loss_view.show_paths({0: one})
+    (x0, x1), _ = loss_view.vb.viewRange()
+    assert x0 <= 0 and x1 >= 10
 
 
 def test_loss_view_lecture_mode(loss_view):

@@ -15,6 +15,7 @@ from .plot_view import PlotView
 
 BATCH_ALPHA = 110      # the mini-batch loss is noisy: draw it thin and translucent under the full-data loss
 GHOST_ALPHA = 60       # the part of a path after the timeline position, while scrubbing back
+MIN_X_SPAN = 10        # iterations shown at least, so a fresh run's first point sits on a sensible axis
 BAND_ALPHA = 70        # a long mini-batch loss, drawn as the band between its per-pixel min and max
 
 
@@ -73,6 +74,7 @@ class LossView(PlotView):
         self.log_y = False
         self.curves: dict[int, _RunCurves] = {}
         self._last = ({}, None)
+        self._x_auto: bool | None = None
         self.timeline = pg.InfiniteLine(angle=90, movable=False)
         self.timeline.setZValue(50)
         self.timeline.setVisible(False)
@@ -133,7 +135,9 @@ class LossView(PlotView):
                 continue
             it = traj.iteration
             self._set(curves.full, it[:n], traj.loss[:n], columns)
-            self._set_batch(curves, it[:n], traj.batch_loss[:n], columns)
+            # Step i's batch loss was evaluated at step i-1's parameters (before the update): draw it there,
+            # so a full-batch run's two curves coincide, as they should.
+            self._set_batch(curves, it[:n] - 1, traj.batch_loss[:n], columns)
             if n < total:
                 self._set(curves.ghost, it[n - 1:], traj.loss[n - 1:], columns)
             else:
@@ -143,6 +147,18 @@ class LossView(PlotView):
         self.timeline.setVisible(current is not None)
         if current is not None:
             self.timeline.setValue(current)
+        self._keep_min_x_span(current)
+
+    def _keep_min_x_span(self, current: float | None) -> None:
+        # A path of one point (or a few) would make pyqtgraph's auto range zoom into a sliver around
+        # iteration 0 (an axis of -400..400 x 0.001): show at least MIN_X_SPAN iterations instead.
+        short = current is None or current < MIN_X_SPAN
+        if short and self._x_auto is not False:
+            self.vb.disableAutoRange(axis=pg.ViewBox.XAxis)
+            self.vb.setXRange(0, MIN_X_SPAN, padding=0.02)
+        elif not short and self._x_auto is not True:
+            self.vb.enableAutoRange(x=True)
+        self._x_auto = not short
 
     def _set(self, item: pg.PlotCurveItem, x: np.ndarray, y: np.ndarray, columns: int) -> None:
         xs, ys = peak_decimate(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), columns)
