@@ -186,8 +186,14 @@ class ContourView(PlotView):
 
     def legend_sample(self, run: RunStyle):
         s = style.sizes(self.lecture)
-        return pg.PlotDataItem(pen=path_pen(run.color, s.line), symbol="o", symbolSize=s.marker + 2,
-                               symbolBrush=run.color, symbolPen=None)
+        sample = pg.PlotDataItem(pen=path_pen(run.color, s.line), symbol="o", symbolSize=s.marker + 2,
+                                 symbolBrush=run.color, symbolPen=None)
+        # The legend paints the symbol from the item's scatter, which takes the symbol options only once the
+        # item holds data; this sample never does, so hand them over (else the dot is pyqtgraph's grey).
+        sample.scatter.setBrush(pg.mkBrush(run.color))
+        sample.scatter.setPen(pg.mkPen(None))
+        sample.scatter.setSize(s.marker + 2)
+        return sample
 
     def show_paths(self, paths: Mapping, upto: int | None = None) -> None:
         self._last = (paths, upto)
@@ -283,7 +289,8 @@ class ContourView(PlotView):
         axis.setPen(pg.mkPen(style.MUTED))
         axis.setTextPen(pg.mkPen(style.FOREGROUND))
         axis.setStyle(tickFont=style.font(s.font_pt))
-        axis.setWidth(int(45 + 4 * (s.font_pt - 9)))
+        # Room for four-digit ticks and the rotated label beside them.
+        axis.setWidth(int(62 + 6 * (s.font_pt - 9)))
         for run_id, items in self.paths.items():
             items.set_style(self.runs.get(run_id, items.run), self.lecture)
         if self.surface is not None:
