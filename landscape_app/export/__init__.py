@@ -5,7 +5,8 @@ The public API, for the window's export dialog and for scripts::
     from landscape_app.export import export_animation
     export_animation("session.toml", "race.mp4", views="contour,loss", size=(1280, 720))
 
-Names that need Qt (``FrameRenderer``, ``preview_image``, ``SlicedJob``) are imported on first use, so the
+Names that need Qt (``FrameRenderer``, ``preview_image``, ``SlicedJob``, ``save_picture`` for a view or the
+whole window as PNG/SVG) are imported on first use, so the
 headless commands validate their arguments before loading Qt.
 """
 from .data import load_runs, load_surface, save_runs, save_surface
@@ -13,7 +14,8 @@ from .job import ExportResult, export_animation, export_steps, result_of
 from .plan import ANIMATIONS, KINDS, STILLS, VIEWS, ExportPlan, check_frame_count, make_plan
 from .scene import ExportCancelled, ExportScene, max_points, prepare_scene, train_steps
 
-_LAZY = {"FrameRenderer": ".frames", "preview_image": ".frames", "SlicedJob": ".qt_job", "tagged": ".qt_job"}
+_LAZY = {"FrameRenderer": ".frames", "preview_image": ".frames", "SlicedJob": ".qt_job", "tagged": ".qt_job",
+         "save_picture": ".stills"}
 
 
 def __getattr__(name):
