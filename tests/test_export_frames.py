@@ -213,3 +213,14 @@ def test_pictures_of_a_view_as_png_and_svg(qtbot, tmp_path, scene):
     with pytest.raises(ExportError, match=".png or .svg"):
         save_picture(view, tmp_path / "view.jpg")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["view.png", "view.svg"]
+
+
+def test_loss_axis_spans_the_whole_run_from_the_first_frame(qapp, tmp_path, scene):
+    plan = make_plan(str(tmp_path / "x.mp4"), views="loss", size=(480, 270), every=1)
+    last = max(int(t.iteration[-1]) for t in scene.trajectories)
+    with FrameRenderer(scene, plan) as renderer:
+        vb = renderer.views["loss"].vb
+        for upto in (1, 5, scene.n_points // 2, scene.n_points):
+            renderer.render(upto)
+            x0, x1 = vb.viewRange()[0]
+            assert x0 <= 0 and last <= x1 <= last * 1.1, (upto, x0, x1)

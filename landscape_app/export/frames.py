@@ -187,6 +187,7 @@ class FrameRenderer:
 
     def _fix_ranges(self) -> None:
         """Axes that follow the data would rescale every frame: fix the loss curve's to the whole run."""
+        self._loss_range = None
         view = self.views.get("loss")
         vb = getattr(view, "vb", None)
         if vb is None:
@@ -203,8 +204,17 @@ class FrameRenderer:
         lo, hi = float(values.min()), float(values.max())
         if hi <= lo:
             lo, hi = lo - 0.5, hi + 0.5
-        vb.disableAutoRange()
-        vb.setRange(xRange=(0.0, max(last, 1.0)), yRange=(lo, hi), padding=0.03)
+        self._loss_range = (vb, (0.0, max(last, 1.0)), (lo, hi))
+        self._hold_ranges()
+
+    def _hold_ranges(self) -> None:
+        """Put the loss curve's fixed range back if the view switched its auto range on again."""
+        if self._loss_range is None:
+            return
+        vb, x_range, y_range = self._loss_range
+        if any(vb.autoRangeEnabled()):
+            vb.disableAutoRange()
+            vb.setRange(xRange=x_range, yRange=y_range, padding=0.03)
 
     # -- camera -------------------------------------------------------------------------------------------
     def _initial_camera(self, camera: dict | None):
@@ -237,6 +247,7 @@ class FrameRenderer:
         for view in self.views.values():
             # Only the path so far: a view never hints at where the run goes next.
             view.show_paths(paths, None)
+        self._hold_ranges()
         self._orbit(frame_index, n_motion)
         if self.caption is not None:
             self.caption.show_at(upto)
