@@ -187,7 +187,7 @@ class FrameRenderer:
 
     def _fix_ranges(self) -> None:
         """Axes that follow the data would rescale every frame: fix the loss curve's to the whole run."""
-        self._loss_range = None
+        self._loss_range = self._held_view = None
         view = self.views.get("loss")
         vb = getattr(view, "vb", None)
         if vb is None:
@@ -208,13 +208,14 @@ class FrameRenderer:
         self._hold_ranges()
 
     def _hold_ranges(self) -> None:
-        """Put the loss curve's fixed range back if the view switched its auto range on again."""
+        """Put the loss curve's fixed range back if the view changed it (its own auto range, a minimum span)."""
         if self._loss_range is None:
             return
         vb, x_range, y_range = self._loss_range
-        if any(vb.autoRangeEnabled()):
+        if any(vb.autoRangeEnabled()) or vb.viewRange() != self._held_view:
             vb.disableAutoRange()
             vb.setRange(xRange=x_range, yRange=y_range, padding=0.03)
+            self._held_view = vb.viewRange()
 
     # -- camera -------------------------------------------------------------------------------------------
     def _initial_camera(self, camera: dict | None):
