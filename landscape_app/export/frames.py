@@ -136,6 +136,7 @@ class FrameRenderer:
         self.image = QImage(width, height, QImage.Format.Format_RGB32)
         self.image.setDevicePixelRatio(self.scale)
         self._closed = False
+        self._gl_views = None
         self._settle()
 
     def _add_title(self, outer, width: int, sizes):
@@ -260,7 +261,7 @@ class FrameRenderer:
 
         from ..gui import style
         self.image.fill(QColor(style.BACKGROUND))
-        gl_views = [v for v in self.views.values() if getattr(v, "gl", None) is not None]
+        gl_views = self.gl_views()
         region = QRegion(self.window.rect())
         for view in gl_views:
             # The GL views are laid over below; leave them out here so each scene is drawn once per frame.
@@ -279,6 +280,14 @@ class FrameRenderer:
             finally:
                 painter.end()
         return self.image
+
+    def gl_views(self) -> list:
+        """The views showing OpenGL content now (the 3-D surface; the data view of the plane model)."""
+        if self._gl_views is None:
+            from PySide6.QtOpenGLWidgets import QOpenGLWidget
+            self._gl_views = [v for v in self.views.values()
+                              if any(w.isVisibleTo(self.window) for w in v.findChildren(QOpenGLWidget))]
+        return self._gl_views
 
     def render(self, upto: int, frame_index: int = 0, n_motion: int = 1) -> np.ndarray:
         """The frame at timeline point ``upto`` as an RGB array of the plan's size."""

@@ -14,7 +14,7 @@ from ..core.errors import ExportError
 def save_svg(renderer, path) -> None:
     """Write ``renderer``'s final frame (2-D views only) to ``path`` as SVG, atomically."""
     from .writers import write_bytes_atomic
-    if any(getattr(v, "gl", None) is not None for v in renderer.views.values()):
+    if renderer.gl_views():
         raise ExportError(f"-o {path}: the 3-D view cannot be written as SVG; write a .png")
     renderer.update(renderer.scene.n_points, 0, 1)
     title = renderer.title.text() if renderer.title is not None else "landscape-app"
