@@ -32,8 +32,8 @@ LN2 = math.log(2.0)
 Z_TORCH_ROUNDING = 22.0       # above this, torch's 1 - sigmoid(z) rounding moves a BCE term by > 1e-8
 SPAN_MAX = 600.0              # widest exponent range a chunk's tables may span (doubles reach e^709)
 SAMPLE_BLOCK = 240            # samples per chunk: many divisors, so block products fit any range
-COLUMN_BLOCK = 64
-CHUNK_BYTES = 8 << 20        # working memory of one chunk (per worker thread)
+COLUMN_BLOCK = 128
+CHUNK_BYTES = 16 << 20       # working memory of one chunk (per worker thread)
 
 
 @dataclass
@@ -50,7 +50,7 @@ class _Group:
     y: torch.Tensor
     n: int
     block: int
-    ranges: list               # per sample block: (u_lo, u_hi, c_lo, c_hi, v_lo, v_hi) over its real samples
+    ranges: list               # per sample block: (u_lo, u_hi, c_lo, c_hi, v_lo, v_hi, v_sum) of its samples
     divisors: list
 
 
@@ -70,6 +70,7 @@ class _Chunk:
     g: _Group
     Xj: torch.Tensor
     Yi: torch.Tensor
+    i0: int                    # first row
     uk: torch.Tensor
     ck: torch.Tensor
     vk: torch.Tensor
@@ -128,7 +129,8 @@ class _Kernel:
                 continue
             idx = idx[np.lexsort((c[idx], u[idx]))]          # narrow coefficient ranges per sample block
             n = idx.size
-            block = max(1, min(SAMPLE_BLOCK, -(-n // 12) * 12))
+            # equal blocks of at most SAMPLE_BLOCK, a multiple of 12 (many divisors for the block products)
+            block = -(-n // -(-n // SAMPLE_BLOCK) // 12) * 12
             padded = -(-n // block) * block
 
             def pad(arr):
@@ -139,7 +141,8 @@ class _Kernel:
             ranges = []
             for k0 in range(0, n, block):
                 part = idx[k0:k0 + block]
-                ranges.append(tuple(float(f(a[part])) for a in (u, c, v) for f in (np.min, np.max)))
+                ranges.append(tuple(float(f(a[part])) for a in (u, c, v) for f in (np.min, np.max))
+                              + (float(v[part].sum()),))
             target = pad(y) if (route == "p" and not binary) else None
             sel = torch.from_numpy(idx)
             groups.append(_Group(sign, route, pad(u), pad(v), pad(c), target, x_t[sel], y_t[sel], n, block,
@@ -165,7 +168,7 @@ class _Kernel:
         for g in self.groups:
             shift = [0.0] * len(blocks)       # log-route corrections: sum of nk * ref per row block ...
             v_sum = [0.0] * len(blocks)       # ... minus sign * Y * (sum of those samples' v)
-            for kb, (u_lo, u_hi, c_lo, c_hi, v_lo, v_hi) in enumerate(g.ranges):
+            for kb, (u_lo, u_hi, c_lo, c_hi, v_lo, v_hi, v_block) in enumerate(g.ranges):
                 k0 = kb * g.block
                 nk = min(g.block, g.n - k0)
                 uk, ck, vk = (t[k0:k0 + g.block] for t in (g.u, g.c, g.v))
@@ -180,12 +183,12 @@ class _Kernel:
                     Yi = torch.from_numpy(self.Y[i0:i0 + self.row_block])
                     vy_lo, vy_hi = _span(v_lo, v_hi, *self.row_ranges[ib])
                     b_lo, b_hi = sorted((g.sign * vy_lo, g.sign * vy_hi))
-                    ch = _Chunk(g, Xj, Yi, uk, ck, vk, k0, nk, a_lo, a_hi, b_lo, b_hi)
+                    ch = _Chunk(g, Xj, Yi, i0, uk, ck, vk, k0, nk, a_lo, a_hi, b_lo, b_hi)
                     s, ref = self._chunk(ch, tables, ws)
                     out[i0:i0 + len(Yi)] += s
                     if ref is not None:
                         shift[ib] += nk * ref
-                        v_sum[ib] += float(vk[:nk].sum()) if not self.row_scalar else nk * float(vk[0])
+                        v_sum[ib] += v_block
             if g.route != "p":
                 for ib, i0 in blocks:
                     Yi = torch.from_numpy(self.Y[i0:i0 + self.row_block])
@@ -215,15 +218,18 @@ class _Kernel:
             arg = torch.addcmul(ch.ck, ch.Xj[:, None], ch.uk).mul_(-g.sign).sub_(ref)
             tables[ref] = arg.clamp_(-700.0, 700.0).exp_()
         ta = tables[ref]
-        if self.row_scalar:
-            brow = (g.sign * float(ch.vk[0])) * ch.Yi[:, None, None]          # B: (r, 1, 1)
-        else:
-            brow = (g.sign * ch.Yi[:, None, None]) * ch.vk                    # B: (r, 1, nb)
-        rb = torch.exp(brow - ref)
+        rows = slice(ch.i0, ch.i0 + len(ch.Yi))
+        if self.row_scalar:         # e^(B - ref) for every row at once, B = sign v Y: (R, 1, 1)
+            key = ("rows", ref)
+            if key not in tables:
+                tables[key] = torch.exp((g.sign * float(ch.vk[0])) * torch.from_numpy(self.Y) - ref)[:, None, None]
+            rb = tables[key][rows]
+        else:                       # B depends on the sample too: (r, 1, nb)
+            rb = torch.exp((g.sign * ch.Yi[:, None, None]) * ch.vk - ref)
         if g.route == "p":
             target = None if g.target is None else g.target[ch.k0:ch.k0 + g.block]
             return sigmoid_terms(f, ta, rb, target, self.criterion, self.delta, ch.nk, self._regime(ch)), None
-        clamp = torch.exp(brow + (LOG_E100 - ref)) if clamped else None
+        clamp = rb * math.exp(LOG_E100) if clamped else None
         m = block_size(g.divisors, max(abs(lo - ref), abs(hi - ref)))
         return log1p_exp_terms(f, ta, rb, clamp, ch.nk, m, ws.products), ref
 
