@@ -103,28 +103,32 @@ def _export(args) -> int:
     from .scene import max_points, prepare_scene
     if plan.is_animation:
         check_frame_count(plan, max_points(session))
-    from .progress import ProgressBar
-    started = time.monotonic()
-    enabled = None if not args.quiet else False
-    bar = ProgressBar("training", "steps", enabled=enabled)
-    scene = prepare_scene(session, progress=bar.update)
-    bar.finish()
     from .display import QtSession
     from .frames import BASE_HEIGHT
     from .job import export_steps, result_of
+    from .progress import ProgressBar
+    started = time.monotonic()
+    enabled = None if not args.quiet else False
     frames = 0
-    # While Qt paints, Python code runs inside C++ calls where an exception cannot pass: Ctrl-C only sets a flag,
-    # checked between two frames.
-    with QtSession(plan.needs_gl, max(1.0, plan.size[1] / BASE_HEIGHT)), INTERRUPTS.deferred():
-        bar = ProgressBar("rendering", "frames", enabled=enabled)
-        steps = export_steps(scene, plan)
+    # The display first: without OpenGL for the 3-D view we say what to install before training anything.
+    with QtSession(plan.needs_gl, max(1.0, plan.size[1] / BASE_HEIGHT)):
+        bar = ProgressBar("training", "steps", enabled=enabled)
         try:
-            for frames, total in steps:
-                INTERRUPTS.check()
-                bar.update(frames, total)
+            scene = prepare_scene(session, progress=bar.update)
         finally:
-            steps.close()           # an interrupt: the writer aborts here, removing its temporary file
             bar.finish()
+        # While Qt paints, Python code runs inside C++ calls where an exception cannot pass: Ctrl-C only sets a
+        # flag, checked between two frames.
+        with INTERRUPTS.deferred():
+            bar = ProgressBar("rendering", "frames", enabled=enabled)
+            steps = export_steps(scene, plan)
+            try:
+                for frames, total in steps:
+                    INTERRUPTS.check()
+                    bar.update(frames, total)
+            finally:
+                steps.close()           # an interrupt: the writer aborts here, removing its temporary file
+                bar.finish()
     if not args.quiet:
         print(result_of(plan, frames, time.monotonic() - started).summary())
     return 0
