@@ -41,14 +41,15 @@ def mse_sums(u: np.ndarray, v: np.ndarray, e: np.ndarray, X: np.ndarray, Y: np.n
     dy = torch.from_numpy(np.asarray(Y, dtype=np.float64) - p_star[1])
     out = torch.empty(len(dy), len(dx), dtype=torch.float64)
     rows = max(1, row_block // max(len(dx), 1))
-    lin_x = (2.0 * gx) * dx
+    lin_x = (2.0 * gx) * dx + s0
+    scaled_x = [a * dx for a, _ in coeffs]
+    buffer = torch.empty(min(rows, len(dy)), len(dx), dtype=torch.float64)   # reused: fresh MBs fault pages
     for i in range(0, len(dy), rows):
         dyi = dy[i:i + rows, None]
-        block = out[i:i + rows]
+        block, sq = out[i:i + rows], buffer[:len(dyi)]
         torch.add(lin_x, (2.0 * gy) * dyi, out=block)
-        block.add_(s0)
-        for a, b in coeffs:
-            sq = torch.add(a * dx, b * dyi)
+        for ax, (_, b) in zip(scaled_x, coeffs):
+            torch.add(ax, b * dyi, out=sq)
             block.addcmul_(sq, sq)
     # each residual rounds to a few eps of |u X| + |v Y| + |e|; (p + q + r)^2 <= 3 (p^2 + q^2 + r^2)
     c = 48.0 * EPS
