@@ -239,3 +239,13 @@ def test_a_real_interrupt_leaves_nothing(tmp_path, signum):
     assert proc.returncode == 130, err
     assert "nothing was written" in err and "Traceback" not in err
     assert list(out.iterdir()) == []
+
+
+def test_export_animation_from_a_script(tmp_path, session_file, qapp):
+    from landscape_app.export import export_animation
+    seen = []
+    result = export_animation(session_file, tmp_path / "api.gif", views="contour,loss", size=(320, 180),
+                              duration=1, fps=10, hold=0.5, progress=lambda *a: seen.append(a[0]))
+    assert result.frames == 15 and result.path == tmp_path / "api.gif" and result.bytes > 1000
+    assert "train" in seen and seen[-1] == "frames"
+    assert "15 frames" in result.summary()

@@ -103,12 +103,16 @@ def export_animation(session: Session | str | Path, output, *, trajectories=None
     if trajectories is None and plan.is_animation:
         check_frame_count(plan, max_points(session))
     train_cb = (lambda d, t: progress("train", d, t)) if progress else None
-    scene = prepare_scene(session, trajectories, progress=train_cb)
     with QtSession(plan.needs_gl, max(1.0, plan.size[1] / BASE_HEIGHT)):
+        scene = prepare_scene(session, trajectories, progress=train_cb)
         frames = 0
-        for frames, total in export_steps(scene, plan):
-            if progress:
-                progress("frames", frames, total)
+        steps = export_steps(scene, plan)
+        try:
+            for frames, total in steps:
+                if progress:
+                    progress("frames", frames, total)
+        finally:
+            steps.close()
     return result_of(plan, frames, time.monotonic() - started)
 
 
