@@ -185,15 +185,20 @@ def _check_values(x: np.ndarray, y: np.ndarray, where: str) -> None:
             raise DataError(f"{where}: {name} has a non-finite value (NaN or inf) at sample {row}")
 
 
-def dataset_from_csv(path) -> LandscapeDataset:
-    """A dataset from a CSV file with columns ``x,y`` or ``x1,x2,y``; a header row is optional."""
-    path = Path(path)
+def read_user_text(path: Path, encoding: str = "utf-8-sig") -> str:
+    """A user's text file, or a ``DataError`` naming it and why it cannot be read."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        return Path(path).read_text(encoding=encoding)
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot read ({exc})") from None
+
+
+def dataset_from_csv(path) -> LandscapeDataset:
+    """A dataset from a CSV file with columns ``x,y`` or ``x1,x2,y``; a header row is optional."""
+    path = Path(path)
+    text = read_user_text(path)
     rows = [(i, r) for i, r in enumerate(csv.reader(text.splitlines()), start=1) if any(c.strip() for c in r)]
     if not rows:
         raise DataError(f"{path}: the file is empty")

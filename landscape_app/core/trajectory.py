@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .data import read_user_text
 from .errors import DataError
 
 OUTCOMES = ("running", "finished", "stopped", "diverged")
@@ -195,12 +196,7 @@ _CSV_TAIL = ("batch_loss", "loss", "lr", "batch")
 
 
 def _read_csv(path: Path) -> Trajectory:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: cannot read ({exc})") from None
+    text = read_user_text(path, encoding="utf-8-sig")
     outcome, message = "finished", ""
     lines = text.splitlines()
     start = 0
@@ -268,12 +264,7 @@ def _read_csv(path: Path) -> Trajectory:
 def load_json(path):
     """The ``Trajectory`` in a file written by ``Trajectory.to_json``, and its ``Experiment`` (or None)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: cannot read ({exc})") from None
+    text = read_user_text(path, encoding="utf-8")
     try:
         table = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -9,7 +9,7 @@ from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from .. import style
-from .gl import make_gl_widget, overlay_gl_options, text_item
+from .gl import make_gl_widget, overlay_gl_options, text_item, update_overlay_legend
 from .data_view import _predict, current_batch, current_index
 
 SIZE = 10.0
@@ -100,13 +100,7 @@ class DataPlane3D(QWidget):
             # Later runs draw smaller discs on top: every run's batch stays visible where batches coincide.
             its["batch"].setData(color=style.rgba(self.runs[run_id].color),
                                  size=s.marker * 2.0 + (count - 1 - rank) * (s.line + 3))
-        rows = "".join(f'<div><span style="color:{r.color}; font-size:{s.label_pt + 2}pt">&#9632;</span>'
-                       f'&nbsp;{r.name}</div>' for r in self.runs.values())
-        self.legend.setText(rows)
-        self.legend.setStyleSheet(f"color: {style.FOREGROUND}; background: rgba(20, 22, 28, 200);"
-                                  f"border: 1px solid {style.MUTED}; padding: 4px; font-size: {s.label_pt}pt;")
-        self.legend.adjustSize()
-        self.legend.setVisible(bool(self.runs))
+        update_overlay_legend(self.legend, self.runs.values(), self.lecture)
 
     def show_paths(self, paths: Mapping, upto=None) -> None:
         if self.exp is None:

@@ -121,3 +121,15 @@ def text_item(pos, text: str, points: int, color=style.FOREGROUND):
                          font=style.font(points))
     item.alignment = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter
     return item
+
+
+def update_overlay_legend(label, runs, lecture: bool) -> None:
+    """Fill a QLabel laid over a GL view with a legend of ``runs`` (RunStyles): GL items have no legend."""
+    s = style.sizes(lecture)
+    rows = "".join(f'<div><span style="color:{r.color}; font-size:{s.label_pt + 2}pt">&#9632;</span>'
+                   f'&nbsp;{r.name}</div>' for r in runs)
+    label.setText(rows)
+    label.setStyleSheet(f"color: {style.FOREGROUND}; background: rgba(20, 22, 28, 200);"
+                        f"border: 1px solid {style.MUTED}; padding: 4px; font-size: {s.label_pt}pt;")
+    label.adjustSize()
+    label.setVisible(bool(runs))

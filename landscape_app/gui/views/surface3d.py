@@ -18,7 +18,8 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout
 from .. import style
 from .base import View
 from .decimate import SegmentCache
-from .gl import colors_for, gl_available, make_gl_widget, mesh_gl_options, overlay_gl_options, shade, text_item
+from .gl import (colors_for, gl_available, make_gl_widget, mesh_gl_options, overlay_gl_options, shade, text_item,
+                 update_overlay_legend)
 from .isolines import nice_levels
 
 SIZE = 10.0
@@ -225,14 +226,7 @@ class SurfaceView(View):
             it["current"].setData(color=color, size=s.current * 1.2)
 
     def _update_legend(self) -> None:
-        s = style.sizes(self.lecture)
-        rows = "".join(f'<div><span style="color:{r.color}; font-size:{s.label_pt + 2}pt">&#9632;</span>'
-                       f'&nbsp;{r.name}</div>' for r in self.runs.values())
-        self.legend.setText(rows)
-        self.legend.setStyleSheet(f"color: {style.FOREGROUND}; background: rgba(20, 22, 28, 200);"
-                                  f"border: 1px solid {style.MUTED}; padding: 4px; font-size: {s.label_pt}pt;")
-        self.legend.adjustSize()
-        self.legend.setVisible(bool(self.runs))
+        update_overlay_legend(self.legend, self.runs.values(), self.lecture)
 
     def show_paths(self, paths: Mapping, upto: int | None = None) -> None:
         self._last = (paths, upto)
