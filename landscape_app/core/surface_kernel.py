@@ -31,6 +31,7 @@ from .surface_terms import LOG_E100, bce_rounded_terms, block_size, log1p_exp_te
 LN2 = math.log(2.0)
 Z_TORCH_ROUNDING = 22.0       # above this, torch's 1 - sigmoid(z) rounding moves a BCE term by > 1e-8
 SPAN_MAX = 600.0              # widest exponent range a chunk's tables may span (doubles reach e^709)
+NEGLIGIBLE_LOG = 40.0         # chunks whose every term is below e^-40 add nothing visible
 SAMPLE_BLOCK = 240            # samples per chunk: many divisors, so block products fit any range
 COLUMN_BLOCK = 128
 CHUNK_BYTES = 16 << 20       # working memory of one chunk (per worker thread)
@@ -199,6 +200,8 @@ class _Kernel:
         g = ch.g
         lo, hi = max(ch.a_lo, ch.b_lo), max(ch.a_hi, ch.b_hi) + LN2      # log(e^A + e^B) lies in [lo, hi]
         f = ws.terms(len(ch.Yi), len(ch.Xj), g.block)
+        if self._negligible(ch):
+            return torch.zeros(len(ch.Yi), len(ch.Xj), dtype=torch.float64), None
         if g.route == "bce0" and ch.a_hi - ch.b_lo > Z_TORCH_ROUNDING:     # some z = A - B is confidently wrong
             if max(abs(ch.a_lo), abs(ch.a_hi), abs(ch.b_lo), abs(ch.b_hi)) > 700.0:
                 return self._torch(ch), None
@@ -232,6 +235,16 @@ class _Kernel:
         clamp = rb * math.exp(LOG_E100) if clamped else None
         m = block_size(g.divisors, max(abs(lo - ref), abs(hi - ref)))
         return log1p_exp_terms(f, ta, rb, clamp, ch.nk, m, ws.products), ref
+
+    def _negligible(self, ch) -> bool:
+        """Every term of the chunk below e^-40: skipped. A cell whose other terms are as small is settled by
+        torch; any other cell's loss exceeds 1e-9 n, so skipped terms stay below 1e-8 of it."""
+        if ch.g.route == "p":
+            if ch.g.target is not None:
+                return False
+            power = 2.0 if self.criterion == "mse" or self._regime(ch) == "quadratic" else 1.0
+            return ch.a_lo - ch.b_hi > NEGLIGIBLE_LOG / power      # p <= e^-(A - B)
+        return ch.a_hi - ch.b_lo < -NEGLIGIBLE_LOG                # log(1 + q) <= q = e^(A - B)
 
     def _regime(self, ch) -> str | None:
         """For Huber against 0/1: r = 1 / (1 + e^(A - B)) < delta exactly where A - B > log(1/delta - 1)."""
