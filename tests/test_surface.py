@@ -261,6 +261,14 @@ def test_plane_held_parameter_defaults_and_overrides():
         la.compute_surface(la.Experiment(), held={"w": 1.0})
 
 
+def test_argmin_finds_the_lowest_grid_point():
+    data = la.make_dataset("linear", n_samples=40, slope=2.0, intercept=-1.0, noise=0.0)
+    exp = la.Experiment(data=data, grid=la.Grid(x_range=(-4, 4), y_range=(-4, 4), resolution=(81, 81)))
+    w, b, loss = la.compute_surface(exp).argmin()
+    assert (w, b) == (pytest.approx(2.0), pytest.approx(-1.0))
+    assert loss == pytest.approx(0.0, abs=1e-12)
+
+
 def test_default_grid_comes_from_the_experiment():
     exp = la.Experiment(grid=la.Grid(x_range=(-2, 3), y_range=(-1, 1), resolution=(6, 4)))
     surface = la.compute_surface(exp)

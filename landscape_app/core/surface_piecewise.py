@@ -29,7 +29,8 @@ def _prefix(values: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def _l1_rows(t: torch.Tensor, a: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
+def _l1_rows(t: torch.Tensor, a: torch.Tensor, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sums of a |X - t| per row and grid point, and each row's rounding scale."""
     ts, order = torch.sort(t, dim=1)
     a_s = a.expand_as(t).gather(1, order)
     o = ts[:, ts.shape[1] // 2:ts.shape[1] // 2 + 1]
@@ -46,7 +47,9 @@ def _l1_rows(t: torch.Tensor, a: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
     return (xc * w_left - wt_left) + ((wt_tot - wt_left) - xc * (w_tot - w_left)), scale
 
 
-def _huber_rows(t: torch.Tensor, a: torch.Tensor, X: torch.Tensor, delta: float) -> torch.Tensor:
+def _huber_rows(t: torch.Tensor, a: torch.Tensor, X: torch.Tensor,
+                delta: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sums of Huber(a |X - t|) per row and grid point, and each row's rounding scale."""
     half = delta / a                                          # |X - t| < half: quadratic
     hi = t + half
     lo = t - half
