@@ -94,6 +94,9 @@ class LossView(PlotView):
         """A logarithmic loss axis (losses fall over orders of magnitude)."""
         self.log_y = bool(on)
         self.plot.getAxis("left").setLogMode(self.log_y)
+        # pyqtgraph picks an SI prefix from 10**range on a log axis: a diverging run's 1e20 turned the ticks
+        # into "10^-18 ... (x1e+18)". Decades need no prefix.
+        self.plot.getAxis("left").enableAutoSIPrefix(not self.log_y)
         self._redraw()
         self.vb.enableAutoRange(y=True)
 
