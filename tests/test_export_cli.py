@@ -249,3 +249,20 @@ def test_export_animation_from_a_script(tmp_path, session_file, qapp):
     assert result.frames == 15 and result.path == tmp_path / "api.gif" and result.bytes > 1000
     assert "train" in seen and seen[-1] == "frames"
     assert "15 frames" in result.summary()
+
+
+@pytest.mark.skipif(not __import__("shutil").which("Xvfb"), reason="Xvfb is not installed")
+def test_3d_without_a_display_starts_and_stops_its_own_xvfb(tmp_path, session_file):
+    def ours():
+        found = subprocess.run(["pgrep", "-f", "Xvfb -displayfd .* -terminate"], capture_output=True, text=True)
+        return set(found.stdout.split())
+
+    before = ours()
+    out = tmp_path / "surface.gif"
+    done = cli(["export", session_file, "-o", out, "--views", "surface", "--size", "320x180", "--duration", "1",
+                "--hold", "0", "--fps", "10"])
+    assert done.returncode == 0, done.stderr
+    import imageio.v3 as iio
+    frames = iio.imread(out, index=None)
+    assert frames.shape[1:] == (180, 320, 3) and not np.array_equal(frames[0], frames[-1])
+    assert ours() <= before          # the private X server is gone with the export

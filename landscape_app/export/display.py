@@ -74,9 +74,11 @@ def display_reachable(display: str | None) -> bool:
 def start_xvfb(executable: str) -> tuple[subprocess.Popen, str]:
     """Start Xvfb on a free display number (it picks one and tells us through ``-displayfd``)."""
     read_fd, write_fd = os.pipe()
+    # Its own session (Ctrl-C must not stop it under the frames still being drawn), and -terminate: when our
+    # process ends however it ends, its connection closes, the server resets, and so exits.
     try:
         proc = subprocess.Popen([executable, "-displayfd", str(write_fd), "-screen", "0", XVFB_SCREEN,
-                                 "-nolisten", "tcp", "+extension", "GLX", "-noreset"],
+                                 "-nolisten", "tcp", "+extension", "GLX", "-terminate"],
                                 pass_fds=(write_fd,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
     except OSError as exc:
