@@ -105,7 +105,8 @@ class _Kernel:
         self.criterion, self.delta = prob.criterion, prob.delta
         self.groups = self._groups(u, v, c, prob.y.numpy(), prob.x, prob.y)
         per_chunk = max(1, (chunk_bytes or CHUNK_BYTES) // 16 // SAMPLE_BLOCK)     # two float64 buffers
-        self.col_block = max(1, min(COLUMN_BLOCK, len(X), per_chunk))
+        # at least ~8 column blocks, so that worker threads share the work evenly
+        self.col_block = max(1, min(COLUMN_BLOCK, -(-len(X) // 8), per_chunk))
         self.row_block = max(1, min(len(Y), per_chunk // self.col_block))
         self.row_ranges = [(float(Y[i:i + self.row_block].min()), float(Y[i:i + self.row_block].max()))
                            for i in range(0, len(Y), self.row_block)]
