@@ -1,20 +1,22 @@
 """The surface of criteria without a closed form (sigmoids and logits), in chunks, exact to torch in float64.
 
 A transcendental function per loss term costs ~3-6 ns here; this kernel needs none. The output is
-``z = u X + v Y + c``, so ``exp(-z)`` factors into a column table ``exp(-(u X + c))`` (one exp per column and
-sample) and a row table ``exp(-v Y)`` (one per row, or per row and sample). Per term there remain one add and
-one multiply into a block product, because a sum of logs is the log of a product:
+``z = u X + v Y + c``, so ``q = exp(-sign z)`` factors into a column table ``e^A = exp(-sign (u X + c))`` (one
+exp per column and sample) and a row table ``e^-B = exp(-sign v Y)`` (one per row, or per row and sample).
+Per term there remain one add and one multiply into a block product, since a sum of logs is the log of a
+product:
 
-    log(1 + e^(A - B)) = log(e^(A - mid) + e^(B - mid)) + mid - B
+    log(1 + e^(A - B)) = log(e^(A - ref) + e^(B - ref)) + ref - B
 
-with ``mid`` centring the chunk so that blocks of m factors neither overflow nor underflow. Sigmoids for
-MSE, L1 and Huber come out of the same tables as ``e^B / (e^A + e^B)``.
+with ``ref`` in the middle of the chunk's range, so that blocks of m factors neither overflow nor underflow.
+Sigmoids for MSE, L1 and Huber come from the same tables as ``e^B / (e^A + e^B)`` (one add, one divide).
 
 torch's own formulas are matched where their rounding shows: BCELoss clamps log at -100 (a saturated
-wrong-side sample costs 100) and rounds ``1 - sigmoid(z)`` on the grid of 1 + exp(-z), which changes the loss
-of confidently wrong samples (z > 22) by more than 1e-5; chunks holding such terms evaluate that rounding
-(``1 + 1/(fl(1 + E) - 1)``). Chunks whose exponents span too much for the tables fall back to torch
-itself, and so do cells whose loss is so small that rounding (torch's or ours) could reach 1e-6 of it.
+wrong-side sample costs exactly 100) and rounds ``1 - sigmoid(z)`` on the grid of 1 + exp(-z), which moves
+the loss of confidently wrong samples (z > 22) by more than 1e-8; chunks holding such terms evaluate that
+rounding (``1 + 1/(fl(1 + E) - 1)``). Chunks whose exponents span too much for the tables go to torch itself,
+chunks whose every term is below e^-40 are skipped, and cells whose loss is within 1e6 x the rounding bound
+of zero (near-perfect fits, where the loss is rounding noise) are recomputed by torch.
 """
 from __future__ import annotations
 
