@@ -18,7 +18,7 @@ import torch
 from .errors import ConfigError
 from .experiment import MAX_RESOLUTION, Experiment
 from .models import output_is_probability
-from .surface_direct import direct_sums, settle_cells
+from .surface_direct import direct_sums, point_sum, settle_cells
 from .surface_kernel import kernel_sums
 from .surface_parallel import serial_torch
 from .surface_piecewise import piecewise_sums
@@ -105,19 +105,23 @@ class _Problem:
         return direct_sums(self.x, self.y, self.params(X, Y), self.criterion, self.delta, self.prob)
 
 
-_DATA_CACHE: dict[int, tuple[weakref.ref, torch.Tensor, torch.Tensor]] = {}
+_DATA_CACHE: dict[int, tuple] = {}
 
 
-def _float64_data(data) -> tuple[torch.Tensor, torch.Tensor]:
-    """The dataset as float64 tensors ``x`` (n, f) and ``y`` (n,), converted once per dataset object."""
+def _float64_data(data, rows: bool = False):
+    """The dataset as float64 tensors ``x`` (n, f) and ``y`` (n,), converted once per dataset object.
+
+    ``rows``: also each feature as a (1, n) tensor, for ``point_sum``.
+    """
     key = id(data)
     hit = _DATA_CACHE.get(key)
-    if hit is not None and hit[0]() is data:
-        return hit[1], hit[2]
-    x = data.x.detach().to(torch.float64).contiguous()
-    y = data.y.detach().to(torch.float64).reshape(-1).contiguous()
-    _DATA_CACHE[key] = (weakref.ref(data, lambda _ref, key=key: _DATA_CACHE.pop(key, None)), x, y)
-    return x, y
+    if hit is None or hit[0]() is not data:
+        x = data.x.detach().to(torch.float64).contiguous()
+        y = data.y.detach().to(torch.float64).reshape(-1).contiguous()
+        x_rows = [x[:, f].reshape(1, -1).contiguous() for f in range(x.shape[1])]
+        hit = (weakref.ref(data, lambda _ref, key=key: _DATA_CACHE.pop(key, None)), x, y, x_rows)
+        _DATA_CACHE[key] = hit
+    return (hit[1], hit[2], hit[3]) if rows else (hit[1], hit[2])
 
 
 def _batch_indices(batch, n: int) -> np.ndarray | None:
@@ -241,13 +245,16 @@ def loss_at(exp: Experiment, params, batch=None):
     if pts.ndim != 2 or pts.shape[1] != k:
         raise ConfigError("params", f"must have {k} values per point ({', '.join(exp.param_names)}), "
                                     f"not shape {p.shape}")
-    x, y = _float64_data(exp.data)
+    x, y, x_rows = _float64_data(exp.data, rows=True)
     idx = _batch_indices(batch, len(exp.data))
     if idx is not None:
         sel = torch.from_numpy(idx)
         x, y = x[sel], y[sel]
+        x_rows = [x[:, f].reshape(1, -1).contiguous() for f in range(x.shape[1])]
     delta = float(exp.criterion_options.get("delta", 1.0))
     prob = output_is_probability(exp.model, exp.criterion)
+    if single and x.shape[0] < 32768:
+        return point_sum(x_rows, y, pts[0], exp.criterion, delta, prob) / x.shape[0]
     if pts.shape[0] * x.shape[0] < 32768:          # torch runs this serially anyway
         sums = direct_sums(x, y, torch.from_numpy(pts), exp.criterion, delta, prob)
     else:
