@@ -93,6 +93,23 @@ def test_surface_equals_torch_at_every_grid_point(case):
     assert_matches_reference(exp, surface)
 
 
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(PAIRINGS), st.integers(100, 700), st.integers(0, 2**32 - 1), st.data())
+def test_many_samples_span_several_sample_blocks(pairing, n, seed, data):
+    model, criterion = pairing
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, MODELS[model][0])) * data.draw(st.sampled_from([0.1, 1.0, 4.0]))
+    binary = criterion.startswith("bce") or data.draw(st.booleans())
+    y = (rng.random(n) < 0.5).astype(float) if binary else x.sum(1) + rng.standard_normal(n)
+    options = {"delta": data.draw(st.floats(0.05, 3.0))} if criterion == "huber" else {}
+    exp = la.Experiment(data=la.dataset_from_arrays(x, y), model=model, criterion=criterion,
+                        criterion_options=options)
+    span = data.draw(st.sampled_from([2.0, 15.0, 80.0]))
+    w, b = rng.uniform(-span, span, 9), rng.uniform(-span, span, 7)
+    surface = la.compute_surface(exp, w=w, b=b, chunk_bytes=data.draw(st.sampled_from([20_000, None])))
+    assert_matches_reference(exp, surface, cells=[(int(rng.integers(7)), int(rng.integers(9))) for _ in range(6)])
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(experiments(), st.data())
 def test_batch_surface_equals_torch_over_the_subset(case, data):
