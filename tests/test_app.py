@@ -9,7 +9,7 @@ from landscape_app.core.session import Session
 from landscape_app.gui.main_menus import recent_sessions
 from landscape_app.gui.main_window import MainWindow
 from landscape_app.gui.playback import FINISHED, PAUSED, PLAYING
-from landscape_app.gui.presets import list_presets, load_preset
+from landscape_app.core.presets import list_presets, load_preset
 from landscape_app.gui.views.base import RUN_COLORS
 from landscape_app.gui.worker import live_threads
 

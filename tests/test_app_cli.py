@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from landscape_app.gui.presets import list_presets
+from landscape_app.core.presets import list_presets
 
 SAFETY = 300   # seconds: only so a hung child cannot hang the suite; nothing here measures time
 

@@ -252,3 +252,13 @@ def test_a_run_in_toml_may_change_the_optimizer_alone(tmp_path):
     session = la.Session.load(path)
     assert session.runs[0].optimizer_options["momentum"] == 0.9
     assert session.runs[1].optimizer == "adam" and session.runs[1].optimizer_options["beta2"] == 0.999
+
+
+def test_a_saved_session_gets_the_permissions_of_a_plain_new_file(tmp_path):
+    """Atomic saving goes through mkstemp, whose files only their owner may read; a session must not stay so."""
+    import os
+    from landscape_app.core.files import default_mode
+    path = tmp_path / "session.toml"
+    la.Experiment().save(path)
+    assert os.stat(path).st_mode & 0o777 == default_mode()
+    assert [p.name for p in tmp_path.iterdir()] == ["session.toml"]

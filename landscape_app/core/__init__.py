@@ -1,9 +1,32 @@
-"""The Qt-free core: datasets, experiments, exact loss surfaces and the training loop."""
-from .data import DataSource, LandscapeDataset, dataset_from_arrays, dataset_from_csv, make_dataset
-from .errors import ConfigError, DataError, ExportError, LandscapeError
-from .experiment import Experiment, Grid
-from .helper import LossSurface
-from .session import Session
-from .surface import Surface, compute_surface, loss_at
-from .training import Outcome, Training, run, train
-from .trajectory import Step, Trajectory, TrajectoryBuilder
+"""The Qt-free core: datasets, experiments, exact loss surfaces and the training loop.
+
+Names load on first use (PEP 562), so ``import landscape_app.core.errors`` (the CLI's refusals) does not pay
+for importing torch.
+"""
+import importlib
+
+_EXPORTS = {
+    "data": ("DataSource", "LandscapeDataset", "dataset_from_arrays", "dataset_from_csv", "make_dataset"),
+    "errors": ("ConfigError", "DataError", "ExportError", "LandscapeError"),
+    "experiment": ("Experiment", "Grid"),
+    "helper": ("LossSurface",),
+    "session": ("Session",),
+    "surface": ("Surface", "compute_surface", "loss_at"),
+    "training": ("Outcome", "Training", "run", "train"),
+    "trajectory": ("Step", "Trajectory", "TrajectoryBuilder"),
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name):
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return __all__

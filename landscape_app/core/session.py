@@ -12,9 +12,7 @@ File layout::
 from __future__ import annotations
 
 import dataclasses
-import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -27,6 +25,7 @@ else:  # pragma: no cover
 import tomli_w
 
 from .errors import ConfigError, DataError
+from .files import write_text_atomic
 from .experiment import Experiment
 from .optimizers import OPTIMIZERS
 from .tomlio import RUN_FIELDS, experiment_from_dict, experiment_to_dict, normalise_run_fields, run_fields_to_dict
@@ -157,19 +156,3 @@ class Session:
             raise ConfigError(f"{path}: {exc.field}", str(exc).split(": ", 1)[1]) from None
         except DataError as exc:
             raise DataError(f"{path}: {exc}") from None
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file beside it, so a failure leaves nothing half-written."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise

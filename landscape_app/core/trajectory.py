@@ -84,7 +84,7 @@ class Trajectory:
         ``batch`` holds the sample indices separated by spaces. Two ``#`` lines before the header keep the
         outcome and message. Floats are written with ``repr``, so ``from_csv`` gives back the same values.
         """
-        from .session import write_text_atomic
+        from .files import write_text_atomic
         out = io.StringIO()
         out.write(f"# outcome: {self.outcome}\n# message: {json.dumps(self.message, ensure_ascii=False)}\n")
         writer = csv.writer(out, lineterminator="\n")
@@ -113,7 +113,7 @@ class Trajectory:
 
     def to_json(self, path, experiment=None) -> None:
         """Write the path as JSON, with ``experiment``'s TOML table (CSV data paths relative to the file)."""
-        from .session import write_text_atomic
+        from .files import write_text_atomic
         path = Path(path)
         table = self.to_dict()
         if experiment is not None:

@@ -5,22 +5,25 @@ The public API, for the window's export dialog and for scripts::
     from landscape_app.export import export_animation
     export_animation("session.toml", "race.mp4", views="contour,loss", size=(1280, 720))
 
-Names that need Qt (``FrameRenderer``, ``preview_image``, ``SlicedJob``, ``save_picture`` for a view or the
-whole window as PNG/SVG) are imported on first use, so the
-headless commands validate their arguments before loading Qt.
+Names are imported on first use, so the headless commands validate their arguments before loading torch or Qt
+(``save_picture`` saves a view or the whole window as PNG/SVG).
 """
-from .data import load_runs, load_surface, save_runs, save_surface
-from .job import ExportResult, export_animation, export_steps, result_of
-from .plan import ANIMATIONS, KINDS, STILLS, VIEWS, ExportPlan, check_frame_count, make_plan
-from .scene import ExportCancelled, ExportScene, max_points, prepare_scene, train_steps
+import importlib
 
-_LAZY = {"FrameRenderer": ".frames", "preview_image": ".frames", "SlicedJob": ".qt_job", "tagged": ".qt_job",
-         "save_picture": ".stills"}
+# Every name loads on first use (PEP 562): the headless commands refuse a mistake before importing torch or Qt.
+_LAZY = {
+    **dict.fromkeys(("load_runs", "load_surface", "save_runs", "save_surface"), ".data"),
+    **dict.fromkeys(("ExportResult", "export_animation", "export_steps", "result_of"), ".job"),
+    **dict.fromkeys(("ANIMATIONS", "KINDS", "STILLS", "VIEWS", "ExportPlan", "check_frame_count", "make_plan"),
+                    ".plan"),
+    **dict.fromkeys(("ExportCancelled", "ExportScene", "max_points", "prepare_scene", "train_steps"), ".scene"),
+    "FrameRenderer": ".frames", "preview_image": ".frames", "SlicedJob": ".qt_job", "tagged": ".qt_job",
+    "save_picture": ".stills",
+}
 
 
 def __getattr__(name):
     if name in _LAZY:
-        import importlib
         return getattr(importlib.import_module(_LAZY[name], __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

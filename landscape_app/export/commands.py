@@ -88,7 +88,7 @@ def _source(args) -> None:
 
 def _load_session(args):
     if args.preset:
-        from ..gui.presets import load_preset
+        from ..core.presets import load_preset
         return load_preset(args.preset)
     from ..core.session import Session
     return Session.load(args.session)

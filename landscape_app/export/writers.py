@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import ExportError
+from ..core.files import default_mode, temp_file_beside, unlink_quietly, write_bytes_atomic, write_text_atomic
 from .plan import FRAME_NAME, FRAME_PATTERN, ExportPlan
 
 # x264's "veryfast" preset: about as fast as "ultrafast" here but a third of the size on these mostly-still frames.
@@ -106,50 +107,8 @@ class FrameWriter:
         raise NotImplementedError
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def temp_file_beside(path: Path, suffix: str = "") -> Path:
-    """A new empty hidden file beside ``path``, with the permissions a plain new file would get.
-
-    (``mkstemp`` makes files only their owner can read; a finished export should not stay that way.)
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".partial{suffix}", dir=path.absolute().parent)
-    try:
-        os.close(fd)
-        os.chmod(tmp, 0o666 & ~_umask())
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return Path(tmp)
-
-
-def write_bytes_atomic(path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file renamed into place."""
-    path = Path(path)
-    tmp = temp_file_beside(path, path.suffix)
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except BaseException:
-        _unlink(tmp)
-        raise
-
-
-def write_text_atomic(path, text: str) -> None:
-    write_bytes_atomic(path, text.encode("utf-8"))
-
-
-def _unlink(path: Path | None) -> None:
-    if path is not None:
-        try:
-            path.unlink()
-        except FileNotFoundError:
-            pass
+# The atomic-file helpers live in the core (sessions use them too); re-exported for the writers' users.
+_unlink = unlink_quietly
 
 
 class FFmpegWriter(FrameWriter):
@@ -228,7 +187,7 @@ class PngFolderWriter(FrameWriter):
     def _open(self) -> None:
         self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=".partial",
                                           dir=self.path.absolute().parent))
-        os.chmod(self._tmp, 0o777 & ~_umask())
+        os.chmod(self._tmp, default_mode(executable=True))
 
     def _write(self, frame: np.ndarray) -> None:
         from PIL import Image

@@ -53,7 +53,7 @@ def _check(args) -> None:
 def _load_session(args):
     """The session to open, or None for the default; user mistakes raise LandscapeError."""
     if args.preset:
-        from .presets import load_preset
+        from ..core.presets import load_preset
         return load_preset(args.preset), None
     if args.session:
         from ..core.session import Session
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     if args.list_presets:
-        from .presets import list_presets
+        from ..core.presets import list_presets
         for preset in list_presets():
             print(f"{preset.name:32s} {preset.title}: {preset.description}")
         return 0

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 
 from ..core.errors import LandscapeError
 from .main_menus import remember_session
-from .presets import default_session
+from ..core.presets import default_session
 
 
 class WindowActions:

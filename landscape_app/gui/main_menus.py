@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
 
-from .presets import list_presets
+from ..core.presets import list_presets
 
 MAX_RECENT = 8
 SETTINGS_ENV = "LANDSCAPE_APP_SETTINGS"

@@ -23,7 +23,7 @@ from .main_actions import WindowActions
 from .main_drawing import WindowDrawing
 from .main_menus import build_menus, remember_session
 from .playback import PLAYING, Playback
-from .presets import default_session, load_preset
+from ..core.presets import default_session, load_preset
 from .runs_panel import RunsPanel
 from .status_bar import StatusBar
 from .timeline import TransportBar, speed_at

@@ -14,9 +14,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from ..core.errors import ConfigError, DataError
-from ..core.experiment import Experiment
-from ..core.session import Session
+from .errors import ConfigError, DataError
 
 DEFAULT_PRESET = "course-linear-regression"
 
@@ -31,7 +29,7 @@ class Preset:
 
 def presets_dir() -> Path:
     """The folder that holds the preset files."""
-    package = Path(__file__).resolve().parent.parent
+    package = Path(__file__).resolve().parents[1]
     for candidate in (package / "presets", package.parent / "assets" / "presets"):
         if candidate.is_dir() and any(candidate.glob("*.toml")):
             return candidate
@@ -64,13 +62,17 @@ def preset_path(name: str) -> Path:
     return path
 
 
-def load_preset(name: str) -> Session:
+def load_preset(name: str):
     """The preset's Session (validated)."""
-    return Session.load(preset_path(name))
+    path = preset_path(name)
+    from .session import Session  # imports torch: only once the name is known to be good
+    return Session.load(path)
 
 
-def default_session() -> Session:
+def default_session():
     """What the app opens with: the course's linear regression, or the default experiment without presets."""
+    from .experiment import Experiment
+    from .session import Session
     try:
         return load_preset(DEFAULT_PRESET)
     except (ConfigError, DataError):
