@@ -11,6 +11,7 @@ use ``QWaitCondition`` with a timeout, so Pause and Stop interrupt a paced (slow
 """
 from __future__ import annotations
 
+import math
 import time
 import weakref
 from dataclasses import dataclass
@@ -153,14 +154,11 @@ class TrainWorker(QObject):
             while True:
                 self._mutex.lock()
                 try:
-                    def must_wait():
-                        return (not self._stop and self._to_load is None
-                                and not ((self._playing or self._step_requests) and gens))
-                    if must_wait() and active:
+                    if self._must_wait(gens) and active:
                         # About to sleep: send what is pending and say so, outside the lock.
                         to_load = "idle"
                     else:
-                        while must_wait():
+                        while self._must_wait(gens):
                             self._wake.wait(self._mutex)
                         if self._stop:
                             break
@@ -215,6 +213,11 @@ class TrainWorker(QObject):
             flush()
             close_all()
 
+    def _must_wait(self, gens: dict) -> bool:
+        """Nothing to do (call with the mutex held): not stopping, nothing to load, not playing or stepping."""
+        return (not self._stop and self._to_load is None
+                and not ((self._playing or self._step_requests) and gens))
+
     def _wait_until(self, deadline: float) -> bool:
         """Sleep until ``deadline``; True if woken early by a command that needs the loop's attention."""
         with QMutexLocker(self._mutex):
@@ -248,7 +251,8 @@ class TrainWorker(QObject):
                 continue
             last[run_id] = step
             pending.append(step)
-            finite = np.isfinite(step.loss) and bool(np.all(np.isfinite(step.params)))
+            # math.isfinite over the few parameters: ~1 us a step instead of numpy's ~5 us on tiny arrays.
+            finite = math.isfinite(step.loss) and all(map(math.isfinite, step.params.tolist()))
             if step.iteration >= total or not finite:
                 result = None
                 if not finite:
