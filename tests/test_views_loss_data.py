@@ -217,3 +217,21 @@ def test_data_view_lecture_mode_thickens_lines_and_rings(qtbot, minibatch_runs):
     assert v.plot2d.items[0]["line"].opts["pen"].widthF() > line
     assert v.plot2d.items[0]["batch"].opts["size"] > ring
     assert v.plot2d.plot.getAxis("left").style["tickFont"].pointSize() >= 14
+
+
+def test_a_planned_length_fixes_the_x_axis(loss_view):
+    """With the run's planned length the axis spans the whole run and does not follow the growing curve."""
+    from landscape_app.core.trajectory import Trajectory
+    n = 30
+    traj = Trajectory(("w", "b"), np.arange(n), np.zeros(n, np.int64), np.zeros((n, 2)), np.full(n, 2.0),
+                      np.linspace(3.0, 1.0, n), np.full(n, 0.1))
+    loss_view.set_planned_length(400)
+    for upto in (1, 10, 30):
+        loss_view.show_paths({0: traj}, upto=upto)
+        (x0, x1), _ = loss_view.vb.viewRange()
+        assert x0 <= 0 and 400 <= x1 < 420
+    loss_view.set_planned_length(None)
+    loss_view.show_paths({0: traj})
+    loss_view.vb.updateAutoRange()   # pyqtgraph applies an auto range lazily, at the next paint
+    (x0, x1), _ = loss_view.vb.viewRange()
+    assert x1 < 100

@@ -171,6 +171,10 @@ class ViewSet(QWidget):
     def set_run_experiments(self, run_experiments: dict) -> None:
         """Which experiment each run trains (a new race): the 3-D heights of other losses are recomputed."""
         self.lifted.reset(run_experiments=run_experiments)
+        # The loss curve's x axis spans the whole planned run: it does not re-tick on every frame, and
+        # people see how far through training each run is.
+        self.loss.set_planned_length(max((e.epochs * e.steps_per_epoch for e in run_experiments.values()),
+                                         default=None))
 
     def set_runs(self, runs) -> None:
         for view in self.all:

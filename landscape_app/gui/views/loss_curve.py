@@ -75,6 +75,7 @@ class LossView(PlotView):
         self.curves: dict[int, _RunCurves] = {}
         self._last = ({}, None)
         self._x_auto: bool | None = None
+        self._planned: int | None = None     # the x axis spans this many iterations, when set
         self.timeline = pg.InfiniteLine(angle=90, movable=False)
         self.timeline.setZValue(50)
         self.timeline.setVisible(False)
@@ -152,7 +153,20 @@ class LossView(PlotView):
             self.timeline.setValue(current)
         self._keep_min_x_span(current)
 
+    def set_planned_length(self, iterations: int | None) -> None:
+        """Fix the x axis to 0..``iterations`` (the run's planned length); ``None``: follow the data."""
+        self._planned = int(iterations) if iterations else None
+        self._x_auto = None
+        self._keep_min_x_span(self.timeline.value() if self.timeline.isVisible() else None)
+
     def _keep_min_x_span(self, current: float | None) -> None:
+        if self._planned is not None:
+            # A fixed axis: no new ticks every frame (each re-layout costs the training thread its GIL).
+            if self._x_auto is not False:
+                self.vb.disableAutoRange(axis=pg.ViewBox.XAxis)
+                self.vb.setXRange(0, max(self._planned, MIN_X_SPAN), padding=0.02)
+                self._x_auto = False
+            return
         # A path of one point (or a few) would make pyqtgraph's auto range zoom into a sliver around
         # iteration 0 (an axis of -400..400 x 0.001): show at least MIN_X_SPAN iterations instead.
         short = current is None or current < MIN_X_SPAN
