@@ -19,6 +19,16 @@ from ...core.trajectory import Trajectory
 RUN_COLORS = ("#E69F00", "#56B4E9", "#FF4FA0", "#00D084", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
 
 
+def axis_columns(traj, surface) -> tuple[int, int] | None:
+    """Which columns of ``traj.params`` lie along the surface's x and y axes (None: nothing to draw)."""
+    if traj is None or surface is None:
+        return None
+    try:
+        return tuple(traj.param_names.index(a) for a in surface.axes)
+    except ValueError:
+        return None
+
+
 @dataclass(frozen=True)
 class RunStyle:
     run_id: int

@@ -11,7 +11,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
 
 from .. import style
-from .base import RunStyle
+from .base import RunStyle, axis_columns
 from .isolines import isolines, nice_levels
 from .path_items import PathItems, path_pen
 from .plot_view import PlotView
@@ -212,12 +212,7 @@ class ContourView(PlotView):
             self.show_paths(*self._last)
 
     def _columns(self, traj):
-        if traj is None or self.surface is None:
-            return None
-        try:
-            return tuple(traj.param_names.index(a) for a in self.surface.axes)
-        except ValueError:
-            return None
+        return axis_columns(traj, self.surface)
 
     def _cell(self):
         """Two screen pixels in data units (a path line's width), and a fixed origin, for decimating paths.

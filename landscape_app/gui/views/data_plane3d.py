@@ -5,11 +5,11 @@ from typing import Mapping
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from .. import style
-from .gl import make_gl_widget, overlay_gl_options, text_item, update_overlay_legend
+from .gl import grab_with_overlay, make_gl_widget, overlay_gl_options, text_item, update_overlay_legend
 from .data_view import _predict, current_batch, current_index
 
 SIZE = 10.0
@@ -139,12 +139,7 @@ class DataPlane3D(QWidget):
             self._labels()
 
     def grab_image(self) -> QImage:
-        image = self.gl.grabFramebuffer()
-        if not self.legend.isHidden():
-            painter = QPainter(image)
-            self.legend.render(painter, self.legend.pos())
-            painter.end()
-        return image
+        return grab_with_overlay(self.gl, self.legend)
 
 
 def _range(values: np.ndarray, frac: float = 0.02) -> tuple[float, float]:

@@ -133,3 +133,14 @@ def update_overlay_legend(label, runs, lecture: bool) -> None:
                         f"border: 1px solid {style.MUTED}; padding: 4px; font-size: {s.label_pt}pt;")
     label.adjustSize()
     label.setVisible(bool(runs))
+
+
+def grab_with_overlay(gl_widget, label):
+    """The GL widget's framebuffer with the overlay legend painted on (grabFramebuffer leaves child widgets out)."""
+    from PySide6.QtGui import QPainter
+    image = gl_widget.grabFramebuffer()
+    if not label.isHidden():
+        painter = QPainter(image)
+        label.render(painter, label.pos())
+        painter.end()
+    return image

@@ -12,14 +12,14 @@ from typing import Mapping
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QLabel, QVBoxLayout
 
 from .. import style
-from .base import View
+from .base import View, axis_columns
 from .decimate import SegmentCache
 from .gl import (colors_for, gl_available, make_gl_widget, mesh_gl_options, overlay_gl_options, shade, text_item,
-                 update_overlay_legend)
+                 grab_with_overlay, update_overlay_legend)
 from .isolines import nice_levels
 
 SIZE = 10.0
@@ -270,12 +270,7 @@ class SurfaceView(View):
         return self._lift(p[:1], p[1:], np.atleast_1d(z))
 
     def _columns(self, traj):
-        if traj is None or self.surface is None:
-            return None
-        try:
-            return tuple(traj.param_names.index(a) for a in self.surface.axes)
-        except ValueError:
-            return None
+        return axis_columns(traj, self.surface)
 
     def _redraw(self) -> None:
         if self._last[0]:
@@ -302,12 +297,7 @@ class SurfaceView(View):
         """The GL framebuffer with the legend painted over it (``QWidget.grab`` may miss GL content)."""
         if self.gl is None:
             return super().grab_image()
-        image = self.gl.grabFramebuffer()
-        if not self.legend.isHidden():
-            painter = QPainter(image)
-            self.legend.render(painter, self.legend.pos())
-            painter.end()
-        return image
+        return grab_with_overlay(self.gl, self.legend)
 
 
 def _inside(points: np.ndarray, box) -> np.ndarray:
