@@ -127,7 +127,6 @@ class FrameRenderer:
             view.set_runs(self.styles)
             view.set_scene(exp, self._surface)
         self._fix_ranges()
-        self._cache_backgrounds()
         self.camera = self._initial_camera(camera)
 
         self.window.resize(*logical)
@@ -173,18 +172,6 @@ class FrameRenderer:
         self.update(self.scene.n_points)
         self.paint()
         QApplication.processEvents()
-
-    def _cache_backgrounds(self) -> None:
-        """Keep the heat map and the iso-lines (the items under everything, z < 0) as device pixmaps: they do
-        not change from frame to frame, and redrawing them dominates a frame's cost. Qt re-renders a cached
-        item whenever it changes (a plane slice that follows the training)."""
-        import pyqtgraph as pg
-        from PySide6.QtWidgets import QGraphicsItem
-        for view in self.views.values():
-            for graphics in view.findChildren(pg.GraphicsView):
-                for item in graphics.scene().items():
-                    if item.zValue() < 0 and isinstance(item, (pg.ImageItem, pg.PlotCurveItem)):
-                        item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def _fix_ranges(self) -> None:
         """Axes that follow the data would rescale every frame: fix the loss curve's to the whole run."""

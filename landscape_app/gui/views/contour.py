@@ -9,6 +9,7 @@ from typing import Mapping
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtWidgets import QGraphicsItem
 
 from .. import style
 from .base import RunStyle, axis_columns
@@ -66,6 +67,10 @@ class ContourView(PlotView):
         self.plot.addItem(self.isolines, ignoreBounds=True)
         self.arrows = pg.PlotCurveItem(connect="pairs", skipFiniteCheck=True, antialias=True)
         self.arrows.setZValue(-4)
+        # The background (heat map, iso-lines, arrows) does not change while a path grows: keep it as a device
+        # pixmap, so a frame repaints only the paths. Qt re-renders a cached item when it or the view changes.
+        for item in (self.image, self.isolines, self.arrows):
+            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.arrows.setVisible(False)
         self.plot.addItem(self.arrows, ignoreBounds=True)
         self.start_marker = pg.ScatterPlotItem(symbol="+", pxMode=True, antialias=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import pyqtgraph as pg
-from PySide6.QtWidgets import QVBoxLayout
+from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout
 
 from .. import style
 from .base import RunStyle, View
@@ -48,6 +48,8 @@ class PlotView(View):
             item = pg.PlotCurveItem(connect="pairs", antialias=False, skipFiniteCheck=True,
                                     pen=pg.mkPen(255, 255, 255, int(255 * alpha), width=1))
             item.setZValue(-20)
+            # Redrawn only when the range changes: cached, a frame does not repaint thousands of grid lines.
+            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             self.plot.addItem(item, ignoreBounds=True)
             self._grid.append(item)
         self.vb.sigRangeChanged.connect(self._update_grid)
