@@ -63,6 +63,21 @@ def test_screenshot_with_opengl_under_xvfb(tmp_path, gl_env):
     assert colourful.mean() > 0.05, "the 3-D region looks empty"
 
 
+def test_the_plane_model_plays_in_opengl_without_drawing_errors(tmp_path, gl_env):
+    """pyqtgraph prints (does not raise) when a GL item fails to paint: the run must print nothing of the kind.
+
+    (The 3-D data view's fitted plane was once painted before it had a mesh.)
+    """
+    import landscape_app as la
+    session = tmp_path / "plane.toml"
+    la.Experiment(data=la.make_dataset("plane"), model="plane", lr=0.05, epochs=20).save(session)
+    out = tmp_path / "plane.png"
+    r = _run([str(session), "--play", "--screenshot", str(out), "--quit-after", "2"], env=gl_env)
+    assert r.returncode == 0, r.stderr
+    assert "Error while drawing" not in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert out.is_file()
+
+
 def test_bad_session_file_exits_2_with_one_line(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[experiment]\noptimizer = \"sgdd\"\n")

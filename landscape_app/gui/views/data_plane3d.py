@@ -85,6 +85,7 @@ class DataPlane3D(QWidget):
         for run in self.runs.values():
             if run.run_id not in self.items:
                 plane = gl.GLSurfacePlotItem(computeNormals=False, glOptions="translucent")
+                plane.setVisible(False)     # until it has a mesh: an empty one fails to paint
                 batch = gl.GLScatterPlotItem(pxMode=True, glOptions=overlay_gl_options())
                 plane.setDepthValue(10 + 0.01 * run.run_id)
                 batch.setDepthValue(20 + 0.01 * run.run_id)
