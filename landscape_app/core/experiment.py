@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from .data import GENERATORS, LandscapeDataset, check_binary_labels, make_dataset
+from .data import LandscapeDataset, check_binary_labels, make_dataset
 from .errors import ConfigError
 from .models import CRITERIA, MODELS, check_criterion_options, check_pairing, param_names
 from .optimizers import check_optimizer, check_scheduler
@@ -183,5 +183,3 @@ class Experiment:
         from .session import Session
         return Session.load(path).runs[0]
 
-
-__all__ = ["Experiment", "Grid", "GENERATORS"]

@@ -5,10 +5,8 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
-import numpy as np
-
 from .data import DataSource, LandscapeDataset, dataset_from_arrays, dataset_from_csv, make_dataset
-from .errors import ConfigError, DataError
+from .errors import ConfigError
 
 # Fields a [[runs]] entry may change; the rest (data, model, grid) are shared so the runs share a surface.
 RUN_FIELDS = ("criterion", "criterion_options", "optimizer", "lr", "optimizer_options", "scheduler",
@@ -120,10 +118,3 @@ def experiment_from_dict(table: Mapping[str, Any], base_dir: Path | None = None,
         if where:
             raise ConfigError(f"{where}{exc.field}", str(exc).split(": ", 1)[1]) from None
         raise
-
-
-def as_float_list(values) -> list[float]:
-    return [float(v) for v in np.asarray(values, dtype=np.float64).ravel()]
-
-
-__all__ = ["experiment_to_dict", "experiment_from_dict", "DataError"]

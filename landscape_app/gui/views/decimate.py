@@ -184,21 +184,31 @@ def marker_indices(seg_index: np.ndarray, n: int, limit: int) -> np.ndarray:
     return idx
 
 
-def peak_decimate(x: np.ndarray, y: np.ndarray, columns: int) -> tuple[np.ndarray, np.ndarray]:
-    """Reduce a curve over increasing ``x`` to a min and a max per bucket (~``columns`` buckets).
-
-    Keeps every spike visible at a fraction of the points; NaN (a missing value) is ignored within a bucket.
-    """
+def _bucket_extremes(x: np.ndarray, y: np.ndarray, columns: int):
+    """``(size, m, xs, lo, hi)``: ``m`` whole buckets of ``size`` points, each with its first x and its y
+    min and max (NaN ignored); None when the curve has at most two points per column and needs no buckets."""
     n = x.shape[0]
     if n <= 2 * columns:
-        return x, y
+        return None
     size = int(np.ceil(n / columns))
     m = n // size
     body = y[: m * size].reshape(m, size)
     with np.errstate(invalid="ignore"):
         lo = np.fmin.reduce(body, axis=1)
         hi = np.fmax.reduce(body, axis=1)
-    xs = x[: m * size: size]
+    return size, m, x[: m * size: size], lo, hi
+
+
+def peak_decimate(x: np.ndarray, y: np.ndarray, columns: int) -> tuple[np.ndarray, np.ndarray]:
+    """Reduce a curve over increasing ``x`` to a min and a max per bucket (~``columns`` buckets).
+
+    Keeps every spike visible at a fraction of the points; NaN (a missing value) is ignored within a bucket.
+    """
+    buckets = _bucket_extremes(x, y, columns)
+    if buckets is None:
+        return x, y
+    size, m, xs, lo, hi = buckets
+    n = x.shape[0]
     out_x = np.repeat(xs, 2)
     out_y = np.empty(2 * m)
     out_y[0::2], out_y[1::2] = lo, hi
@@ -215,16 +225,12 @@ def envelope(x: np.ndarray, y: np.ndarray, columns: int):
     A noisy curve (the mini-batch loss) decimated to min/max zig-zags up and down every pixel column, which
     is slow to stroke; its envelope is filled as one polygon instead.
     """
-    n = x.shape[0]
-    if n <= 2 * columns:
+    buckets = _bucket_extremes(x, y, columns)
+    if buckets is None:
         return None
-    size = int(np.ceil(n / columns))
-    m = n // size
-    body = y[: m * size].reshape(m, size)
-    with np.errstate(invalid="ignore"):
-        lo = np.fmin.reduce(body, axis=1)
-        hi = np.fmax.reduce(body, axis=1)
-    xs = x[: m * size: size].astype(np.float64)
+    size, m, xs, lo, hi = buckets
+    n = x.shape[0]
+    xs = xs.astype(np.float64)
     if m * size < n:
         tail = y[m * size:]
         xs = np.append(xs, x[m * size])

@@ -14,7 +14,7 @@ from .. import style
 # pyqtgraph compiles each shader program once per process, which is only valid if every GL widget's context
 # shares resources with the others (two 3-D views, an exporter's view, or a view rendered hidden and then
 # shown). Qt allows switching sharing on only before the application object exists: importing the views
-# before creating the QApplication (as the app and the exporter do) is enough; ``share_gl_contexts`` says so.
+# before creating the QApplication (as the app and the exporter do) is enough.
 if QCoreApplication.instance() is None:
     QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
 
@@ -38,11 +38,6 @@ def gl_available() -> bool:
     ok = platform not in _NO_GL_PLATFORMS and _probe_context()
     _cache[platform] = ok
     return ok
-
-
-def share_gl_contexts() -> bool:
-    """Whether GL contexts share resources (needed for more than one 3-D view, see the note above)."""
-    return QCoreApplication.testAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
 
 
 def _probe_context() -> bool:
