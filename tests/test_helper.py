@@ -188,7 +188,7 @@ def test_live_window_updates_without_blocking_and_final_plot_waits_for_close(qtb
     assert helper._window is window                   # updated in place, not a new window each call
     items = window.contour.paths[0]
     assert items.n_drawn == 2
-    assert list(items.current.getData()[0]) == [-5.0] and list(items.current.getData()[1]) == [-3.0]
+    assert list(items.current.data()[0]) == [-5.0] and list(items.current.data()[1]) == [-3.0]
     # final_plot blocks in an event loop until the window is closed (here by a timer, as a user would).
     QTimer.singleShot(0, window.close)
     helper.final_plot()

@@ -138,7 +138,7 @@ def test_timeline_draws_only_up_to_the_index(view, course):
     arr = image_array(view)
     assert not near_color(arr[r - 3: r + 4, c - 3: c + 4], RUN_COLORS[1]).any()
     # The current point is the last drawn one.
-    cur = view.paths[1].current.getData()
+    cur = view.paths[1].current.data()
     assert (cur[0][0], cur[1][0]) == pytest.approx(tuple(traj.params[upto - 1]))
 
 
@@ -220,14 +220,14 @@ def test_gradient_arrows_point_downhill(view, course):
 
 
 def test_lecture_mode_thickens_lines_and_enlarges_text(view):
-    before = view.paths[0].line.opts["pen"].widthF(), view.paths[0].current.opts["size"]
+    before = view.paths[0].line.pen.widthF(), view.paths[0].current.size
     font_before = view.plot.getAxis("bottom").style["tickFont"].pointSize()
     view.set_lecture_mode(True)
-    after = view.paths[0].line.opts["pen"].widthF(), view.paths[0].current.opts["size"]
+    after = view.paths[0].line.pen.widthF(), view.paths[0].current.size
     assert after[0] > before[0] and after[1] > before[1]
     assert view.plot.getAxis("bottom").style["tickFont"].pointSize() > font_before
     view.set_lecture_mode(False)
-    assert view.paths[0].line.opts["pen"].widthF() == before[0]
+    assert view.paths[0].line.pen.widthF() == before[0]
 
 
 def test_removed_runs_disappear_and_the_legend_follows(view):
@@ -235,7 +235,7 @@ def test_removed_runs_disappear_and_the_legend_follows(view):
     items = view.paths[1].items
     view.set_runs([RunStyle(0, "SGD", RUN_COLORS[0])])
     assert 1 not in view.paths
-    assert all(item.scene() is None for item in items)
+    assert all(item.item is None for item in items)     # no longer drawn
     assert view.legend_names() == ["SGD"]
 
 
@@ -249,12 +249,12 @@ def test_long_path_is_decimated_and_ends_at_its_last_point(view, course):
     traj = Trajectory(("w", "b"), t, np.zeros(n, np.int64), params, np.full(n, np.nan), np.ones(n),
                       np.full(n, 0.1))
     view.show_paths({0: traj})
-    x, _ = view.paths[0].line.getData()
+    x, _ = view.paths[0].line.data()
     assert 0 < len(x) < 5_000
-    assert len(view.paths[0].markers.getData()[0]) <= 200
-    cur = view.paths[0].current.getData()
+    assert len(view.paths[0].markers.data()[0]) <= 200
+    cur = view.paths[0].current.data()
     assert (cur[0][0], cur[1][0]) == (params[-1, 0], params[-1, 1])
-    assert len(view.paths[1].line.getData()[0]) == 0        # run 1 has no path in this call
+    assert len(view.paths[1].line.data()[0]) == 0        # run 1 has no path in this call
 
 
 def test_diverged_path_draws_without_error(view, course):
@@ -264,7 +264,7 @@ def test_diverged_path_draws_without_error(view, course):
     view.show_paths({0: traj})
     img = view.render_image()
     assert not img.isNull()
-    assert view.paths[0].current.opts["symbol"] == "x"
+    assert view.paths[0].current.symbol == "x"
 
 
 def test_batch_surface_with_a_title(qtbot, course):

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QGraphicsItem
 from .. import style
 from .base import RunStyle, axis_columns
 from .isolines import isolines, nice_levels
+from .layers import LayerItem
 from .path_items import PathItems, path_pen
 from .plot_view import PlotView
 
@@ -73,6 +74,11 @@ class ContourView(PlotView):
             item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.arrows.setVisible(False)
         self.plot.addItem(self.arrows, ignoreBounds=True)
+        # Every run's path in one item (see ``layers``); paths never widen the view: a diverging run would
+        # zoom the surface away.
+        self.path_layers = LayerItem()
+        self.path_layers.setZValue(20)      # above the image, the iso-lines and the arrows
+        self.plot.addItem(self.path_layers, ignoreBounds=True)
         self.start_marker = pg.ScatterPlotItem(symbol="+", pxMode=True, antialias=True)
         self.start_marker.setZValue(60)
         self.plot.addItem(self.start_marker, ignoreBounds=True)
@@ -186,7 +192,7 @@ class ContourView(PlotView):
             if run.run_id in self.paths:
                 self.paths[run.run_id].set_style(run, self.lecture)
             else:
-                self.paths[run.run_id] = PathItems(self.plot, run, self.lecture)
+                self.paths[run.run_id] = PathItems(self.path_layers, run, self.lecture)
         self._redraw()
 
     def legend_sample(self, run: RunStyle):

@@ -9,7 +9,8 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from .. import style
-from .gl import grab_with_overlay, make_gl_widget, overlay_gl_options, text_item, update_overlay_legend
+from .gl import (grab_with_overlay, labels_item, make_gl_widget, overlay_gl_options, text_item,
+                 update_overlay_legend)
 from .data_view import _predict, current_batch, current_index
 
 SIZE = 10.0
@@ -28,7 +29,7 @@ class DataPlane3D(QWidget):
         self.exp = None
         self.runs = {}
         self.items: dict[int, dict] = {}
-        self.texts = []
+        self.labels = labels_item()
         self.gl = make_gl_widget()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -42,6 +43,7 @@ class DataPlane3D(QWidget):
         self.grid.setSpacing(SIZE / 10, SIZE / 10, 1)
         self.grid.setColor((255, 255, 255, 45))
         self.gl.addItem(self.grid)
+        self.gl.addItem(self.labels)
         self.legend = QLabel(self.gl)
         self.legend.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.legend.move(8, 8)
@@ -65,15 +67,11 @@ class DataPlane3D(QWidget):
                          (np.asarray(c) - c0) / (c1 - c0) * HEIGHT], axis=-1).astype(np.float32)
 
     def _labels(self) -> None:
-        for item in self.texts:
-            self.gl.removeItem(item)
         s = style.sizes(self.lecture)
         half, pad = SIZE / 2, 0.06 * SIZE
-        self.texts = [text_item((half + pad, -half - pad, 0), "x1", s.label_pt),
-                      text_item((-half - pad, half + pad, 0), "x2", s.label_pt),
-                      text_item((-half, -half, HEIGHT + pad), "y", s.label_pt)]
-        for item in self.texts:
-            self.gl.addItem(item)
+        self.labels.set_labels([text_item((half + pad, -half - pad, 0), "x1", s.label_pt),
+                                text_item((-half - pad, half + pad, 0), "x2", s.label_pt),
+                                text_item((-half, -half, HEIGHT + pad), "y", s.label_pt)])
 
     def set_runs(self, runs) -> None:
         import pyqtgraph.opengl as gl

@@ -12,14 +12,15 @@ import numpy as np
 import pyqtgraph as pg
 import torch
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QStackedLayout, QWidget
+from PySide6.QtGui import QImage, QPen
+from PySide6.QtWidgets import QGraphicsItem, QStackedLayout, QWidget
 
 from ...core.models import predict
 from .. import style
 from .base import View
 from .decimate import clip_segments
 from .gl import gl_available
+from .layers import LayerItem, Lines, Symbols
 from .path_items import path_pen
 from .plot_view import PlotView
 
@@ -45,11 +46,13 @@ class _Plot2D(PlotView):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.points = pg.ScatterPlotItem(symbol="o", pxMode=True, antialias=True)
-        self.points.setZValue(12.5)     # over the prediction curves, under the batch rings
-        self.plot.addItem(self.points)
+        # Everything drawn per run, and the samples, in one item (see ``layers``); ranges are set explicitly.
+        self.layers = LayerItem()
+        self.plot.addItem(self.layers, ignoreBounds=True)
+        self.points = self.layers.add(Symbols(z=12.5))     # over the prediction curves, under the batch rings
         self.diagonal = pg.PlotCurveItem(antialias=True)
-        self.diagonal.setZValue(1)
+        self.diagonal.setZValue(-1)
+        self.diagonal.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.plot.addItem(self.diagonal, ignoreBounds=True)
         self.show_grid()
         # Top left: empty for the default data (rising line, labels 0 on the left and 1 on the right).
@@ -66,13 +69,13 @@ class _Plot2D(PlotView):
         self.x, self.y = x, y
         if projection:
             self.set_axis_labels("prediction ŷ = w1·x1 + w2·x2 + b", "y")
-            self.points.setData([], [])
+            self.points.clear()
             lo, hi = _padded(y, 0.1)
             self.diagonal.setData([lo, hi], [lo, hi])
             self.vb.setRange(xRange=(lo, hi), yRange=(lo, hi), padding=0)
         else:
             self.set_axis_labels("x", "y")
-            self.points.setData(x[:, 0], y)
+            self.points.set_points(x[:, 0], y)
             self.diagonal.setData([], [])
             ylo, yhi = (-0.1, 1.1) if exp.model == "logistic" else _padded(y, 0.1)
             self.vb.setRange(xRange=_padded(x[:, 0], 0.05), yRange=(ylo, yhi), padding=0)
@@ -82,16 +85,14 @@ class _Plot2D(PlotView):
         super().set_runs(runs)
         for run_id in list(self.items):
             if run_id not in self.runs:
-                for item in self.items.pop(run_id).values():
-                    self.plot.removeItem(item)
+                self.layers.remove(*self.items.pop(run_id).values())
         for run in self.runs.values():
             if run.run_id not in self.items:
-                its = {"halo": _segmented(), "line": _segmented(),
-                       "proj": pg.ScatterPlotItem(symbol="o", pxMode=True, antialias=True),
-                       "batch": pg.ScatterPlotItem(symbol="o", pxMode=True, antialias=True)}
-                for z, item in zip((10, 11, 12, 13.5), its.values()):
-                    item.setZValue(z + 0.01 * run.run_id)
-                    self.plot.addItem(item, ignoreBounds=True)
+                z = 0.01 * run.run_id
+                # Thick antialiased curves as segments: Qt's stroker makes even a 2-point thick path cost ~1 ms.
+                its = {"halo": Lines(QPen(), z=10 + z), "line": Lines(QPen(), z=11 + z),
+                       "proj": Symbols(z=12 + z), "batch": Symbols(z=13.5 + z)}
+                self.layers.add(*its.values())
                 self.items[run.run_id] = its
         self._style_runs()
 
@@ -99,15 +100,13 @@ class _Plot2D(PlotView):
         s = style.sizes(self.lecture)
         for rank, (run_id, its) in enumerate(self.items.items()):
             color = self.runs[run_id].color
-            its["halo"].setPen(path_pen(style.HALO_COLOR, s.line + 2 * s.halo))
-            its["line"].setPen(path_pen(color, s.line))
-            its["proj"].setSize(s.marker + 1)
-            its["proj"].setBrush(pg.mkBrush(style.qcolor(color, 200)))
-            its["proj"].setPen(pg.mkPen(style.HALO_COLOR, width=1))
+            its["halo"].set_pen(path_pen(style.HALO_COLOR, s.line + 2 * s.halo))
+            its["line"].set_pen(path_pen(color, s.line))
+            its["proj"].set_style("o", s.marker + 1, pg.mkPen(style.HALO_COLOR, width=1),
+                                  pg.mkBrush(style.qcolor(color, 200)))
             # Rings nest by run, so every run's batch stays visible where batches overlap.
-            its["batch"].setSize(s.marker * 2.4 + rank * (s.line + 3))
-            its["batch"].setPen(pg.mkPen(color, width=max(1.5, s.line * 0.8)))
-            its["batch"].setBrush(pg.mkBrush(None))
+            its["batch"].set_style("o", s.marker * 2.4 + rank * (s.line + 3),
+                                   pg.mkPen(color, width=max(1.5, s.line * 0.8)), None)
 
     def legend_sample(self, run):
         return pg.PlotDataItem(pen=path_pen(run.color, style.sizes(self.lecture).line))
@@ -120,26 +119,26 @@ class _Plot2D(PlotView):
             i = -1 if traj is None else current_index(traj, upto)
             if i < 0 or not np.isfinite(traj.params[i]).all():
                 for item in its.values():
-                    item.setData([], [])
+                    item.clear()
                 continue
             params = traj.params[i]
             batch = current_batch(traj, i)
             if self.projection:
                 yhat = _predict(self.exp, params, self.x)
-                its["proj"].setData(yhat, self.y)
-                its["line"].setData([], [])
-                its["halo"].setData([], [])
+                its["proj"].set_points(yhat, self.y)
+                its["line"].clear()
+                its["halo"].clear()
                 bx, by = yhat[batch], self.y[batch]
             else:
                 xs, ys = self._curve(params)
-                its["line"].setData(xs, ys, connect="finite")
-                its["halo"].setData(xs, ys, connect="finite")
-                its["proj"].setData([], [])
+                its["line"].set_polyline(xs, ys)
+                its["halo"].set_polyline(xs, ys)
+                its["proj"].clear()
                 bx, by = self.x[batch, 0], self.y[batch]
             if batch.size and batch.size < len(self.y):       # a full batch is every point: nothing to single out
-                its["batch"].setData(bx, by)
+                its["batch"].set_points(bx, by)
             else:
-                its["batch"].setData([], [])
+                its["batch"].clear()
 
     def _curve(self, params) -> tuple[np.ndarray, np.ndarray]:
         (x0, x1), (y0, y1) = self.vb.viewRange()
@@ -161,9 +160,7 @@ class _Plot2D(PlotView):
         if not hasattr(self, "items"):
             return
         s = style.sizes(self.lecture)
-        self.points.setSize(s.marker + 2)
-        self.points.setBrush(pg.mkBrush(POINT_COLOR))
-        self.points.setPen(pg.mkPen(style.BACKGROUND, width=1))
+        self.points.set_style("o", s.marker + 2, pg.mkPen(style.BACKGROUND, width=1), pg.mkBrush(POINT_COLOR))
         pen = pg.mkPen(style.MUTED, width=max(1.0, s.line * 0.5))
         pen.setStyle(Qt.PenStyle.DashLine)
         self.diagonal.setPen(pen)
@@ -238,13 +235,6 @@ class DataView(View):
     def grab_image(self) -> QImage:
         active = self._active()
         return active.grab_image() if active is self.plane3d else super().grab_image()
-
-
-def _segmented() -> pg.PlotCurveItem:
-    # Thick antialiased curves as segments: Qt's stroker makes even a 2-point thick path cost ~1 ms.
-    item = pg.PlotCurveItem(antialias=True)
-    item.setSegmentedLineMode("on")
-    return item
 
 
 def _predict(exp, params, x: np.ndarray) -> np.ndarray:

@@ -6,64 +6,50 @@ from typing import Mapping
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsPathItem
+from PySide6.QtGui import QPen
 
 from .. import style
 from .decimate import envelope, peak_decimate
+from .layers import Fill, LayerItem, Lines
 from .plot_view import PlotView
 
 BATCH_ALPHA = 110      # the mini-batch loss is noisy: draw it thin and translucent under the full-data loss
 GHOST_ALPHA = 60       # the part of a path after the timeline position, while scrubbing back
 MIN_X_SPAN = 10        # iterations shown at least, so a fresh run's first point sits on a sensible axis
 BAND_ALPHA = 70        # a long mini-batch loss, drawn as the band between its per-pixel min and max
-
-
-def _curve(**kw) -> pg.PlotCurveItem:
-    # Segments, not one stroked path: Qt strokes a thick zig-zagging polyline in up to a second (the
-    # union of its overlapping outline); separate segments cost a millisecond.
-    item = pg.PlotCurveItem(antialias=True, **kw)
-    item.setSegmentedLineMode("on")
-    return item
-
-
-class _Band(QGraphicsPathItem):
-    """A filled polygon drawn without antialiasing (its jagged edge is noise anyway; AA triples the cost)."""
-
-    def paint(self, painter, option, widget=None):
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-        super().paint(painter, option, widget)
+COLUMN_PX = 2          # pixels per bucket of the decimated curves and of the band
 
 
 class _RunCurves:
-    def __init__(self, plot: pg.PlotItem, run_id: int):
-        self.batch = pg.PlotCurveItem(antialias=False)      # thin, short paths only; long ones are a band
-        self.band = _Band()                                  # min..max envelope of a long mini-batch loss
-        self.band.setPen(QPen(Qt.PenStyle.NoPen))
-        self.full = _curve()
-        self.ghost = _curve()
-        self.batch.setZValue(10 + 0.01 * run_id)
-        self.band.setZValue(10 + 0.01 * run_id)
-        self.ghost.setZValue(15 + 0.01 * run_id)
-        self.full.setZValue(20 + 0.01 * run_id)
-        self.curves = (self.batch, self.full, self.ghost)
-        self.items = self.curves + (self.band,)
-        for item in self.items:
-            # The y range follows the full-data loss: a batch of one can have a loss of 1e-12 (or a spike),
-            # which would squash the curves on a log axis.
-            plot.addItem(item, ignoreBounds=item in (self.batch, self.band))
+    """One run's layers: full-data loss, mini-batch loss (a thin line, or a band when long), the ghost."""
+
+    def __init__(self, layers: LayerItem, run_id: int):
+        z = 0.01 * run_id
+        # The y range follows the full-data loss: a batch of one can have a loss of 1e-12 (or a spike),
+        # which would squash the curves on a log axis.
+        self.batch = Lines(QPen(), antialias=False, z=10 + z)     # thin, short paths only; long ones are a band
+        # A long mini-batch loss: the polygon between its min and max per column (without antialiasing: its
+        # jagged edge is noise anyway, and antialiasing triples the cost).
+        self.band = Fill(None, z=10 + z)
+        self.ghost = Lines(QPen(), z=15 + z, bounds=True)
+        self.full = Lines(QPen(), z=20 + z, bounds=True)
+        self.curves = (self.batch, self.band, self.full, self.ghost)
+        self.layers = layers
+        layers.add(*self.curves)
 
     def set_style(self, color: str, lecture: bool) -> None:
         s = style.sizes(lecture)
-        self.full.setPen(pg.mkPen(color, width=s.line))
-        self.batch.setPen(pg.mkPen(style.qcolor(color, BATCH_ALPHA), width=1))
-        self.band.setBrush(pg.mkBrush(style.qcolor(color, BAND_ALPHA)))
-        self.ghost.setPen(pg.mkPen(style.qcolor(color, GHOST_ALPHA), width=max(1.0, s.line * 0.75)))
+        self.full.set_pen(pg.mkPen(color, width=s.line))
+        self.batch.set_pen(pg.mkPen(style.qcolor(color, BATCH_ALPHA), width=1))
+        self.band.set_brush(style.qcolor(color, BAND_ALPHA))
+        self.ghost.set_pen(pg.mkPen(style.qcolor(color, GHOST_ALPHA), width=max(1.0, s.line * 0.75)))
+
+    def remove(self) -> None:
+        self.layers.remove(*self.curves)
 
     def clear(self) -> None:
         for item in self.curves:
-            item.setData([], [])
-        self.band.setPath(QPainterPath())
+            item.clear()
 
 
 class LossView(PlotView):
@@ -73,6 +59,9 @@ class LossView(PlotView):
         super().__init__(parent)
         self.log_y = False
         self.curves: dict[int, _RunCurves] = {}
+        # Every run's curves in one item (see ``layers``); the full-data loss sets the auto range.
+        self.layers = LayerItem()
+        self.plot.addItem(self.layers)
         self._last = ({}, None)
         self._x_auto: bool | None = None
         self._planned: int | None = None     # the x axis spans this many iterations, when set
@@ -105,11 +94,10 @@ class LossView(PlotView):
         super().set_runs(runs)
         for run_id in list(self.curves):
             if run_id not in self.runs:
-                for item in self.curves.pop(run_id).items:
-                    self.plot.removeItem(item)
+                self.curves.pop(run_id).remove()
         for run in self.runs.values():
             curves = self.curves.get(run.run_id) or self.curves.setdefault(run.run_id,
-                                                                           _RunCurves(self.plot, run.run_id))
+                                                                           _RunCurves(self.layers, run.run_id))
             curves.set_style(run.color, self.lecture)
         self._redraw()
 
@@ -125,7 +113,7 @@ class LossView(PlotView):
     def show_paths(self, paths: Mapping, upto: int | None = None) -> None:
         self._last = (paths, upto)
         # Two pixels per bucket: the min/max zig-zag stays faithful and costs half as much to draw.
-        columns = max(100, int(self.vb.width() / 2) or 500)
+        columns = max(100, int(self.vb.width() / COLUMN_PX) or 500)
         current = None
         for run_id, curves in self.curves.items():
             traj = paths.get(run_id)
@@ -145,7 +133,7 @@ class LossView(PlotView):
             if n < total:
                 self._set(curves.ghost, it[n - 1:], traj.loss[n - 1:], columns)
             else:
-                curves.ghost.setData([], [])
+                curves.ghost.clear()
             at = float(it[n - 1])
             current = at if current is None else max(current, at)
         self.timeline.setVisible(current is not None)
@@ -177,26 +165,22 @@ class LossView(PlotView):
             self.vb.enableAutoRange(x=True)
         self._x_auto = not short
 
-    def _set(self, item: pg.PlotCurveItem, x: np.ndarray, y: np.ndarray, columns: int) -> None:
+    def _set(self, item: Lines, x: np.ndarray, y: np.ndarray, columns: int) -> None:
         xs, ys = peak_decimate(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), columns)
-        item.setData(xs, self._transform(ys), connect="finite")
+        item.set_polyline(xs, self._transform(ys))
 
     def _set_batch(self, curves: _RunCurves, x: np.ndarray, y: np.ndarray, columns: int) -> None:
         env = envelope(x, np.asarray(y, dtype=np.float64), columns)
         if env is None:
-            curves.band.setPath(QPainterPath())
+            curves.band.clear()
             self._set(curves.batch, x, y, columns)
             return
-        curves.batch.setData([], [])
+        curves.batch.clear()
         xs, lo, hi = env
         lo, hi = self._transform(lo), self._transform(hi)
         ok = np.isfinite(lo) & np.isfinite(hi)
         xs, lo, hi = xs[ok], lo[ok], hi[ok]
-        path = QPainterPath()
-        if xs.size > 1:
-            path = pg.arrayToQPath(np.concatenate([xs, xs[::-1]]), np.concatenate([hi, lo[::-1]]))
-            path.closeSubpath()
-        curves.band.setPath(path)
+        curves.band.set_polygon(np.concatenate([xs, xs[::-1]]), np.concatenate([hi, lo[::-1]]))
 
     def _transform(self, ys: np.ndarray) -> np.ndarray:
         ys = np.where(np.isfinite(ys), ys, np.nan)

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout
 from .. import style
 from .base import View, axis_columns
 from .decimate import SegmentCache
-from .gl import (colors_for, gl_available, make_gl_widget, mesh_gl_options, overlay_gl_options, shade, text_item,
-                 grab_with_overlay, update_overlay_legend)
+from .gl import (colors_for, gl_available, grab_with_overlay, labels_item, make_gl_widget, mesh_gl_options,
+                 overlay_gl_options, shade, text_item, update_overlay_legend)
 from .isolines import nice_levels
 
 SIZE = 10.0
@@ -67,8 +67,7 @@ class SurfaceView(View):
         self._last = ({}, None)
         self._height = None
         self._box = None
-        self._runs_items: dict[int, dict] = {}
-        self._texts = []
+        self._caches: dict[int, SegmentCache] = {}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.gl = make_gl_widget() if gl_available() else None
@@ -91,6 +90,16 @@ class SurfaceView(View):
         self.grid.setColor((255, 255, 255, 45))
         self.grid.translate(0, 0, -0.06 * HEIGHT)   # below the valley floor (the mesh is depth-offset back)
         self.gl.addItem(self.grid)
+        self.labels = labels_item()
+        self.gl.addItem(self.labels)
+        # Every run's path, start and current point: one GL item each for all runs (per-vertex colours).
+        # Each item costs ~0.3 ms of Python a frame in pyqtgraph's paint, with the GIL held.
+        self.paths = gl.GLLinePlotItem(mode="lines", antialias=True, glOptions=overlay_gl_options())
+        self.starts = gl.GLScatterPlotItem(pxMode=True, glOptions=overlay_gl_options())
+        self.currents = gl.GLScatterPlotItem(pxMode=True, glOptions=overlay_gl_options())
+        for depth, item in enumerate((self.paths, self.starts, self.currents)):
+            item.setDepthValue(10 + 10 * depth)
+            self.gl.addItem(item)
         self.legend = QLabel(self.gl)
         self.legend.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.legend.move(8, 8)
@@ -171,9 +180,6 @@ class SurfaceView(View):
         self.mesh.setVisible(True)
 
     def _draw_labels(self) -> None:
-        for item in self._texts:
-            self.gl.removeItem(item)
-        self._texts = []
         s = style.sizes(self.lecture)
         ax, ay = tuple(self.surface.axes)
         (x0, x1), (y0, y1) = self._box
@@ -189,41 +195,23 @@ class SurfaceView(View):
         for v in _ticks(y0, y1):
             items.append(text_item((-half - pad, float(self._scene_xy(x0, v)[1]), 0), f"{v:g}", s.font_pt,
                                    style.MUTED))
-        for item in items:
-            self.gl.addItem(item)
-        self._texts = items
+        self.labels.set_labels(items)
 
     # -- runs and paths ---------------------------------------------------------------------------------
     def set_runs(self, runs) -> None:
         self.runs = {r.run_id: r for r in runs}
         if self.gl is None:
             return
-        import pyqtgraph.opengl as gl
-        for run_id in list(self._runs_items):
-            if run_id not in self.runs:
-                for item in self._runs_items.pop(run_id)["items"]:
-                    self.gl.removeItem(item)
-        for run in self.runs.values():
-            if run.run_id not in self._runs_items:
-                line = gl.GLLinePlotItem(mode="lines", antialias=True, glOptions=overlay_gl_options())
-                start = gl.GLScatterPlotItem(pxMode=True, glOptions=overlay_gl_options())
-                current = gl.GLScatterPlotItem(pxMode=True, glOptions=overlay_gl_options())
-                for depth, item in enumerate((line, start, current)):
-                    item.setDepthValue(10 + 10 * depth + 0.01 * run.run_id)
-                    self.gl.addItem(item)
-                self._runs_items[run.run_id] = {"line": line, "start": start, "current": current,
-                                                "items": (line, start, current), "cache": SegmentCache()}
+        self._caches = {run_id: self._caches.get(run_id) or SegmentCache() for run_id in self.runs}
         self._style_runs()
         self._update_legend()
         self._redraw()
 
     def _style_runs(self) -> None:
         s = style.sizes(self.lecture)
-        for run_id, it in self._runs_items.items():
-            color = style.rgba(self.runs[run_id].color)
-            it["line"].setData(color=color, width=s.line * 1.25)
-            it["start"].setData(color=(0.95, 0.95, 0.95, 1.0), size=s.start * 0.8)  # a tuple: one colour for all
-            it["current"].setData(color=color, size=s.current * 1.2)
+        self.paths.setData(width=s.line * 1.25)
+        self.starts.setData(size=s.start * 0.8)
+        self.currents.setData(size=s.current * 1.2)
 
     def _update_legend(self) -> None:
         update_overlay_legend(self.legend, self.runs.values(), self.lecture)
@@ -235,28 +223,33 @@ class SurfaceView(View):
         (x0, x1), (y0, y1) = self._box
         cell = ((x1 - x0) / PATH_CELLS, (y1 - y0) / PATH_CELLS)
         lift = 0.005 * HEIGHT
-        for run_id, it in self._runs_items.items():
+        lines, line_colors, starts, currents, current_colors = [], [], [], [], []
+        for run_id, cache in self._caches.items():
             traj = paths.get(run_id)
             cols = self._columns(traj)
-            if traj is None or cols is None or len(traj) == 0:
-                for item in it["items"]:
-                    item.setData(pos=np.empty((0, 3)))
-                continue
-            n = len(traj) if upto is None else max(0, min(int(upto), len(traj)))
+            n = 0 if traj is None or cols is None else (len(traj) if upto is None
+                                                        else max(0, min(int(upto), len(traj))))
             if n == 0:
-                for item in it["items"]:
-                    item.setData(pos=np.empty((0, 3)))
                 continue
-            it["cache"].configure(cell, (x0, y0))
-            pairs, seg_index = it["cache"].update(traj.params, n, cols)
-            ends = it["cache"].point_indices(seg_index.size)
+            color = style.rgba(self.runs[run_id].color)
+            cache.configure(cell, (x0, y0))
+            pairs, seg_index = cache.update(traj.params, n, cols)
+            ends = cache.point_indices(seg_index.size)
             z = self._height(traj.loss[ends]) + lift
-            pos = self._lift(pairs[:, 0], pairs[:, 1], z)
             ok = _inside(pairs, self._box) & np.isfinite(z)
             ok = np.repeat(ok[0::2] & ok[1::2], 2)
-            it["line"].setData(pos=pos[ok] if ok.any() else np.empty((0, 3)))
-            it["start"].setData(pos=self._point(traj, 0, cols, lift))
-            it["current"].setData(pos=self._point(traj, n - 1, cols, 2 * lift))
+            lines.append(self._lift(pairs[ok, 0], pairs[ok, 1], z[ok]))
+            line_colors.append(np.broadcast_to(np.float32(color), (int(ok.sum()), 4)))
+            starts.append(self._point(traj, 0, cols, lift))
+            currents.append(self._point(traj, n - 1, cols, 2 * lift))
+            current_colors.append(np.broadcast_to(np.float32(color), (len(currents[-1]), 4)))
+        empty = np.empty((0, 3), np.float32)
+        self.paths.setData(pos=np.concatenate(lines) if lines else empty,
+                           color=np.concatenate(line_colors) if lines else (1.0, 1.0, 1.0, 1.0))
+        # A tuple: one colour for every start point.
+        self.starts.setData(pos=np.concatenate(starts) if starts else empty, color=(0.95, 0.95, 0.95, 1.0))
+        self.currents.setData(pos=np.concatenate(currents) if currents else empty,
+                              color=np.concatenate(current_colors) if currents else (1.0, 1.0, 1.0, 1.0))
 
     def _lift(self, x, y, z) -> np.ndarray:
         sx, sy = self._scene_xy(x, y)
