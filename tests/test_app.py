@@ -131,6 +131,18 @@ def test_run_to_the_end_and_scrub(window, qtbot):
     assert window.transport.upto is None
 
 
+def test_the_frame_timer_wakes_at_once_after_waiting_out_the_budget(window, qtbot):
+    """At full speed the frame timer sleeps until the GUI's share allows a frame; a pause, a scrub or a new
+    speed brings back the normal tick, so the screen follows at once."""
+    from landscape_app.gui.main_drawing import FRAME_MS
+    _play_to_end(qtbot, window)
+    for act in (lambda: window._state_changed(PAUSED), lambda: window.transport.timeline.setValue(3),
+                lambda: window.transport.speed_changed.emit(5.0)):
+        window.timer.setInterval(400)
+        act()
+        assert window.timer.interval() == FRAME_MS
+
+
 def _scene_pos(view, x, y):
     return view.widget.mapFromScene(view.vb.mapViewToScene(QPointF(x, y)))
 

@@ -152,3 +152,23 @@ def test_json_with_a_bad_experiment_names_the_field(tmp_path, shuffled):
     with pytest.raises(la.ConfigError) as err:
         load_json(path)
     assert err.value.field == "experiment.lr"
+
+
+@pytest.mark.parametrize("chunks", [[1, 2, 3], [300], [5, 700, 1, 9]])
+def test_builder_extend_equals_step_by_step_append(chunks):
+    """The GUI receives steps in batches; extending by a batch (across buffer growth) equals appending each."""
+    from landscape_app.core.trajectory import TrajectoryBuilder
+    steps = list(la.core.training.train(la.Experiment(epochs=400, batch_size=7, shuffle=True)))
+    one, many = TrajectoryBuilder(("w", "b")), TrajectoryBuilder(("w", "b"))
+    start = 0
+    for size in chunks:
+        part = steps[start: start + size]
+        for step in part:
+            one.append(step)
+        many.extend(part)
+        start += size
+    a, b = one.trajectory(), many.trajectory()
+    assert len(b) == start
+    for name in ("iteration", "epoch", "params", "batch_loss", "loss", "lr"):
+        assert np.array_equal(getattr(a, name), getattr(b, name), equal_nan=True), name
+    assert all(np.array_equal(x, y) for x, y in zip(a.batches, b.batches))

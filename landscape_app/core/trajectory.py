@@ -167,8 +167,27 @@ class TrajectoryBuilder:
         self._n += 1
 
     def extend(self, steps) -> None:
-        for step in steps:
-            self.append(step)
+        """Append many steps at once: one array write per field instead of one per step and field."""
+        steps = list(steps)
+        m = len(steps)
+        if m < 4:
+            for step in steps:
+                self.append(step)
+            return
+        cap = self._cap
+        while self._n + m > cap:
+            cap *= 2
+        if cap != self._cap:
+            self._grow(cap)
+        a, i = self._arrays, self._n
+        a["iteration"][i: i + m] = [s.iteration for s in steps]
+        a["epoch"][i: i + m] = [s.epoch for s in steps]
+        a["params"][i: i + m] = [s.params for s in steps]
+        a["batch_loss"][i: i + m] = [s.batch_loss for s in steps]
+        a["loss"][i: i + m] = [s.loss for s in steps]
+        a["lr"][i: i + m] = [s.lr for s in steps]
+        self._batches.extend(s.batch for s in steps)
+        self._n += m
 
     def trajectory(self) -> Trajectory:
         """The path so far; its arrays are views, valid until the next append that grows the buffer."""

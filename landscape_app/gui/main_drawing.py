@@ -10,6 +10,7 @@ from .playback import PLAYING
 # GIL the training thread needs (see benchmarks/bench_worker.py). Paced runs and single steps draw every frame.
 GUI_SHARE = 0.05
 MAX_FRAME_GAP_S = 0.5         # ...but the screen never waits longer than this between frames
+FRAME_MS = 16                 # the frame timer's tick: at most ~60 frames a second
 PLANE_FOLLOW_S = 0.1          # the plane model's slice is recomputed at most 10 times a second
 
 
@@ -27,10 +28,19 @@ class WindowDrawing:
         now = time.perf_counter()
         if self.playback.state == PLAYING and self.playback.speed is None:
             used = time.thread_time() - self._frame_cpu
-            if now - self._frame_wall < min(used / GUI_SHARE, MAX_FRAME_GAP_S):
+            wait = self._frame_wall + min(used / GUI_SHARE, MAX_FRAME_GAP_S) - now
+            if wait > 0:
+                # Sleep until then: each tick wakes the GUI thread, which takes the GIL from the training.
+                self.timer.setInterval(max(FRAME_MS, int(wait * 1000)))
                 return
+        self.timer.setInterval(FRAME_MS)
         self._frame_wall, self._frame_cpu = now, time.thread_time()
         self.redraw()
+
+    def _frames_soon(self, *args) -> None:
+        """Back to the normal tick (after waiting out the budget at full speed): something needs showing."""
+        if self.timer.interval() != FRAME_MS:
+            self.timer.setInterval(FRAME_MS)
 
     def redraw(self) -> None:
         """Draw what arrived since the last frame (the timer calls this at most ~60 times a second)."""

@@ -20,7 +20,7 @@ from ..core.session import Session
 from . import race, style
 from .controls import ControlPanel
 from .main_actions import WindowActions
-from .main_drawing import WindowDrawing
+from .main_drawing import FRAME_MS, WindowDrawing
 from .main_menus import build_menus, remember_session
 from .playback import PLAYING, Playback
 from ..core.presets import default_session, load_preset
@@ -32,7 +32,6 @@ from .window_views import ViewSet
 
 STARTUP_MARK_ENV = "LANDSCAPE_APP_STARTUP_MARK"
 STARTUP_MARK = "landscape-app: window shown"
-FRAME_MS = 16                 # the redraw timer: at most ~60 frames a second
 HINT = "Press  ▶ Play  (Space) to train  ·  Right arrow: one step  ·  click the contour to choose the start point"
 
 
@@ -74,6 +73,7 @@ class MainWindow(QMainWindow, WindowActions, WindowDrawing):
         self.transport.step_clicked.connect(self.step)
         self.transport.reset_clicked.connect(self.reset)
         self.transport.speed_changed.connect(self.playback.set_speed)
+        self.transport.speed_changed.connect(self._frames_soon)
         self.transport.scrubbed.connect(self._scrubbed)
         self.playback.state_changed.connect(self._state_changed)
         self.playback.run_ended.connect(self._run_ended)
@@ -337,6 +337,7 @@ class MainWindow(QMainWindow, WindowActions, WindowDrawing):
     @Slot(str)
     def _state_changed(self, state: str) -> None:
         self.transport.set_playing(state == PLAYING)
+        self._frames_soon()
 
     @Slot(int, str, str)
     def _run_ended(self, run_id: int, outcome: str, message: str) -> None:
@@ -349,6 +350,7 @@ class MainWindow(QMainWindow, WindowActions, WindowDrawing):
     @Slot(object)
     def _scrubbed(self, upto) -> None:
         self._scrub_dirty = True
+        self._frames_soon()
 
     @Slot(float, float, float)
     def _hovered(self, x: float, y: float, loss: float) -> None:

@@ -115,10 +115,13 @@ class Playback(QObject):
     def _on_steps(self, batch: StepBatch) -> None:
         if batch.generation != self.generation:
             return
+        by_run: dict[int, list] = {}
         for step in batch.steps:
-            builder = self._builders.get(step.run_id)
+            by_run.setdefault(step.run_id, []).append(step)
+        for run_id, steps in by_run.items():
+            builder = self._builders.get(run_id)
             if builder is not None:
-                builder.append(step)
+                builder.extend(steps)
         self.steps_received += len(batch.steps)
         self.dirty = True
         t0, n0 = self._rate_mark

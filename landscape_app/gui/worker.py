@@ -2,8 +2,8 @@
 
 The worker adapts ``core.training.train`` (a generator of ``Step``): it advances each run's generator by one
 iteration per round, checking the pause/stop flags between rounds, and sends the steps to the GUI thread in
-batches (at most ~60 a second) tagged with a *generation* number, so that batches still in flight after a
-Reset are recognised as stale and dropped.
+batches (20 a second at full speed, every round when paced) tagged with a *generation* number, so that
+batches still in flight after a Reset are recognised as stale and dropped.
 
 Control (play, pause, step, speed, load, stop) goes through a mutex and a wait condition rather than through
 queued slots: the worker's loop is busy training while playing, so queued calls would wait behind it. Waits
@@ -22,7 +22,10 @@ from PySide6.QtCore import QMutex, QMutexLocker, QObject, QThread, QWaitConditio
 
 from ..core.trajectory import Step
 
-EMIT_INTERVAL = 1.0 / 60.0     # seconds between batches sent while running flat out
+# Seconds between batches sent while running flat out. Each batch wakes the GUI thread, which then takes the
+# GIL from the training; at full speed the window draws a few frames a second (main_drawing.GUI_SHARE), so
+# more than 20 batches a second would show nothing more.
+EMIT_INTERVAL = 1.0 / 20.0
 MAX_BATCH = 20_000             # steps per batch at most, so one batch never stalls the GUI thread
 
 # Every QThread this module starts, until it has finished: tests check that none outlives its window.

@@ -109,6 +109,7 @@ class LossView(PlotView):
         self.legend.addItem(pg.PlotDataItem(pen=pg.mkPen(style.FOREGROUND, width=s.line)), "full-data loss")
         self.legend.addItem(pg.PlotDataItem(pen=pg.mkPen(style.qcolor(style.FOREGROUND, BATCH_ALPHA),
                                                          width=max(1.0, s.line * 0.5))), "mini-batch loss")
+        self._cache_legend()
 
     def show_paths(self, paths: Mapping, upto: int | None = None) -> None:
         self._last = (paths, upto)

@@ -102,6 +102,16 @@ class PlotView(View):
         for run in self.runs.values():
             self.legend.addItem(self.legend_sample(run), run.name)
         self.legend.setVisible(bool(self.runs))
+        self._cache_legend()
+
+    def _cache_legend(self) -> None:
+        """The legend lies over the paths, so every frame repaints it: keep its pieces as device pixmaps (its
+        samples and labels are Python-painted items, ~0.3 ms a frame per view otherwise)."""
+        pending = [self.legend]
+        while pending:
+            item = pending.pop()
+            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            pending.extend(item.childItems())
 
     def legend_names(self) -> list[str]:
         return [label.text for _, label in self.legend.items]
