@@ -156,3 +156,13 @@ def test_a_slow_path_is_drawn_without_gaps():
     tt = np.clip(np.einsum("pij,ij->pi", sample[:, None] - a[None], d) / (d * d).sum(1), 0, 1)
     dist = np.hypot(*(sample[:, None] - (a[None] + tt[..., None] * d[None])).transpose(2, 0, 1)).min(axis=1)
     assert dist.max() < 1.5 * cell[0]
+
+
+def test_snapped_bounds_move_in_steps_of_a_tenth_of_the_decade():
+    from landscape_app.gui.views.layers import _snapped
+    assert _snapped(0.0078, 880.0) == (0.0, 880.0)
+    lo, hi = _snapped(1.23, 4.56)
+    assert (lo, hi) == pytest.approx((1.2, 4.6))
+    assert _snapped(2.0, 2.0) == (2.0, 2.0)
+    # A loss creeping down near its minimum leaves the range as it was: no re-tick each frame.
+    assert _snapped(0.0051, 880.0) == _snapped(0.0049, 880.0)

@@ -11,6 +11,8 @@ pyqtgraph's InfiniteLine does), so new data needs only a repaint, never a geomet
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.functions as fn
@@ -210,10 +212,13 @@ class Symbols:
 class LayerItem(pg.GraphicsObject):
     """Paints its layers (``Lines`` and ``Symbols``) in order of their ``z``, in one paint call."""
 
-    def __init__(self):
+    def __init__(self, snap_bounds: bool = False):
         super().__init__()
         self._layers: list = []
         self._bounds: QRectF | None = None
+        # Round the auto range outward to a tenth of its decade: a growing curve then moves the axes (a
+        # re-tick, the grid and the axis redrawn) only when it crosses a step, not on every frame.
+        self.snap_bounds = snap_bounds
 
     def add(self, *layers):
         for layer in layers:
@@ -249,7 +254,9 @@ class LayerItem(pg.GraphicsObject):
                 if values.size:
                     a, b = float(values.min()), float(values.max())
                     lo, hi = (a, b) if lo is None else (min(lo, a), max(hi, b))
-        return None if lo is None else (lo, hi)
+        if lo is None:
+            return None
+        return _snapped(lo, hi) if self.snap_bounds else (lo, hi)
 
     def boundingRect(self) -> QRectF:
         if self._bounds is None:
@@ -266,3 +273,11 @@ class LayerItem(pg.GraphicsObject):
         for layer in self._layers:
             layer.paint(painter)
 
+
+def _snapped(lo: float, hi: float) -> tuple[float, float]:
+    """``lo``..``hi`` widened to multiples of a tenth of the span's decade (``hi`` stays above ``lo``)."""
+    span = hi - lo
+    if not (math.isfinite(span) and span > 0):
+        return lo, hi
+    step = 10.0 ** (math.floor(math.log10(span)) - 1)
+    return math.floor(lo / step) * step, math.ceil(hi / step) * step

@@ -60,7 +60,7 @@ class LossView(PlotView):
         self.log_y = False
         self.curves: dict[int, _RunCurves] = {}
         # Every run's curves in one item (see ``layers``); the full-data loss sets the auto range.
-        self.layers = LayerItem()
+        self.layers = LayerItem(snap_bounds=True)
         self.plot.addItem(self.layers)
         self._last = ({}, None)
         self._x_auto: bool | None = None

@@ -110,7 +110,9 @@ class PlotView(View):
         pending = [self.legend]
         while pending:
             item = pending.pop()
-            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            # Not items that draw nothing themselves (a sample's PlotDataItem): Qt would call their paint.
+            if not item.flags() & QGraphicsItem.GraphicsItemFlag.ItemHasNoContents:
+                item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             pending.extend(item.childItems())
 
     def legend_names(self) -> list[str]:
