@@ -52,6 +52,23 @@ data.set_scene(plane, None)
 data.show_paths({0: run(plane)}, upto=3)
 report["data_mode"] = data.mode
 data.render_image(640, 480).save(out + "/data_plane.png")
+
+from PySide6.QtCore import QPoint
+from landscape_app.gui.main_window import MainWindow
+window = MainWindow()
+window.resize(1280, 800)
+window.show()
+for _ in range(20):
+    app.processEvents()
+window.screenshot()             # settles the layout (pyqtgraph sizes its axes when it first paints them)
+app.processEvents()
+gl_view = window.views.surface3d
+corner = gl_view.mapTo(window, QPoint(0, 0))
+report["view_rect"] = [corner.x(), corner.y(), gl_view.width(), gl_view.height()]
+gl_view.grab_image().save(out + "/window_3d.png")
+window.screenshot().save(out + "/window.png")
+window.grab().save(out + "/window_grab.png")
+window.close()
 print(json.dumps(report))
 """
 
@@ -134,3 +151,15 @@ def test_no_opengl_offscreen_gives_a_placeholder(qtbot):
     view.show_paths({})
     view.set_lecture_mode(True)
     assert not view.render_image(200, 100).isNull()
+
+
+def test_window_screenshot_includes_what_the_3d_view_paints_over_opengl(rendered):
+    """``QWidget.grab`` of the window misses the 3-D view's axis labels (painted over GL); ``screenshot`` lays
+    the view's own picture over its place."""
+    out, report = rendered
+    x, y, w, h = report["view_rect"]
+    shot, grab, own = load(out / "window.png"), load(out / "window_grab.png"), load(out / "window_3d.png")
+    assert own.shape == (h, w, 3)
+    assert np.array_equal(shot[y: y + h, x: x + w], own)
+    assert not np.array_equal(grab[y: y + h, x: x + w], own)       # what the plain grab leaves out
+    assert np.array_equal(shot[:, : x - 1], grab[:, : x - 1])       # the rest of the window is the grab

@@ -137,14 +137,16 @@ def run_app(session, path, args) -> int:
         seconds = args.quit_after if args.quit_after is not None else 1.0
 
         def finish():
-            if args.screenshot:
-                window.redraw()
-                app.processEvents()
-                if not window.grab().save(args.screenshot):
-                    print(f"{PROG}: error: cannot write {args.screenshot}", file=sys.stderr)
-                    status["code"] = 2
-            window.close()
-            app.quit()
+            try:
+                if args.screenshot:
+                    window.redraw()
+                    app.processEvents()
+                    if not window.screenshot().save(args.screenshot):
+                        print(f"{PROG}: error: cannot write {args.screenshot}", file=sys.stderr)
+                        status["code"] = 2
+            finally:    # whatever happened, the app quits when told to (a smoke test must not hang)
+                window.close()
+                app.quit()
         QTimer.singleShot(int(seconds * 1000), finish)
     code = app.exec()
     return status["code"] or code

@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Slot
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, Slot
+from PySide6.QtGui import QFont, QImage, QPainter
 from PySide6.QtWidgets import (QApplication, QLabel, QMainWindow, QMessageBox, QSplitter,
                                QVBoxLayout, QWidget)
 
@@ -355,6 +355,21 @@ class MainWindow(QMainWindow, WindowActions, WindowDrawing):
     @Slot(float, float, float)
     def _hovered(self, x: float, y: float, loss: float) -> None:
         self.status.show_hover(tuple(self.experiment.grid.axes), x, y, loss)
+
+    def screenshot(self) -> QImage:
+        """The whole window as it is on screen.
+
+        ``QWidget.grab`` leaves out what the 3-D views paint over OpenGL (their axis labels), so each visible
+        3-D view's own picture is laid over its place.
+        """
+        # 32 bits: on a 16-bit display the grab is RGB16, and the views' pictures would lose colour in it.
+        image = self.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+        painter = QPainter(image)
+        for view in self.views.all:
+            if view.isVisible() and view.shows_opengl():
+                painter.drawImage(view.mapTo(self, QPoint(0, 0)), view.grab_image())
+        painter.end()
+        return image
 
     def closeEvent(self, event) -> None:
         self.timer.stop()

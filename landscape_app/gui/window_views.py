@@ -14,10 +14,11 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBox
 from ..core.surface import compute_surface, loss_at
 from . import style
 from .views import ContourView, DataView, LossView, SurfaceView, gl_available
+from .views.base import View
 
 
-class Placeholder(QWidget):
-    """Text where a view cannot be shown (the 3-D view without OpenGL)."""
+class Placeholder(View):
+    """Text where a view cannot be shown (the 3-D view without OpenGL): a view that draws nothing."""
 
     def __init__(self, text: str, parent: QWidget | None = None):
         super().__init__(parent)

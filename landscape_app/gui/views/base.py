@@ -83,3 +83,7 @@ class View(QWidget):
     def grab_image(self) -> QImage:
         """One paint of the view as it is laid out now (the 3-D view overrides this to read its framebuffer)."""
         return self.grab().toImage()
+
+    def shows_opengl(self) -> bool:
+        """Whether the view now draws with OpenGL (a window's ``grab`` then misses what it paints over GL)."""
+        return False

@@ -232,6 +232,9 @@ class DataView(View):
             self.window().winId()      # see SurfaceView._prepare_hidden
         super()._prepare_hidden()
 
+    def shows_opengl(self) -> bool:
+        return self.mode == "3d"
+
     def grab_image(self) -> QImage:
         active = self._active()
         return active.grab_image() if active is self.plane3d else super().grab_image()

@@ -286,6 +286,9 @@ class SurfaceView(View):
             self.window().winId()
         super()._prepare_hidden()
 
+    def shows_opengl(self) -> bool:
+        return self.gl is not None
+
     def grab_image(self) -> QImage:
         """The GL framebuffer with the legend painted over it (``QWidget.grab`` may miss GL content)."""
         if self.gl is None:
