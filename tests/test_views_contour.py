@@ -278,3 +278,20 @@ def test_batch_surface_with_a_title(qtbot, course):
     v.show_paths(paths, upto=3)
     assert v.title() == "Step 3: batch of 9"
     assert np.allclose(v.image.image, surface.loss.T)
+
+
+def test_a_legend_wider_than_the_plot_keeps_its_samples_in_view(view):
+    """Long names in lecture mode on a narrow contour: the legend moves to the top left, so the line samples
+    stay visible and the end of the names is what gets cut off."""
+    def legend_left_right():
+        rect = view.legend.mapRectToItem(view.vb, view.legend.boundingRect())
+        return rect.left(), rect.right(), view.vb.width()
+
+    left, right, width = legend_left_right()
+    assert right == pytest.approx(width - 8, abs=2)          # fits: top right
+    view.set_runs([RunStyle(0, "plain SGD with a learning rate of 0.1", RUN_COLORS[0]),
+                   RunStyle(1, "momentum 0.9 with a learning rate of 0.02", RUN_COLORS[1])])
+    view.set_lecture_mode(True)
+    view.render_image(420, 360)
+    left, right, width = legend_left_right()
+    assert right > width and left == pytest.approx(8, abs=2)

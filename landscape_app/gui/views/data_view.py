@@ -56,7 +56,7 @@ class _Plot2D(PlotView):
         self.plot.addItem(self.diagonal, ignoreBounds=True)
         self.show_grid()
         # Top left: empty for the default data (rising line, labels 0 on the left and 1 on the right).
-        self.legend.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(8, 8))
+        self.legend_corner = "left"
         self.items: dict[int, dict] = {}
         self.exp = None
         self.x = self.y = None

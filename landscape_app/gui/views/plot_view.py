@@ -27,6 +27,8 @@ class PlotView(View):
                                     pen=pg.mkPen(style.MUTED), labelTextColor=style.FOREGROUND,
                                     verSpacing=-4)
         self.legend.setParentItem(self.vb)
+        self.legend_corner = "right"          # top right; "left" for views whose top right is busy
+        self.vb.sigResized.connect(self._fit_legend)
         self.legend.setZValue(100)
         self.legend.setVisible(False)        # until there are runs
         self._axis_labels: dict[str, str] = {}
@@ -103,6 +105,17 @@ class PlotView(View):
             self.legend.addItem(self.legend_sample(run), run.name)
         self.legend.setVisible(bool(self.runs))
         self._cache_legend()
+        self._fit_legend()
+
+    def _fit_legend(self, *args) -> None:
+        """Anchor the legend in its corner; wider than the plot (long names in lecture mode), anchor it top left,
+        so what is cut off is the end of the names, not the samples that say which line is which."""
+        self.legend.updateSize()
+        wide = self.legend.boundingRect().width() > self.vb.width() - 16
+        if self.legend_corner == "left" or wide:
+            self.legend.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(8, 8))
+        else:
+            self.legend.anchor(itemPos=(1, 0), parentPos=(1, 0), offset=(-8, 8))
 
     def _cache_legend(self) -> None:
         """The legend lies over the paths, so every frame repaints it: keep its pieces as device pixmaps (its
