@@ -224,3 +224,24 @@ def test_loss_axis_spans_the_whole_run_from_the_first_frame(qapp, tmp_path, scen
             renderer.render(upto)
             x0, x1 = vb.viewRange()[0]
             assert x0 <= 0 and last <= x1 <= last * 1.1, (upto, x0, x1)
+
+
+def test_3d_paths_of_runs_on_other_losses_lie_on_the_shown_surface(qapp, tmp_path, monkeypatch):
+    """In a race of MSE, L1 and Huber, the 3-D view shows MSE: the other runs' points are drawn at their MSE,
+    on the surface, as in the window (not at their own losses' heights, floating above or sunk below it)."""
+    from landscape_app.core.presets import load_preset
+    from landscape_app.core.surface import loss_at
+    from landscape_app.gui.views.surface3d import SurfaceView
+    scene = prepare_scene(load_preset("outliers-mse-l1-huber").replace(
+        runs=tuple(r.replace(epochs=20) for r in load_preset("outliers-mse-l1-huber").runs)))
+    shown = []
+    monkeypatch.setattr(SurfaceView, "show_paths", lambda self, paths, upto=None: shown.append(paths))
+    plan = make_plan(str(tmp_path / "x.png"), views="contour,surface", size=(480, 360), title="")
+    with FrameRenderer(scene, plan) as renderer:
+        renderer.update(10)
+    paths = shown[-1]
+    mse = scene.experiment
+    assert {scene.session.runs[i].criterion for i in paths} == {"mse", "l1", "huber"}
+    for i, traj in paths.items():
+        assert len(traj) == 10
+        assert np.allclose(traj.loss, loss_at(mse, traj.params), rtol=1e-9), scene.session.runs[i].criterion

@@ -67,6 +67,7 @@ class FrameRenderer:
 
         from ..gui import style
         from ..gui.views.base import RunStyle
+        from ..gui.views.lifted import LiftedPaths
         from .caption import Caption
 
         if QApplication.instance() is None:
@@ -118,6 +119,8 @@ class FrameRenderer:
 
         exp = scene.experiment
         self._surface = scene.surface_at(1)
+        self._lifted = LiftedPaths()
+        self._lifted.reset(exp, dict(enumerate(scene.session.runs)))
         for view in self.views.values():
             view.set_lecture_mode(plan.lecture)
             if plan.log:
@@ -233,9 +236,10 @@ class FrameRenderer:
             for view in self.views.values():
                 view.set_scene(self.scene.experiment, surface)
         paths = {i: _prefix(t, upto) for i, t in enumerate(self.scene.trajectories)}
-        for view in self.views.values():
-            # Only the path so far: a view never hints at where the run goes next.
-            view.show_paths(paths, None)
+        for name, view in self.views.items():
+            # Only the path so far: a view never hints at where the run goes next. In 3-D, a run trained on
+            # another loss is drawn at the shown loss's heights, on the surface (as in the window).
+            view.show_paths(self._lifted.paths(paths) if name == "surface" else paths, None)
         self._hold_ranges()
         self._orbit(frame_index, n_motion)
         if self.caption is not None:
