@@ -8,7 +8,7 @@ from .playback import PLAYING
 
 # At full speed the GUI thread may use this share of the time: every Python moment it spends drawing holds the
 # GIL the training thread needs (see benchmarks/bench_worker.py). Paced runs and single steps draw every frame.
-GUI_SHARE = 0.05
+GUI_SHARE = 0.04
 MAX_FRAME_GAP_S = 0.5         # ...but the screen never waits longer than this between frames
 FRAME_MS = 16                 # the frame timer's tick: at most ~60 frames a second
 PLANE_FOLLOW_S = 0.1          # the plane model's slice is recomputed at most 10 times a second
