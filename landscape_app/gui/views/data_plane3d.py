@@ -9,8 +9,8 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from .. import style
-from .gl import (grab_with_overlay, labels_item, make_gl_widget, overlay_gl_options, text_item,
-                 update_overlay_legend)
+from .gl import grab_with_overlay, make_gl_widget, overlay_gl_options, update_overlay_legend
+from .gl_labels import GLLabels, label
 from .data_view import _predict, current_batch, current_index
 
 SIZE = 10.0
@@ -29,7 +29,7 @@ class DataPlane3D(QWidget):
         self.exp = None
         self.runs = {}
         self.items: dict[int, dict] = {}
-        self.labels = labels_item()
+        self.labels = GLLabels()
         self.gl = make_gl_widget()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -69,9 +69,9 @@ class DataPlane3D(QWidget):
     def _labels(self) -> None:
         s = style.sizes(self.lecture)
         half, pad = SIZE / 2, 0.06 * SIZE
-        self.labels.set_labels([text_item((half + pad, -half - pad, 0), "x1", s.label_pt),
-                                text_item((-half - pad, half + pad, 0), "x2", s.label_pt),
-                                text_item((-half, -half, HEIGHT + pad), "y", s.label_pt)])
+        self.labels.set_labels([label((half + pad, -half - pad, 0), "x1", s.label_pt),
+                                label((-half - pad, half + pad, 0), "x2", s.label_pt),
+                                label((-half, -half, HEIGHT + pad), "y", s.label_pt)])
 
     def set_runs(self, runs) -> None:
         import pyqtgraph.opengl as gl

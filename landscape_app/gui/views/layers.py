@@ -35,18 +35,41 @@ def _polygon(xy: np.ndarray) -> QPolygonF:
     return poly
 
 
-class Lines:
+def _xy(x, y=None) -> np.ndarray:
+    """Points as a float (k, 2) array, from ``x, y`` arrays or one (k, 2) array."""
+    if y is None:
+        return np.asarray(x, dtype=np.float64).reshape(-1, 2)
+    return np.column_stack([np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)])
+
+
+class _Layer:
+    """What every layer has: its place in the paint order, whether it counts for the view's auto range, the
+    points last given (for ``data`` and ``LayerItem.dataBounds``), and the item that paints it."""
+
+    def __init__(self, z: float, bounds: bool = False):
+        self.z = z
+        self.bounds = bounds
+        self._xy = np.empty((0, 2))
+        self.item: LayerItem | None = None
+
+    def data(self) -> tuple[np.ndarray, np.ndarray]:
+        """The points last given, as x and y arrays."""
+        return self._xy[:, 0].copy(), self._xy[:, 1].copy()
+
+    def _changed(self) -> None:
+        if self.item is not None:
+            self.item.changed(self)
+
+
+class Lines(_Layer):
     """Straight segments in data coordinates, drawn with one pen (a cosmetic width, in pixels)."""
 
     def __init__(self, pen: QPen, antialias: bool = True, z: float = 0.0, bounds: bool = False):
+        super().__init__(z, bounds)
         self.pen = pen
         self.antialias = antialias
-        self.z = z
-        self.bounds = bounds      # counts for the view's auto range (``LayerItem.dataBounds``)
         self._segs = PrimitiveArray(QLineF, 4)
         self._count = 0
-        self._xy = np.empty((0, 2))
-        self.item: LayerItem | None = None
 
     def __len__(self) -> int:
         """The number of segments."""
@@ -58,7 +81,7 @@ class Lines:
 
     def set_pairs(self, pairs: np.ndarray) -> None:
         """Segments as a (2k, 2) array of endpoint pairs; a pair with a non-finite end is left out."""
-        pairs = np.asarray(pairs, dtype=np.float64).reshape(-1, 2)
+        pairs = _xy(pairs)
         pairs = pairs[: len(pairs) // 2 * 2]
         ok = np.isfinite(pairs).all(axis=1)
         if not ok.all():
@@ -72,8 +95,8 @@ class Lines:
         self._changed()
 
     def set_polyline(self, x, y) -> None:
-        """Consecutive points joined; a non-finite point breaks the line."""
-        xy = np.column_stack([np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)])
+        """Consecutive points joined; a non-finite point breaks the line (``data`` gives the points)."""
+        xy = _xy(x, y)
         if len(xy) < 2:
             self.clear()
             return
@@ -89,27 +112,20 @@ class Lines:
             self._segs.resize(0)
             self._changed()
 
-    def data(self) -> tuple[np.ndarray, np.ndarray]:
-        """The points last given (the pairs, or the polyline's points) as x and y arrays."""
-        return self._xy[:, 0].copy(), self._xy[:, 1].copy()
-
     def paint(self, painter: QPainter) -> None:
         if self._count:
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, self.antialias)
             painter.setPen(self.pen)
             painter.drawLines(*self._segs.drawargs())
 
-    def _changed(self) -> None:
-        if self.item is not None:
-            self.item.changed(self)
 
-
-class Fill(Lines):
+class Fill(_Layer):
     """A filled polygon (its outline is the points given), without a pen."""
 
     def __init__(self, brush, antialias: bool = False, z: float = 0.0):
-        super().__init__(QPen(Qt.PenStyle.NoPen), antialias=antialias, z=z)
+        super().__init__(z)
         self.brush = fn.mkBrush(brush)
+        self.antialias = antialias
         self._poly = QPolygonF()
 
     def set_brush(self, brush) -> None:
@@ -118,7 +134,7 @@ class Fill(Lines):
 
     def set_polygon(self, x, y) -> None:
         """The outline's points in order; non-finite points are left out."""
-        xy = np.column_stack([np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)])
+        xy = _xy(x, y)
         self._xy = xy[np.isfinite(xy).all(axis=1)]
         self._poly = _polygon(np.clip(self._xy, -_COORD_LIMIT, _COORD_LIMIT)) if len(self._xy) > 2 else QPolygonF()
         self._changed()
@@ -132,21 +148,18 @@ class Fill(Lines):
     def paint(self, painter: QPainter) -> None:
         if len(self._poly) > 2:
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, self.antialias)
-            painter.setPen(self.pen)
+            painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(self.brush)
             painter.drawPolygon(self._poly)
 
 
-class Symbols:
+class Symbols(_Layer):
     """The same symbol (pyqtgraph's names: "o", "x", ...) at points in data coordinates; sizes in pixels."""
 
     def __init__(self, symbol: str = "o", size: float = 8.0, pen=None, brush=None, z: float = 0.0):
-        self.z = z
-        self.bounds = False
-        self._xy = np.empty((0, 2))
+        super().__init__(z)
         self._sprite: QPixmap | None = None
         self._dpr = 1.0
-        self.item: LayerItem | None = None
         self._frags = PrimitiveArray(QPainter.PixmapFragment, 10)
         self.set_style(symbol, size, pen, brush)
 
@@ -161,8 +174,7 @@ class Symbols:
 
     def set_points(self, x, y=None) -> None:
         """Points as ``(x, y)`` arrays or one (k, 2) array; non-finite points are left out."""
-        xy = (np.asarray(x, dtype=np.float64).reshape(-1, 2) if y is None
-              else np.column_stack([np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)]))
+        xy = _xy(x, y)
         self._xy = xy[np.isfinite(xy).all(axis=1)]
         self._changed()
 
@@ -170,10 +182,6 @@ class Symbols:
         if len(self._xy):
             self._xy = np.empty((0, 2))
             self._changed()
-
-    def data(self) -> tuple[np.ndarray, np.ndarray]:
-        """The drawn points as x and y arrays."""
-        return self._xy[:, 0].copy(), self._xy[:, 1].copy()
 
     def paint(self, painter: QPainter) -> None:
         if not len(self._xy):
@@ -203,10 +211,6 @@ class Symbols:
             self._dpr = dpr
             self._sprite = QPixmap.fromImage(renderSymbol(self.symbol, self.size, self.pen, self.brush, dpr=dpr))
         return self._sprite
-
-    def _changed(self) -> None:
-        if self.item is not None:
-            self.item.changed(self)
 
 
 class LayerItem(pg.GraphicsObject):

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout
 from .. import style
 from .base import View, axis_columns
 from .decimate import SegmentCache
-from .gl import (colors_for, gl_available, grab_with_overlay, labels_item, make_gl_widget, mesh_gl_options,
-                 overlay_gl_options, shade, text_item, update_overlay_legend)
+from .gl import (colors_for, gl_available, grab_with_overlay, make_gl_widget, mesh_gl_options, overlay_gl_options,
+                 shade, update_overlay_legend)
 from .isolines import nice_levels
 
 SIZE = 10.0
@@ -78,6 +78,7 @@ class SurfaceView(View):
             layout.addWidget(self.placeholder)
             return
         import pyqtgraph.opengl as gl
+        from .gl_labels import GLLabels
         layout.addWidget(self.gl)
         # Lighting is baked into the vertex colours (see ``shade``): a pass-through shader is the cheapest
         # thing llvmpipe can fill a 1280x800 frame with, and no normals need computing per scene.
@@ -90,7 +91,7 @@ class SurfaceView(View):
         self.grid.setColor((255, 255, 255, 45))
         self.grid.translate(0, 0, -0.06 * HEIGHT)   # below the valley floor (the mesh is depth-offset back)
         self.gl.addItem(self.grid)
-        self.labels = labels_item()
+        self.labels = GLLabels()
         self.gl.addItem(self.labels)
         # Every run's path, start and current point: one GL item each for all runs (per-vertex colours).
         # Each item costs ~0.3 ms of Python a frame in pyqtgraph's paint, with the GIL held.
@@ -180,21 +181,21 @@ class SurfaceView(View):
         self.mesh.setVisible(True)
 
     def _draw_labels(self) -> None:
+        from .gl_labels import label
         s = style.sizes(self.lecture)
         ax, ay = tuple(self.surface.axes)
         (x0, x1), (y0, y1) = self._box
         half = SIZE / 2
         pad = 0.06 * SIZE
-        items = [text_item((half + 1.6 * pad, -half - pad, 0), ax, s.label_pt),
-                 text_item((-half - pad, half + 1.6 * pad, 0), ay, s.label_pt),
-                 text_item((-half, -half, HEIGHT + pad), "loss" + (" (log)" if self.log_scale else ""),
-                           s.label_pt)]
+        items = [label((half + 1.6 * pad, -half - pad, 0), ax, s.label_pt),
+                 label((-half - pad, half + 1.6 * pad, 0), ay, s.label_pt),
+                 label((-half, -half, HEIGHT + pad), "loss" + (" (log)" if self.log_scale else ""), s.label_pt)]
         for v in _ticks(x0, x1):
-            items.append(text_item((float(self._scene_xy(v, y0)[0]), -half - pad, 0), f"{v:g}", s.font_pt,
-                                   style.MUTED))
+            items.append(label((float(self._scene_xy(v, y0)[0]), -half - pad, 0), f"{v:g}", s.font_pt,
+                               style.MUTED))
         for v in _ticks(y0, y1):
-            items.append(text_item((-half - pad, float(self._scene_xy(x0, v)[1]), 0), f"{v:g}", s.font_pt,
-                                   style.MUTED))
+            items.append(label((-half - pad, float(self._scene_xy(x0, v)[1]), 0), f"{v:g}", s.font_pt,
+                               style.MUTED))
         self.labels.set_labels(items)
 
     # -- runs and paths ---------------------------------------------------------------------------------
