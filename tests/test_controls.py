@@ -89,13 +89,47 @@ def test_optimizer_hyperparameters_come_from_the_core(panel):
     exp = panel.experiment
     assert exp.optimizer == "adam" and exp.lr == la.core.optimizers.OPTIMIZERS["adam"].default_lr
     widgets = panel.optimizer.hypers.widgets
-    assert set(widgets) == {h.name for h in la.core.optimizers.OPTIMIZERS["adam"].hypers}
-    _type(widgets["beta1"], "0.5")
-    assert panel.experiment.optimizer_options["beta1"] == 0.5
-    _type(widgets["beta1"], "2")
-    assert not panel.valid and widgets["beta1"].property("invalid") is True
+    # torch's betas pair is shown as two fields, beta1 and beta2
+    assert set(widgets) == {"betas[0]", "betas[1]", "eps", "weight_decay", "amsgrad"}
+    _type(widgets["betas[0]"], "0.5")
+    assert panel.experiment.optimizer_options["betas"] == (0.5, 0.999)
+    _type(widgets["betas[0]"], "2")
+    assert not panel.valid and widgets["betas[0]"].property("invalid") is True
+    assert not widgets["betas[1]"].property("invalid")      # the error is on the field that caused it
+    assert "betas[0]" in panel.error_label.text()
     widgets["amsgrad"].setChecked(True)   # still invalid beta1: the error stays on it
-    assert not panel.valid
+    assert not panel.valid and widgets["betas[0]"].property("invalid") is True
+    _type(widgets["betas[0]"], "0.8")
+    _type(widgets["betas[1]"], "0.99")
+    assert panel.valid and panel.experiment.optimizer_options["betas"] == (0.8, 0.99)
+
+
+def test_rprop_pairs_and_its_full_batch_note(panel):
+    panel.optimizer.optimizer.setCurrentIndex(panel.optimizer.optimizer.findData("rprop"))
+    assert panel.experiment.optimizer == "rprop"
+    assert "full batch" in panel.optimizer.optimizer.toolTip()
+    widgets = panel.optimizer.hypers.widgets
+    _type(widgets["etas[1]"], "1")            # eta plus must exceed 1: both fields of the pair are marked
+    assert not panel.valid and "0 < eta minus < 1 < eta plus" in panel.error_label.text()
+    assert widgets["etas[0]"].property("invalid") is True and widgets["etas[1]"].property("invalid") is True
+    _type(widgets["etas[1]"], "1.5")
+    assert panel.valid and panel.experiment.optimizer_options["etas"] == (0.5, 1.5)
+
+
+@pytest.mark.skipif("adafactor" not in la.core.optimizers.OPTIMIZERS, reason="torch < 2.5 has no Adafactor")
+def test_adafactor_eps1_left_blank_is_torchs_none(panel):
+    panel.optimizer.optimizer.setCurrentIndex(panel.optimizer.optimizer.findData("adafactor"))
+    widgets = panel.optimizer.hypers.widgets
+    assert panel.experiment.optimizer_options["eps"] == (None, 1e-3) and widgets["eps[0]"].text() == ""
+    _type(widgets["eps[0]"], "1e-30")
+    assert panel.experiment.optimizer_options["eps"] == (1e-30, 1e-3)
+    _type(widgets["eps[0]"], " ")
+    assert panel.experiment.optimizer_options["eps"] == (None, 1e-3)
+
+
+def test_the_optimizer_list_is_the_cores(panel):
+    combo = panel.optimizer.optimizer
+    assert [combo.itemData(i) for i in range(combo.count())] == list(la.core.optimizers.OPTIMIZERS)
 
 
 def test_scheduler_options_and_huber_delta(panel):

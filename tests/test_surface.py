@@ -1,6 +1,7 @@
 """The surface equals torch's own criterion in float64 (the reference), everywhere: random data, models, criteria,
 axes and deltas; near the minimum; in saturated sigmoids; on mini-batches; across chunk boundaries."""
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -148,17 +149,28 @@ def test_mse_near_the_minimum_where_five_sums_cancel():
     data = la.dataset_from_arrays(x, y)
     exp = la.Experiment(data=data, model="linear", criterion="mse")
     xs, ys = data.x.double().numpy()[:, 0], data.y.double().numpy()[:, 0]
-    w0, b0 = np.linalg.lstsq(np.stack([xs, np.ones_like(xs)], 1), ys, rcond=None)[0]
+    # The least-squares point in exact rational arithmetic, so that nothing below depends on the processor.
+    n, fx, fy = len(xs), [Fraction(v) for v in xs], [Fraction(v) for v in ys]
+    sxx, sx, sy = sum(v * v for v in fx), sum(fx), sum(fy)
+    sxy, syy = sum(a * b for a, b in zip(fx, fy)), sum(v * v for v in fy)
+    w_star = (n * sxy - sx * sy) / (n * sxx - sx * sx)
+    w0, b0 = float(w_star), float((sy - w_star * sx) / n)
     w = w0 + np.linspace(-1e-6, 1e-6, 5)
     b = b0 + np.linspace(-1e-3, 1e-3, 5)
     surface = la.compute_surface(exp, w=w, b=b)
     assert_matches_reference(exp, surface)
-    # the naive five-sum formula is far off here: the test can tell
-    n = len(xs)
-    sxx, sx, sy, sxy, syy = (xs * xs).sum(), xs.sum(), ys.sum(), (xs * ys).sum(), (ys * ys).sum()
+
+    # The test can tell: this data defeats the naive expansion into five sums however they are summed.
+    exact = float(sum((Fraction(w0) * a + Fraction(b0) - c) ** 2 for a, c in zip(fx, fy)) / n)
+    # Analytically: the sum of y^2 alone, rounded to float64 (half a unit in the last place), moves the result
+    # by more than REL (the cancellation leaves ~4 of float64's ~16 digits).
+    assert math.ulp(float(syy)) / 2 / n > 10 * REL * exact
+    # And concretely, with every sum correctly rounded (float32 data: each product is exact in float64, and
+    # math.fsum rounds only once) and the formula in IEEE double (Python floats round every operation the same
+    # on every processor), the naive formula is off by far more than the surface may be.
+    sxx, sx, sy, sxy, syy = (math.fsum(v) for v in (xs * xs, xs, ys, xs * ys, ys * ys))
     naive = (w0 * w0 * sxx + 2 * w0 * b0 * sx + n * b0 * b0 - 2 * w0 * sxy - 2 * b0 * sy + syy) / n
-    exact = reference(exp, (w0, b0))
-    assert abs(naive - exact) > 1e-3 * exact
+    assert abs(naive - exact) > 50 * REL * exact
 
 
 @pytest.mark.parametrize("criterion", ["mse", "l1", "huber"])

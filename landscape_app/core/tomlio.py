@@ -57,10 +57,20 @@ def data_from_dict(table: Any, base_dir: Path | None, where: str) -> LandscapeDa
     raise ConfigError(f"{where}data.kind", f"must be generator, csv or arrays, not {kind!r}")
 
 
+def options_to_toml(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Optimizer options as TOML holds them: torch's names and shapes, a pair as an array (``betas = [0.9,
+    0.999]``), and torch's None (Adafactor's first eps) as "none", since TOML has no null."""
+    def value(v):
+        if isinstance(v, tuple):
+            return [value(x) for x in v]
+        return "none" if v is None else v
+    return {k: value(v) for k, v in options.items()}
+
+
 def run_fields_to_dict(exp) -> dict[str, Any]:
     out: dict[str, Any] = {
         "criterion": exp.criterion, "criterion_options": dict(exp.criterion_options),
-        "optimizer": exp.optimizer, "lr": exp.lr, "optimizer_options": dict(exp.optimizer_options),
+        "optimizer": exp.optimizer, "lr": exp.lr, "optimizer_options": options_to_toml(exp.optimizer_options),
         "scheduler": exp.scheduler or "none", "scheduler_options": dict(exp.scheduler_options),
         "batch_size": exp.batch_size if exp.batch_size is not None else "full",
         "shuffle": exp.shuffle, "epochs": exp.epochs, "seed": exp.seed, "start": list(exp.start),

@@ -1,8 +1,11 @@
 """The optimizer section of the control panel: its widgets are built from the core's description of each
-optimizer and scheduler (``core.optimizers.OPTIMIZERS``/``SCHEDULERS``), so a new optimizer needs no GUI code."""
+optimizer and scheduler (``core.optimizers.OPTIMIZERS``/``SCHEDULERS``), so a new optimizer needs no GUI code.
+
+A pair of torch's (Adam's ``betas``, Rprop's ``etas``) is shown as two fields, one per value, each marked on its
+own when ``ConfigError`` names it (``optimizer_options.betas[1]``)."""
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QWidget
 
 from ..core.optimizers import LINE_SEARCHES, MAX_LR, OPTIMIZERS, SCHEDULERS, Hyper
@@ -10,6 +13,37 @@ from .controls_fields import LogSlider, NumberField
 from .controls_sections import Section, _combo, _select
 
 LR_SLIDER = (1e-4, 10.0)
+
+
+class OptionalNumberField(NumberField):
+    """A number entry that may be left blank: torch's None (it then chooses the value itself)."""
+
+    def __init__(self, field: str, value, help: str = ""):
+        super().__init__(field, 0.0, help=help)
+        self.setPlaceholderText("auto")
+        self.set_value(value)
+
+    def set_value(self, value) -> None:
+        if value is None:
+            self.setText("")
+        else:
+            super().set_value(value)
+
+    def value(self):
+        return None if not self.text().strip() else super().value()
+
+
+def _pair_widgets(prefix: str, h: Hyper) -> list[QWidget]:
+    out = []
+    for i, part in enumerate(h.parts):
+        field = f"{prefix}.{h.name}[{i}]"
+        if i == 0 and h.optional:
+            w = OptionalNumberField(field, h.default[i], help=h.help)
+        else:
+            w = NumberField(field, h.default[i], help=h.help)
+        w.setObjectName(field)
+        out.append(w)
+    return out
 
 
 def _hyper_widget(prefix: str, h: Hyper) -> QWidget:
@@ -64,6 +98,13 @@ class HyperForm(QWidget):
             self.form.removeRow(0)
         self.hypers, self.widgets = hypers, {}
         for h in hypers:
+            if h.kind == "pair":
+                # torch's pair, one field per value: widgets "betas[0]", "betas[1]" labelled beta1, beta2
+                for i, (part, w) in enumerate(zip(h.parts, _pair_widgets(self.prefix, h))):
+                    w.edited.connect(self.edited)
+                    self.widgets[f"{h.name}[{i}]"] = w
+                    self.form.addRow(part, w)
+                continue
             w = _hyper_widget(self.prefix, h)
             w.setObjectName(f"{self.prefix}.{h.name}")
             for signal in ("edited", "currentIndexChanged", "toggled"):
@@ -73,21 +114,37 @@ class HyperForm(QWidget):
             self.widgets[h.name] = w
             self.form.addRow(h.name.replace("_", " "), w)
 
+    def _parts(self, h: Hyper) -> list[QWidget]:
+        return [self.widgets[f"{h.name}[{i}]"] for i in range(len(h.parts))]
+
     def show(self, values: dict) -> None:
         for h in self.hypers:
-            _show_hyper(h, self.widgets[h.name], values.get(h.name, h.default))
+            value = values.get(h.name, h.default)
+            if h.kind == "pair":
+                for w, v in zip(self._parts(h), value):
+                    _show_hyper(h, w, v)
+            else:
+                _show_hyper(h, self.widgets[h.name], value)
 
     def values(self) -> dict:
-        return {h.name: _hyper_value(h, self.widgets[h.name]) for h in self.hypers}
+        return {h.name: tuple(w.value() for w in self._parts(h)) if h.kind == "pair"
+                else _hyper_value(h, self.widgets[h.name]) for h in self.hypers}
 
     def fields(self) -> dict[str, list[QWidget]]:
-        return {f"{self.prefix}.{name}": [w] for name, w in self.widgets.items()}
+        out = {f"{self.prefix}.{name}": [w] for name, w in self.widgets.items()}
+        for h in self.hypers:
+            if h.kind == "pair":      # an error about the pair as a whole marks both its fields
+                out[f"{self.prefix}.{h.name}"] = self._parts(h)
+        return out
 
 
 class OptimizerSection(Section):
     def __init__(self, parent: QWidget | None = None):
         super().__init__("Optimizer", parent)
         self.optimizer = self._register("optimizer", _combo({k: s.label for k, s in OPTIMIZERS.items()}))
+        for i, spec in enumerate(OPTIMIZERS.values()):
+            if spec.note:
+                self.optimizer.setItemData(i, spec.note, Qt.ItemDataRole.ToolTipRole)
         self._row("optimizer", self.optimizer)
         self.lr = LogSlider("lr", 0.1, *LR_SLIDER, help=f"learning rate (the entry takes any value up to {MAX_LR:g})")
         self.lr.edited.connect(self.edited)
@@ -109,6 +166,7 @@ class OptimizerSection(Section):
 
     def show(self, exp) -> None:
         _select(self.optimizer, exp.optimizer)
+        self.optimizer.setToolTip(OPTIMIZERS[exp.optimizer].note)
         self.lr.set_value(exp.lr)
         self.hypers.rebuild(OPTIMIZERS[exp.optimizer].hypers)
         self.hypers.show(dict(exp.optimizer_options))
