@@ -4,9 +4,11 @@ import shutil
 import numpy as np
 import pytest
 
+import torch
+
 import landscape_app as la
 from landscape_app.core.experiment import MAX_RESOLUTION
-from landscape_app.core.optimizers import OPTIMIZERS, SCHEDULERS
+from landscape_app.core.optimizers import OPTIMIZERS, SCHEDULERS, build_optimizer
 
 LINEAR = la.make_dataset("linear", n_samples=20, seed=1)
 PLANE = la.make_dataset("plane", n_samples=20, seed=1)
@@ -46,6 +48,31 @@ def test_defaults_are_valid_and_filled_in():
     (dict(optimizer="lbfgs", optimizer_options={"max_iter": 2.5}), "optimizer_options.max_iter", "whole number"),
     (dict(optimizer="lbfgs", optimizer_options={"line_search_fn": "armijo"}), "optimizer_options.line_search_fn",
      "must be one of none, strong_wolfe"),
+    (dict(optimizer="adam", optimizer_options={"betas": 0.9}), "optimizer_options.betas",
+     "must be two numbers (beta1, beta2), not 0.9"),
+    (dict(optimizer="adam", optimizer_options={"betas": "ab"}), "optimizer_options.betas", "must be two numbers"),
+    (dict(optimizer="nadam", optimizer_options={"betas": (0.9, 0.99, 0.9)}), "optimizer_options.betas",
+     "must be two numbers"),
+    (dict(optimizer="adamw", optimizer_options={"betas": (0.9, 1.5)}), "optimizer_options.betas[1]",
+     "must be between 0 and 0.999999, not 1.5"),
+    (dict(optimizer="radam", optimizer_options={"betas": (None, 0.9)}), "optimizer_options.betas[0]",
+     "must be a finite number"),
+    (dict(optimizer="adam", optimizer_options={"betas": (0.9, 0.99), "beta2": 0.9}), "optimizer_options.beta2",
+     "give betas or beta1 and beta2, not both"),
+    (dict(optimizer="sgd", optimizer_options={"betas": (0.9, 0.99)}), "optimizer_options.betas",
+     "SGD has no such hyperparameter"),
+    (dict(optimizer="adam", optimizer_options={"beta3": 0.9}), "optimizer_options.beta3",
+     "(its hyperparameters: betas, eps, weight_decay, amsgrad)"),
+    (dict(optimizer="rprop", optimizer_options={"etas": (0.5, 1.0)}), "optimizer_options.etas",
+     "0 < eta minus < 1 < eta plus, not (0.5, 1)"),
+    (dict(optimizer="rprop", optimizer_options={"etas": (0.0, 1.2)}), "optimizer_options.etas",
+     "0 < eta minus"),
+    (dict(optimizer="rprop", optimizer_options={"etas": (1.5, 2.0)}), "optimizer_options.etas[0]",
+     "must be between 0 and 1"),
+    (dict(optimizer="rprop", optimizer_options={"step_sizes": (1.0, 0.5)}), "optimizer_options.step_sizes",
+     "the min step (1) must not exceed the max step (0.5)"),
+    (dict(optimizer="rprop", optimizer_options={"step_sizes": (-1.0, 0.5)}), "optimizer_options.step_sizes[0]",
+     "must be between 0 and"),
     (dict(scheduler="linear"), "scheduler", "unknown scheduler 'linear'"),
     (dict(scheduler_options={"gamma": 0.5}), "scheduler_options", "given without a scheduler"),
     (dict(scheduler="step", scheduler_options={"step_size": 0}), "scheduler_options.step_size", "between 1"),
@@ -85,10 +112,18 @@ def test_every_optimizer_describes_its_hyperparameters_and_builds(name):
     exp = la.Experiment(data=LINEAR, optimizer=name, lr=spec.default_lr, epochs=1, batch_size=5)
     assert exp.optimizer_options == defaults
     for h in spec.hypers:
-        assert h.kind in ("float", "int", "bool", "choice")
+        assert h.kind in ("float", "int", "bool", "choice", "pair")
         if h.kind in ("float", "int"):
             assert h.low is None or h.low <= h.default
             assert h.high is None or h.default <= h.high
+        if h.kind == "pair":      # torch's shape: a pair, each value within its own bounds (None: torch's choice)
+            assert len(h.default) == len(h.low) == len(h.high) == len(h.parts) == 2
+            assert all(d is None and h.optional and i == 0 or lo <= d <= hi
+                       for i, (d, lo, hi) in enumerate(zip(h.default, h.low, h.high)))
+    # the defaults are torch's own: building with them equals building with torch's defaults
+    torch_defaults = spec.cls([torch.zeros(1, requires_grad=True)]).defaults
+    assert {k: torch_defaults[k] for k in defaults if k != "line_search_fn"} == \
+        {k: v for k, v in defaults.items() if k != "line_search_fn"}
     assert la.run(exp).outcome == "finished"
 
 
@@ -103,17 +138,20 @@ def _assert_same_session(a: la.Session, b: la.Session):
     la.Experiment(),
     la.Experiment(data=la.make_dataset("linear-outliers", n_samples=33, noise=0.123456789, outlier_fraction=0.3,
                                        seed=12), criterion="huber", criterion_options={"delta": 0.3},
-                  optimizer="adam", lr=0.1 + 0.2, optimizer_options={"beta1": 0.85, "amsgrad": True},
+                  optimizer="adam", lr=0.1 + 0.2, optimizer_options={"betas": (0.85, 0.99), "amsgrad": True},
                   scheduler="cosine", scheduler_options={"T_max": 7}, batch_size=4, shuffle=True, epochs=13,
                   seed=2**40, start=(1 / 3, -2 / 7),
                   grid=la.Grid(x_range=(-3.25, 1 / 3), y_range=(-1e-3, 7.0), resolution=(17, 401))),
     la.Experiment(data=la.make_dataset("logistic", seed=5), model="logistic", criterion="bce", optimizer="lbfgs",
                   lr=1.0, optimizer_options={"line_search_fn": "strong_wolfe", "max_iter": 3}, start=(0.1, 0.2)),
     la.Experiment(data=PLANE, model="plane", grid=la.Grid(axes=("b", "w1"), held=0.75)),
+    la.Experiment(data=LINEAR, optimizer="rprop", lr=0.3, optimizer_options={"etas": (0.4, 1.3),
+                                                                              "step_sizes": (1e-4, 2.5)}),
     la.Experiment(data=la.dataset_from_arrays(np.linspace(-1, 1, 7) / 3, np.sin(np.arange(7.0)))),
     la.Experiment(data=la.dataset_from_arrays(np.random.default_rng(0).normal(size=(9, 2)), np.arange(9.0)),
                   model="plane", start=(0.1, 0.2, 0.3)),
-], ids=["default", "outliers-huber-adam-cosine", "logistic-lbfgs", "plane-held", "arrays", "arrays-plane"])
+], ids=["default", "outliers-huber-adam-cosine", "logistic-lbfgs", "plane-held", "rprop", "arrays",
+        "arrays-plane"])
 def test_experiment_toml_round_trip_is_exact(tmp_path, exp):
     path = tmp_path / "exp.toml"
     exp.save(path)
@@ -234,7 +272,7 @@ def test_replace_resets_options_that_belong_to_what_changed():
     exp = la.Experiment(data=LINEAR, optimizer_options={"momentum": 0.9}, criterion="huber",
                         criterion_options={"delta": 0.5}, scheduler="step", scheduler_options={"step_size": 3})
     adam = exp.replace(optimizer="adam")
-    assert adam.optimizer_options["beta1"] == 0.9 and "momentum" not in adam.optimizer_options
+    assert adam.optimizer_options["betas"] == (0.9, 0.999) and "momentum" not in adam.optimizer_options
     assert adam.criterion_options == {"delta": 0.5} and adam.scheduler_options["step_size"] == 3
     assert exp.replace(criterion="mse").criterion_options == {}
     assert exp.replace(scheduler="exponential").scheduler_options == {"gamma": 0.95}
@@ -251,7 +289,55 @@ def test_a_run_in_toml_may_change_the_optimizer_alone(tmp_path):
                     '[[runs]]\nname = "momentum"\n[[runs]]\nname = "adam"\noptimizer = "adam"\nlr = 0.5\n')
     session = la.Session.load(path)
     assert session.runs[0].optimizer_options["momentum"] == 0.9
-    assert session.runs[1].optimizer == "adam" and session.runs[1].optimizer_options["beta2"] == 0.999
+    assert session.runs[1].optimizer == "adam" and session.runs[1].optimizer_options["betas"] == (0.9, 0.999)
+
+
+def test_optimizer_options_in_torchs_shapes_from_toml_and_the_older_beta1_beta2(tmp_path):
+    path = tmp_path / "race.toml"
+    path.write_text(MINIMAL + 'optimizer = "adam"\n[experiment.optimizer_options]\nbetas = [0.8, 0.99]\n'
+                    '[[runs]]\n[[runs]]\noptimizer = "adamax"\noptimizer_options = { beta2 = 0.95 }\n'
+                    '[[runs]]\noptimizer = "rprop"\noptimizer_options = { etas = [0.3, 1.5], step_sizes = [0, 3] }\n')
+    session = la.Session.load(path)
+    assert session.runs[0].optimizer_options["betas"] == (0.8, 0.99)
+    # Files saved with beta1/beta2 keep loading: the missing one takes torch's default.
+    assert session.runs[1].optimizer_options["betas"] == (0.9, 0.95)
+    assert session.runs[2].optimizer_options == {"etas": (0.3, 1.5), "step_sizes": (0.0, 3.0)}
+    # Saved in the one canonical form: torch's names, a pair as an array.
+    session.save(tmp_path / "again.toml")
+    text = (tmp_path / "again.toml").read_text()
+    assert "beta1" not in text and "beta2 =" not in text and "betas = [" in text and "etas = [" in text
+    assert la.Session.load(tmp_path / "again.toml").runs == session.runs
+    path.write_text(MINIMAL + 'optimizer = "adam"\n[experiment.optimizer_options]\nbetas = [0.8]\n')
+    with pytest.raises(la.ConfigError, match=r"experiment.optimizer_options.betas: must be two numbers"):
+        la.Session.load(path)
+
+
+def test_options_in_torchs_shapes_build_torchs_optimizer():
+    exp = la.Experiment(data=LINEAR, optimizer="adam", lr=0.3, optimizer_options={"betas": [0.8, 0.95]})
+    assert exp.optimizer_options["betas"] == (0.8, 0.95)
+    optimizer = build_optimizer(exp.optimizer, [torch.zeros(1, requires_grad=True)], exp.lr,
+                                exp.optimizer_options)
+    assert optimizer.defaults["betas"] == (0.8, 0.95)
+    assert la.Experiment(data=LINEAR, optimizer="adam", optimizer_options={"beta1": 0.8}) == \
+        exp.replace(lr=0.1, optimizer_options={"betas": (0.8, 0.999)})
+
+
+@pytest.mark.skipif("adafactor" not in OPTIMIZERS, reason="torch < 2.5 has no Adafactor")
+def test_adafactor_eps_keeps_torchs_none_and_saves_it_as_none(tmp_path):
+    exp = la.Experiment(data=LINEAR, optimizer="adafactor", lr=0.5)
+    assert exp.optimizer_options["eps"] == (None, 1e-3)
+    exp.save(tmp_path / "a.toml")
+    assert 'eps = [\n    "none",' in (tmp_path / "a.toml").read_text()
+    assert la.Experiment.load(tmp_path / "a.toml") == exp
+    assert exp.replace(optimizer_options={"eps": ("none", 0.01)}).optimizer_options["eps"] == (None, 0.01)
+    with pytest.raises(la.ConfigError, match=r"optimizer_options.eps\[1\]: must be a finite number"):
+        exp.replace(optimizer_options={"eps": (1e-30, None)})
+
+
+def test_adafactor_is_offered_only_where_torch_has_it(monkeypatch):
+    monkeypatch.delitem(OPTIMIZERS, "adafactor", raising=False)
+    with pytest.raises(la.ConfigError, match=r"^optimizer: adafactor needs torch >= 2.5 \(this is torch "):
+        la.Experiment(data=LINEAR, optimizer="adafactor")
 
 
 def test_a_saved_session_gets_the_permissions_of_a_plain_new_file(tmp_path):

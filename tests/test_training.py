@@ -65,22 +65,38 @@ CASES = {
     "sgd-nesterov": (dict(optimizer="sgd", lr=0.02, optimizer_options={"momentum": 0.8, "nesterov": True,
                                                                       "weight_decay": 0.01}),
                      lambda p: O.SGD(p, lr=0.02, momentum=0.8, nesterov=True, weight_decay=0.01)),
-    "adam": (dict(optimizer="adam", lr=0.3, optimizer_options={"beta1": 0.8, "amsgrad": True}),
-             lambda p: O.Adam(p, lr=0.3, betas=(0.8, 0.999), amsgrad=True)),
+    "adam": (dict(optimizer="adam", lr=0.3, optimizer_options={"betas": (0.8, 0.99), "amsgrad": True}),
+             lambda p: O.Adam(p, lr=0.3, betas=(0.8, 0.99), amsgrad=True)),
+    # the older spelling, as saved in earlier session files
+    "adam-beta1": (dict(optimizer="adam", lr=0.3, optimizer_options={"beta1": 0.8, "amsgrad": True}),
+                   lambda p: O.Adam(p, lr=0.3, betas=(0.8, 0.999), amsgrad=True)),
     "adamw": (dict(optimizer="adamw", lr=0.3), lambda p: O.AdamW(p, lr=0.3)),
+    "adamw-betas": (dict(optimizer="adamw", lr=0.3, optimizer_options={"betas": [0.7, 0.9], "weight_decay": 0.1}),
+                    lambda p: O.AdamW(p, lr=0.3, betas=(0.7, 0.9), weight_decay=0.1)),
     "rmsprop": (dict(optimizer="rmsprop", lr=0.1, optimizer_options={"momentum": 0.5, "centered": True}),
                 lambda p: O.RMSprop(p, lr=0.1, momentum=0.5, centered=True)),
     "adagrad": (dict(optimizer="adagrad", lr=1.0), lambda p: O.Adagrad(p, lr=1.0)),
     "adadelta": (dict(optimizer="adadelta", lr=5.0), lambda p: O.Adadelta(p, lr=5.0)),
-    "adamax": (dict(optimizer="adamax", lr=0.5), lambda p: O.Adamax(p, lr=0.5)),
-    "nadam": (dict(optimizer="nadam", lr=0.5), lambda p: O.NAdam(p, lr=0.5)),
-    "radam": (dict(optimizer="radam", lr=0.5), lambda p: O.RAdam(p, lr=0.5)),
+    "adamax": (dict(optimizer="adamax", lr=0.5, optimizer_options={"betas": (0.85, 0.95)}),
+               lambda p: O.Adamax(p, lr=0.5, betas=(0.85, 0.95))),
+    "nadam": (dict(optimizer="nadam", lr=0.5, optimizer_options={"betas": (0.8, 0.9)}),
+              lambda p: O.NAdam(p, lr=0.5, betas=(0.8, 0.9))),
+    "radam": (dict(optimizer="radam", lr=0.5, optimizer_options={"betas": (0.95, 0.98)}),
+              lambda p: O.RAdam(p, lr=0.5, betas=(0.95, 0.98))),
+    "rprop": (dict(optimizer="rprop", lr=0.5), lambda p: O.Rprop(p, lr=0.5)),
+    "rprop-etas": (dict(optimizer="rprop", lr=0.2, optimizer_options={"etas": (0.3, 1.5), "step_sizes": (0.01, 2.0)}),
+                   lambda p: O.Rprop(p, lr=0.2, etas=(0.3, 1.5), step_sizes=(0.01, 2.0))),
     "asgd": (dict(optimizer="asgd", lr=0.05), lambda p: O.ASGD(p, lr=0.05)),
     "lbfgs": (dict(optimizer="lbfgs", lr=0.5, optimizer_options={"max_iter": 5}),
               lambda p: O.LBFGS(p, lr=0.5, max_iter=5)),
     "lbfgs-wolfe": (dict(optimizer="lbfgs", lr=1.0, optimizer_options={"line_search_fn": "strong_wolfe"}),
                     lambda p: O.LBFGS(p, lr=1.0, line_search_fn="strong_wolfe")),
 }
+if hasattr(O, "Adafactor"):      # torch >= 2.5
+    CASES["adafactor"] = (dict(optimizer="adafactor", lr=0.5), lambda p: O.Adafactor(p, lr=0.5))
+    CASES["adafactor-eps"] = (
+        dict(optimizer="adafactor", lr=0.3, optimizer_options={"eps": (0.3, 0.05), "beta2_decay": -0.5}),
+        lambda p: O.Adafactor(p, lr=0.3, eps=(0.3, 0.05), beta2_decay=-0.5))
 
 
 def check_identical(exp, torch_optimizer, make_scheduler=None):
@@ -124,6 +140,25 @@ def test_each_model_and_criterion_matches(model, data, criterion, options, start
                         shuffle=True, epochs=3, seed=2, start=start)
     steps = check_identical(exp, lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.5))
     assert steps[-1].params.shape == (len(start),)
+
+
+@pytest.mark.parametrize("case", ["rprop-etas", "adafactor-eps", "adam", "nadam"])
+@pytest.mark.parametrize("model, data, criterion, start", [
+    ("plane", PLANE, "huber", (-1.0, 2.0, 0.5)),       # the weight is a (1, 2) matrix: Adafactor factors it
+    ("logistic", LOGISTIC, "bce", (-2.0, 1.5)),
+])
+def test_torch_shaped_options_on_the_other_models(case, model, data, criterion, start):
+    if case not in CASES:
+        pytest.skip("torch < 2.5 has no Adafactor")
+    kw, torch_optimizer = CASES[case]
+    exp = la.Experiment(data=data, model=model, criterion=criterion, batch_size=None, epochs=25, start=start, **kw)
+    steps = check_identical(exp, torch_optimizer)
+    # each option reaches torch: without it the path is another one
+    for key in exp.optimizer_options:
+        if key in kw.get("optimizer_options", {}):
+            others = {k: v for k, v in kw["optimizer_options"].items() if k != key}
+            path = la.run(exp.replace(optimizer_options=others)).params
+            assert not np.array_equal(path, np.array([s.params for s in steps])), key
 
 
 @pytest.mark.parametrize("scheduler, options, make", [
