@@ -48,13 +48,22 @@ def test_preview_shows_the_first_frame(qtbot, dialog):
     assert ((arr[:, :, 1] > arr[:, :, 0] + 40)).sum() > 50
 
 
-def test_export_runs_without_freezing_the_window(qtbot, dialog, tmp_path):
+def test_export_runs_without_freezing_the_window(qtbot, dialog, tmp_path, monkeypatch):
     from PySide6.QtCore import QTimer
+    from landscape_app.export import qt_job
     choose(dialog, tmp_path / "race.gif", 1)
     dialog.pace_every.setChecked(True)
     dialog.every.setValue(1)
-    ticks = []
-    timer = QTimer(interval=5)
+    ticks, slices = [], []
+    # Slices of 1 ms instead of 40, so that the export spans many of them however fast the machine; each
+    # slice notes how often the other timer had fired by then.
+    init = qt_job.SlicedJob.__init__
+
+    def short_slices(self, steps, slice_seconds=qt_job.SLICE_SECONDS, parent=None):
+        init(self, steps, 0.001, parent)
+        self.progress.connect(lambda *_: slices.append(len(ticks)))
+    monkeypatch.setattr(qt_job.SlicedJob, "__init__", short_slices)
+    timer = QTimer(interval=0)      # fires on every turn of the event loop, not after some time
     timer.timeout.connect(lambda: ticks.append(1))
     timer.start()
     with qtbot.waitSignal(dialog.exported, timeout=60000) as blocker:
@@ -62,8 +71,9 @@ def test_export_runs_without_freezing_the_window(qtbot, dialog, tmp_path):
         assert dialog.job is not None
     timer.stop()
     assert blocker.args == [str(tmp_path / "race.gif")]
-    # The event loop kept turning while the frames were made (other timers fired throughout).
-    assert len(ticks) > 10
+    # The event loop turned between every two slices of work (the other timer fired in between).
+    assert len(slices) > 10
+    assert all(later > earlier for earlier, later in zip(slices, slices[1:])), slices
     import imageio.v3 as iio
     frames = iio.imread(tmp_path / "race.gif", index=None)
     assert frames.shape[1:] == (180, 320, 3) and len(frames) > 10
