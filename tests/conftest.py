@@ -7,6 +7,13 @@ import threading
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+# Property tests draw the same examples on every machine and every run (a failure is reproducible, not luck),
+# and nothing in them is limited by time: a slow or shared machine must not fail a property that holds.
+settings.register_profile("landscape", derandomize=True, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("landscape")
 
 
 @pytest.fixture
