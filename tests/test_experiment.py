@@ -59,6 +59,8 @@ def test_defaults_are_valid_and_filled_in():
      "must be a finite number"),
     (dict(optimizer="adam", optimizer_options={"betas": (0.9, 0.99), "beta2": 0.9}), "optimizer_options.beta2",
      "give betas or beta1 and beta2, not both"),
+    (dict(optimizer="adam", optimizer_options={"beta2": 1.5}), "optimizer_options.beta2",
+     "must be between 0 and 0.999999, not 1.5"),
     (dict(optimizer="sgd", optimizer_options={"betas": (0.9, 0.99)}), "optimizer_options.betas",
      "SGD has no such hyperparameter"),
     (dict(optimizer="adam", optimizer_options={"beta3": 0.9}), "optimizer_options.beta3",

@@ -167,8 +167,11 @@ def _merge_legacy(field: str, hypers: tuple[Hyper, ...], options: Mapping[str, A
             continue
         if pair in options:
             raise ConfigError(f"{field}.{given[0]}", f"give {pair} or {' and '.join(parts)}, not both")
-        default = next(h.default for h in hypers if h.name == pair)
-        options[pair] = tuple(options.pop(p, d) for p, d in zip(parts, default))
+        h = next(h for h in hypers if h.name == pair)
+        for i, p in enumerate(parts):      # a mistake is named as the file spells it
+            if p in options:
+                _number(f"{field}.{p}", options[p], "float", h.low[i], h.high[i])
+        options[pair] = tuple(options.pop(p, d) for p, d in zip(parts, h.default))
     return options
 
 
