@@ -157,6 +157,22 @@ def test_a_bad_csv_leaves_play_enabled(window, tmp_path):
     assert not window.panel.error_label.isVisibleTo(window) and window.transport.play_button.isEnabled()
 
 
+def test_loading_smaller_data_after_steps_draws_no_stale_batch(window, qtbot, tmp_path):
+    window.playback.set_speed(None)
+    window.apply_preset("batch-sizes")            # mini-batches of the 60 samples, highlighted in the data view
+    qtbot.waitUntil(lambda: all(len(p) >= 1 for p in window.playback.paths().values()), timeout=30_000)
+    for _ in range(3):
+        with qtbot.waitSignal(window.playback.idle, timeout=30_000):
+            window.step()
+    window.redraw()
+    small = tmp_path / "small.csv"
+    small.write_text("x,y\n0,1\n1,3\n2,5\n3,7\n")
+    window.panel.load_csv(str(small))             # the old paths' batches index samples 4..59: none are drawn
+    qtbot.wait(50)
+    window.redraw()
+    assert len(window.session.runs[0].data) == 4
+
+
 # -- closing an edited session --------------------------------------------------------------------------------
 def _answer(window, button, seen):
     """Press ``button`` in the close question as soon as it is shown (it runs its own event loop)."""
