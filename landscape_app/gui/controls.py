@@ -43,6 +43,7 @@ class ControlPanel(QWidget):
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
         self.error_label.setObjectName("error_label")
+        self.error_label.setContentsMargins(6, 2, 6, 2)
         self.error_label.setStyleSheet("color: #ff6b6b; font-weight: bold;")
         self.error_label.hide()
 

@@ -142,6 +142,8 @@ class ExportDialog(QDialog):
         self.preview.setStyleSheet(f"background: {style.BACKGROUND}; color: {style.MUTED};")
         self.message = QLabel()
         self.message.setWordWrap(True)
+        # Room for two lines from the start: a message that appears neither moves the preview nor covers it.
+        self.message.setMinimumHeight(2 * self.message.fontMetrics().lineSpacing() + 4)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.export_button = self.buttons.addButton("Export", QDialogButtonBox.ButtonRole.AcceptRole)
         self.buttons.rejected.connect(self.reject)
