@@ -28,7 +28,7 @@ def window(qtbot, tmp_path, monkeypatch):
     yield w
     if w.message_box is not None:
         w.message_box.close()
-    w.confirm_close = False
+    w.confirm_discard = False
     w.close()
 
 
@@ -177,16 +177,16 @@ def test_loading_smaller_data_after_steps_draws_no_stale_batch(window, qtbot, tm
 def _answer(window, button, seen):
     """Press ``button`` in the close question as soon as it is shown (it runs its own event loop)."""
     def press():
-        if window.close_box is None:
+        if window.discard_box is None:
             QTimer.singleShot(10, press)
             return
-        seen.append(window.close_box.text())
-        window.close_box.button(button).click()
+        seen.append(window.discard_box.text())
+        window.discard_box.button(button).click()
     QTimer.singleShot(0, press)
 
 
 def test_closing_unchanged_does_not_ask(window):
-    window.confirm_close = True
+    window.confirm_discard = True
     window.set_start_point(5.0, 7.0)
     window.set_start_point(-15.0, -10.0)       # back as it was opened
     assert not window.unsaved
@@ -194,7 +194,7 @@ def test_closing_unchanged_does_not_ask(window):
 
 
 def test_closing_edited_asks_and_cancel_keeps_the_window(window):
-    window.confirm_close = True
+    window.confirm_discard = True
     window.add_run()
     assert window.unsaved and window.isWindowModified()
     seen = []
@@ -208,7 +208,7 @@ def test_closing_edited_asks_and_cancel_keeps_the_window(window):
 def test_closing_edited_can_save_first(window, tmp_path):
     path = tmp_path / "race.toml"
     assert window.save_to(path)
-    window.confirm_close = True
+    window.confirm_discard = True
     window.add_run()
     seen = []
     _answer(window, QMessageBox.StandardButton.Save, seen)
@@ -224,6 +224,21 @@ def test_saving_clears_unsaved(window, tmp_path):
 
 
 def test_a_window_not_told_to_confirm_never_asks(window):
-    window.add_run()                    # tests and --quit-after screenshots: confirm_close stays off
-    assert window.unsaved and not window.confirm_close
-    assert window.close() and window.close_box is None
+    window.add_run()                    # tests and --quit-after screenshots: confirm_discard stays off
+    assert window.unsaved and not window.confirm_discard
+    assert window.close() and window.discard_box is None
+
+
+def test_opening_a_preset_or_new_over_edits_asks_too(window):
+    window.confirm_discard = True
+    window.set_start_point(2.0, 2.0)
+    seen = []
+    _answer(window, QMessageBox.StandardButton.Cancel, seen)
+    window.open_preset("adam-vs-sgd")
+    assert len(seen) == 1 and "before opening the preset" in seen[0]
+    assert len(window.session.runs) == 1 and window.session.runs[0].start == (2.0, 2.0)     # kept
+    _answer(window, QMessageBox.StandardButton.Discard, seen)
+    window.open_preset("adam-vs-sgd")
+    assert len(seen) == 2 and len(window.session.runs) == 4 and not window.unsaved
+    window.new_session()                          # nothing edited since: no question
+    assert len(seen) == 2 and len(window.session.runs) == 1

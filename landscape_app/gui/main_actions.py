@@ -21,10 +21,10 @@ EDITED_TIP = "The runs were changed after this title and description were writte
 class WindowActions:
     """Menu commands; needs the attributes MainWindow sets up (views, playback, session, ...)."""
 
-    # Whether closing with unsaved edits asks first. The app's entry point turns it on; a window made in a test
-    # or for a --quit-after screenshot never asks.
-    confirm_close = False
-    close_box: QMessageBox | None = None
+    # Whether discarding unsaved edits (closing the window, New, Open, a preset) asks first. The app's entry point
+    # turns it on; a window made in a test or for a --quit-after screenshot never asks.
+    confirm_discard = False
+    discard_box: QMessageBox | None = None
 
     # -- the session's header: title, description, unsaved edits ----------------------------------------------
     def _session_loaded(self) -> None:
@@ -55,21 +55,26 @@ class WindowActions:
         return self.session != self._saved_session
 
     def may_close(self) -> bool:
-        """Ask what becomes of unsaved edits (Save / Discard / Cancel); True when the window may close."""
-        if not self.confirm_close or not self.unsaved:
+        """True when the window may close (asking first about unsaved edits)."""
+        return self.may_discard("closing", "closes the window")
+
+    def may_discard(self, before: str = "closing", then: str = "closes the window") -> bool:
+        """Ask what becomes of unsaved edits (Save / Discard / Cancel) before ``before`` (e.g. "closing");
+        True when the session may be replaced or the window closed."""
+        if not self.confirm_discard or not self.unsaved:
             return True
         buttons = QMessageBox.StandardButton
         where = Path(self.path).name if self.path else "a new file"
         box = QMessageBox(QMessageBox.Icon.Question, "Unsaved changes",
-                          f"Save the edited session to {where} before closing?",
+                          f"Save the edited session to {where} before {before}?",
                           buttons.Save | buttons.Discard | buttons.Cancel, self)
-        box.setInformativeText("Discard closes the window and loses the edits.")
+        box.setInformativeText(f"Discard {then} and loses the edits.")
         box.setDefaultButton(buttons.Save)
-        self.close_box = box
+        self.discard_box = box
         try:
             choice = box.exec()
         finally:
-            self.close_box = None
+            self.discard_box = None
             box.deleteLater()
         if choice == buttons.Save:
             return self.save_session()
@@ -121,7 +126,8 @@ class WindowActions:
         self.message_box = box
 
     def new_session(self) -> None:
-        self.set_session(default_session())
+        if self.may_discard("starting a new one", "starts the new session"):
+            self.set_session(default_session())
 
     def open_session_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open session", "", "Sessions (*.toml);;All files (*)")
@@ -129,6 +135,8 @@ class WindowActions:
             self.open_path(path)
 
     def open_path(self, path: str, checked: bool = False) -> bool:
+        if not self.may_discard(f"opening {Path(path).name}", f"opens {Path(path).name}"):
+            return False
         try:
             self.load_session_file(path)
         except LandscapeError as exc:
@@ -137,6 +145,8 @@ class WindowActions:
         return True
 
     def open_preset(self, name: str, checked: bool = False) -> None:
+        if not self.may_discard("opening the preset", "opens the preset"):
+            return
         try:
             self.apply_preset(name)
         except LandscapeError as exc:
