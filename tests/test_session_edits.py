@@ -142,6 +142,24 @@ def test_preset_names_follow_an_edit(window):
     assert window.runs_panel.list.item(0).text().startswith("SGD, lr 0.05")
 
 
+# -- typed entries in the window ---------------------------------------------------------------------------------
+def test_the_surface_waits_for_a_finished_range_and_play_takes_what_is_typed(window, qtbot):
+    from PySide6.QtCore import Qt
+    lo = window.panel.grid.ranges[0][0]
+    lo.clear()
+    qtbot.keyClicks(lo, "-3")                    # on the way to "-30"
+    assert window.views.contour.experiment.grid.x_range == (-20.0, 20.0) and not window.session.edited
+    qtbot.keyClicks(lo, "0")
+    qtbot.keyClick(lo, Qt.Key.Key_Return)
+    assert window.views.contour.experiment.grid.x_range == (-30.0, 20.0)
+    epochs = window.panel.training.epochs
+    epochs.clear()
+    qtbot.keyClicks(epochs, "5")                  # still in the entry when Play is clicked (it takes no focus)
+    window.toggle_play()
+    assert window.session.runs[0].epochs == 5 and window.playback.experiments[0].epochs == 5
+    window.playback.pause()
+
+
 # -- a bad CSV in the window --------------------------------------------------------------------------------
 def test_a_bad_csv_leaves_play_enabled(window, tmp_path):
     good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
