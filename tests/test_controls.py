@@ -1,5 +1,8 @@
 """The control panel: widgets bound to one Experiment, errors shown in place on the widget that caused them."""
 import pytest
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QFocusEvent
+from PySide6.QtWidgets import QApplication
 
 import landscape_app as la
 from landscape_app.gui.controls import ControlPanel
@@ -41,7 +44,7 @@ def test_invalid_value_is_marked_in_place(panel, qtbot):
     assert blocker.args == [False]
     entry = panel.optimizer.lr.entry
     assert entry.property("invalid") is True
-    assert "lr" in entry.toolTip() and "positive" in entry.toolTip()
+    assert entry.toolTip().startswith("learning rate must be a positive number")   # the panel's label, not "lr"
     assert panel.error_label.isVisibleTo(panel) and "positive" in panel.error_label.text()
     assert panel.experiment.lr == 0.1        # the last valid experiment stands
     with qtbot.waitSignal(panel.validity_changed, timeout=1000) as blocker:
@@ -61,14 +64,98 @@ def test_data_error_marks_the_knob(panel):
     _type(panel.data.knobs["n_samples"], "1")
     assert not panel.valid
     assert panel.data.knobs["n_samples"].property("invalid") is True
-    assert "n_samples" in panel.error
+    assert panel.error.startswith("samples must be between 2 and") and "n_samples" not in panel.error
 
 
 def test_empty_grid_range_marks_both_ends(panel):
     lo, hi, _ = panel.grid.ranges[0]
     _type(lo, "30")
-    assert not panel.valid and "grid.x_range" in panel.error
+    assert not panel.valid
+    assert panel.error == "w range is empty: low (30) must be less than high (20)"
     assert lo.property("invalid") is True and hi.property("invalid") is True
+
+
+@pytest.mark.parametrize("field, text, message", [
+    (lambda p: p.data.knobs["noise"], "-1", "noise must be >= 0, not -1.0"),
+    (lambda p: p.data.knobs["seed"], "2.5", "data seed must be a whole number, not '2.5'"),
+    (lambda p: p.grid.ranges[1][1], "abc", "b range: 'abc' is not a number"),
+    (lambda p: p.grid.resolution, "1", "resolution must be a whole number from 2 to 4001, not 1"),
+    (lambda p: p.training.epochs, "0", "epochs must be a whole number from 1 to 1,000,000, not 0"),
+    (lambda p: p.training.seed, "-1", "shuffle seed must be a whole number >= 0, not -1"),
+    (lambda p: p.start.entries["w"], "nan", "start w must be a finite number, not nan"),
+    (lambda p: p.optimizer.hypers.widgets["momentum"], "2", "momentum must be between 0 and 0.999999, not 2"),
+])
+def test_messages_name_fields_as_the_panel_labels_them(panel, field, text, message):
+    widget = field(panel)
+    _type(widget, text)
+    assert panel.error == message
+    assert widget.toolTip() == message and panel.error_label.text() == f"⚠ {message}"
+
+
+def test_messages_of_rows_shown_on_demand(panel):
+    panel.data.dataset.setCurrentIndex(panel.data.dataset.findData("logistic"))
+    _type(panel.data.knobs["overlap"], "-1")
+    assert panel.error == "class overlap must be >= 0, not -1.0"
+    panel.set_experiment(panel.experiment)
+    panel.model.criterion.setCurrentIndex(panel.model.criterion.findData("huber"))
+    _type(panel.model.delta, "-1")
+    assert panel.error == "huber delta must be a positive finite number, not -1.0"
+
+
+def test_the_api_keeps_its_own_field_names():
+    with pytest.raises(la.ConfigError, match=r"^grid\.x_range: is empty"):
+        la.Experiment(grid=la.Grid(x_range=(30, 20)))
+    with pytest.raises(la.DataError, match="^n_samples must be"):
+        la.make_dataset("linear", n_samples=1)
+
+
+def _key_in(qtbot, field, text):
+    """Type ``text`` key by key, as a user does."""
+    qtbot.keyClicks(field, text)
+
+
+def test_a_value_typed_digit_by_digit_applies_when_finished(panel, qtbot):
+    lo, hi, _ = panel.grid.ranges[0]
+    seen = []
+    panel.experiment_changed.connect(seen.append)
+    lo.clear()
+    _key_in(qtbot, lo, "-30")         # "-", "-3": a half-typed value that must not redraw anything
+    assert seen == [] and panel.valid and panel.experiment.grid.x_range == (-20.0, 20.0)
+    qtbot.keyClick(lo, Qt.Key.Key_Return)
+    assert [e.grid.x_range for e in seen] == [(-30.0, 20.0)]
+    hi.selectAll()
+    hi.del_()
+    _key_in(qtbot, hi, "35")
+    assert len(seen) == 1
+    QApplication.sendEvent(hi, QFocusEvent(QEvent.Type.FocusOut, Qt.FocusReason.TabFocusReason))
+    assert [e.grid.x_range for e in seen] == [(-30.0, 20.0), (-30.0, 35.0)]
+
+
+@pytest.mark.parametrize("field, text", [
+    (lambda p: p.data.knobs["n_samples"], "30"), (lambda p: p.optimizer.lr.entry, "0.3"),
+    (lambda p: p.training.epochs, "30"), (lambda p: p.start.entries["b"], "-3"), (lambda p: p.grid.resolution, "31"),
+    (lambda p: p.optimizer.hypers.widgets["momentum"], "0.5"),
+])
+def test_every_entry_waits_for_the_end_of_typing(panel, qtbot, field, text):
+    widget = field(panel)
+    seen = []
+    panel.experiment_changed.connect(seen.append)
+    before = panel.experiment
+    widget.clear()
+    _key_in(qtbot, widget, text)
+    assert seen == [] and panel.experiment == before and widget.pending
+    panel.commit()             # what Play and Step do first
+    assert len(seen) == 1 and not widget.pending and panel.experiment is seen[0]
+
+
+def test_finishing_an_unchanged_entry_restarts_nothing(panel, qtbot):
+    seen = []
+    panel.experiment_changed.connect(seen.append)
+    entry = panel.training.epochs
+    entry.clear()
+    _key_in(qtbot, entry, "20")       # the value it had
+    entry.finish()
+    assert seen == [] and panel.valid
 
 
 def test_switching_model_brings_valid_defaults(panel):
@@ -174,8 +261,37 @@ def test_load_csv_good_and_bad(panel, tmp_path):
     bad.write_text("x,y\n0,1\n1,oops\n")
     with pytest.raises(la.DataError):
         panel.load_csv(str(bad))
-    assert not panel.valid and "line 3" in panel.error
+    assert panel.valid and "line 3" in panel.notice      # the good data is still loaded: Play stays
+    assert len(panel.experiment.data) == 4
     plane = tmp_path / "plane.csv"
     plane.write_text("x1,x2,y\n0,0,1\n1,0,2\n0,1,3\n1,1,4\n")
     panel.load_csv(str(plane))
     assert panel.valid and panel.experiment.model == "plane"
+
+
+def test_a_bad_csv_keeps_the_good_one_and_choosing_it_again_clears_the_message(panel, qtbot, tmp_path):
+    good = tmp_path / "good.csv"
+    good.write_text("x,y\n0,1\n1,3\n2,5\n3,7\n")
+    panel.load_csv(str(good))
+    loaded = panel.experiment
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x,y\n0,1\n1,3\nabc,5\n3,7\n")
+    validity = []
+    panel.validity_changed.connect(validity.append)
+    with pytest.raises(la.DataError):
+        panel.load_csv(str(bad))
+    assert validity == [] and panel.valid and panel.error == ""
+    assert panel.notice == (f"Not loaded: {bad}, line 4, column 1: 'abc' is not a number. "
+                            "Still using CSV: good.csv.")
+    assert panel.error_label.isVisibleTo(panel) and "line 4" in panel.error_label.text()
+    assert panel.data.csv_button.property("invalid") is True
+    assert panel.experiment is loaded
+    # Choosing the CSV in use again from the list (it is already the current item) clears the message ...
+    panel.data.dataset.activated.emit(panel.data.dataset.currentIndex())
+    assert panel.notice == "" and not panel.error_label.isVisibleTo(panel)
+    assert panel.data.csv_button.property("invalid") is False and panel.experiment is loaded
+    # ... and so does loading the good file again.
+    with pytest.raises(la.DataError):
+        panel.load_csv(str(bad))
+    panel.load_csv(str(good))
+    assert panel.notice == "" and panel.valid and panel.experiment.data == loaded.data

@@ -194,7 +194,7 @@ def test_session_with_several_runs_round_trips(tmp_path):
     path = tmp_path / "race.toml"
     session.save(path)
     back = la.Session.load(path)
-    assert session.names == ("plain", "momentum", "adam", "SGD lr 0.1")    # a blank name gets the default
+    assert session.names == ("plain", "momentum", "adam", "SGD, lr 0.1")    # a blank name gets the default
     _assert_same_session(back, session)
     back.save(tmp_path / "again.toml")
     assert (tmp_path / "again.toml").read_text() == path.read_text()
@@ -216,7 +216,7 @@ MINIMAL = '[experiment]\nmodel = "linear"\n'
 
 
 @pytest.mark.parametrize("text, field, message", [
-    ('titel = "x"\n' + MINIMAL, "titel", "unknown key; a session has title, description, experiment, runs"),
+    ('titel = "x"\n' + MINIMAL, "titel", "unknown key; a session has title, description, edited, experiment, runs"),
     ('title = "x"\n', "experiment", "missing"),
     (MINIMAL + "learning_rate = 0.1\n", "experiment.learning_rate", "unknown field; the fields are model"),
     (MINIMAL + "lr = -1.0\n", "experiment.lr", "must be a positive number"),

@@ -104,14 +104,38 @@ def test_cancel_leaves_the_target_untouched(qtbot, dialog, tmp_path):
 def test_invalid_choices_are_shown_in_place(qtbot, dialog, tmp_path):
     choose(dialog, tmp_path / "x.mp4", 0, size="10x10")
     assert not dialog.export_button.isEnabled()
-    assert "--size" in dialog.message.text() or "size" in dialog.message.text()
+    assert dialog.message.text() == "Size: width 10 is outside 64..7680 pixels"
     dialog.size.setCurrentText("320x180")
     assert dialog.export_button.isEnabled()
     dialog.path.setText(str(tmp_path / "missing" / "x.mp4"))
     assert not dialog.export_button.isEnabled() and "does not exist" in dialog.message.text()
     for box in dialog.view_boxes.values():
         box.setChecked(False)
-    assert "--views" in dialog.message.text()
+    assert dialog.message.text().startswith("Views: name at least one of")    # the dialog's row, not --views
+
+
+def test_the_name_and_the_format_agree(qtbot, dialog, tmp_path):
+    formats = [dialog.format.itemData(i) for i in range(dialog.format.count())]
+    dialog.format.setCurrentIndex(formats.index(".gif"))
+    assert dialog.path.text().endswith(".gif")                  # the format sets the name's ending
+    dialog.path.setText(str(tmp_path / "race.mp4"))             # a name with another known ending ...
+    assert dialog.format.currentData() == ".mp4"                # ... chooses its format
+    assert dialog.path.text() == str(tmp_path / "race.mp4")     # and is kept as typed
+    assert dialog.plan().kind == "mp4"
+    dialog.path.setText(str(tmp_path / "race.GIF"))
+    assert dialog.format.currentData() == ".gif" and dialog.plan().kind == "gif"
+    dialog.path.setText(str(tmp_path / "clip.m4v"))
+    assert dialog.format.currentData() == ".mp4"
+    dialog.path.setText(str(tmp_path / "frames") + "/")
+    assert dialog.format.currentData() == "/" and dialog.plan().kind == "frames"
+    dialog.path.setText(str(tmp_path / "still.svg"))
+    assert dialog.format.currentData() == ".svg"
+    dialog.path.setText(str(tmp_path / "race.avi"))             # no format of ours: refused, the format stays
+    assert dialog.format.currentData() == ".svg"
+    assert not dialog.export_button.isEnabled()
+    assert dialog.message.text().startswith(f"Save to {tmp_path / 'race.avi'}: unknown format '.avi'")
+    dialog.format.setCurrentIndex(formats.index(".webm"))
+    assert dialog.path.text() == str(tmp_path / "race.webm") and dialog.export_button.isEnabled()
 
 
 def test_closing_the_dialog_mid_export_cancels(qtbot, session, tmp_path):

@@ -4,6 +4,7 @@ File layout::
 
     title = "Momentum vs plain SGD"
     description = "One line shown under the title."
+    edited = true         # optional: the runs were changed after the title and description were written
     [experiment]          # every field of an Experiment, with [experiment.data] and [experiment.grid]
     [[runs]]              # optional: each run changes some of the run fields, and may have a name and colour
     name = "momentum 0.9"
@@ -31,25 +32,39 @@ from .optimizers import OPTIMIZERS
 from .tomlio import RUN_FIELDS, experiment_from_dict, experiment_to_dict, normalise_run_fields, run_fields_to_dict
 
 MAX_RUNS = 8
-SESSION_KEYS = ("title", "description", "experiment", "runs")
+SESSION_KEYS = ("title", "description", "edited", "experiment", "runs")
+EDITED_MARK = "(edited)"
+ORIGINALLY = "Originally: "
+
+
+def lr_label(lr: float) -> str:
+    """The learning rate as run names give it: ``lr 0.1``."""
+    return f"lr {lr:g}"
 
 
 def default_run_name(exp: Experiment) -> str:
+    """A run's name from its settings, in the one format run names have: ``SGD, lr 0.1``,
+    ``SGD momentum 0.9, lr 0.02`` (what runs, then its learning rate after a comma)."""
     label = OPTIMIZERS[exp.optimizer].label
     extras = [f"{k} {v:g}" for k, v in exp.optimizer_options.items()
               if isinstance(v, float) and v and k in ("momentum",)]
-    return " ".join([label, f"lr {exp.lr:g}", *extras])
+    return f"{' '.join([label, *extras])}, {lr_label(exp.lr)}"
 
 
 @dataclass(frozen=True)
 class Session:
-    """Runs that share a surface (same data, model and grid); ``names``/``colors`` per run."""
+    """Runs that share a surface (same data, model and grid); ``names``/``colors`` per run.
+
+    ``edited``: the runs were changed after ``title`` and ``description`` were written, so those describe the
+    session it was made from; ``shown_title`` and ``shown_description`` say so wherever they are shown.
+    """
 
     runs: tuple[Experiment, ...]
     names: tuple[str, ...] = ()
     colors: tuple[str | None, ...] = ()
     title: str = ""
     description: str = ""
+    edited: bool = False
 
     def __post_init__(self):
         runs = tuple(self.runs)
@@ -57,6 +72,8 @@ class Session:
             raise ConfigError("runs", "a session needs at least one run")
         if len(runs) > MAX_RUNS:
             raise ConfigError("runs", f"at most {MAX_RUNS} runs race at once, not {len(runs)}")
+        if not isinstance(self.edited, bool):
+            raise ConfigError("edited", f"must be true or false, not {self.edited!r}")
         first = runs[0]
         for i, run in enumerate(runs[1:], start=2):
             for name in ("model", "data", "grid"):
@@ -77,6 +94,16 @@ class Session:
     def experiment(self) -> Experiment:
         return self.runs[0]
 
+    @property
+    def shown_title(self) -> str:
+        """The title as shown: marked ``(edited)`` once the runs no longer are the ones it was written for."""
+        return f"{self.title} {EDITED_MARK}" if self.edited and self.title else self.title
+
+    @property
+    def shown_description(self) -> str:
+        """The description as shown: once the runs were edited, it is said to describe the original."""
+        return ORIGINALLY + self.description if self.edited and self.description else self.description
+
     def replace(self, **changes) -> "Session":
         return dataclasses.replace(self, **changes)
 
@@ -87,6 +114,8 @@ class Session:
             out["title"] = self.title
         if self.description:
             out["description"] = self.description
+        if self.edited:
+            out["edited"] = True
         out["experiment"] = experiment_to_dict(self.runs[0], base_dir)
         runs = []
         for run, name, color in zip(self.runs, self.names, self.colors):
@@ -128,8 +157,11 @@ class Session:
             colors.append(str(color) if color else None)
         if not runs:
             runs, names, colors = [base], [default_run_name(base)], [None]
+        edited = table.get("edited", False)
+        if not isinstance(edited, bool):
+            raise ConfigError("edited", f"must be true or false, not {edited!r}")
         return cls(tuple(runs), tuple(names), tuple(colors), str(table.get("title", "")),
-                   str(table.get("description", "")))
+                   str(table.get("description", "")), edited)
 
     def save(self, path) -> None:
         """Write atomically: a temporary file beside the target, renamed at the end."""

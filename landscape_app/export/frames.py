@@ -149,14 +149,15 @@ class FrameRenderer:
 
         from ..gui import style
         plan, session = self.plan, self.scene.session
-        title = session.title if plan.title is None else plan.title
+        # An edited session's title and description are marked so (``Session.shown_title``).
+        title = session.shown_title if plan.title is None else plan.title
         if not title:
             return None
         label = QLabel(title)
         label.setFont(style.font(sizes.title_pt + 6, bold=True))
         label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         outer.addWidget(label)
-        subtitle = session.description if plan.title in (None, session.title) else ""
+        subtitle = session.shown_description if plan.title in (None, session.title, session.shown_title) else ""
         # A description that needs more than two lines would squeeze the views: leave it out.
         font = style.font(sizes.label_pt + 1)
         if subtitle and QFontMetrics(font).horizontalAdvance(subtitle) < 1.9 * width:

@@ -127,6 +127,8 @@ def run_app(session, path, args) -> int:
     from PySide6.QtCore import QTimer
     from .main_window import MainWindow
     window = MainWindow(session, path)
+    # Discarding unsaved edits asks first, except in a timed run (--quit-after, --screenshot) that must end.
+    window.confirm_discard = not (args.screenshot or args.quit_after is not None)
     if args.lecture:
         window.set_lecture_mode(True)
     window.show()

@@ -2,19 +2,22 @@
 
 Each edit rebuilds the frozen Experiment with ``replace`` from all widget values. A valid result is emitted as
 ``experiment_changed``; a ``ConfigError``/``DataError`` is shown on the widget that caused it (red border,
-tooltip, and the message under the panel) and ``validity_changed(False)`` keeps Play disabled until it is fixed.
+tooltip, and the message under the panel, naming the field as the panel labels it) and
+``validity_changed(False)`` keeps Play disabled until it is fixed. A CSV file that cannot be loaded changes
+nothing: its message is shown, and the data already loaded stays in use.
 """
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFileDialog, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QFormLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 from ..core.data import dataset_from_csv
 from ..core.errors import ConfigError, DataError
 from ..core.experiment import Experiment, Grid
-from .controls_fields import mark
+from .controls_fields import NumberField, mark
+from .controls_messages import panel_message
 from .controls_optimizer import OptimizerSection
-from .controls_sections import DataSection, GridSection, ModelSection, StartSection, TrainingSection
+from .controls_sections import DataSection, GridSection, ModelSection, Section, StartSection, TrainingSection
 
 # A model's natural data and loss, used when the user switches model (so the switch is valid at once).
 MODEL_DATA = {"linear": "linear", "logistic": "logistic", "plane": "plane"}
@@ -40,6 +43,7 @@ class ControlPanel(QWidget):
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
         self.error_label.setObjectName("error_label")
+        self.error_label.setContentsMargins(6, 2, 6, 2)
         self.error_label.setStyleSheet("color: #ff6b6b; font-weight: bold;")
         self.error_label.hide()
 
@@ -67,6 +71,7 @@ class ControlPanel(QWidget):
         self._experiment = experiment or Experiment()
         self._valid = True
         self._error: str = ""
+        self._notice: str = ""
         self._marked: list[QWidget] = []
         self.set_experiment(self._experiment)
 
@@ -81,7 +86,13 @@ class ControlPanel(QWidget):
 
     @property
     def error(self) -> str:
+        """The message of the field that keeps Play disabled ("" when every field is valid)."""
         return self._error
+
+    @property
+    def notice(self) -> str:
+        """A message that changes nothing (a CSV file that could not be loaded); "" when there is none."""
+        return self._notice
 
     def set_experiment(self, exp: Experiment) -> None:
         """Show ``exp`` in every widget (no signals), clearing any error marks."""
@@ -90,7 +101,13 @@ class ControlPanel(QWidget):
             section.blockSignals(True)
             section.show(exp)
             section.blockSignals(False)
+        self._set_notice("")
         self._set_error(None)
+
+    def commit(self) -> None:
+        """Apply whatever is still being typed in an entry (before Play or Step, whose buttons take no focus)."""
+        for field in self.findChildren(NumberField):
+            field.finish()
 
     def fields(self) -> dict[str, list[QWidget]]:
         """Field name -> the widgets that edit it (every section's)."""
@@ -102,7 +119,8 @@ class ControlPanel(QWidget):
         return out
 
     def load_csv(self, path: str) -> None:
-        """Use the data in ``path``; a ``DataError`` is shown in place (and re-raised for the caller)."""
+        """Use the data in ``path``. A file that cannot be used (``DataError``/``ConfigError``, re-raised for the
+        caller) changes nothing: its message is shown under the panel and the current data stays in use."""
         try:
             data = dataset_from_csv(path)
             exp = self._experiment
@@ -115,7 +133,9 @@ class ControlPanel(QWidget):
             else:
                 exp = exp.replace(data=data)
         except (ConfigError, DataError) as exc:
-            self._show_error(exc)
+            # A file's own message names the file, line and column; the panel's labels have no part in it.
+            message = str(exc) if isinstance(exc, DataError) else self._message(exc)
+            self._set_notice(f"Not loaded: {message}. Still using {self.data.dataset.currentText()}.")
             raise
         self.set_experiment(exp)
         self.experiment_changed.emit(exp)
@@ -131,6 +151,7 @@ class ControlPanel(QWidget):
 
     # -- editing --------------------------------------------------------------------------------------------
     def _edited(self) -> None:
+        self._set_notice("")
         exp = self._experiment
         try:
             changes: dict = {}
@@ -141,6 +162,8 @@ class ControlPanel(QWidget):
         except (ConfigError, DataError) as exc:
             self._show_error(exc)
             return
+        if new == exp:
+            new = exp            # the very same object: nothing changed
         self._experiment = new
         # Sections whose content depends on other fields (start entries, axes, knobs) are shown anew.
         for section in self.sections:
@@ -148,7 +171,8 @@ class ControlPanel(QWidget):
             section.show(new)
             section.blockSignals(False)
         self._set_error(None)
-        self.experiment_changed.emit(new)
+        if new is not exp:    # choosing what is already chosen (the same CSV, the same value) restarts nothing
+            self.experiment_changed.emit(new)
 
     def _follow_model(self, exp: Experiment, changes: dict) -> dict:
         """A new model brings its natural data, loss, start point and grid, so the switch is valid at once."""
@@ -160,12 +184,43 @@ class ControlPanel(QWidget):
                        criterion_options={}, start=None, grid=Grid())
         return changes
 
-    def _show_error(self, exc: Exception) -> None:
+    def _field_of(self, exc: Exception) -> str:
+        return exc.field if isinstance(exc, ConfigError) else self.data.field_for_data_error(str(exc))
+
+    def _message(self, exc: Exception) -> str:
+        """``exc``'s message with the field named as the panel labels it ("samples must be ...")."""
+        field = self._field_of(exc)
         if isinstance(exc, ConfigError):
-            field, message = exc.field, str(exc)
-        else:
-            field, message = self.data.field_for_data_error(str(exc)), str(exc)
-        self._set_error((field, message))
+            return panel_message(field, str(exc)[len(exc.field) + 2:], self.label_for(field))
+        return panel_message(field, str(exc), self.label_for(field), data=True)
+
+    def label_for(self, field: str) -> str:
+        """The panel's label of the row that edits ``field`` ("" when no row does)."""
+        for widget in self._widgets_for(field):
+            child, parent = widget, widget.parentWidget()
+            while parent is not None and parent is not self:
+                layout = parent.layout()
+                if isinstance(layout, QFormLayout):
+                    label = layout.labelForField(child)
+                    if isinstance(label, QLabel) and label.text():
+                        section = parent if isinstance(parent, Section) else None
+                        prefix = section.label_prefix if section is not None else ""
+                        return prefix + label.text()
+                child, parent = parent, parent.parentWidget()
+        return ""
+
+    def _show_error(self, exc: Exception) -> None:
+        self._set_error((self._field_of(exc), self._message(exc)))
+
+    def _set_notice(self, text: str) -> None:
+        self._notice = text
+        mark(self.data.csv_button, text or None)
+        self._show_message()
+
+    def _show_message(self) -> None:
+        text = self._error or self._notice
+        self.error_label.setText(f"⚠ {text}" if text else "")
+        self.error_label.setVisible(bool(text))
 
     def _set_error(self, error: tuple[str, str] | None) -> None:
         for w in self._marked:
@@ -173,7 +228,6 @@ class ControlPanel(QWidget):
         self._marked = []
         if error is None:
             self._error = ""
-            self.error_label.hide()
         else:
             field, message = error
             widgets = self._widgets_for(field)
@@ -181,8 +235,7 @@ class ControlPanel(QWidget):
                 mark(w, message)
             self._marked = widgets
             self._error = message
-            self.error_label.setText(f"⚠ {message}")
-            self.error_label.show()
+        self._show_message()
         valid = error is None
         if valid != self._valid:
             self._valid = valid

@@ -2,6 +2,8 @@
 
 Number entries are free text on purpose: a user may type a negative learning rate, and the experiment's own
 validation (``ConfigError``) then explains in place why it is refused, instead of a spin box silently clamping.
+A typed value counts once the entry is finished (Enter, or the focus moves on): "30" typed digit by digit never
+redraws the surface for "3" on the way.
 """
 from __future__ import annotations
 
@@ -39,7 +41,10 @@ def mark(widget: QWidget, message: str | None) -> None:
 
 
 class NumberField(QLineEdit):
-    """A float or int entry; ``value()`` raises ``ConfigError(field)`` when the text is not a number."""
+    """A float or int entry; ``value()`` raises ``ConfigError(field)`` when the text is not a number.
+
+    ``edited`` is emitted when a typed change is finished (Enter, focus out, or ``finish()``), not per keystroke.
+    """
 
     edited = Signal()
 
@@ -51,10 +56,27 @@ class NumberField(QLineEdit):
         self.setProperty("help", help)
         self.setToolTip(help)
         self.setMinimumWidth(56)
+        self._pending = False
         self.set_value(value)
-        self.textEdited.connect(self.edited)
+        self.textEdited.connect(self._typed)
+        self.editingFinished.connect(self.finish)
+
+    @property
+    def pending(self) -> bool:
+        """Whether the text was typed in and not yet applied."""
+        return self._pending
+
+    def _typed(self, _text: str) -> None:
+        self._pending = True
+
+    def finish(self) -> None:
+        """Apply what was typed (emit ``edited``), if anything was."""
+        if self._pending:
+            self._pending = False
+            self.edited.emit()
 
     def set_value(self, value) -> None:
+        self._pending = False
         self.setText(format_number(int(value) if self.integer else float(value)))
 
     def value(self) -> float | int:

@@ -11,7 +11,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHB
                                QWidget)
 
 from ..core.data import GENERATORS, make_dataset
-from ..core.experiment import DEFAULT_AXES, Grid
+from ..core.errors import ConfigError
+from ..core.experiment import DEFAULT_AXES, MAX_RESOLUTION, Grid
 from ..core.models import CRITERION_LABELS, MODEL_LABELS
 from .controls_fields import NumberField
 
@@ -24,6 +25,7 @@ SHOWN_KNOBS = {"n_samples": ("samples", True), "noise": ("noise", False),
 
 class Section(QGroupBox):
     edited = Signal()
+    label_prefix = ""        # what a message puts before a row's label, where the label alone is not enough
 
     def __init__(self, title: str, parent: QWidget | None = None):
         super().__init__(title, parent)
@@ -70,6 +72,8 @@ class DataSection(Section):
         super().__init__("Data", parent)
         self.dataset = self._register("data", _combo(DATASET_LABELS))
         self.dataset.setToolTip("The samples the model is fitted to")
+        # Choosing the item already shown (the CSV in use, after a file that could not be loaded) counts too.
+        self.dataset.activated.connect(self.edited)
         self._row("dataset", self.dataset)
         self.knobs: dict[str, NumberField] = {}
         for key, (label, integer) in SHOWN_KNOBS.items():
@@ -79,7 +83,8 @@ class DataSection(Section):
                                                                       help="seed of the data's random noise"))
         self._row("data seed", self.knobs["seed"])
         self.csv_button = QPushButton("Load CSV…")
-        self.csv_button.setToolTip("Columns x,y (or x1,x2,y for the plane model); a header row is optional")
+        self.csv_button.setProperty("help", "Columns x,y (or x1,x2,y for the plane model); a header row is optional")
+        self.csv_button.setToolTip(self.csv_button.property("help"))
         self.csv_button.clicked.connect(self.load_csv_requested)
         self._row("", self.csv_button)
         self._csv_data = None
@@ -200,6 +205,8 @@ class TrainingSection(Section):
 class StartSection(Section):
     """The start point: one entry per parameter (clicking the contour sets it too)."""
 
+    label_prefix = "start "
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__("Start point", parent)
         self.hint = QLabel("or click on the contour")
@@ -282,6 +289,8 @@ class GridSection(Section):
         axes = tuple(data.split(",")) if data else DEFAULT_AXES[exp.model]
         (xlo, xhi, _), (ylo, yhi, _) = self.ranges
         res = self.resolution.value()
+        if not 2 <= res <= MAX_RESOLUTION:     # one entry here, a pair in the API: say it for the entry
+            raise ConfigError("grid.resolution", f"must be a whole number from 2 to {MAX_RESOLUTION}, not {res}")
         if tuple(axes) != tuple(exp.grid.axes):
             # Other axes: their own default window.
             return {"grid": Grid(axes=tuple(axes), resolution=(res, res) if isinstance(res, int) else res)}

@@ -1,5 +1,9 @@
 """File > Export animation: the export's choices, a preview of its first frame, and a progress dialog with Cancel.
 
+The file name and the format always agree: choosing a format changes the name's ending, and typing a name with a
+known ending (``.gif``, ``.mp4``, a folder ending in ``/``) chooses its format; a name with another ending is
+refused in place, since the name decides what is written.
+
 The export runs in short slices from the event loop (``export.SlicedJob``): frames are widgets rendered in the
 GUI thread, and the window stays responsive. Cancel (or closing the dialog) aborts the writer: the target is
 left as it was and no temporary file remains.
@@ -8,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -28,6 +33,10 @@ FORMATS = (("MP4 video (H.264)", ".mp4"), ("GIF animation", ".gif"), ("WebM vide
            ("SVG picture of the final frame (2-D views)", ".svg"))
 VIEW_LABELS = (("contour", "Contour"), ("surface", "3-D surface"), ("loss", "Loss curve"), ("data", "Data"))
 SIZES = ("1280x720", "1920x1080", "854x480", "640x360", "480x270", "1080x1080")
+# The exporter's messages name the command line's options; the dialog names its own rows instead.
+OPTION_LABELS = {"-o": "Save to", "--size": "Size", "--fps": "Frame rate", "--views": "Views",
+                 "--every": "Pacing", "--duration": "Pacing", "--hold": "Hold the last frame", "--orbit": "Orbit"}
+_OPTION = re.compile(r"(?<![\w-])(-o|--[a-z]+)(?![\w-])")
 PREVIEW_WIDTH = 480
 PREVIEW_DELAY_MS = 250
 
@@ -106,7 +115,7 @@ class ExportDialog(QDialog):
         self.hold = QDoubleSpinBox(minimum=0.0, maximum=60.0, value=2.0, decimals=1, suffix=" s")
         form.addRow("Hold the last frame", self.hold)
 
-        self.title = QLineEdit(self.session.title)
+        self.title = QLineEdit(self.session.shown_title)
         self.title.setPlaceholderText("no title")
         form.addRow("Title", self.title)
         extras = QHBoxLayout()
@@ -133,6 +142,8 @@ class ExportDialog(QDialog):
         self.preview.setStyleSheet(f"background: {style.BACKGROUND}; color: {style.MUTED};")
         self.message = QLabel()
         self.message.setWordWrap(True)
+        # Room for two lines from the start: a message that appears neither moves the preview nor covers it.
+        self.message.setMinimumHeight(2 * self.message.fontMetrics().lineSpacing() + 4)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.export_button = self.buttons.addButton("Export", QDialogButtonBox.ButtonRole.AcceptRole)
         self.buttons.rejected.connect(self.reject)
@@ -147,7 +158,7 @@ class ExportDialog(QDialog):
     def _connect(self) -> None:
         changed = self._changed
         self.format.currentIndexChanged.connect(self._format_changed)
-        self.path.textChanged.connect(lambda _text: self._validate())
+        self.path.textChanged.connect(self._path_changed)
         for box in self.view_boxes.values():
             box.toggled.connect(changed)
         self.size.currentTextChanged.connect(changed)
@@ -187,6 +198,18 @@ class ExportDialog(QDialog):
         self._validate()
         self._preview_timer.start()
 
+    @Slot(str)
+    def _path_changed(self, text: str) -> None:
+        """A name with a known ending chooses its format (the exporter writes what the name says)."""
+        index = self.format.findData(_format_of(text))
+        if index >= 0 and index != self.format.currentIndex():
+            self.format.blockSignals(True)      # the name is right as it is: do not rewrite it
+            self.format.setCurrentIndex(index)
+            self.format.blockSignals(False)
+            self._changed()
+        else:
+            self._validate()
+
     @Slot()
     def _format_changed(self) -> None:
         suffix = self.format.currentData()
@@ -199,7 +222,7 @@ class ExportDialog(QDialog):
         try:
             self.plan()
         except LandscapeError as exc:
-            self._say(str(exc), error=True)
+            self._say(dialog_message(exc), error=True)
             self.export_button.setEnabled(False)
             return False
         self._say("")
@@ -259,7 +282,7 @@ class ExportDialog(QDialog):
             scene = export.prepare_scene(self.session, paths)
             image = export.preview_image(scene, plan)
         except LandscapeError as exc:
-            self.preview.setText(str(exc))
+            self.preview.setText(dialog_message(exc))
             return
         pixmap = QPixmap.fromImage(image)
         pixmap.setDevicePixelRatio(1.0)
@@ -281,7 +304,7 @@ class ExportDialog(QDialog):
             if plan.is_animation:
                 export.check_frame_count(plan, scene.n_points)
         except LandscapeError as exc:
-            self._say(str(exc), error=True)
+            self._say(dialog_message(exc), error=True)
             return
         self._plan = plan
         self.progress = QProgressDialog(f"Writing {plan.output.name}…", "Cancel", 0,
@@ -354,6 +377,24 @@ def _as_list(trajectories, n_runs: int):
     return [dataclasses.replace(t, iteration=t.iteration.copy(), epoch=t.epoch.copy(), params=t.params.copy(),
                                 batch_loss=t.batch_loss.copy(), loss=t.loss.copy(), lr=t.lr.copy(),
                                 batches=tuple(t.batches)) for t in paths]
+
+
+def dialog_message(exc: Exception) -> str:
+    """``exc``'s message with the command line's options named as the dialog's rows ("Size: ..." for "--size")."""
+    return _OPTION.sub(lambda m: OPTION_LABELS.get(m.group(1), m.group(1)), str(exc))
+
+
+def _format_of(text: str) -> str | None:
+    """The FORMATS suffix a typed output name means: its known ending, "/" for a folder, else None."""
+    text = text.strip()
+    if text.endswith(("/", os.sep)):
+        return "/"
+    suffix = {".m4v": ".mp4"}.get(Path(text).suffix.lower(), Path(text).suffix.lower())
+    if suffix in {s for _, s in FORMATS}:
+        return suffix
+    if not suffix and text and Path(text).is_dir():
+        return "/"
+    return None
 
 
 def _default_folder() -> Path:

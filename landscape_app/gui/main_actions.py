@@ -4,17 +4,81 @@ A mixin of ``MainWindow``, kept apart so each module stays about one thing.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 
 from ..core.errors import LandscapeError
+from . import race
 from .main_menus import remember_session
 from ..core.presets import default_session
+
+EDITED_TIP = "The runs were changed after this title and description were written: they describe the original."
 
 
 class WindowActions:
     """Menu commands; needs the attributes MainWindow sets up (views, playback, session, ...)."""
+
+    # Whether discarding unsaved edits (closing the window, New, Open, a preset) asks first. The app's entry point
+    # turns it on; a window made in a test or for a --quit-after screenshot never asks.
+    confirm_discard = False
+    discard_box: QMessageBox | None = None
+
+    # -- the session's header: title, description, unsaved edits ----------------------------------------------
+    def _session_loaded(self) -> None:
+        """A session was opened (a file, a preset, New): its text describes its runs, and nothing is unsaved."""
+        self._described_runs = None if self.session.edited else self.session.runs
+        self._saved_session = self.session
+        self._show_header()
+
+    def _session_edited(self) -> None:
+        """The runs or their names changed: a title and description that no longer hold are marked edited."""
+        self.session = race.mark_edited(self.session, self._described_runs)
+        self._show_header()
+
+    def _show_header(self) -> None:
+        session = self.session
+        self.title_label.setText(session.shown_title or (Path(self.path).stem if self.path else "Untitled session"))
+        self.title_label.setToolTip(EDITED_TIP if session.edited else "")
+        self.description_label.setText(session.shown_description)
+        self.description_label.setToolTip(EDITED_TIP if session.edited else "")
+        self.description_label.setVisible(bool(session.description))
+        name = session.title or (Path(self.path).name if self.path else "Untitled")
+        self.setWindowTitle(f"{name}[*] — landscape-app")       # [*]: Qt shows "*" while there are unsaved edits
+        self.setWindowModified(self.unsaved)
+
+    @property
+    def unsaved(self) -> bool:
+        """Whether the session differs from the one last opened or saved."""
+        return self.session != self._saved_session
+
+    def may_close(self) -> bool:
+        """True when the window may close (asking first about unsaved edits)."""
+        return self.may_discard("closing", "closes the window")
+
+    def may_discard(self, before: str = "closing", then: str = "closes the window") -> bool:
+        """Ask what becomes of unsaved edits (Save / Discard / Cancel) before ``before`` (e.g. "closing");
+        True when the session may be replaced or the window closed."""
+        if not self.confirm_discard or not self.unsaved:
+            return True
+        buttons = QMessageBox.StandardButton
+        where = Path(self.path).name if self.path else "a new file"
+        box = QMessageBox(QMessageBox.Icon.Question, "Unsaved changes",
+                          f"Save the edited session to {where} before {before}?",
+                          buttons.Save | buttons.Discard | buttons.Cancel, self)
+        box.setInformativeText(f"Discard {then} and loses the edits.")
+        box.setDefaultButton(buttons.Save)
+        self.discard_box = box
+        try:
+            choice = box.exec()
+        finally:
+            self.discard_box = None
+            box.deleteLater()
+        if choice == buttons.Save:
+            return self.save_session()
+        return choice == buttons.Discard
 
     # -- view options ------------------------------------------------------------------------------------------
     def set_lecture_mode(self, on: bool) -> None:
@@ -62,7 +126,8 @@ class WindowActions:
         self.message_box = box
 
     def new_session(self) -> None:
-        self.set_session(default_session())
+        if self.may_discard("starting a new one", "starts the new session"):
+            self.set_session(default_session())
 
     def open_session_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open session", "", "Sessions (*.toml);;All files (*)")
@@ -70,6 +135,8 @@ class WindowActions:
             self.open_path(path)
 
     def open_path(self, path: str, checked: bool = False) -> bool:
+        if not self.may_discard(f"opening {Path(path).name}", f"opens {Path(path).name}"):
+            return False
         try:
             self.load_session_file(path)
         except LandscapeError as exc:
@@ -78,31 +145,35 @@ class WindowActions:
         return True
 
     def open_preset(self, name: str, checked: bool = False) -> None:
+        if not self.may_discard("opening the preset", "opens the preset"):
+            return
         try:
             self.apply_preset(name)
         except LandscapeError as exc:
             self.show_error("Cannot open the preset", str(exc))
 
-    def save_session(self) -> None:
+    def save_session(self) -> bool:
+        """Save to the session's file (asking for one if it has none); True when saved."""
         if self.path is None:
-            self.save_session_as()
-        else:
-            self.save_to(self.path)
+            return self.save_session_as()
+        return self.save_to(self.path)
 
-    def save_session_as(self) -> None:
+    def save_session_as(self) -> bool:
         path, _ = QFileDialog.getSaveFileName(self, "Save session", "session.toml", "Sessions (*.toml)")
-        if path:
-            self.save_to(path)
+        return self.save_to(path) if path else False
 
-    def save_to(self, path) -> None:
+    def save_to(self, path) -> bool:
         try:
             self.session.save(path)
         except OSError as exc:
             self.show_error("Cannot save the session", f"{path}: {exc.strerror or exc}")
-            return
+            return False
         self.path = str(path)
+        self._saved_session = self.session
+        self._show_header()
         remember_session(path)
         self.status.showMessage(f"Saved {path}", 4000)
+        return True
 
     def open_export_dialog(self) -> None:
         try:

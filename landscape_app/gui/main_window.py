@@ -7,7 +7,6 @@ when data, model, grid or loss changed, and restarts the race. A 60 Hz timer dra
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, Slot
 from PySide6.QtGui import QFont, QImage, QPainter
@@ -150,10 +149,7 @@ class MainWindow(QMainWindow, WindowActions, WindowDrawing):
         self.session, self.path = session, path
         self.run_ids = list(range(len(session.runs)))
         self.row = 0
-        self.title_label.setText(session.title or (Path(path).stem if path else "Untitled session"))
-        self.description_label.setText(session.description)
-        self.description_label.setVisible(bool(session.description))
-        self.setWindowTitle(f"{session.title or (Path(path).name if path else 'Untitled')} — landscape-app")
+        self._session_loaded()
         self.panel.set_experiment(session.runs[0])
         self.status.show_alert("")
         self._scene_changed()
@@ -223,10 +219,7 @@ class MainWindow(QMainWindow, WindowActions, WindowDrawing):
         if any(getattr(old, f) != getattr(exp, f) for f in ("data", "model", "grid", "criterion",
                                                               "criterion_options")):
             self._scene_changed()
-        if old.model != exp.model or old.data != exp.data:
-            self.description_label.hide()      # the preset's explanation no longer describes what is shown
-        if self.session.title and not self.title_label.text().endswith("(edited)"):
-            self.title_label.setText(f"{self.session.title}  (edited)")
+        self._session_edited()
         self._restart(play=self.playback.state == PLAYING)
 
     @Slot(int)
@@ -251,6 +244,7 @@ class MainWindow(QMainWindow, WindowActions, WindowDrawing):
         self.run_ids.append(min(i for i in range(len(used) + 1) if i not in used))
         self.row = len(self.session.runs) - 1
         self.panel.set_experiment(self.experiment)
+        self._session_edited()
         self._scene_changed()
         self._restart(play=False)
 
@@ -264,12 +258,14 @@ class MainWindow(QMainWindow, WindowActions, WindowDrawing):
         del self.run_ids[row]
         self.row = min(self.row if self.row < row else max(self.row - 1, 0), len(self.session.runs) - 1)
         self.panel.set_experiment(self.experiment)
+        self._session_edited()
         self._scene_changed()
         self._restart(play=False)
 
     @Slot(int, str)
     def rename_run(self, row: int, name: str) -> None:
         self.session = race.rename_run(self.session, row, name)
+        self._session_edited()
         self._refresh_runs()
         self.views.set_runs(self.run_styles())
 
@@ -285,6 +281,7 @@ class MainWindow(QMainWindow, WindowActions, WindowDrawing):
             self.show_error("Cannot start there", str(exc))
             return
         self.panel.set_experiment(self.experiment)
+        self._session_edited()
         if len(exp.param_names) > 2:
             self._scene_changed()       # the held parameter's slice is taken at the start until the run moves
         self._restart(play=self.playback.state == PLAYING)
@@ -311,6 +308,7 @@ class MainWindow(QMainWindow, WindowActions, WindowDrawing):
     @Slot()
     def toggle_play(self) -> None:
         self.start_training_thread()
+        self.panel.commit()         # an entry still being typed in counts (the transport's buttons take no focus)
         if self.panel.valid:
             self.transport.follow()
             self.playback.toggle()
@@ -318,6 +316,7 @@ class MainWindow(QMainWindow, WindowActions, WindowDrawing):
     @Slot()
     def step(self) -> None:
         self.start_training_thread()
+        self.panel.commit()
         if self.panel.valid:
             self.transport.follow()
             self.playback.step()
@@ -372,6 +371,9 @@ class MainWindow(QMainWindow, WindowActions, WindowDrawing):
         return image
 
     def closeEvent(self, event) -> None:
+        if not self.may_close():
+            event.ignore()
+            return
         self.timer.stop()
         self.playback.shutdown()
         if self.lecture:

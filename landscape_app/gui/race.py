@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..core.errors import ConfigError, DataError
 from ..core.experiment import Experiment
 from ..core.optimizers import OPTIMIZERS
-from ..core.session import MAX_RUNS, Session, default_run_name
+from ..core.session import MAX_RUNS, Session, default_run_name, lr_label
 
 SHARED = ("data", "model", "grid")
 # What "Add run" races next, in order: a different optimizer than the ones already racing.
@@ -26,16 +26,29 @@ def _follow(other: Experiment, edited: Experiment) -> Experiment:
         return other.replace(**shared, criterion=edited.criterion, criterion_options=edited.criterion_options)
 
 
+def follow_name(name: str, old: Experiment, new: Experiment) -> str:
+    """A run's name after its settings changed from ``old`` to ``new``.
+
+    A default name (``SGD, lr 0.1``) is made anew; a name of one's own in the same format (``MSE, lr 0.1``)
+    keeps its words and takes the new learning rate; any other name is the user's and stays as it is.
+    """
+    if name == default_run_name(old):
+        return default_run_name(new)
+    tail = f", {lr_label(old.lr)}"
+    if new.lr != old.lr and name.endswith(tail):
+        return name[:-len(tail)] + f", {lr_label(new.lr)}"
+    return name
+
+
 def replace_run(session: Session, row: int, exp: Experiment) -> Session:
     """The session with run ``row`` replaced by ``exp``; the other runs follow its data, model and grid.
 
-    A run named after its settings (the default name) is renamed to match its new settings.
+    A run named after its settings is renamed to match its new settings (``follow_name``).
     """
     runs, names = list(session.runs), list(session.names)
     old = runs[row]
     runs[row] = exp
-    if names[row] == default_run_name(old):
-        names[row] = default_run_name(exp)
+    names[row] = follow_name(names[row], old, exp)
     if any(getattr(old, name) != getattr(exp, name) for name in SHARED):
         for i, run in enumerate(runs):
             if i != row:
@@ -83,3 +96,11 @@ def rename_run(session: Session, row: int, name: str) -> Session:
 def set_start(session: Session, start: tuple[float, ...]) -> Session:
     """Every run starts at ``start`` (a click on the contour sets the start point of the race)."""
     return session.replace(runs=tuple(r.replace(start=tuple(start)) for r in session.runs))
+
+
+def mark_edited(session: Session, described: tuple[Experiment, ...] | None) -> Session:
+    """``session`` marked edited unless its runs are still ``described``, the runs its title and description
+    were written for (``None``: unknown, as for a session saved after an edit, which stays marked).
+    A session with neither title nor description has nothing to mark."""
+    edited = bool(session.title or session.description) and (described is None or session.runs != tuple(described))
+    return session if session.edited == edited else session.replace(edited=edited)

@@ -191,6 +191,8 @@ class DataView(View):
 
     def set_scene(self, experiment, surface=None) -> None:
         """The data changes with the experiment; the surface is not used here."""
+        if self.experiment is not None and experiment.data != self.experiment.data:
+            self._last = ({}, None)     # paths trained on other data: their batches index samples not here
         self.experiment = experiment
         if experiment.model == "plane" and gl_available():
             if self.plane3d is None:
