@@ -104,6 +104,8 @@ def svg_bytes(widget, size, scale: float, title: str, rasters=()) -> bytes:
     try:
         # One background rectangle under the widgets' own pieces: no seams between them in viewers.
         painter.fillRect(QRect(0, 0, width, height), QColor(style.BACKGROUND))
+        # Pens of cosmetic width stay that many pixels, as on the PNG still's device (its pixel ratio scales
+        # everything else).
         painter.scale(scale, scale)
         painter.drawPicture(0, 0, picture)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
@@ -122,10 +124,13 @@ def _export_mode(widget):
     shapes, not cached pixmap fragments, which SVG viewers show torn), and no item cache (the views keep the heat
     map, iso-lines and legends as device pixmaps between frames, which would put them in the file as pictures)."""
     import pyqtgraph as pg
-    from PySide6.QtWidgets import QGraphicsItem
+    from PySide6.QtWidgets import QGraphicsItem, QGraphicsView
     graphics = widget.findChildren(pg.GraphicsView) + ([widget] if isinstance(widget, pg.GraphicsView) else [])
     items = [item for plot in graphics for item in plot.scene().items()]
     modes = [item.cacheMode() for item in items]
+    backgrounds = [plot.cacheMode() for plot in graphics]     # a view's cached background: a picture too
+    for plot in graphics:
+        plot.setCacheMode(QGraphicsView.CacheModeFlag.CacheNone)
     for item in items:
         item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
         if hasattr(item, "setExportMode"):
@@ -133,6 +138,8 @@ def _export_mode(widget):
     try:
         yield
     finally:
+        for plot, mode in zip(graphics, backgrounds):
+            plot.setCacheMode(mode)
         for item, mode in zip(items, modes):
             item.setCacheMode(mode)
             if hasattr(item, "setExportMode"):
