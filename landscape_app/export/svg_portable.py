@@ -49,6 +49,7 @@ def portable_svg(data: bytes, fonts: dict[str, str] | None = None, size: tuple[i
     for clip in root.iter(_tag("clipPath")):
         for shape in clip:                      # a clip area has no stroke: the property only confuses viewers
             shape.attrib.pop("vector-effect", None)
+    _clip_lines(root)
     if fonts:
         for node in root.iter():
             family = node.get("font-family")
@@ -288,6 +289,107 @@ def _map_path(d: str, m: np.ndarray) -> str | None:
     except ValueError:
         return None
     return " ".join(out)
+
+
+# -- clipping -----------------------------------------------------------------------------------------------
+def _clip_lines(root: ET.Element) -> None:
+    """Cut lines at their clip rectangles, and drop shapes wholly outside them, in the file itself.
+
+    The ``clip-path`` stays (browsers and librsvg cut strokes exactly at the edge with it), but Qt's own SVG
+    renderer ignores clip paths: without this, a curve that leaves its plot (a mini-batch loss spike, a diverging
+    path) would run over the axes and the title there.
+    """
+    rects = {}
+    for clip in root.iter(_tag("clipPath")):
+        rect = _rectangle(clip)
+        if rect is not None:
+            rects[f"url(#{clip.get('id')})"] = rect
+    for group in root.iter(_tag("g")):
+        rect = rects.get(group.get("clip-path", ""))
+        if rect is None or group.get("transform") is not None:
+            continue
+        _clip_below(group, rect)
+
+
+def _rectangle(clip: ET.Element):
+    """(x0, y0, x1, y1) of a clip path that is one axis-aligned rectangle, else None."""
+    if len(clip) != 1 or clip[0].tag != _tag("path") or clip[0].get("transform") is not None:
+        return None
+    d = clip[0].get("d", "")
+    if re.search(r"[^MLZ\d\s,.eE+-]", d):
+        return None
+    values = [float(v) for v in _NUMBER.findall(d)]
+    points = np.array(values[: len(values) // 2 * 2]).reshape(-1, 2)
+    xs, ys = np.unique(points[:, 0]), np.unique(points[:, 1])
+    if len(points) < 4 or len(xs) != 2 or len(ys) != 2:
+        return None
+    return xs[0], ys[0], xs[1], ys[1]
+
+
+def _clip_below(node: ET.Element, rect) -> None:
+    x0, y0, x1, y1 = rect
+    for child in list(node):
+        if child.get("transform") is not None or child.get("clip-path") is not None:
+            continue
+        name = child.tag.rsplit("}", 1)[-1]
+        if name == "g":
+            _clip_below(child, rect)
+        elif name == "polyline":
+            values = [float(v) for v in _NUMBER.findall(child.get("points", ""))]
+            points = np.array(values[: len(values) // 2 * 2]).reshape(-1, 2)
+            pieces = _clip_polyline(points, rect)
+            if len(pieces) == 1 and len(pieces[0]) == len(points) and np.array_equal(pieces[0], points):
+                continue
+            index = list(node).index(child)
+            node.remove(child)
+            for k, piece in enumerate(pieces):
+                copy = ET.Element(child.tag, dict(child.attrib))
+                copy.set("points", _points_text(piece))
+                copy.tail = child.tail
+                node.insert(index + k, copy)
+        elif name == "path":
+            values = [float(v) for v in _NUMBER.findall(child.get("d", ""))]
+            points = np.array(values[: len(values) // 2 * 2]).reshape(-1, 2)
+            if len(points) and (points[:, 0].max() < x0 or points[:, 0].min() > x1
+                                or points[:, 1].max() < y0 or points[:, 1].min() > y1):
+                node.remove(child)              # its control points' hull lies outside: so does the shape
+
+
+def _clip_polyline(points: np.ndarray, rect) -> list[np.ndarray]:
+    """The parts of a polyline inside ``rect`` (Liang-Barsky on each segment), as polylines."""
+    x0, y0, x1, y1 = rect
+    pieces, current = [], []
+    for a, b in zip(points[:-1], points[1:]):
+        d = b - a
+        t0, t1 = 0.0, 1.0
+        for p, q in ((-d[0], a[0] - x0), (d[0], x1 - a[0]), (-d[1], a[1] - y0), (d[1], y1 - a[1])):
+            if p == 0:
+                if q < 0:
+                    t0, t1 = 1.0, 0.0
+                continue
+            t = q / p
+            if p < 0:
+                t0 = max(t0, t)
+            else:
+                t1 = min(t1, t)
+        if t0 > t1:                                 # the segment misses the rectangle
+            if len(current) > 1:
+                pieces.append(np.array(current))
+            current = []
+            continue
+        start, end = a + t0 * d, a + t1 * d
+        if current and t0 == 0.0:
+            current.append(end)
+        else:
+            if len(current) > 1:
+                pieces.append(np.array(current))
+            current = [start, end]
+        if t1 < 1.0:                                # it leaves the rectangle: the piece ends here
+            pieces.append(np.array(current))
+            current = []
+    if len(current) > 1:
+        pieces.append(np.array(current))
+    return pieces
 
 
 def _drop_empty_groups(node: ET.Element) -> None:
