@@ -53,7 +53,8 @@ def _opengl_views(widget, path) -> list:
     from PySide6.QtOpenGLWidgets import QOpenGLWidget
 
     from ..gui.views.base import View
-    views = [v for v in [widget, *widget.findChildren(View)] if isinstance(v, View) and v.shows_opengl()]
+    views = [v for v in [widget, *widget.findChildren(View)]
+             if isinstance(v, View) and v.shows_opengl() and (v is widget or v.isVisibleTo(widget))]
     covered = [w for v in views for w in [v, *v.findChildren(QOpenGLWidget)]]
     if any(w not in covered for w in [widget, *widget.findChildren(QOpenGLWidget)]
            if isinstance(w, QOpenGLWidget) and w.isVisible()):
@@ -74,7 +75,7 @@ def svg_bytes(widget, size, scale: float, title: str, rasters=()) -> bytes:
     from PySide6.QtSvg import QSvgGenerator
 
     from ..gui import style
-    from .svg_portable import families_in, font_families, portable_svg
+    from .svg_portable import portable_svg
     width, height = int(size[0]), int(size[1])
     places = [QRect(view.mapTo(widget, QPoint(0, 0)), view.size()) if view is not widget else widget.rect()
               for view in rasters]
@@ -114,8 +115,7 @@ def svg_bytes(widget, size, scale: float, title: str, rasters=()) -> bytes:
     finally:
         painter.end()
     buffer.close()
-    raw = bytes(data.data())
-    return portable_svg(raw, font_families(families_in(raw)), (width, height), dpi=generator.resolution())
+    return portable_svg(bytes(data.data()), (width, height), dpi=generator.resolution())
 
 
 @contextlib.contextmanager

@@ -1,4 +1,4 @@
-"""Qt's SVG made portable: what ``QSvgGenerator`` writes, rewritten so librsvg, browsers and Inkscape draw it as Qt does.
+"""Qt's SVG made portable: what ``QSvgGenerator`` writes, rewritten so that librsvg, browsers and Qt draw the same.
 
 Qt draws pyqtgraph's cosmetic pens (1-2 pixels wide whatever the zoom) as ``vector-effect="non-scaling-stroke"``
 inside groups that scale data coordinates by tens of pixels; librsvg ignores that property and strokes every curve
@@ -10,6 +10,8 @@ viewer lays a string out again with its own metrics, so runs that Qt placed side
 its bold number) collide or drift apart. ``outline_text`` replaces each string by the outlines of the glyphs Qt
 itself laid out, defined once and placed with ``<use>`` (as matplotlib's SVG backend does by default): the text
 looks the same in every viewer, with or without the font, and keeps its words in an ``aria-label``.
+
+Clip paths stay, but Qt's own renderer ignores them: lines are also cut at their clip rectangles in the file.
 """
 from __future__ import annotations
 
@@ -29,13 +31,10 @@ def _tag(name: str) -> str:
     return f"{{{SVG_NS}}}{name}"
 
 
-def portable_svg(data: bytes, fonts: dict[str, str] | None = None, size: tuple[int, int] | None = None,
-                 dpi: float | None = None) -> bytes:
-    """``data`` (an SVG written by ``QSvgGenerator``) with cosmetic strokes in plain pixels and fonts renamed.
-
-    ``fonts`` maps the font families Qt wrote to what viewers should be told (see ``font_families``); ``size``
-    (width, height) replaces Qt's millimetre size by pixels; ``dpi``: the generator's resolution, given to turn
-    text into glyph outlines (see ``outline_text``; needs a QGuiApplication).
+def portable_svg(data: bytes, size: tuple[int, int] | None = None, dpi: float | None = None) -> bytes:
+    """``data`` (an SVG written by ``QSvgGenerator``) with cosmetic strokes in plain pixels and lines cut at their
+    clip rectangles; ``size`` (width, height) replaces Qt's millimetre size by pixels; ``dpi``, the generator's
+    resolution, turns text into glyph outlines (see ``outline_text``; needs a QGuiApplication).
     """
     ET.register_namespace("", SVG_NS)
     ET.register_namespace("xlink", XLINK_NS)
@@ -50,33 +49,8 @@ def portable_svg(data: bytes, fonts: dict[str, str] | None = None, size: tuple[i
         for shape in clip:                      # a clip area has no stroke: the property only confuses viewers
             shape.attrib.pop("vector-effect", None)
     _clip_lines(root)
-    if fonts:
-        for node in root.iter():
-            family = node.get("font-family")
-            if family is not None and family in fonts:
-                node.set("font-family", fonts[family])
     _drop_empty_groups(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
-
-
-def font_families(families) -> dict[str, str]:
-    """For each family name Qt wrote, the family Qt really drew with (after fontconfig's substitution) and a CSS
-    generic family, e.g. ``"Sans Serif" -> "'DejaVu Sans', sans-serif"``: viewers without that font still pick
-    one of the same kind instead of their serif default."""
-    from PySide6.QtGui import QFont, QFontInfo
-    names = {}
-    for family in families:
-        info = QFontInfo(QFont(family))
-        real = info.family() or family
-        generic = "monospace" if info.fixedPitch() else (
-            "serif" if "serif" in real.lower() and "sans" not in real.lower() else "sans-serif")
-        names[family] = f"'{real}', {generic}" if real.lower() != generic else generic
-    return names
-
-
-def families_in(data: bytes) -> set[str]:
-    """The font families an SVG names."""
-    return {family.decode() for family in re.findall(rb'font-family="([^"]*)"', data)}
 
 
 # -- text as glyph outlines ------------------------------------------------------------------------------------
@@ -93,7 +67,10 @@ def outline_text(root: ET.Element, dpi: float) -> None:
         root.insert(0, defs)
     for parent in list(root.iter()):
         for index, text in enumerate(list(parent)):
-            if text.tag != _tag("text") or not (text.text or "").strip():
+            if text.tag != _tag("text"):
+                continue
+            if not (text.text or "").strip():       # draws nothing
+                parent.remove(text)
                 continue
             font = QFont(text.get("font-family", ""))
             font.setPointSizeF(float(text.get("font-size", "12")) * 72.0 / dpi)
@@ -128,6 +105,9 @@ def outline_text(root: ET.Element, dpi: float) -> None:
                                                            "y": _fmt(y0 + position.y())})
             parent.remove(text)
             parent.insert(index, group)
+    for node in root.iter():                    # no text is left for Qt's font attributes on every group
+        for key in ("font-family", "font-size", "font-weight", "font-style"):
+            node.attrib.pop(key, None)
 
 
 def _path_data(path) -> str:
@@ -401,4 +381,4 @@ def _drop_empty_groups(node: ET.Element) -> None:
                 node.remove(child)
 
 
-__all__ = ["portable_svg", "outline_text", "font_families", "families_in"]
+__all__ = ["portable_svg", "outline_text"]
