@@ -68,7 +68,8 @@ def svg_bytes(widget, size, scale: float, title: str, rasters=()) -> bytes:
     Views in ``rasters`` (OpenGL, which has no vector form) are embedded as images of their pixels; everything
     else stays vector. The widgets are recorded into a ``QPicture`` first and replayed into the SVG: painting a
     widget tree straight into ``QSvgGenerator`` writes every clip region in its own widget's coordinates, so
-    browsers and librsvg cut plots, axes and labels in the wrong places (Qt's own renderer alone shows them).
+    browsers and librsvg cut plots, axes and labels in the wrong places (Qt's own renderer, which ignores clip
+    paths, hid the mistake). ``svg_portable`` then rewrites what only Qt reads as Qt means it.
     """
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPoint, QRect, QRectF, QSize
     from PySide6.QtGui import QColor, QPainter, QPicture, QRegion
