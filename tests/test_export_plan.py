@@ -40,7 +40,6 @@ def test_an_existing_folder_means_frames(tmp_path):
     ({"duration": 0.01}, ["--duration", "two frames"]),
     ({"hold": 100}, ["--hold"]),
     ({"orbit": 30}, ["--orbit", "surface"]),
-    ({"output": "x.svg", "views": "contour,surface"}, ["SVG", "3-D"]),
 ])
 def test_refusals_name_the_option(tmp_path, kwargs, words):
     kwargs = dict(kwargs)

@@ -184,8 +184,6 @@ def make_plan(output, *, views="contour", size=DEFAULT_SIZE, fps=DEFAULT_FPS, ev
         raise ExportError(f"--orbit: {orbit:g} degrees is more than ten turns")
     if orbit and "surface" not in views:
         raise ExportError("--orbit turns the 3-D camera: add 'surface' to --views")
-    if kind == "svg" and "surface" in views:
-        raise ExportError("-o *.svg: the 3-D view cannot be drawn as SVG; leave out 'surface' or write a .png")
     plan = ExportPlan(Path(os.fspath(output)), kind, views, (width, height), fps, every, duration, hold,
                       None if title is None else str(title), bool(caption), orbit, bool(lecture), bool(log))
     check_output(plan)

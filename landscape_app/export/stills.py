@@ -1,8 +1,10 @@
-"""Vector stills: the final frame as SVG through Qt's own SVG paint device.
+"""Vector stills: the final frame as SVG through Qt's own SVG paint device, made portable.
 
 Qt's SVG 1.1 generator records what the views paint, so curves, paths, iso-lines and text stay vectors (the heat
-map is an embedded image) and clip paths keep each plot inside its axes. (pyqtgraph 0.14's SVGExporter cannot
-parse the closed paths Qt 6 writes, pyqtgraph issue #3495, and handles one plot only.)
+map and any 3-D view are embedded images) and clip paths keep each plot inside its axes; ``svg_portable`` then
+rewrites what only Qt's own renderer reads as Qt means it (cosmetic pens, font names), so librsvg and browsers show
+the same picture as the PNG still. (pyqtgraph 0.14's SVGExporter cannot parse the closed paths Qt 6 writes,
+pyqtgraph issue #3495, and handles one plot only.)
 """
 from __future__ import annotations
 
@@ -12,17 +14,16 @@ from ..core.errors import ExportError
 
 
 def save_svg(renderer, path) -> None:
-    """Write ``renderer``'s final frame (2-D views only) to ``path`` as SVG, atomically."""
+    """Write ``renderer``'s final frame to ``path`` as SVG, atomically (3-D views as embedded images)."""
     from .writers import write_bytes_atomic
-    if renderer.gl_views():
-        raise ExportError(f"-o {path}: the 3-D view cannot be written as SVG; write a .png")
     renderer.update(renderer.scene.n_points, 0, 1)
     title = renderer.title.text() if renderer.title is not None else "landscape-app"
-    write_bytes_atomic(path, svg_bytes(renderer.window, renderer.plan.size, renderer.scale, title))
+    write_bytes_atomic(path, svg_bytes(renderer.window, renderer.plan.size, renderer.scale, title,
+                                       rasters=renderer.gl_views()))
 
 
 def save_picture(widget, path) -> None:
-    """A view or the whole window as it is on screen, to ``path``: PNG (any widget) or SVG (2-D plots only).
+    """A view or the whole window as it is on screen, to ``path``: PNG or SVG (its 3-D views as images).
 
     For the window's File > Save picture; written atomically; ``ExportError`` for an unusable path or format.
     """
@@ -43,21 +44,54 @@ def save_picture(widget, path) -> None:
         image = render() if callable(render) else widget.grab().toImage()
         write_png(path, np.ascontiguousarray(qimage_to_rgb(image)))
         return
-    from PySide6.QtOpenGLWidgets import QOpenGLWidget
-    if isinstance(widget, QOpenGLWidget) or widget.findChildren(QOpenGLWidget):
-        raise ExportError(f"{path}: the 3-D view cannot be drawn as SVG; save a .png")
     write_bytes_atomic(path, svg_bytes(widget, (widget.width(), widget.height()), 1.0,
-                                       widget.windowTitle() or "landscape-app"))
+                                       widget.windowTitle() or "landscape-app", rasters=_opengl_views(widget, path)))
 
 
-def svg_bytes(widget, size, scale: float, title: str) -> bytes:
-    """``widget`` painted into an SVG document of ``size`` pixels (its layout ``scale`` times smaller)."""
-    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPoint, QRect, QSize
-    from PySide6.QtGui import QColor, QPainter
+def _opengl_views(widget, path) -> list:
+    """The views under ``widget`` (itself included) that draw with OpenGL now, to embed as images."""
+    from PySide6.QtOpenGLWidgets import QOpenGLWidget
+
+    from ..gui.views.base import View
+    views = [v for v in [widget, *widget.findChildren(View)]
+             if isinstance(v, View) and v.shows_opengl() and (v is widget or v.isVisibleTo(widget))]
+    covered = [w for v in views for w in [v, *v.findChildren(QOpenGLWidget)]]
+    if any(w not in covered for w in [widget, *widget.findChildren(QOpenGLWidget)]
+           if isinstance(w, QOpenGLWidget) and w.isVisible()):
+        raise ExportError(f"{path}: this 3-D picture cannot be drawn as SVG; save a .png")
+    return views
+
+
+def svg_bytes(widget, size, scale: float, title: str, rasters=()) -> bytes:
+    """``widget`` painted into a portable SVG document of ``size`` pixels (its layout ``scale`` times smaller).
+
+    Views in ``rasters`` (OpenGL, which has no vector form) are embedded as images of their pixels; everything
+    else stays vector. The widgets are recorded into a ``QPicture`` first and replayed into the SVG: painting a
+    widget tree straight into ``QSvgGenerator`` writes every clip region in its own widget's coordinates, so
+    browsers and librsvg cut plots, axes and labels in the wrong places (Qt's own renderer, which ignores clip
+    paths, hid the mistake). ``svg_portable`` then rewrites what only Qt reads as Qt means it.
+    """
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPoint, QRect, QRectF, QSize
+    from PySide6.QtGui import QColor, QPainter, QPicture, QRegion
     from PySide6.QtSvg import QSvgGenerator
 
     from ..gui import style
+    from .svg_portable import portable_svg
     width, height = int(size[0]), int(size[1])
+    places = [QRect(view.mapTo(widget, QPoint(0, 0)), view.size()) if view is not widget else widget.rect()
+              for view in rasters]
+    picture = QPicture()
+    recorder = QPainter(picture)
+    try:
+        region = QRegion(widget.rect())
+        for place in places:
+            region -= QRegion(place)
+        with _export_mode(widget):
+            widget.render(recorder, QPoint(), region)
+    finally:
+        recorder.end()
+    images = [view.grab_image() for view in rasters]
+
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
@@ -65,36 +99,52 @@ def svg_bytes(widget, size, scale: float, title: str) -> bytes:
     generator.setOutputDevice(buffer)
     generator.setSize(QSize(width, height))
     generator.setViewBox(QRect(0, 0, width, height))
-    generator.setResolution(96)       # so viewers size it width x height pixels
+    generator.setResolution(picture.logicalDpiX())      # as recorded: the replay must not rescale fonts
     generator.setTitle(title)
     generator.setDescription("Exported by landscape-app")
     painter = QPainter(generator)
     try:
         # One background rectangle under the widgets' own pieces: no seams between them in viewers.
         painter.fillRect(QRect(0, 0, width, height), QColor(style.BACKGROUND))
+        # Pens of cosmetic width stay that many pixels, as on the PNG still's device (its pixel ratio scales
+        # everything else).
         painter.scale(scale, scale)
-        with _export_mode(widget):
-            widget.render(painter, QPoint())
+        painter.drawPicture(0, 0, picture)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        for place, image in zip(places, images):
+            painter.drawImage(QRectF(place), image)
     finally:
         painter.end()
     buffer.close()
-    return bytes(data.data())
+    return portable_svg(bytes(data.data()), (width, height), dpi=generator.resolution())
 
 
 @contextlib.contextmanager
 def _export_mode(widget):
-    """pyqtgraph's export mode for every item while painting a vector file: scatter symbols are then drawn as
-    shapes instead of cached pixmap fragments (which SVG viewers show torn)."""
+    """Every item drawn as vectors while painting a vector file: pyqtgraph's export mode (scatter symbols as
+    shapes, not cached pixmap fragments, which SVG viewers show torn), and no item cache (the views keep the heat
+    map, iso-lines and legends as device pixmaps between frames, which would put them in the file as pictures)."""
     import pyqtgraph as pg
+    from PySide6.QtWidgets import QGraphicsItem, QGraphicsView
     graphics = widget.findChildren(pg.GraphicsView) + ([widget] if isinstance(widget, pg.GraphicsView) else [])
-    items = [item for plot in graphics for item in plot.scene().items() if hasattr(item, "setExportMode")]
+    items = [item for plot in graphics for item in plot.scene().items()]
+    modes = [item.cacheMode() for item in items]
+    backgrounds = [plot.cacheMode() for plot in graphics]     # a view's cached background: a picture too
+    for plot in graphics:
+        plot.setCacheMode(QGraphicsView.CacheModeFlag.CacheNone)
     for item in items:
-        item.setExportMode(True, {"antialias": True})
+        item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+        if hasattr(item, "setExportMode"):
+            item.setExportMode(True, {"antialias": True})
     try:
         yield
     finally:
-        for item in items:
-            item.setExportMode(False)
+        for plot, mode in zip(graphics, backgrounds):
+            plot.setCacheMode(mode)
+        for item, mode in zip(items, modes):
+            item.setCacheMode(mode)
+            if hasattr(item, "setExportMode"):
+                item.setExportMode(False)
 
 
 __all__ = ["save_svg", "save_picture", "svg_bytes"]

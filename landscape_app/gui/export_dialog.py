@@ -30,7 +30,7 @@ from .views.gl import gl_available
 
 FORMATS = (("MP4 video (H.264)", ".mp4"), ("GIF animation", ".gif"), ("WebM video (VP9)", ".webm"),
            ("PNG frames (a folder)", "/"), ("PNG picture of the final frame", ".png"),
-           ("SVG picture of the final frame (2-D views)", ".svg"))
+           ("SVG picture of the final frame (3-D views as images)", ".svg"))
 VIEW_LABELS = (("contour", "Contour"), ("surface", "3-D surface"), ("loss", "Loss curve"), ("data", "Data"))
 SIZES = ("1280x720", "1920x1080", "854x480", "640x360", "480x270", "1080x1080")
 # The exporter's messages name the command line's options; the dialog names its own rows instead.

@@ -16,7 +16,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.functions as fn
-from pyqtgraph.graphicsItems.ScatterPlotItem import renderSymbol
+from pyqtgraph.graphicsItems.ScatterPlotItem import drawSymbol, renderSymbol
 from PySide6.QtCore import QLineF, QRectF, Qt
 from PySide6.QtGui import QPainter, QPen, QPixmap, QPolygonF
 
@@ -198,6 +198,15 @@ class Symbols(_Layer):
         side = sprite.width()
         painter.save()
         painter.resetTransform()
+        if self.item is not None and self.item._exportOpts is not False:
+            # Exporting a vector file (pyqtgraph's export mode, as its ScatterPlotItem): shapes, not pictures.
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            for x, y in dev:
+                painter.resetTransform()
+                painter.translate(x, y)
+                drawSymbol(painter, self.symbol, self.size, self.pen, self.brush)
+            painter.restore()
+            return
         self._frags.resize(len(dev))
         frags = self._frags.ndarray()
         frags[:, 0:2] = dev                                   # the centre of each target
