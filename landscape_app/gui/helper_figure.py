@@ -35,6 +35,8 @@ def default_size(kind: str, gl: bool) -> tuple[int, int]:
     """A figure's size in pixels; without OpenGL a final plot has three panels in a row."""
     if kind == "final_plot" and not gl:
         return 1300, 440
+    if kind == "surface" and not gl:
+        return 560, 440
     return SIZES[kind]
 
 
