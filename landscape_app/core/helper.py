@@ -205,10 +205,11 @@ class LossSurface:
         others = [c for c in self._allowed()[1:] if self._evidence.consistent(c)]
         drawn = self.loss_name
         if self._state == "ambiguous" and others:
-            fits = " and ".join([drawn] + [infer.describe(c) for c in others[:2]])
-            hint = " or ".join(f"criterion={c[1]!r}" for c in [self._combo] + others[:2])
-            message = (f"LossSurface: the recorded losses fit {fits} alike; drawing {drawn} "
-                       f"(pass {hint} to choose)")
+            pairs = [self._combo] + others[:2]
+            fits = " and ".join(infer.describe(c) for c in pairs)
+            say = [k for k, name in enumerate(("model", "criterion")) if len({c[k] for c in pairs}) > 1]
+            hint = " or ".join(", ".join(f"{('model', 'criterion')[k]}={c[k]!r}" for k in say) for c in pairs)
+            message = f"LossSurface: the recorded losses fit {fits} alike; drawing {drawn} (pass {hint} to choose)"
         else:
             message = (f"LossSurface: the recorded losses match none of the losses it knows; drawing {drawn} "
                        f"(pass criterion= and model= to choose)")
