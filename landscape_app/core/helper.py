@@ -35,6 +35,7 @@ from .trajectory import Step, Trajectory
 
 DISPLAY_RESOLUTION = 201     # the drawn surface is at least this fine, whatever grid the course asked for
 WIDEN_LIMIT = 1.0            # a path may widen each side of the view by up to this many spans of the range
+SETTLED = 20                 # exact matches after which the losses are weighed only now and then
 SHOW_CHOICES = ("auto", "inline", "window", "none")
 _NO_SCREEN_PLATFORMS = {"offscreen", "minimal"}
 
@@ -164,7 +165,7 @@ class LossSurface:
         self.experiment = experiment
         self.surface = compute_surface(experiment)
         self._combo = combo
-        self._full = np.empty(0)
+        self._full: list[float] = []   # the full-data loss of each point, on the drawn surface's loss
 
     @property
     def loss_name(self) -> str:
@@ -189,6 +190,10 @@ class LossSurface:
         combos = self._allowed()
         if not math.isfinite(loss) or not combos:
             return None
+        if self._state == "confirmed" and self._evidence.strong.get(combos[0], 0) >= SETTLED \
+                and len(self._params) % 16:
+            # Settled: weigh every 16th loss (a change of loop still shows), spare the loop the rest.
+            return infer.judge(loss, alternatives, self._x, self._y, combos[:1])[1]
         verdicts, single = infer.judge(loss, alternatives, self._x, self._y, combos)
         self._evidence.add(verdicts)
         combo, self._state = infer.decide(combos[0], combos, self._evidence)
@@ -263,7 +268,7 @@ class LossSurface:
         self._given: list[float] = []
         self._batches: list[np.ndarray] = []
         self._run_starts: list[int] = [0]   # where each run begins (the last may be a run yet to come)
-        self._full = np.empty(0)
+        self._full: list[float] = []   # the full-data loss of each point, on the drawn surface's loss
 
     def set_para_loss(self, *args) -> Step:
         """Record a point: ``set_para_loss(model, loss)`` or ``set_para_loss(w, b, loss)``.
@@ -295,11 +300,14 @@ class LossSurface:
         batch = hook_batch if hook_batch is not None else single
         if batch is None or batch.size >= len(self._x):
             batch = np.empty(0, np.int64)
+        self._fill_full()                       # the points before, after a switch of loss
+        full = float(loss_at(self.experiment, params))
         self._params.append(params)
         self._given.append(loss)
         self._batches.append(batch)
+        self._full.append(full)
         start = self._run_starts[-1]
-        return Step(n - start, 0, params, loss, float(self._full_losses()[n]), batch,
+        return Step(n - start, 0, params, loss, full, batch,
                     run_id=len(self._run_starts) - 1)
 
     def _from_module(self, module, alternatives) -> tuple[float, float]:
@@ -348,13 +356,16 @@ class LossSurface:
         """Forget the recorded points (the surface stays)."""
         self._clear_records()
 
+    def _fill_full(self) -> None:
+        """Compute the full-data losses not known yet (all of them after a switch of loss)."""
+        done, n = len(self._full), len(self._params)
+        if done < n:
+            self._full.extend(np.atleast_1d(loss_at(self.experiment, np.array(self._params[done:]))).tolist())
+
     def _full_losses(self) -> np.ndarray:
-        """The full-data loss at every recorded point, on the drawn surface's loss (kept up to date)."""
-        n = len(self._params)
-        if self._full.size < n:
-            new = np.atleast_1d(loss_at(self.experiment, np.array(self._params[self._full.size:])))
-            self._full = np.concatenate([self._full, new])
-        return self._full[:n]
+        """The full-data loss at every recorded point, on the drawn surface's loss."""
+        self._fill_full()
+        return np.array(self._full[: len(self._params)], dtype=np.float64)
 
     def _trajectory(self, lo: int, hi: int) -> Trajectory:
         m = hi - lo
