@@ -48,6 +48,7 @@ class Panel(QWidget):
         self.view = view
         self.title = QLabel()
         self.title.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        self.title.setWordWrap(True)             # a narrow panel (the course's 640 x 480) wraps, not cuts
         self.title.setFont(style.font(style.sizes(False).title_pt, bold=True))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

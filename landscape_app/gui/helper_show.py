@@ -33,7 +33,7 @@ def figure_image(helper, kind: str, size=None):
     """``helper``'s figure ``kind`` ("surface", "plot_ps", "final_plot") as a QImage."""
     gl = gl_available()
     if not gl and kind in ("surface", "final_plot"):
-        note_no_gl("final_plot" if kind == "final_plot" else "plot_ps")
+        note_no_gl()
     width, height = _size(size, kind, gl)
     figure = helper._figures.get(kind)
     if figure is None:

@@ -60,12 +60,12 @@ def has_screen() -> bool:
 _noted = set()
 
 
-def note_no_gl(call: str) -> None:
+def note_no_gl() -> None:
     """One line, once per process: the 3-D panel is left out for want of OpenGL."""
     if "gl" in _noted:
         return
     _noted.add("gl")
-    print(f"LossSurface.{call}: no OpenGL here for the 3-D surface, so the figure shows the 2-D panels "
+    print("LossSurface: no OpenGL here for the 3-D surface, so the figure shows the 2-D panels "
           "(on Debian/Ubuntu: sudo apt-get install xvfb libgl1-mesa-dri libglx-mesa0)", file=sys.stderr)
 
 
