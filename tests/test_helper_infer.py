@@ -130,7 +130,8 @@ def test_per_sample_losses_are_torch_s():
     params = (3.0, -1.0)
     z = torch.tensor(3.0 * x - 1.0).float()
     yt = torch.tensor(y).float()
-    cases = {("linear", "mse"): nn.MSELoss(reduction="none")(z, yt), ("linear", "l1"): nn.L1Loss(reduction="none")(z, yt),
+    cases = {("linear", "mse"): nn.MSELoss(reduction="none")(z, yt),
+             ("linear", "l1"): nn.L1Loss(reduction="none")(z, yt),
              ("linear", "huber"): nn.HuberLoss(reduction="none")(z, yt),
              ("logistic", "bce"): nn.BCELoss(reduction="none")(torch.sigmoid(z), yt),
              ("logistic", "mse"): nn.MSELoss(reduction="none")(torch.sigmoid(z), yt),

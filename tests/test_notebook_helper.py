@@ -88,7 +88,8 @@ def kernel_env(tmp_path, monkeypatch):
 def _run(tmp_path):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(src) for src in CELLS]
-    client = nbclient.NotebookClient(nb, kernel_name=KERNEL, timeout=300, resources={"metadata": {"path": str(tmp_path)}})
+    client = nbclient.NotebookClient(nb, kernel_name=KERNEL, timeout=300,
+                                     resources={"metadata": {"path": str(tmp_path)}})
     client.execute()
     return nb
 

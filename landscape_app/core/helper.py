@@ -17,7 +17,6 @@ This module stays free of Qt: drawing lives in ``landscape_app.gui.helper_show``
 from __future__ import annotations
 
 import math
-import os
 import sys
 import warnings
 import weakref
@@ -30,6 +29,7 @@ from . import helper_infer as infer
 from .data import dataset_from_arrays
 from .errors import ConfigError
 from .experiment import Experiment, Grid
+from .helper_place import output_place, widened_range
 from .surface import compute_surface, loss_at
 from .trajectory import Step, Trajectory
 
@@ -37,7 +37,6 @@ DISPLAY_RESOLUTION = 201     # the drawn surface is at least this fine, whatever
 WIDEN_LIMIT = 1.0            # a path may widen each side of the view by up to this many spans of the range
 SETTLED = 20                 # exact matches after which the losses are weighed only now and then
 SHOW_CHOICES = ("auto", "inline", "window", "none")
-_NO_SCREEN_PLATFORMS = {"offscreen", "minimal"}
 
 
 def _axis_range(field: str, value) -> tuple[float, float]:
@@ -66,27 +65,6 @@ def _scalar(name: str, value) -> float:
     if arr.size != 1:
         raise ConfigError(name, f"must be a single number, not an array of shape {arr.shape}")
     return float(arr.reshape(()))
-
-
-def output_place(show: str) -> str:
-    """Where a figure goes when no file is named: "inline" (a Jupyter kernel), "window" (a screen) or "none"."""
-    if show != "auto":
-        return show
-    ipython = sys.modules.get("IPython")
-    try:
-        shell = ipython.get_ipython() if ipython is not None else None
-    except Exception:
-        shell = None
-    if shell is not None and getattr(shell, "kernel", None) is not None:
-        return "inline"
-    widgets = sys.modules.get("PySide6.QtWidgets")
-    if widgets is not None and widgets.QApplication.instance() is not None:
-        return "none" if widgets.QApplication.platformName() in _NO_SCREEN_PLATFORMS else "window"
-    if os.environ.get("QT_QPA_PLATFORM", "").split(":")[0] in _NO_SCREEN_PLATFORMS:
-        return "none"
-    if sys.platform != "linux":
-        return "window"
-    return "window" if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") else "none"
 
 
 class LossSurface:
@@ -208,16 +186,7 @@ class LossSurface:
             return
         self._warned = True
         others = [c for c in self._allowed()[1:] if self._evidence.consistent(c)]
-        drawn = self.loss_name
-        if self._state == "ambiguous" and others:
-            pairs = [self._combo] + others[:2]
-            fits = " and ".join(infer.describe(c) for c in pairs)
-            say = [k for k, name in enumerate(("model", "criterion")) if len({c[k] for c in pairs}) > 1]
-            hint = " or ".join(", ".join(f"{('model', 'criterion')[k]}={c[k]!r}" for k in say) for c in pairs)
-            message = f"LossSurface: the recorded losses fit {fits} alike; drawing {drawn} (pass {hint} to choose)"
-        else:
-            message = (f"LossSurface: the recorded losses match none of the losses it knows; drawing {drawn} "
-                       f"(pass criterion= and model= to choose)")
+        message = infer.unsure_message(self._combo, others if self._state == "ambiguous" else [])
         warnings.warn(message, UserWarning, stacklevel=4)
 
     # -- the course helper's names --------------------------------------------------------------------------
@@ -389,22 +358,10 @@ class LossSurface:
     def display_box(self) -> tuple[tuple[float, float], tuple[float, float]]:
         """The (w, b) ranges drawn: the course's, widened to take in the path (each side by at most
         ``WIDEN_LIMIT`` spans; points beyond are marked at the edge)."""
-        box = []
         pts = np.array(self._params, dtype=np.float64).reshape(-1, 2)
         pts = pts[np.isfinite(pts).all(axis=1)]
-        for k, (lo, hi) in enumerate(self.course_box):
-            span = hi - lo
-            step = span / 20          # widen in steps, so the view does not creep with every point
-            if pts.size:
-                pmin, pmax = pts[:, k].min(), pts[:, k].max()
-                far = pmin - span / 40     # a margin beyond the farthest point, so none sits on the edge
-                if far < lo:
-                    lo = max(lo - math.ceil((lo - far) / step) * step, lo - WIDEN_LIMIT * span)
-                far = pmax + span / 40
-                if far > hi:
-                    hi = min(hi + math.ceil((far - hi) / step) * step, hi + WIDEN_LIMIT * span)
-            box.append((float(lo), float(hi)))
-        return box[0], box[1]
+        (w0, w1), (b0, b1) = self.course_box
+        return widened_range(w0, w1, pts[:, 0], WIDEN_LIMIT), widened_range(b0, b1, pts[:, 1], WIDEN_LIMIT)
 
     @property
     def course_box(self) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -457,4 +414,4 @@ class LossSurface:
               f"e.g. {call}('surface.png')", file=sys.stderr)
 
 
-__all__ = ["LossSurface", "output_place"]
+__all__ = ["LossSurface"]

@@ -241,5 +241,18 @@ def decide(current: Combo, combos, evidence: Evidence) -> tuple[Combo, str]:
     return current, "unmatched"
 
 
+def unsure_message(drawn: Combo, others) -> str:
+    """One line: which pairs the losses fit alike (``others`` besides the one ``drawn``), or that they fit
+    none, and the keywords that decide."""
+    if others:
+        pairs = [drawn] + list(others[:2])
+        fits = " and ".join(describe(c) for c in pairs)
+        say = [k for k in (0, 1) if len({c[k] for c in pairs}) > 1]
+        hint = " or ".join(", ".join(f"{('model', 'criterion')[k]}={c[k]!r}" for k in say) for c in pairs)
+        return f"LossSurface: the recorded losses fit {fits} alike; drawing {describe(drawn)} (pass {hint} to choose)"
+    return (f"LossSurface: the recorded losses match none of the losses it knows; drawing {describe(drawn)} "
+            f"(pass criterion= and model= to choose)")
+
+
 __all__ = ["CANDIDATES", "BatchProbe", "Evidence", "batch_indices", "candidates", "decide", "describe", "judge",
-           "module_params", "per_sample", "probe_module"]
+           "module_params", "per_sample", "probe_module", "unsure_message"]
