@@ -288,7 +288,8 @@ def test_a_headless_script_gets_one_line_not_an_abort(tmp_path):
         "x = torch.linspace(-2, 2, 20).view(-1, 1)\n"
         "h = la.LossSurface(5, 5, x, 3 * x + 1, model='linear', criterion='mse')\n"   # go=True: no screen
         "h.set_para_loss(-4.0, -4.0, 1.0); h.set_para_loss(0.0, 0.0, 1.0)\n"
-        "h.plot_ps(); h.plot_ps(); h.final_plot()\n"
+        f"h.plot_ps({str(tmp_path / 'first.png')!r})\n"    # Qt now runs (on a private Xvfb, if any)...
+        "h.plot_ps(); h.plot_ps(); h.final_plot()\n"        # ...which is no screen to show a window on
         f"h.final_plot({str(tmp_path / 'out.png')!r})\n"
         "print('went on')\n"
     )

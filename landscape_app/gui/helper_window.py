@@ -54,7 +54,8 @@ def ensure_app(for_window: bool) -> QApplication | None:
 
 
 def has_screen() -> bool:
-    return QApplication.platformName() not in NO_SCREEN_PLATFORMS
+    """Whether a window would be seen: not on the offscreen platform, nor on the Xvfb we started for images."""
+    return QApplication.platformName() not in NO_SCREEN_PLATFORMS and not _private_display
 
 
 _noted = set()
