@@ -139,3 +139,17 @@ def test_per_sample_losses_are_torch_s():
     for combo, expected in cases.items():
         np.testing.assert_allclose(infer.per_sample(combo, params, x, y), expected.double().numpy(), rtol=1e-5,
                                    atol=1e-7, err_msg=str(combo))
+
+
+def test_a_coincidence_does_not_hold_the_wrong_loss():
+    """A guess confirmed once by chance gives way to the pair that reproduces the losses again and again."""
+    mse, bce = ("logistic", "mse"), ("logistic", "bce")
+    evidence = infer.Evidence()
+    evidence.add({bce: "strong", mse: "strong"})
+    assert infer.decide(bce, (bce, mse), evidence) == (bce, "confirmed")
+    for _ in range(5):
+        evidence.add({bce: "ok", mse: "strong"})
+    assert infer.decide(bce, (bce, mse), evidence) == (mse, "confirmed")
+    evidence.add({bce: "contra", mse: "strong"})
+    assert infer.decide(mse, (mse, bce), evidence) == (mse, "confirmed")
+    assert not evidence.consistent(bce)

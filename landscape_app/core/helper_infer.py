@@ -224,9 +224,15 @@ def decide(current: Combo, combos, evidence: Evidence) -> tuple[Combo, str]:
     (nothing fits), or "unknown" (nothing recorded yet)."""
     if evidence.checked == 0:
         return current, "unknown"
-    if current in combos and evidence.confirmed(current):
-        return current, "confirmed"
     confirmed = [c for c in combos if evidence.confirmed(c)]
+    if current in confirmed:
+        # Kept unless another pair reproduces the losses far more often (a near-zero loss, say, is every
+        # criterion's at a well-fitted sample: the first exact match can be a coincidence).
+        mine = evidence.strong[current]
+        rival = max((c for c in confirmed if c != current), key=lambda c: evidence.strong[c], default=None)
+        if rival is not None and evidence.strong[rival] >= 2 * mine + 3:
+            return rival, "confirmed"
+        return current, "confirmed"
     if confirmed:
         best = max(confirmed, key=lambda c: evidence.strong[c])
         tied = [c for c in confirmed if evidence.strong[c] == evidence.strong[best]]
