@@ -408,3 +408,25 @@ def test_final_plot_file_has_the_3d_surface_with_the_path_on_it(tmp_path):
     panel = rgb[60:410, :500]                            # the 3-D panel, below its title and legend
     assert (rgb[:410, :500].std(axis=-1) > 30).mean() > 0.1
     assert _mask(panel).sum() > 100                      # the path, lifted onto the surface
+
+
+NO_XCB = r"""
+import sys, torch, landscape_app as la
+from landscape_app.gui import helper_window
+helper_window._xcb_loads = lambda: False       # as where libxcb-cursor0 is missing: Qt would abort on xcb
+x = torch.linspace(-3, 3, 40).view(-1, 1)
+h = la.LossSurface(15, 15, x, x - 1, 30, go=False, model="linear", criterion="mse")
+h.set_para_loss(-12.0, -10.0, 1.0)
+h.final_plot(sys.argv[1])
+print(list(h._figures["final_plot"].views))
+"""
+
+
+def test_where_qt_cannot_load_its_xcb_plugin_the_figure_is_2d_not_an_abort(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    out = subprocess.run([sys.executable, "-c", NO_XCB, str(tmp_path / "final.png")], env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[0] == "['contour', 'data', 'loss']"
+    assert "no OpenGL here" in out.stderr
+    assert _rgb(tmp_path / "final.png").shape == (440, 1300, 3)

@@ -8,11 +8,12 @@ one, a private Xvfb (the 3-D view needs OpenGL, as in the exporter), else Qt's o
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop
+from PySide6.QtCore import QEventLoop, QLibraryInfo
 from PySide6.QtWidgets import QApplication
 
 from ..core.errors import ExportError
@@ -35,6 +36,19 @@ def _screen_answers() -> bool:
     return bool(wayland) and Path(runtime, wayland).exists()
 
 
+def _xcb_loads() -> bool:
+    """Whether Qt's xcb platform plugin can be loaded (its libraries are installed): where one is missing
+    (libxcb-cursor0, say), Qt would abort the whole process, a notebook's kernel with it."""
+    plugin = Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath), "platforms", "libqxcb.so")
+    if not plugin.exists():
+        return False
+    try:
+        ctypes.CDLL(str(plugin))
+    except OSError:
+        return False
+    return True
+
+
 def ensure_app(for_window: bool) -> QApplication | None:
     """The running QApplication, or a new one; None when a window is wanted and no screen answers."""
     app = QApplication.instance()
@@ -44,10 +58,13 @@ def ensure_app(for_window: bool) -> QApplication | None:
     if platform not in NO_SCREEN_PLATFORMS and not _screen_answers():
         if for_window:
             return None
-        try:
-            _private_display.append(prepare_display(needs_gl=True))
-        except ExportError:
-            os.environ["QT_QPA_PLATFORM"] = "offscreen"        # no Xvfb here: 2-D panels only
+        if not _xcb_loads():
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"        # Xvfb would be of no use: 2-D panels only
+        else:
+            try:
+                _private_display.append(prepare_display(needs_gl=True))
+            except ExportError:
+                os.environ["QT_QPA_PLATFORM"] = "offscreen"    # no Xvfb here: 2-D panels only
     app = QApplication([sys.argv[0] if sys.argv and sys.argv[0] else "landscape-app"])
     app.setApplicationName("landscape-app")
     return app
