@@ -1,137 +1,114 @@
-"""The drawing side of ``core.helper.LossSurface``: an image file, or a small live window beside the user's loop.
+"""The Qt side of the course helper that must come first: a QApplication on a platform that cannot abort the
+process, and the live window beside the user's loop.
 
-A script that uses the helper has no Qt application of its own: we create one when needed. The live window is
-shown and updated without blocking (``plot_ps``), and ``final_plot`` runs an event loop until it is closed,
-like ``plt.show()``.
+A script or notebook that uses the helper has no Qt application of its own: we create one when something is
+drawn. Qt aborts the whole process (a notebook's kernel with it) when its platform cannot reach a display, so
+the platform is chosen before the application exists: a screen only where one answers; for images without
+one, a private Xvfb (the 3-D view needs OpenGL, as in the exporter), else Qt's offscreen platform (2-D only).
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, Qt, Signal
-from PySide6.QtWidgets import QApplication, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import QEventLoop, QLibraryInfo
+from PySide6.QtWidgets import QApplication
 
 from ..core.errors import ExportError
-from . import style
+from ..export.display import display_reachable, prepare_display
 # Imported before we create a QApplication: the views switch on GL context sharing (see views.gl).
-from .views import RUN_COLORS, ContourView, DataView, LossView, RunStyle, SurfaceView
+from .helper_figure import HelperFigure
+from .views import gl_available
 
-RUN_ID = 0
-RUNS = (RunStyle(RUN_ID, "your path", RUN_COLORS[0]),)
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
+NO_SCREEN_PLATFORMS = {"offscreen", "minimal"}
+_private_display = []      # the Xvfb we started for images, kept for the life of the process
 
 
-def _has_display() -> bool:
+def _screen_answers() -> bool:
     if sys.platform != "linux":
         return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    if display_reachable(os.environ.get("DISPLAY")):
+        return True
+    wayland = os.environ.get("WAYLAND_DISPLAY")
+    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+    return bool(wayland) and Path(runtime, wayland).exists()
 
 
-def ensure_app(need_screen: bool) -> QApplication:
-    """The running QApplication, or a new one. Without a screen, an image file is still drawn (offscreen)."""
+def _xcb_loads() -> bool:
+    """Whether Qt's xcb platform plugin can be loaded (its libraries are installed): where one is missing
+    (libxcb-cursor0, say), Qt would abort the whole process, a notebook's kernel with it."""
+    plugin = Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath), "platforms", "libqxcb.so")
+    if not plugin.exists():
+        return False
+    try:
+        ctypes.CDLL(str(plugin))
+    except OSError:
+        return False
+    return True
+
+
+def ensure_app(for_window: bool) -> QApplication | None:
+    """The running QApplication, or a new one; None when a window is wanted and no screen answers."""
     app = QApplication.instance()
     if app is not None:
         return app
-    if not need_screen and not _has_display() and "QT_QPA_PLATFORM" not in os.environ:
-        # Qt aborts the process when it cannot reach a display; drawing into a file needs none.
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    platform = os.environ.get("QT_QPA_PLATFORM", "").split(":")[0]
+    if platform not in NO_SCREEN_PLATFORMS and not _screen_answers():
+        if for_window:
+            return None
+        if not _xcb_loads():
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"        # Xvfb would be of no use: 2-D panels only
+        else:
+            try:
+                _private_display.append(prepare_display(needs_gl=True))
+            except ExportError:
+                os.environ["QT_QPA_PLATFORM"] = "offscreen"    # no Xvfb here: 2-D panels only
     app = QApplication([sys.argv[0] if sys.argv and sys.argv[0] else "landscape-app"])
     app.setApplicationName("landscape-app")
     return app
 
 
-def _draw(view, helper) -> None:
-    trajectory = helper.trajectory
-    view.show_paths({RUN_ID: trajectory} if len(trajectory) else {})
+def has_screen() -> bool:
+    """Whether a window would be seen: not on the offscreen platform, nor on the Xvfb we started for images."""
+    return QApplication.platformName() not in NO_SCREEN_PLATFORMS and not _private_display
 
 
-def contour_view(helper) -> ContourView:
-    """A contour view of the helper's surface with its path."""
-    view = ContourView()
-    view.set_scene(helper.experiment, helper.surface)
-    view.set_runs(RUNS)
-    _draw(view, helper)
-    return view
+_noted = set()
 
 
-def save_image(helper, path, size=(800, 600)) -> None:
-    """Write the contour of the surface with the recorded path to ``path`` (PNG, JPEG or BMP)."""
-    path = Path(path)
-    if path.suffix.lower() not in IMAGE_SUFFIXES:
-        raise ExportError(f"{path}: an image file needs one of the suffixes {', '.join(IMAGE_SUFFIXES)}")
-    if not path.parent.is_dir():
-        raise ExportError(f"{path}: the folder {path.parent} does not exist")
-    ensure_app(need_screen=False)
-    view = contour_view(helper)
-    try:
-        # Resize even at the default 640x480: a top-level widget never resized is shrunk to fit the screen.
-        view.resize(int(size[0]), int(size[1]))
-        image = view.render_image(int(size[0]), int(size[1]))
-        if not image.save(str(path)):
-            raise ExportError(f"{path}: could not write the image")
-    finally:
-        view.deleteLater()
+def note_no_gl() -> None:
+    """One line, once per process: the 3-D panel is left out for want of OpenGL."""
+    if "gl" in _noted:
+        return
+    _noted.add("gl")
+    print("LossSurface: no OpenGL here for the 3-D surface, so the figure shows the 2-D panels "
+          "(on Debian/Ubuntu: sudo apt-get install xvfb libgl1-mesa-dri libglx-mesa0)", file=sys.stderr)
 
 
-class HelperWindow(QWidget):
-    """Contour and 3-D surface side by side, the data with the current fit and the loss curve below."""
+class HelperWindow(HelperFigure):
+    """The live window: data space and contour above, the 3-D surface and the loss per iteration below."""
 
-    closed = Signal()
-
-    def __init__(self, helper):
-        super().__init__()
-        self.setWindowTitle("landscape-app: loss surface")
-        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
-        self.setPalette(style.dark_palette())
-        self.setAutoFillBackground(True)
-        self.contour = ContourView()
-        self.surface3d = SurfaceView()     # a placeholder note inside when OpenGL cannot run here
-        self.data = DataView()             # the course's "data space": the points and the current line
-        self.loss = LossView()
-        top = QSplitter(Qt.Orientation.Horizontal)
-        top.addWidget(self.contour)
-        top.addWidget(self.surface3d)
-        top.setSizes([500, 500])
-        bottom = QSplitter(Qt.Orientation.Horizontal)
-        bottom.addWidget(self.data)
-        bottom.addWidget(self.loss)
-        bottom.setSizes([500, 500])
-        outer = QSplitter(Qt.Orientation.Vertical)
-        outer.addWidget(top)
-        outer.addWidget(bottom)
-        outer.setSizes([420, 240])
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(outer)
-        self.views = (self.contour, self.surface3d, self.data, self.loss)
-        for view in self.views:
-            view.set_scene(helper.experiment, helper.surface)
-            view.set_runs(RUNS)
-        self.resize(1000, 700)
-
-    def update_path(self, helper) -> None:
-        for view in self.views:
-            _draw(view, helper)
-
-    def closeEvent(self, event) -> None:
-        super().closeEvent(event)
-        self.closed.emit()
+    def __init__(self):
+        super().__init__("window", gl=gl_available())
+        self.resize(1100, 820)
 
 
 def show_live(helper, window: HelperWindow | None, block: bool) -> HelperWindow:
-    """Show (or update) ``helper``'s window; with ``block``, return only once the user has closed it."""
-    app = ensure_app(need_screen=True)
+    """Show (or update) ``helper``'s window; with ``block`` (on a real screen), return once it is closed."""
     if window is None or not window.isVisible():
         if window is not None:
             window.deleteLater()
-        window = HelperWindow(helper)
+        window = HelperWindow()
         window.show()
-    window.update_path(helper)
-    app.processEvents()
-    if block and window.isVisible():
+    window.update_from(helper)
+    QApplication.processEvents()
+    if block and window.isVisible() and has_screen():
         loop = QEventLoop()
         window.closed.connect(loop.quit)
         loop.exec()
     return window
+
+
+__all__ = ["HelperWindow", "ensure_app", "has_screen", "note_no_gl", "show_live"]

@@ -1,0 +1,155 @@
+"""The helper draws the loop's own loss: it recognises the module, weighs the recorded losses, switches to the
+criterion they show, and warns once, naming the keyword, where they cannot tell."""
+import io
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from landscape_app.core import helper_infer as infer
+from landscape_app.core.helper import LossSurface
+
+X = torch.arange(-1, 1, 0.1).view(-1, 1)
+LABELS = (X > 0.2).float()
+LINE_X = torch.arange(-3, 3, 0.1).view(-1, 1)
+LINE_Y = LINE_X - 1 + 0.1 * torch.randn(LINE_X.size(), generator=torch.Generator().manual_seed(0))
+
+
+def sigmoid_losses(w, b, x=X, y=LABELS):
+    p = torch.sigmoid(w * x + b)
+    return float(nn.MSELoss()(p, y)), float(nn.BCELoss()(p, y))
+
+
+def test_full_batch_losses_switch_the_surface_to_their_criterion():
+    helper = LossSurface(15, 13, X, LABELS, 30, go=False)
+    assert (helper.experiment.model, helper.experiment.criterion) == ("logistic", "bce")    # labels 0/1: a guess
+    assert helper.guessed
+    for k in range(5):
+        w, b = 5.0 + k, -10.0 + k
+        helper.set_para_loss(w, b, sigmoid_losses(w, b)[0])     # the loop's loss is the sigmoid's MSE
+    assert (helper.experiment.model, helper.experiment.criterion) == ("logistic", "mse")
+    assert not helper.guessed
+    x, y = X.double().numpy()[:, 0], LABELS.double().numpy()[:, 0]
+    p = 1 / (1 + np.exp(-(helper.w[..., None] * x + helper.b[..., None])))
+    np.testing.assert_allclose(helper.Z, ((p - y) ** 2).mean(axis=-1), rtol=1e-9)
+    # The recorded points' full-data losses follow the switch: the path lies on the drawn surface.
+    np.testing.assert_allclose(helper.trajectory.loss, helper.LOSS, rtol=1e-5)
+
+
+def test_a_line_trained_on_l1_is_drawn_on_l1():
+    helper = LossSurface(15, 13, LINE_X, LINE_Y, 30, go=False)
+    assert helper.experiment.criterion == "mse"
+    for w, b in ((-15.0, -10.0), (-12.0, -8.0), (-9.0, -6.0)):
+        helper.set_para_loss(w, b, float(nn.L1Loss()(w * LINE_X + b, LINE_Y)))
+    assert (helper.experiment.model, helper.experiment.criterion) == ("linear", "l1")
+
+
+def test_a_module_ending_in_a_sigmoid_is_logistic_at_once():
+    helper = LossSurface(15, 13, LINE_X, LINE_Y, 30, go=False)       # continuous targets: a line, so far
+    model = nn.Sequential(nn.Linear(1, 1), nn.Sigmoid())
+    helper.set_para_loss(model, 0.3)
+    assert helper.experiment.model == "logistic" and helper.experiment.criterion == "mse"
+
+
+class BiasFirst(nn.Module):
+    """A hand-made module whose first parameter is the bias."""
+
+    def __init__(self):
+        super().__init__()
+        self.b = nn.Parameter(torch.tensor(-2.0))
+        self.w = nn.Parameter(torch.tensor(0.5))
+
+    def forward(self, x):
+        return self.w * x + self.b
+
+
+def test_the_module_says_which_parameter_is_the_weight():
+    helper = LossSurface(15, 13, LINE_X, LINE_Y, 30, go=False)
+    model = BiasFirst()
+    helper.set_para_loss(model, nn.MSELoss()(model(LINE_X), LINE_Y).item())
+    assert (helper.W, helper.B) == ([0.5], [-2.0])
+
+
+def test_indistinguishable_losses_warn_once_naming_the_keyword(tmp_path, qapp):
+    """Mini-batch losses given as numbers (no module to watch) fit a sigmoid's MSE and its BCE alike."""
+    helper = LossSurface(15, 13, X, LABELS, 30, go=False)
+    w, b, lr = torch.tensor(5.0, requires_grad=True), torch.tensor(-10.0, requires_grad=True), 2.0
+    for epoch in range(3):
+        for i in range(0, 20, 3):
+            x, y = X[i:i + 3], LABELS[i:i + 3]
+            loss = torch.mean((torch.sigmoid(w * x + b) - y) ** 2)
+            helper.set_para_loss(w.data.tolist(), b.data.tolist(), loss.tolist())
+            loss.backward()
+            with torch.no_grad():
+                w -= lr * w.grad
+                b -= lr * b.grad
+            w.grad.zero_()
+            b.grad.zero_()
+    with pytest.warns(UserWarning) as record:
+        helper.plot_ps(tmp_path / "a.png")
+    assert len(record) == 1
+    message = str(record[0].message)
+    assert "\n" not in message and "criterion='bce'" in message and "criterion='mse'" in message
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        helper.plot_ps(tmp_path / "b.png")        # once only
+    # Said outright, nothing is guessed and nothing is said.
+    said = LossSurface(15, 13, X, LABELS, 30, go=False, criterion="mse")
+    for k, loss in enumerate(helper.LOSS):
+        said.set_para_loss(helper.W[k], helper.B[k], loss)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        said.plot_ps(tmp_path / "c.png")
+    assert said.experiment.criterion == "mse" and said.experiment.model == "logistic"
+
+
+def test_losses_that_fit_nothing_warn_and_keep_the_surface(tmp_path, qapp):
+    helper = LossSurface(15, 13, LINE_X, LINE_Y, 30, go=False)
+    for k in range(4):
+        helper.set_para_loss(-1.0 + k, 0.5, 1e6)        # far above any sample's loss anywhere near
+    with pytest.warns(UserWarning, match="match none of the losses it knows.*criterion= and model="):
+        helper.plot_ps(tmp_path / "a.png")
+    assert helper.experiment.criterion == "mse"
+
+
+def test_a_watched_module_can_still_be_saved_whole():
+    helper = LossSurface(15, 13, LINE_X, LINE_Y, 30, go=False)
+    model = nn.Linear(1, 1)
+    helper.set_para_loss(model, 1.0)
+    buffer = io.BytesIO()
+    torch.save(model, buffer)                       # the batch probe pickles (inert)
+    buffer.seek(0)
+    copy = torch.load(buffer, weights_only=False)
+    assert torch.equal(copy(LINE_X), model(LINE_X))
+
+
+def test_per_sample_losses_are_torch_s():
+    x, y = X.double().numpy()[:, 0], LABELS.double().numpy()[:, 0]
+    params = (3.0, -1.0)
+    z = torch.tensor(3.0 * x - 1.0).float()
+    yt = torch.tensor(y).float()
+    cases = {("linear", "mse"): nn.MSELoss(reduction="none")(z, yt),
+             ("linear", "l1"): nn.L1Loss(reduction="none")(z, yt),
+             ("linear", "huber"): nn.HuberLoss(reduction="none")(z, yt),
+             ("logistic", "bce"): nn.BCELoss(reduction="none")(torch.sigmoid(z), yt),
+             ("logistic", "mse"): nn.MSELoss(reduction="none")(torch.sigmoid(z), yt),
+             ("logistic", "bce-logits"): nn.BCEWithLogitsLoss(reduction="none")(z, yt)}
+    for combo, expected in cases.items():
+        np.testing.assert_allclose(infer.per_sample(combo, params, x, y), expected.double().numpy(), rtol=1e-5,
+                                   atol=1e-7, err_msg=str(combo))
+
+
+def test_a_coincidence_does_not_hold_the_wrong_loss():
+    """A guess confirmed once by chance gives way to the pair that reproduces the losses again and again."""
+    mse, bce = ("logistic", "mse"), ("logistic", "bce")
+    evidence = infer.Evidence()
+    evidence.add({bce: "strong", mse: "strong"})
+    assert infer.decide(bce, (bce, mse), evidence) == (bce, "confirmed")
+    for _ in range(5):
+        evidence.add({bce: "ok", mse: "strong"})
+    assert infer.decide(bce, (bce, mse), evidence) == (mse, "confirmed")
+    evidence.add({bce: "contra", mse: "strong"})
+    assert infer.decide(mse, (mse, bce), evidence) == (mse, "confirmed")
+    assert not evidence.consistent(bce)
