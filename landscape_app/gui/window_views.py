@@ -171,6 +171,11 @@ class ViewSet(QWidget):
         self.minibatch.show_paths(self._paths, n)
 
     # -- options --------------------------------------------------------------------------------------------
+    def set_run_legends(self, on: bool) -> None:
+        """Whether each view names the runs itself (the main window shows one legend for all of them)."""
+        for view in self.all:
+            view.set_run_legend(on)
+
     def set_lecture_mode(self, on: bool) -> None:
         for view in self.all:
             view.set_lecture_mode(on)

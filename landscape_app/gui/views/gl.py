@@ -109,24 +109,47 @@ def make_gl_widget():
     return view
 
 
-def update_overlay_legend(label, runs, lecture: bool) -> None:
-    """Fill a QLabel laid over a GL view with a legend of ``runs`` (RunStyles): GL items have no legend."""
+def make_gl_legend(parent):
+    """The legend of a 3-D view: a label for the row above the GL widget (over it, it covered the surface)."""
+    from PySide6.QtWidgets import QLabel, QSizePolicy
+    label = QLabel(parent)
+    label.setObjectName("gl_legend")
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.RichText)
+    label.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter)
+    # Ignored width: a long name wraps or is cut, it never widens the view.
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    label.setVisible(False)
+    return label
+
+
+def update_gl_legend(label, runs, lecture: bool, shown: bool = True) -> None:
+    """Fill a 3-D view's legend with ``runs`` (RunStyles) in a row that wraps between runs: GL items have no
+    legend of their own. ``shown`` False leaves it out (the main window names the runs once for all views)."""
+    from html import escape
     s = style.sizes(lecture)
-    rows = "".join(f'<div><span style="color:{r.color}; font-size:{s.label_pt + 2}pt">&#9632;</span>'
-                   f'&nbsp;{r.name}</div>' for r in runs)
-    label.setText(rows)
-    label.setStyleSheet(f"color: {style.FOREGROUND}; background: rgba(20, 22, 28, 200);"
-                        f"border: 1px solid {style.MUTED}; padding: 4px; font-size: {s.label_pt}pt;")
-    label.adjustSize()
-    label.setVisible(bool(runs))
+    entries = [f'<span style="color:{r.color}; font-size:{s.label_pt + 2}pt">&#9632;</span>'
+               f'&nbsp;{escape(r.name).replace(" ", "&nbsp;")}' for r in runs]
+    label.setText(" &nbsp; &nbsp; ".join(entries))
+    label.setStyleSheet(f"color: {style.FOREGROUND}; background: {style.BACKGROUND}; padding: 3px 6px;"
+                        f"font-size: {s.label_pt}pt;")
+    label.setVisible(shown and bool(entries))
 
 
-def grab_with_overlay(gl_widget, label):
-    """The GL widget's framebuffer with the overlay legend painted on (grabFramebuffer leaves child widgets out)."""
-    from PySide6.QtGui import QPainter
-    image = gl_widget.grabFramebuffer()
-    if not label.isHidden():
-        painter = QPainter(image)
-        label.render(painter, label.pos())
-        painter.end()
+def grab_with_legend(gl_widget, label):
+    """The 3-D view as it looks: its legend's row and the GL framebuffer under it (``grabFramebuffer`` leaves
+    child widgets out, and ``QWidget.grab`` may miss GL content)."""
+    from PySide6.QtGui import QColor, QImage, QPainter
+    frame = gl_widget.grabFramebuffer()
+    if label.isHidden():
+        return frame
+    view = gl_widget.parentWidget()
+    ratio = frame.devicePixelRatio()
+    image = QImage(view.size() * ratio, QImage.Format.Format_RGB32)
+    image.setDevicePixelRatio(ratio)
+    image.fill(QColor(style.BACKGROUND))
+    painter = QPainter(image)
+    label.render(painter, label.pos())
+    painter.drawImage(gl_widget.pos(), frame)
+    painter.end()
     return image
