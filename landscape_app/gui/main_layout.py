@@ -131,9 +131,11 @@ class WindowLayout:
             screen = self.screen() or QGuiApplication.primaryScreen()
             available = screen.availableGeometry()
         frame = self._frame_margins()
+        state = self.windowState() & ~Qt.WindowState.WindowMaximized
+        self.setWindowState(state)
         self.setGeometry(fitted_geometry(available, frame))
         if real and not fits(PREFERRED, available, frame):
-            self.setWindowState(self.windowState() | Qt.WindowState.WindowMaximized)
+            self.setWindowState(state | Qt.WindowState.WindowMaximized)
 
     def _frame_margins(self) -> QMargins:
         """The window manager's frame around the window (nothing until the window is shown and framed)."""

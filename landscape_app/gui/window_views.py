@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBox
 
 from ..core.surface import compute_surface
 from . import style
+from .elided import ElidedLabel
 from .views import ContourView, DataView, LossView, SurfaceView, gl_available
 from .views.base import View
 from .views.lifted import LiftedPaths
@@ -95,7 +96,7 @@ class ViewSet(QWidget):
         box = QWidget()
         bar = QHBoxLayout()
         bar.setContentsMargins(6, 2, 6, 2)
-        hint = QLabel("3-D surface · drag to orbit, wheel to zoom")
+        hint = ElidedLabel("3-D surface · drag to orbit, wheel to zoom")
         hint.setStyleSheet(f"color: {style.MUTED};")
         button = QPushButton("Reset view")
         button.setObjectName("reset_view_button")

@@ -130,7 +130,9 @@ class SurfaceView(View):
         sx, sy = self._scene_xy(x, y)
         matrix = self.gl.projectionMatrix((0, 0, w, h), (0, 0, w, h)) * self.gl.viewMatrix()
         clip = matrix.map(QVector4D(float(sx), float(sy), float(self._height(loss)), 1.0))
-        return ((clip.x() / clip.w() + 1) / 2 * w, (1 - clip.y() / clip.w()) / 2 * h)
+        # In the view's image: the GL widget lies under the legend's row, when there is one.
+        top_left = self.gl.pos()
+        return (top_left.x() + (clip.x() / clip.w() + 1) / 2 * w, top_left.y() + (1 - clip.y() / clip.w()) / 2 * h)
 
     # -- scene ------------------------------------------------------------------------------------------
     def set_scene(self, experiment, surface) -> None:
