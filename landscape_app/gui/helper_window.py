@@ -109,6 +109,9 @@ class HelperWindow(QWidget):
         for view in self.views:
             view.set_scene(helper.experiment, helper.surface)
             view.set_runs(RUNS)
+        # One path in one colour, which the contour's legend names: the other views keep their room.
+        for view in (self.surface3d, self.data):
+            view.set_run_legend(False)
         self.resize(1000, 700)
 
     def update_path(self, helper) -> None:

@@ -111,9 +111,10 @@ class WindowLayout:
         if on:
             width = PANEL_WIDTH[self.lecture]
             self.left_panel.setMaximumWidth(width + (120 if self.lecture else 90))
-            total = sum(self.splitter.sizes())
             # Never more than a third of the window: the views stay the larger part on a small screen.
-            width = min(width, max(total // 3, PANEL_MIN_WIDTH))
+            width = min(width, max(self.width() // 3, PANEL_MIN_WIDTH))
+            # (Before the first show the splitter has its default size; the views' side takes what it gains.)
+            total = sum(self.splitter.sizes()) or self.width()
             self.splitter.setSizes([width, max(total - width, 1)])
         self.panel_button.setChecked(on)
         self.actions_by_name["panel"].setChecked(on)

@@ -49,6 +49,6 @@ class RunLegend(QLabel):
             # Non-breaking spaces inside an entry: lines break between runs, never inside a name.
             text = escape(name).replace(" ", "&nbsp;")
             entries.append(f'<span style="color:{color}">━━●</span>&nbsp;{text}{mark_html}')
-        self.setText('<span style="white-space:normal">' + " &nbsp; &nbsp; ".join(entries) + "</span>")
+        self.setText('<span style="white-space:normal">' + "&nbsp;&nbsp;&nbsp;&nbsp; ".join(entries) + "</span>")
         self.setStyleSheet(f"color: {style.FOREGROUND}; font-size: {s.label_pt}pt; padding: 1px 10px;")
         self.setVisible(bool(self._rows))

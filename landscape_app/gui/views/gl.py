@@ -5,6 +5,8 @@ the exporter's 2-D frames work on machines without OpenGL.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QGuiApplication
@@ -101,12 +103,34 @@ def overlay_gl_options() -> dict:
             "glBlendFunc": (GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)}
 
 
+REFERENCE_ASPECT = 1.8        # up to this width/height, the cameras frame their whole scenes
+
+
 def make_gl_widget():
-    """A GLViewWidget on the dark background."""
+    """A GLViewWidget on the dark background that frames its scene whatever its shape."""
     import pyqtgraph.opengl as gl
-    view = gl.GLViewWidget()
+    global _GLView
+    if _GLView is None:
+        class _GLView(gl.GLViewWidget):
+            def projectionMatrix(self, region, viewport):
+                # pyqtgraph's field of view spans the width: a wide, short view (a row of a lecture-mode window,
+                # an exported frame) cut off the top and bottom of the surface. Wider than the reference shape,
+                # the field of view widens so that the height sees what it sees at the reference shape.
+                fov = self.opts["fov"]
+                aspect = viewport[2] / max(viewport[3], 1)
+                if aspect > REFERENCE_ASPECT:
+                    half = math.atan(math.tan(math.radians(fov) / 2) * aspect / REFERENCE_ASPECT)
+                    self.opts["fov"] = math.degrees(2 * half)
+                try:
+                    return super().projectionMatrix(region, viewport)
+                finally:
+                    self.opts["fov"] = fov
+    view = _GLView()
     view.setBackgroundColor(style.BACKGROUND)
     return view
+
+
+_GLView = None      # the class, made on first use (pyqtgraph.opengl is imported only when a 3-D view is built)
 
 
 def make_gl_legend(parent):
@@ -130,7 +154,7 @@ def update_gl_legend(label, runs, lecture: bool, shown: bool = True) -> None:
     s = style.sizes(lecture)
     entries = [f'<span style="color:{r.color}; font-size:{s.label_pt + 2}pt">&#9632;</span>'
                f'&nbsp;{escape(r.name).replace(" ", "&nbsp;")}' for r in runs]
-    label.setText(" &nbsp; &nbsp; ".join(entries))
+    label.setText("&nbsp;&nbsp;&nbsp;&nbsp; ".join(entries))
     label.setStyleSheet(f"color: {style.FOREGROUND}; background: {style.BACKGROUND}; padding: 3px 6px;"
                         f"font-size: {s.label_pt}pt;")
     label.setVisible(shown and bool(entries))
