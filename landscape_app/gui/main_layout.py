@@ -18,6 +18,7 @@ from .screen_fit import PREFERRED, fits, fitted_geometry
 HINT = "Press  ▶ Play  (Space) to train  ·  Right arrow: one step  ·  click the contour to choose the start point"
 PANEL_WIDTH = {False: 330, True: 470}     # the control panel's width in normal and lecture mode
 PANEL_MIN_WIDTH = 260
+SCREENLESS_PLATFORMS = {"offscreen", "minimal"}      # Qt platforms that draw into memory, on no real screen
 
 
 class WindowLayout:
@@ -129,6 +130,10 @@ class WindowLayout:
         manager keeps its frame on screen too)."""
         real = available is None
         if real:
+            if QGuiApplication.platformName() in SCREENLESS_PLATFORMS:
+                # No screen to fit (its 800x600 is made up): the preferred size, as a screenshot wants.
+                self.resize(PREFERRED)
+                return
             screen = self.screen() or QGuiApplication.primaryScreen()
             available = screen.availableGeometry()
         frame = self._frame_margins()
@@ -147,7 +152,8 @@ class WindowLayout:
     def _refit_framed(self) -> None:
         """Once shown and framed: if the frame now sticks out of the screen's free area, fit again."""
         screen = self.screen()
-        if screen is None or self.windowState() & (Qt.WindowState.WindowMaximized | Qt.WindowState.WindowFullScreen):
+        if (screen is None or QGuiApplication.platformName() in SCREENLESS_PLATFORMS
+                or self.windowState() & (Qt.WindowState.WindowMaximized | Qt.WindowState.WindowFullScreen)):
             return
         if not screen.availableGeometry().contains(self.frameGeometry()):
             self.fit_to_screen()
