@@ -161,3 +161,12 @@ def test_lecture_mode_gives_the_views_the_screen(window, qtbot):
     assert not window.panel_visible()
     window.set_lecture_mode(False)
     assert window.panel_visible() and window.hint_label.isVisible()
+
+
+def test_the_minibatch_view_shows_the_surface_before_the_first_step(window):
+    """Turned on before any step, it showed an empty plot; it shows the full surface until a batch is known."""
+    assert window.views.minibatch.surface is None
+    window.set_minibatch_view(True)
+    mb = window.views.minibatch
+    assert mb.surface is not None and mb.title() == "Mini-batch surface: no step yet"
+    assert (mb.surface.loss == window.views.contour.surface.loss).all()

@@ -197,6 +197,10 @@ class ViewSet(QWidget):
     def set_minibatch_visible(self, on: bool) -> None:
         self.minibatch.setVisible(on)
         self._batch_key = None
+        if on and self._experiment is not None:
+            # Until a step arrives to say which batch: the full surface, not an empty plot.
+            self.minibatch.set_scene(self._experiment, compute_surface(self._experiment, held=self._held))
+            self.minibatch.set_title("Mini-batch surface: no step yet")
         sizes = self.top.sizes()
         total = sum(sizes) or 1080
         self.top.setSizes([total * 4 // 10, total * 3 // 10, total * 3 // 10] if on
