@@ -140,13 +140,14 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
         self.views.set_runs(self.run_styles())
         self.views.set_start_marker(self.experiment)
 
+    def _run_rows(self) -> list[tuple[str, str, str, str]]:
+        """Each run's (name, colour, outcome, message), for the runs list and the legend."""
+        return [(s.name, s.color, *self.playback.outcome(s.run_id)) for s in self.run_styles()]
+
     def _refresh_runs(self) -> None:
-        rows = [(s.name, s.color, *self.playback.outcome(s.run_id)) for s in self.run_styles()]
+        rows = self._run_rows()
         self.runs_panel.set_runs(rows, self.row)
         self.legend.set_runs(rows)
-
-    def _refresh_legend(self) -> None:
-        self.legend.set_runs([(s.name, s.color, *self.playback.outcome(s.run_id)) for s in self.run_styles()])
 
     def _scene_changed(self) -> None:
         """Recompute the surface of the selected run (its loss; for the plane, its held value) and show it."""
@@ -300,7 +301,7 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
             row = self.run_ids.index(run_id)
             self.runs_panel.set_outcome(row, outcome, message)
             if outcome in ("diverged", "failed"):
-                self._refresh_legend()
+                self.legend.set_runs(self._run_rows())
                 self.status.show_alert(f"{self.session.names[row]}: {message} — its path so far stays on screen")
 
     @Slot(object)
