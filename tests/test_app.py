@@ -167,7 +167,8 @@ def test_races_add_edit_remove(window, qtbot):
     assert {r.optimizer for r in window.session.runs} >= {"sgd", "adam", "rmsprop"}
     colours = [s.color for s in window.run_styles()]
     assert len(set(colours)) == 4 and colours == list(RUN_COLORS[:4])
-    assert window.views.contour.legend_names() == list(window.session.names)
+    assert window.legend.names() == list(window.session.names)      # one legend above the views
+    assert window.views.contour.legend_names() == []                   # none over the paths
     window.runs_panel.list.setCurrentRow(2)
     assert window.row == 2 and window.panel.experiment is window.session.runs[2]
     _type(window.panel.optimizer.lr.entry, "0.07")

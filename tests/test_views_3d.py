@@ -35,6 +35,8 @@ view.show_paths(paths)
 view.render_image(640, 480).save(out + "/surface.png")            # never shown: as the exporter renders
 report["current"] = {k: view.project(*t.params[-1], t.loss[-1]) for k, t in paths.items()}
 report["start"] = view.project(*paths[0].params[0], paths[0].loss[0])
+report["legend_rect"] = list(view.legend.geometry().getRect())
+report["gl_rect"] = list(view.gl.geometry().getRect())
 view.show_paths(paths, upto=1)
 view.render_image().save(out + "/surface_upto1.png")
 view.set_camera(120.0, 60.0, 25.0)
@@ -65,6 +67,7 @@ app.processEvents()
 gl_view = window.views.surface3d
 corner = gl_view.mapTo(window, QPoint(0, 0))
 report["view_rect"] = [corner.x(), corner.y(), gl_view.width(), gl_view.height()]
+report["window_gl_legend"] = gl_view.legend.isVisible()
 gl_view.grab_image().save(out + "/window_3d.png")
 window.screenshot().save(out + "/window.png")
 window.grab().save(out + "/window_grab.png")
@@ -129,7 +132,8 @@ def test_current_points_in_each_runs_colour_where_the_path_ends(rendered):
 def test_camera_orbit_and_showing_after_hidden_rendering(rendered):
     out, report = rendered
     assert report["camera"] == [120.0, 60.0, 25.0]
-    a, b = load(out / "surface.png"), load(out / "surface_orbit.png")
+    gl_top = report["gl_rect"][1]          # the legend's row above the GL picture does not move with the camera
+    a, b = load(out / "surface.png")[gl_top:], load(out / "surface_orbit.png")[gl_top:]
     assert np.abs(a - b).sum(axis=2).astype(bool).mean() > 0.1
     shown = load(out / "surface_shown.png")
     assert (shown.std(axis=(0, 1)) > 10).all()          # not a blank or broken frame
@@ -163,3 +167,17 @@ def test_window_screenshot_includes_what_the_3d_view_paints_over_opengl(rendered
     assert np.array_equal(shot[y: y + h, x: x + w], own)
     assert not np.array_equal(grab[y: y + h, x: x + w], own)       # what the plain grab leaves out
     assert np.array_equal(shot[:, : x - 1], grab[:, : x - 1])       # the rest of the window is the grab
+
+
+def test_the_3d_legend_sits_above_the_surface_not_over_it(rendered):
+    """The legend has its own row above the GL picture (over it, it covered the surface), and the image of the
+    view holds both; inside the window the one legend above all views names the runs instead."""
+    out, report = rendered
+    lx, ly, lw, lh = report["legend_rect"]
+    gx, gy, gw, gh = report["gl_rect"]
+    assert lh > 0 and ly + lh <= gy and gy + gh == 480
+    arr = load(out / "surface.png")
+    legend_rows = arr[ly: ly + lh]
+    assert near(legend_rows, RUN_COLORS[0]).any() and near(legend_rows, RUN_COLORS[1]).any()
+    assert not report["window_gl_legend"]
+

@@ -280,18 +280,50 @@ def test_batch_surface_with_a_title(qtbot, course):
     assert np.allclose(v.image.image, surface.loss.T)
 
 
-def test_a_legend_wider_than_the_plot_keeps_its_samples_in_view(view):
-    """Long names in lecture mode on a narrow contour: the legend moves to the top left, so the line samples
-    stay visible and the end of the names is what gets cut off."""
-    def legend_left_right():
-        rect = view.legend.mapRectToItem(view.vb, view.legend.boundingRect())
-        return rect.left(), rect.right(), view.vb.width()
+def _scene_rect(item):
+    return item.mapRectToScene(item.boundingRect())
 
-    left, right, width = legend_left_right()
-    assert right == pytest.approx(width - 8, abs=2)          # fits: top right
+
+def test_the_legend_sits_above_the_plot_never_over_it(view):
+    """The legend lies outside the plot (it once covered half of a lecture-mode contour), in one row while the
+    names fit; long names in lecture mode on a narrow view wrap into one column, still above the plot."""
+    legend, plot = _scene_rect(view.legend), _scene_rect(view.vb)
+    assert legend.bottom() <= plot.top() + 0.5 and legend.height() > 0
+    assert view.legend.columnCount == 2                        # both names in one row at 800 px
     view.set_runs([RunStyle(0, "plain SGD with a learning rate of 0.1", RUN_COLORS[0]),
                    RunStyle(1, "momentum 0.9 with a learning rate of 0.02", RUN_COLORS[1])])
     view.set_lecture_mode(True)
     view.render_image(420, 360)
-    left, right, width = legend_left_right()
-    assert right > width and left == pytest.approx(8, abs=2)
+    legend, plot = _scene_rect(view.legend), _scene_rect(view.vb)
+    assert view.legend.columnCount == 1
+    assert legend.bottom() <= plot.top() + 0.5
+    assert legend.left() >= 0 and legend.right() <= view.widget.viewport().width()
+    assert view.plot.geometry().width() <= view.widget.viewport().width()      # the plot still fits its view
+
+
+def test_a_view_without_a_run_legend_gives_the_plot_its_row(view):
+    """Inside the window the views leave the runs out of their legends: the plot gets the legend's row."""
+    top = _scene_rect(view.vb).top()
+    view.set_run_legend(False)
+    view.render_image(*SIZE)
+    assert not view.legend.isVisible() and view.legend_names() == []
+    assert _scene_rect(view.vb).top() < top
+    view.set_run_legend(True)
+    assert view.legend_names() == ["SGD", "Momentum"]
+
+
+def test_a_long_title_is_cut_to_the_view_not_the_plot(qtbot, course):
+    """The mini-batch title ("Step 5: batch of 10 (samples 21, 54, ...") once made the plot wider than its
+    view, whose right part (the colour bar, the w axis) then lay behind the 3-D view."""
+    exp, surface, _ = course
+    v = ContourView()
+    qtbot.addWidget(v)
+    title = "Step 5: batch of 10 (samples 21, 54, 3, 17, 40, 8, …)"
+    v.set_scene(exp, surface)
+    v.set_title(title)
+    v.render_image(260, 400)
+    assert v.title() == title and v.title_label.text() == title
+    assert v.title_label.is_elided() and v.title_label.toolTip() == title
+    assert v.plot.geometry().width() <= v.widget.viewport().width()
+    bar = _scene_rect(v.colorbar)
+    assert bar.right() <= v.widget.viewport().width()

@@ -128,6 +128,8 @@ class FrameRenderer:
                     if hasattr(view, option):
                         getattr(view, option)(True)
             view.set_runs(self.styles)
+            # The caption names the runs in their colours: legends beside every view would only repeat it.
+            view.set_run_legend(self.caption is None or not self.caption.with_names)
             view.set_scene(exp, self._surface)
         self._fix_ranges()
         self.camera = self._initial_camera(camera)

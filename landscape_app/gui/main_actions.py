@@ -93,11 +93,9 @@ class WindowActions:
                 widget.setStyleSheet(widget.styleSheet())
         self.views.set_lecture_mode(on)
         self._restyle()
-        # Larger text needs a wider control panel.
-        width = 470 if on else 330
-        self.left_panel.setMaximumWidth(width + 120)
-        total = sum(self.splitter.sizes())
-        self.splitter.setSizes([width, max(total - width, 1)])
+        # In lecture mode the views own the screen: the panel hides (P brings it back, wider for the larger
+        # text); leaving lecture mode brings it back.
+        self.set_panel_visible(not on)
         self.actions_by_name["lecture"].setChecked(on)
 
     def set_log_scale(self, on: bool) -> None:

@@ -104,7 +104,10 @@ def build_menus(window) -> dict[str, QAction]:
                              tip="Beside the full surface, the surface of the batch the current step descends")
     a["log_loss"] = _action(window, "Log scale for the loss curve", window.set_log_loss, checkable=True)
     a["fullscreen"] = _action(window, "&Full screen", window.toggle_full_screen, Qt.Key.Key_F, checkable=True)
-    for key in ("lecture", "log_scale", "gradient", "minibatch", "log_loss", "fullscreen"):
+    a["panel"] = _action(window, "&Control panel", window.set_panel_visible, Qt.Key.Key_P, checkable=True,
+                         tip="The runs and their settings on the left; lecture mode hides them for the views")
+    a["panel"].setChecked(True)
+    for key in ("lecture", "panel", "log_scale", "gradient", "minibatch", "log_loss", "fullscreen"):
         view.addAction(a[key])
 
     presets = bar.addMenu("&Presets")

@@ -10,8 +10,7 @@ import os
 
 from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, Slot
 from PySide6.QtGui import QFont, QImage, QPainter
-from PySide6.QtWidgets import (QApplication, QLabel, QMainWindow, QMessageBox, QSplitter,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
 
 from ..core.errors import ConfigError, DataError
 from ..core.experiment import Experiment
@@ -20,6 +19,7 @@ from . import race, style
 from .controls import ControlPanel
 from .main_actions import WindowActions
 from .main_drawing import FRAME_MS, WindowDrawing
+from .main_layout import WindowLayout
 from .main_menus import build_menus, remember_session
 from .playback import PLAYING, Playback
 from ..core.presets import default_session, load_preset
@@ -31,14 +31,12 @@ from .window_views import ViewSet
 
 STARTUP_MARK_ENV = "LANDSCAPE_APP_STARTUP_MARK"
 STARTUP_MARK = "landscape-app: window shown"
-HINT = "Press  ▶ Play  (Space) to train  ·  Right arrow: one step  ·  click the contour to choose the start point"
 
 
-class MainWindow(QMainWindow, WindowActions, WindowDrawing):
+class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
     def __init__(self, session: Session | None = None, path: str | None = None, train_fn=None):
         super().__init__()
         self.setWindowTitle("landscape-app")
-        self.resize(1440, 900)
         self.playback = Playback(self, train_fn)
         self.session: Session = session or default_session()
         self.path: str | None = path
@@ -61,6 +59,8 @@ class MainWindow(QMainWindow, WindowActions, WindowDrawing):
         self.setStatusBar(self.status)
         self._build_layout()
         self.actions_by_name = build_menus(self)
+        self._framed = False
+        self.fit_to_screen()
 
         self.panel.experiment_changed.connect(self.experiment_edited)
         self.panel.validity_changed.connect(self._validity_changed)
@@ -91,57 +91,6 @@ class MainWindow(QMainWindow, WindowActions, WindowDrawing):
         self._pending: dict | None = None
         self.views.contour.widget.viewport().installEventFilter(self)
         self.set_session(self.session, path)
-
-    # -- layout -------------------------------------------------------------------------------------------
-    def _build_layout(self) -> None:
-        self.title_label = QLabel()
-        self.title_label.setObjectName("title_label")
-        self.description_label = QLabel()
-        self.description_label.setObjectName("description_label")
-        self.description_label.setWordWrap(True)
-        self.hint_label = QLabel(HINT)
-        self.hint_label.setObjectName("hint_label")
-        self.scene_label = QLabel()
-        self.scene_label.setObjectName("scene_label")
-        header = QWidget()
-        column = QVBoxLayout(header)
-        column.setContentsMargins(10, 6, 10, 2)
-        column.setSpacing(2)
-        for w in (self.title_label, self.description_label, self.hint_label, self.scene_label):
-            column.addWidget(w)
-
-        left = QWidget()
-        left_column = QVBoxLayout(left)
-        left_column.setContentsMargins(0, 0, 0, 0)
-        left_column.addWidget(self.runs_panel)
-        left_column.addWidget(self.panel, 1)
-        left.setMinimumWidth(300)
-        left.setMaximumWidth(420)
-        self.left_panel = left
-
-        right = QWidget()
-        right_column = QVBoxLayout(right)
-        right_column.setContentsMargins(0, 0, 0, 0)
-        right_column.setSpacing(0)
-        right_column.addWidget(header)
-        right_column.addWidget(self.views, 1)
-        right_column.addWidget(self.transport)
-
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(left)
-        split.addWidget(right)
-        split.setStretchFactor(1, 1)
-        split.setSizes([330, 1110])
-        self.setCentralWidget(split)
-        self.splitter = split
-        self._restyle()
-
-    def _restyle(self) -> None:
-        s = style.sizes(self.lecture)
-        self.title_label.setStyleSheet(f"font-size: {s.title_pt + 5}pt; font-weight: bold;")
-        self.description_label.setStyleSheet(f"color: {style.FOREGROUND}; font-size: {s.label_pt + 1}pt;")
-        self.hint_label.setStyleSheet(f"color: {style.MUTED};")
-        self.scene_label.setStyleSheet(f"color: {style.MUTED};")
 
     # -- the session ----------------------------------------------------------------------------------------
     def set_session(self, session: Session, path: str | None = None) -> None:
@@ -187,9 +136,14 @@ class MainWindow(QMainWindow, WindowActions, WindowDrawing):
         self.views.set_runs(self.run_styles())
         self.views.set_start_marker(self.experiment)
 
+    def _run_rows(self) -> list[tuple[str, str, str, str]]:
+        """Each run's (name, colour, outcome, message), for the runs list and the legend."""
+        return [(s.name, s.color, *self.playback.outcome(s.run_id)) for s in self.run_styles()]
+
     def _refresh_runs(self) -> None:
-        rows = [(s.name, s.color, self.playback.outcome(s.run_id)[0]) for s in self.run_styles()]
+        rows = self._run_rows()
         self.runs_panel.set_runs(rows, self.row)
+        self.legend.set_runs(rows)
 
     def _scene_changed(self) -> None:
         """Recompute the surface of the selected run (its loss; for the plane, its held value) and show it."""
@@ -205,6 +159,8 @@ class MainWindow(QMainWindow, WindowActions, WindowDrawing):
         if held:
             text += f"  ·  {held[0]} held at the selected run's current value"
         self.scene_label.setText(text)
+        self._scene_note = len(criteria) > 1 or bool(held)     # more than the colour bar's title says
+        self._header_lines()
 
     # -- edits ----------------------------------------------------------------------------------------------
     @Slot(object)
@@ -342,8 +298,9 @@ class MainWindow(QMainWindow, WindowActions, WindowDrawing):
     def _run_ended(self, run_id: int, outcome: str, message: str) -> None:
         if run_id in self.run_ids:
             row = self.run_ids.index(run_id)
-            self.runs_panel.set_outcome(row, outcome)
+            self.runs_panel.set_outcome(row, outcome, message)
             if outcome in ("diverged", "failed"):
+                self.legend.set_runs(self._run_rows())
                 self.status.show_alert(f"{self.session.names[row]}: {message} — its path so far stays on screen")
 
     @Slot(object)
@@ -369,6 +326,13 @@ class MainWindow(QMainWindow, WindowActions, WindowDrawing):
                 painter.drawImage(view.mapTo(self, QPoint(0, 0)), view.grab_image())
         painter.end()
         return image
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._framed:
+            self._framed = True
+            # The window manager frames the window after it is shown: then the frame's size is known.
+            QTimer.singleShot(0, self._refit_framed)
 
     def closeEvent(self, event) -> None:
         if not self.may_close():

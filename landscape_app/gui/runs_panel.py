@@ -28,6 +28,10 @@ def swatch(color: str, size: int = 14) -> QIcon:
     return QIcon(pix)
 
 
+def _tooltip(name: str, message: str) -> str:
+    return f"{name}: {message}" if message else ""
+
+
 class RunsPanel(QWidget):
     """Rows ``(name, colour, outcome)``; signals ask the window to change the session."""
 
@@ -60,15 +64,19 @@ class RunsPanel(QWidget):
         self.list.itemChanged.connect(self._item_changed)
         self._names: list[str] = []
 
-    def set_runs(self, rows: list[tuple[str, str, str]], current: int) -> None:
-        """Show ``rows`` of (name, colour, outcome) and select row ``current`` (no signals)."""
+    def set_runs(self, rows: list[tuple], current: int) -> None:
+        """Show ``rows`` of (name, colour, outcome[, message]) and select row ``current`` (no signals).
+
+        A run's message (why it diverged or failed) is its entry's tooltip: the status bar may cut it short.
+        """
         self.list.blockSignals(True)
         self.list.clear()
-        self._names = [name for name, _, _ in rows]
-        for name, color, outcome in rows:
+        self._names = [row[0] for row in rows]
+        for name, color, outcome, *message in rows:
             item = QListWidgetItem(swatch(color), name + OUTCOME_MARKS.get(outcome, ""))
             item.setData(Qt.ItemDataRole.UserRole, name)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+            item.setToolTip(_tooltip(name, message[0] if message else ""))
             self.list.addItem(item)
         self.list.setCurrentRow(current)
         self.list.blockSignals(False)
@@ -78,11 +86,12 @@ class RunsPanel(QWidget):
         self.add_button.setEnabled(len(rows) < MAX_RUNS)
         self.remove_button.setEnabled(len(rows) > 1)
 
-    def set_outcome(self, row: int, outcome: str) -> None:
+    def set_outcome(self, row: int, outcome: str, message: str = "") -> None:
         item = self.list.item(row)
         if item is not None:
             self.list.blockSignals(True)
             item.setText(self._names[row] + OUTCOME_MARKS.get(outcome, ""))
+            item.setToolTip(_tooltip(self._names[row], message))
             self.list.blockSignals(False)
 
     def _remove(self) -> None:

@@ -7,6 +7,7 @@ import math
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from . import style
+from .elided import ElidedLabel
 
 
 def _num(v: float) -> str:
@@ -31,15 +32,15 @@ def readout(traj, index: int, steps_per_second: float) -> str:
 class StatusBar(QStatusBar):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.position = QLabel("no steps yet")
+        # Elided labels: a long readout or message never widens the window (the whole text is the tooltip).
+        self.position = ElidedLabel("no steps yet")
         self.position.setObjectName("status_position")
         self.hover = QLabel("")
         self.hover.setObjectName("status_hover")
         self.hover.setStyleSheet(f"color: {style.MUTED};")
-        self.alert = QLabel("")
+        self.alert = ElidedLabel("")
         self.alert.setObjectName("status_alert")
         self.alert.setStyleSheet(f"color: {style.DIVERGED_COLOR}; font-weight: bold;")
-        self.alert.setWordWrap(False)
         self.addWidget(self.position, 0)
         self.addWidget(self.alert, 1)
         self.addPermanentWidget(self.hover)

@@ -103,10 +103,6 @@ def set_axis_label(plot: pg.PlotItem, side: str, text: str, lecture: bool = Fals
     plot.setLabel(side, text, **{"color": FOREGROUND, "font-size": f"{sizes(lecture).label_pt}pt"})
 
 
-def set_title(plot: pg.PlotItem, text: str, lecture: bool = False) -> None:
-    plot.setTitle(text or None, color=FOREGROUND, size=f"{sizes(lecture).title_pt}pt")
-
-
 def dark_palette() -> QPalette:
     """A dark Qt palette for the whole application (the main window may apply it with ``app.setPalette``)."""
     p = QPalette()

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBox
 
 from ..core.surface import compute_surface
 from . import style
+from .elided import ElidedLabel
 from .views import ContourView, DataView, LossView, SurfaceView, gl_available
 from .views.base import View
 from .views.lifted import LiftedPaths
@@ -95,7 +96,7 @@ class ViewSet(QWidget):
         box = QWidget()
         bar = QHBoxLayout()
         bar.setContentsMargins(6, 2, 6, 2)
-        hint = QLabel("3-D surface · drag to orbit, wheel to zoom")
+        hint = ElidedLabel("3-D surface · drag to orbit, wheel to zoom")
         hint.setStyleSheet(f"color: {style.MUTED};")
         button = QPushButton("Reset view")
         button.setObjectName("reset_view_button")
@@ -171,6 +172,11 @@ class ViewSet(QWidget):
         self.minibatch.show_paths(self._paths, n)
 
     # -- options --------------------------------------------------------------------------------------------
+    def set_run_legends(self, on: bool) -> None:
+        """Whether each view names the runs itself (the main window shows one legend for all of them)."""
+        for view in self.all:
+            view.set_run_legend(on)
+
     def set_lecture_mode(self, on: bool) -> None:
         for view in self.all:
             view.set_lecture_mode(on)
@@ -191,6 +197,10 @@ class ViewSet(QWidget):
     def set_minibatch_visible(self, on: bool) -> None:
         self.minibatch.setVisible(on)
         self._batch_key = None
+        if on and self._experiment is not None:
+            # Until a step arrives to say which batch: the full surface, not an empty plot.
+            self.minibatch.set_scene(self._experiment, compute_surface(self._experiment, held=self._held))
+            self.minibatch.set_title("Mini-batch surface: no step yet")
         sizes = self.top.sizes()
         total = sum(sizes) or 1080
         self.top.setSizes([total * 4 // 10, total * 3 // 10, total * 3 // 10] if on

@@ -60,6 +60,12 @@ class View(QWidget):
         raise NotImplementedError
 
     # -- shared by every view (not part of what subclasses must implement) ------------------------------------
+    def set_run_legend(self, on: bool) -> None:
+        """Whether the view names the runs in a legend of its own (the main window shows one legend for all).
+
+        A view's legend never lies over its plot: it sits beside it (views without a legend ignore this).
+        """
+
     def render_image(self, width: int | None = None, height: int | None = None) -> QImage:
         """The view drawn at ``width`` x ``height`` pixels (its current size if omitted), shown or not.
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 from typing import Mapping
 
 import numpy as np
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from .. import style
-from .gl import grab_with_overlay, make_gl_widget, overlay_gl_options, update_overlay_legend
+from .gl import grab_with_legend, make_gl_legend, make_gl_widget, overlay_gl_options, update_gl_legend
 from .gl_labels import GLLabels, label
 from .data_view import _predict, current_batch, current_index
 
@@ -28,6 +27,7 @@ class DataPlane3D(QWidget):
         self.lecture = False
         self.exp = None
         self.runs = {}
+        self.run_legend = True
         self.items: dict[int, dict] = {}
         self.labels = GLLabels()
         self.gl = make_gl_widget()
@@ -44,9 +44,8 @@ class DataPlane3D(QWidget):
         self.grid.setColor((255, 255, 255, 45))
         self.gl.addItem(self.grid)
         self.gl.addItem(self.labels)
-        self.legend = QLabel(self.gl)
-        self.legend.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self.legend.move(8, 8)
+        self.legend = make_gl_legend(self)
+        layout.insertWidget(0, self.legend)
         from pyqtgraph import Vector
         self.gl.setCameraPosition(pos=Vector(0, 0, HEIGHT * 0.4), distance=2.1 * SIZE, elevation=22,
                                   azimuth=35)
@@ -99,7 +98,7 @@ class DataPlane3D(QWidget):
             # Later runs draw smaller discs on top: every run's batch stays visible where batches coincide.
             its["batch"].setData(color=style.rgba(self.runs[run_id].color),
                                  size=s.marker * 2.0 + (count - 1 - rank) * (s.line + 3))
-        update_overlay_legend(self.legend, self.runs.values(), self.lecture)
+        update_gl_legend(self.legend, self.runs.values(), self.lecture, self.run_legend)
 
     def show_paths(self, paths: Mapping, upto=None) -> None:
         if self.exp is None:
@@ -130,6 +129,10 @@ class DataPlane3D(QWidget):
             else:
                 its["batch"].setData(pos=np.empty((0, 3)))
 
+    def set_run_legend(self, on: bool) -> None:
+        self.run_legend = bool(on)
+        self._style()
+
     def set_lecture_mode(self, on: bool) -> None:
         self.lecture = bool(on)
         self._style()
@@ -138,7 +141,7 @@ class DataPlane3D(QWidget):
             self._labels()
 
     def grab_image(self) -> QImage:
-        return grab_with_overlay(self.gl, self.legend)
+        return grab_with_legend(self.gl, self.legend)
 
 
 def _range(values: np.ndarray, frac: float = 0.02) -> tuple[float, float]:

@@ -55,8 +55,6 @@ class _Plot2D(PlotView):
         self.diagonal.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.plot.addItem(self.diagonal, ignoreBounds=True)
         self.show_grid()
-        # Top left: empty for the default data (rising line, labels 0 on the left and 1 on the right).
-        self.legend_corner = "left"
         self.items: dict[int, dict] = {}
         self.exp = None
         self.x = self.y = None
@@ -173,6 +171,7 @@ class DataView(View):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.lecture = False
+        self.run_legend = True
         self.runs = []
         self.experiment = None
         self.plot2d = _Plot2D()
@@ -200,6 +199,7 @@ class DataView(View):
                 self.plane3d = DataPlane3D()
                 self.plane3d.set_runs(self.runs)
                 self.plane3d.set_lecture_mode(self.lecture)
+                self.plane3d.set_run_legend(self.run_legend)
                 self._stack.addWidget(self.plane3d)
             self.plane3d.set_data(experiment)
             self._stack.setCurrentWidget(self.plane3d)
@@ -222,6 +222,12 @@ class DataView(View):
         if self.experiment is None:
             return
         self._active().show_paths(paths, upto)
+
+    def set_run_legend(self, on: bool) -> None:
+        self.run_legend = bool(on)
+        for view in (self.plot2d, self.plane3d):
+            if view is not None:
+                view.set_run_legend(on)
 
     def set_lecture_mode(self, on: bool) -> None:
         self.lecture = bool(on)

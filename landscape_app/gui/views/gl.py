@@ -5,6 +5,8 @@ the exporter's 2-D frames work on machines without OpenGL.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QGuiApplication
@@ -101,32 +103,77 @@ def overlay_gl_options() -> dict:
             "glBlendFunc": (GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)}
 
 
+REFERENCE_ASPECT = 1.8        # up to this width/height, the cameras frame their whole scenes
+
+
 def make_gl_widget():
-    """A GLViewWidget on the dark background."""
+    """A GLViewWidget on the dark background that frames its scene whatever its shape."""
     import pyqtgraph.opengl as gl
-    view = gl.GLViewWidget()
+    global _GLView
+    if _GLView is None:
+        class _GLView(gl.GLViewWidget):
+            def projectionMatrix(self, region, viewport):
+                # pyqtgraph's field of view spans the width: a wide, short view (a row of a lecture-mode window,
+                # an exported frame) cut off the top and bottom of the surface. Wider than the reference shape,
+                # the field of view widens so that the height sees what it sees at the reference shape.
+                fov = self.opts["fov"]
+                aspect = viewport[2] / max(viewport[3], 1)
+                if aspect > REFERENCE_ASPECT:
+                    half = math.atan(math.tan(math.radians(fov) / 2) * aspect / REFERENCE_ASPECT)
+                    self.opts["fov"] = math.degrees(2 * half)
+                try:
+                    return super().projectionMatrix(region, viewport)
+                finally:
+                    self.opts["fov"] = fov
+    view = _GLView()
     view.setBackgroundColor(style.BACKGROUND)
     return view
 
 
-def update_overlay_legend(label, runs, lecture: bool) -> None:
-    """Fill a QLabel laid over a GL view with a legend of ``runs`` (RunStyles): GL items have no legend."""
+_GLView = None      # the class, made on first use (pyqtgraph.opengl is imported only when a 3-D view is built)
+
+
+def make_gl_legend(parent):
+    """The legend of a 3-D view: a label for the row above the GL widget (over it, it covered the surface)."""
+    from PySide6.QtWidgets import QLabel, QSizePolicy
+    label = QLabel(parent)
+    label.setObjectName("gl_legend")
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.RichText)
+    label.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter)
+    # Ignored width: a long name wraps or is cut, it never widens the view.
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    label.setVisible(False)
+    return label
+
+
+def update_gl_legend(label, runs, lecture: bool, shown: bool = True) -> None:
+    """Fill a 3-D view's legend with ``runs`` (RunStyles) in a row that wraps between runs: GL items have no
+    legend of their own. ``shown`` False leaves it out (the main window names the runs once for all views)."""
+    from html import escape
     s = style.sizes(lecture)
-    rows = "".join(f'<div><span style="color:{r.color}; font-size:{s.label_pt + 2}pt">&#9632;</span>'
-                   f'&nbsp;{r.name}</div>' for r in runs)
-    label.setText(rows)
-    label.setStyleSheet(f"color: {style.FOREGROUND}; background: rgba(20, 22, 28, 200);"
-                        f"border: 1px solid {style.MUTED}; padding: 4px; font-size: {s.label_pt}pt;")
-    label.adjustSize()
-    label.setVisible(bool(runs))
+    entries = [f'<span style="color:{r.color}; font-size:{s.label_pt + 2}pt">&#9632;</span>'
+               f'&nbsp;{escape(r.name).replace(" ", "&nbsp;")}' for r in runs]
+    label.setText("&nbsp;&nbsp;&nbsp;&nbsp; ".join(entries))
+    label.setStyleSheet(f"color: {style.FOREGROUND}; background: {style.BACKGROUND}; padding: 3px 6px;"
+                        f"font-size: {s.label_pt}pt;")
+    label.setVisible(shown and bool(entries))
 
 
-def grab_with_overlay(gl_widget, label):
-    """The GL widget's framebuffer with the overlay legend painted on (grabFramebuffer leaves child widgets out)."""
-    from PySide6.QtGui import QPainter
-    image = gl_widget.grabFramebuffer()
-    if not label.isHidden():
-        painter = QPainter(image)
-        label.render(painter, label.pos())
-        painter.end()
+def grab_with_legend(gl_widget, label):
+    """The 3-D view as it looks: its legend's row and the GL framebuffer under it (``grabFramebuffer`` leaves
+    child widgets out, and ``QWidget.grab`` may miss GL content)."""
+    from PySide6.QtGui import QColor, QImage, QPainter
+    frame = gl_widget.grabFramebuffer()
+    if label.isHidden():
+        return frame
+    view = gl_widget.parentWidget()
+    ratio = frame.devicePixelRatio()
+    image = QImage(view.size() * ratio, QImage.Format.Format_RGB32)
+    image.setDevicePixelRatio(ratio)
+    image.fill(QColor(style.BACKGROUND))
+    painter = QPainter(image)
+    label.render(painter, label.pos())
+    painter.drawImage(gl_widget.pos(), frame)
+    painter.end()
     return image

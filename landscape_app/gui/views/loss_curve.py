@@ -101,15 +101,11 @@ class LossView(PlotView):
             curves.set_style(run.color, self.lecture)
         self._redraw()
 
-    def _rebuild_legend(self) -> None:
-        super()._rebuild_legend()
-        if not self.runs:
-            return
+    def legend_extras(self):
         s = style.sizes(self.lecture)
-        self.legend.addItem(pg.PlotDataItem(pen=pg.mkPen(style.FOREGROUND, width=s.line)), "full-data loss")
-        self.legend.addItem(pg.PlotDataItem(pen=pg.mkPen(style.qcolor(style.FOREGROUND, BATCH_ALPHA),
-                                                         width=max(1.0, s.line * 0.5))), "mini-batch loss")
-        self._cache_legend()
+        return [(pg.PlotDataItem(pen=pg.mkPen(style.FOREGROUND, width=s.line)), "full-data loss"),
+                (pg.PlotDataItem(pen=pg.mkPen(style.qcolor(style.FOREGROUND, BATCH_ALPHA),
+                                              width=max(1.0, s.line * 0.5))), "mini-batch loss")]
 
     def show_paths(self, paths: Mapping, upto: int | None = None) -> None:
         self._last = (paths, upto)

@@ -4,10 +4,14 @@ from __future__ import annotations
 from typing import Sequence
 
 import pyqtgraph as pg
-from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGraphicsItem, QSizePolicy, QVBoxLayout
 
 from .. import style
+from ..elided import ElidedLabel
 from .base import RunStyle, View
+
+LEGEND_SPACING = 8       # pixels between a legend's columns (its samples, its labels)
 
 
 class PlotView(View):
@@ -23,18 +27,28 @@ class PlotView(View):
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
         self.vb: pg.ViewBox = self.plot.getViewBox()
-        self.legend = pg.LegendItem(offset=(-8, 8), brush=pg.mkBrush(20, 22, 28, 210),
-                                    pen=pg.mkPen(style.MUTED), labelTextColor=style.FOREGROUND,
-                                    verSpacing=-4)
-        self.legend.setParentItem(self.vb)
-        self.legend_corner = "right"          # top right; "left" for views whose top right is busy
+        # The legend sits above the plot, in the row of the (never shown) top axis: over the plot it would
+        # hide the paths under it. It wraps into as many columns as the plot's width holds.
+        self.legend = pg.LegendItem(frame=False, labelTextColor=style.FOREGROUND, verSpacing=-4,
+                                    horSpacing=LEGEND_SPACING)
+        self.plot.layout.removeItem(self.plot.getAxis("top"))
+        self.plot.layout.addItem(self.legend, 1, 1, alignment=Qt.AlignmentFlag.AlignHCenter)
+        # Never wider than the plot gives it (a long name is cut), never stretched wider than its entries.
+        self.legend.setMinimumWidth(0)
+        self.legend.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+        self.legend.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape)
         self.vb.sigResized.connect(self._fit_legend)
-        self.legend.setZValue(100)
         self.legend.setVisible(False)        # until there are runs
+        self.run_legend = True               # False: the legend leaves the runs out (the window has one for all)
         self._axis_labels: dict[str, str] = {}
         self._title = ""
+        self.title_label = ElidedLabel()
+        self.title_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.title_label.setVisible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.title_label)
         layout.addWidget(self.widget)
         self._apply_style()
 
@@ -81,9 +95,15 @@ class PlotView(View):
             style.set_axis_label(self.plot, side, text, self.lecture)
 
     def set_title(self, text: str) -> None:
-        """A title above the plot (e.g. "Mini-batch surface, step 12"); empty hides it."""
+        """A title above the plot (e.g. "Mini-batch surface, step 12"); empty hides it.
+
+        A label above the plot widget rather than pyqtgraph's title, whose text width is the plot's minimum
+        width: a long title made the plot wider than its view, which then hid the plot's right part. This one
+        is cut with "…" to the view's width, its whole text in the tooltip.
+        """
         self._title = text
-        style.set_title(self.plot, text, self.lecture)
+        self.title_label.setText(text)
+        self.title_label.setVisible(bool(text))
 
     def title(self) -> str:
         return self._title
@@ -93,29 +113,43 @@ class PlotView(View):
         self.runs = {r.run_id: r for r in runs}
         self._rebuild_legend()
 
+    def set_run_legend(self, on: bool) -> None:
+        self.run_legend = bool(on)
+        self._rebuild_legend()
+
     def legend_sample(self, run: RunStyle):
         """The item whose look the legend shows for ``run`` (a curve in the run's colour by default)."""
         return pg.PlotDataItem(pen=pg.mkPen(run.color, width=style.sizes(self.lecture).line))
+
+    def legend_extras(self) -> list[tuple[object, str]]:
+        """Entries after the runs' (sample item, text): what a view's line styles mean."""
+        return []
 
     def _rebuild_legend(self) -> None:
         self.legend.clear()
         s = style.sizes(self.lecture)
         self.legend.setLabelTextSize(f"{s.label_pt}pt")
-        for run in self.runs.values():
-            self.legend.addItem(self.legend_sample(run), run.name)
-        self.legend.setVisible(bool(self.runs))
+        if self.run_legend:
+            for run in self.runs.values():
+                self.legend.addItem(self.legend_sample(run), run.name)
+        if self.runs:
+            for sample, text in self.legend_extras():
+                self.legend.addItem(sample, text)
+        self.legend.setVisible(bool(self.legend.items))
         self._cache_legend()
         self._fit_legend()
 
     def _fit_legend(self, *args) -> None:
-        """Anchor the legend in its corner; wider than the plot (long names in lecture mode), anchor it top left,
-        so what is cut off is the end of the names, not the samples that say which line is which."""
-        self.legend.updateSize()
-        wide = self.legend.boundingRect().width() > self.vb.width() - 16
-        if self.legend_corner == "left" or wide:
-            self.legend.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(8, 8))
-        else:
-            self.legend.anchor(itemPos=(1, 0), parentPos=(1, 0), offset=(-8, 8))
+        """As many columns as the plot's width holds (one row when it can): the legend never covers the plot."""
+        entries = [(sample.boundingRect().width(), label.boundingRect().width())
+                   for sample, label in self.legend.items]
+        room = self.vb.width()
+        columns = max(len(entries), 1)
+        while columns > 1 and _grid_width(entries, columns) > room:
+            columns -= 1
+        if columns != self.legend.columnCount:
+            self.legend.setColumnCount(columns)
+        self.legend.updateGeometry()
 
     def _cache_legend(self) -> None:
         """The legend lies over the paths, so every frame repaints it: keep its pieces as device pixmaps (its
@@ -141,5 +175,14 @@ class PlotView(View):
         style.style_plot(self.plot, self.lecture)
         for side, text in self._axis_labels.items():
             style.set_axis_label(self.plot, side, text, self.lecture)
-        if self._title:
-            style.set_title(self.plot, self._title, self.lecture)
+        s = style.sizes(self.lecture)
+        self.title_label.setStyleSheet(f"color: {style.FOREGROUND}; background: {style.BACKGROUND};"
+                                       f"font-size: {s.title_pt}pt; padding: 4px 6px 0px 6px;")
+
+
+def _grid_width(entries: list[tuple[float, float]], columns: int) -> float:
+    """The width of a legend whose (sample, label) entries fill ``columns`` columns row by row."""
+    widths = [0.0] * columns
+    for i, (sample, label) in enumerate(entries):
+        widths[i % columns] = max(widths[i % columns], sample + label + 2 * LEGEND_SPACING)
+    return sum(widths) + 8

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout
 from .. import style
 from .base import View, axis_columns
 from .decimate import SegmentCache
-from .gl import (colors_for, gl_available, grab_with_overlay, make_gl_widget, mesh_gl_options, overlay_gl_options,
-                 shade, update_overlay_legend)
+from .gl import (colors_for, gl_available, grab_with_legend, make_gl_legend, make_gl_widget, mesh_gl_options,
+                 overlay_gl_options, shade, update_gl_legend)
 from .isolines import nice_levels
 
 SIZE = 10.0
@@ -64,6 +64,7 @@ class SurfaceView(View):
         self.experiment = None
         self.surface = None
         self.runs = {}
+        self.run_legend = True
         self._last = ({}, None)
         self._height = None
         self._box = None
@@ -101,9 +102,8 @@ class SurfaceView(View):
         for depth, item in enumerate((self.paths, self.starts, self.currents)):
             item.setDepthValue(10 + 10 * depth)
             self.gl.addItem(item)
-        self.legend = QLabel(self.gl)
-        self.legend.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self.legend.move(8, 8)
+        self.legend = make_gl_legend(self)
+        layout.insertWidget(0, self.legend)
         self.reset_view()
 
     # -- camera -----------------------------------------------------------------------------------------
@@ -130,7 +130,9 @@ class SurfaceView(View):
         sx, sy = self._scene_xy(x, y)
         matrix = self.gl.projectionMatrix((0, 0, w, h), (0, 0, w, h)) * self.gl.viewMatrix()
         clip = matrix.map(QVector4D(float(sx), float(sy), float(self._height(loss)), 1.0))
-        return ((clip.x() / clip.w() + 1) / 2 * w, (1 - clip.y() / clip.w()) / 2 * h)
+        # In the view's image: the GL widget lies under the legend's row, when there is one.
+        top_left = self.gl.pos()
+        return (top_left.x() + (clip.x() / clip.w() + 1) / 2 * w, top_left.y() + (1 - clip.y() / clip.w()) / 2 * h)
 
     # -- scene ------------------------------------------------------------------------------------------
     def set_scene(self, experiment, surface) -> None:
@@ -214,8 +216,13 @@ class SurfaceView(View):
         self.starts.setData(size=s.start * 0.8)
         self.currents.setData(size=s.current * 1.2)
 
+    def set_run_legend(self, on: bool) -> None:
+        self.run_legend = bool(on)
+        if self.gl is not None:
+            self._update_legend()
+
     def _update_legend(self) -> None:
-        update_overlay_legend(self.legend, self.runs.values(), self.lecture)
+        update_gl_legend(self.legend, self.runs.values(), self.lecture, self.run_legend)
 
     def show_paths(self, paths: Mapping, upto: int | None = None) -> None:
         self._last = (paths, upto)
@@ -294,7 +301,7 @@ class SurfaceView(View):
         """The GL framebuffer with the legend painted over it (``QWidget.grab`` may miss GL content)."""
         if self.gl is None:
             return super().grab_image()
-        return grab_with_overlay(self.gl, self.legend)
+        return grab_with_legend(self.gl, self.legend)
 
 
 def _inside(points: np.ndarray, box) -> np.ndarray:
