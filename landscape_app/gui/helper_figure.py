@@ -77,6 +77,11 @@ class HelperFigure(QWidget):
         names = [n for n in PANELS[kind] if gl or n != "surface3d" or kind == "window"]
         self.views = {name: VIEW_CLASSES[name]() for name in names}
         self.panels = {name: Panel(view) for name, view in self.views.items()}
+        if "contour" in self.views:
+            # The contour's legend names the runs; the 3-D and data views keep their room for the picture.
+            for name in ("surface3d", "data"):
+                if name in self.views:
+                    self.views[name].set_run_legend(False)
         grid = QGridLayout(self)
         # No size constraint on the top level: the offscreen platform warns about size hints it cannot pass on.
         grid.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
