@@ -103,8 +103,11 @@ def build_menus(window) -> dict[str, QAction]:
     a["minibatch"] = _action(window, "Mini-batch view", window.set_minibatch_view, "Ctrl+B", checkable=True,
                              tip="Beside the full surface, the surface of the batch the current step descends")
     a["log_loss"] = _action(window, "Log scale for the loss curve", window.set_log_loss, checkable=True)
+    a["own_losses"] = _action(window, "Loss curve: each run's own loss", window.set_own_losses, checkable=True,
+                              tip="Each run's curve in its own training loss (the axis then mixes units) instead "
+                                  "of every run's loss on the shown surface's criterion")
     a["fullscreen"] = _action(window, "&Full screen", window.toggle_full_screen, Qt.Key.Key_F, checkable=True)
-    for key in ("lecture", "log_scale", "gradient", "minibatch", "log_loss", "fullscreen"):
+    for key in ("lecture", "log_scale", "gradient", "minibatch", "log_loss", "own_losses", "fullscreen"):
         view.addAction(a[key])
 
     presets = bar.addMenu("&Presets")

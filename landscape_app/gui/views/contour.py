@@ -8,7 +8,7 @@ from typing import Mapping
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtWidgets import QGraphicsItem
 
 from .. import style
@@ -19,6 +19,7 @@ from .path_items import PathItems, path_pen
 from .plot_view import PlotView
 
 ARROWS_ACROSS = 18        # gradient arrows along the longer axis
+HOVER_OFFSET = 16         # pixels between the cursor and its read-out
 
 
 def surface_extent(surface) -> QRectF:
@@ -44,6 +45,7 @@ class ContourView(PlotView):
     """Heat map + iso-lines + colour bar of the surface, with paths, hover read-out and click-to-start."""
 
     hovered = Signal(float, float, float)        # x, y and the loss at the grid node under the cursor
+    hover_left = Signal()                        # the cursor left the surface: no reading any more
     start_clicked = Signal(float, float)         # data coordinates of a left click on the surface
 
     def __init__(self, parent=None):
@@ -85,13 +87,14 @@ class ContourView(PlotView):
 
         self.hover_text = pg.TextItem(anchor=(0, 0), color=style.FOREGROUND, fill=pg.mkBrush(20, 22, 28, 200))
         self.hover_text.setParentItem(self.vb)
-        self.hover_text.setPos(6, 6)
         self.hover_text.setZValue(100)
         self.hover_text.setVisible(False)
+        self._hover_pos = None          # the cursor's scene position while it is over the surface
 
         self.plot.showGrid(x=False, y=False)
         self.vb.setDefaultPadding(0.0)
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.widget.viewport().installEventFilter(self)     # to see the cursor leave
         self.plot.scene().sigMouseClicked.connect(self._on_mouse_clicked)
         self.vb.sigRangeChanged.connect(self._redraw)
         self.vb.sigResized.connect(self._redraw)
@@ -106,6 +109,7 @@ class ContourView(PlotView):
             self.image.clear()
             self.isolines.setData([], [])
             self.arrows.setData([], [])
+            self._hide_hover()
             return
         ax, ay = tuple(surface.axes)
         self.set_axis_labels(ax, ay)
@@ -116,6 +120,8 @@ class ContourView(PlotView):
         self._draw_surface()
         self._draw_gradient()
         self._redraw()
+        if self._hover_pos is not None:
+            self._on_mouse_moved(self._hover_pos)    # the reading under the cursor, on the new surface
 
     def _loss(self) -> np.ndarray:
         return np.asarray(self.surface.loss, dtype=np.float64)
@@ -256,13 +262,41 @@ class ContourView(PlotView):
             p = self.vb.mapSceneToView(scene_pos)
             hit = self.grid_value(p.x(), p.y())
         if hit is None:
-            self.hover_text.setVisible(False)
+            self._hide_hover()
             return
+        self._hover_pos = QPointF(scene_pos)
         x, y, loss = hit
         ax, ay = self.surface.axes
-        self.hover_text.setText(f"{ax} = {x:.4g}   {ay} = {y:.4g}   loss = {loss:.5g}")
+        name = (getattr(self.surface, "criterion", "") or "").upper()
+        self.hover_text.setText(f"{ax} = {x:.4g}   {ay} = {y:.4g}   {name + ' ' if name else ''}loss = {loss:.5g}")
+        self._place_hover(self.vb.mapFromScene(scene_pos))
         self.hover_text.setVisible(True)
         self.hovered.emit(x, y, loss)
+
+    def _place_hover(self, cursor) -> None:
+        """Beside the cursor (below right, flipped where the plot ends): it covers only what the cursor is on,
+        and goes with it."""
+        box = self.hover_text.boundingRect()
+        width, height = self.vb.width(), self.vb.height()
+        x = cursor.x() + HOVER_OFFSET
+        if x + box.width() > width:
+            x = cursor.x() - HOVER_OFFSET - box.width()
+        y = cursor.y() + HOVER_OFFSET
+        if y + box.height() > height:
+            y = cursor.y() - HOVER_OFFSET - box.height()
+        self.hover_text.setPos(max(0.0, x), max(0.0, y))
+
+    def _hide_hover(self) -> None:
+        was_shown = self._hover_pos is not None or self.hover_text.isVisible()
+        self._hover_pos = None
+        self.hover_text.setVisible(False)
+        if was_shown:
+            self.hover_left.emit()
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Leave:
+            self._hide_hover()
+        return False
 
     def hover_label(self) -> str:
         """The hover read-out's text ("" when hidden)."""
