@@ -86,8 +86,9 @@ class ContourView(PlotView):
         self.plot.addItem(self.start_marker, ignoreBounds=True)
 
         self.hover_text = pg.TextItem(anchor=(0, 0), color=style.FOREGROUND, fill=pg.mkBrush(20, 22, 28, 200))
-        self.hover_text.setParentItem(self.vb)
-        self.hover_text.setZValue(100)
+        # Beside the cursor and under the paths (above the heat map): a reading never hides a path.
+        self.plot.addItem(self.hover_text, ignoreBounds=True)
+        self.hover_text.setZValue(10)
         self.hover_text.setVisible(False)
         self._hover_pos = None          # the cursor's scene position while it is over the surface
 
@@ -274,9 +275,8 @@ class ContourView(PlotView):
         self.hovered.emit(x, y, loss)
 
     def _place_hover(self, cursor) -> None:
-        """Beside the cursor (below right, flipped where the plot ends): it covers only what the cursor is on,
-        and goes with it."""
-        box = self.hover_text.boundingRect()
+        """Beside the cursor (below right, flipped where the plot ends; ``cursor`` in the ViewBox's pixels)."""
+        box = self.hover_text.textItem.boundingRect()
         width, height = self.vb.width(), self.vb.height()
         x = cursor.x() + HOVER_OFFSET
         if x + box.width() > width:
@@ -284,7 +284,7 @@ class ContourView(PlotView):
         y = cursor.y() + HOVER_OFFSET
         if y + box.height() > height:
             y = cursor.y() - HOVER_OFFSET - box.height()
-        self.hover_text.setPos(max(0.0, x), max(0.0, y))
+        self.hover_text.setPos(self.vb.mapToView(QPointF(max(0.0, x), max(0.0, y))))
 
     def _hide_hover(self) -> None:
         was_shown = self._hover_pos is not None or self.hover_text.isVisible()

@@ -120,10 +120,12 @@ class LossView(PlotView):
     def set_log_y(self, on: bool) -> None:
         """A logarithmic loss axis (losses fall over orders of magnitude)."""
         self.log_y = bool(on)
-        self.plot.getAxis("left").setLogMode(self.log_y)
-        # pyqtgraph picks an SI prefix from 10**range on a log axis: a diverging run's 1e20 turned the ticks
-        # into "10^-18 ... (x1e+18)". Decades need no prefix.
-        self.plot.getAxis("left").enableAutoSIPrefix(not self.log_y)
+        # pyqtgraph works out an SI prefix from 10**range on a log axis, here from the linear range still shown
+        # (a loss of 900 is 10**900: an overflow, harmless, as the range changes next).
+        # A diverging run's 1e20 turned the ticks into "10^-18 ... (x1e+18)". Decades need no prefix.
+        with np.errstate(over="ignore"):
+            self.plot.getAxis("left").setLogMode(self.log_y)
+            self.plot.getAxis("left").enableAutoSIPrefix(not self.log_y)
         self._redraw()
         self.vb.enableAutoRange(y=True)
 
@@ -179,7 +181,8 @@ class LossView(PlotView):
                 loss, batch_loss = np.minimum(loss, far), np.minimum(batch_loss, far)
             drawn = self._set(curves.full, it[:n], loss[:n], columns)
             if axis is not None and run_id in axis.leaving:
-                self._exits[run_id] = (*drawn, traj.outcome)
+                # "diverged" once the shown part includes the end of a run that did; before, it only rose.
+                self._exits[run_id] = (*drawn, traj.outcome if n == total else "running")
             # Step i's batch loss was evaluated at step i-1's parameters (before the update): draw it there,
             # so a full-batch run's two curves coincide, as they should.
             self._set_batch(curves, it[:n] - 1, batch_loss[:n], columns)
