@@ -25,7 +25,7 @@ MIN_X_SPAN = 10        # iterations shown at least, so a fresh run's first point
 BAND_ALPHA = 70        # a long mini-batch loss, drawn as the band between its per-pixel min and max
 COLUMN_PX = 2          # pixels per bucket of the decimated curves and of the band
 FAR_FACTOR = 100.0     # a curve that left is drawn up to this many times the leaving threshold, no further
-OWN_LOSSES_LABEL = "loss (each run's own criterion)"
+OWN_LOSSES_LABEL = "each run's own loss"     # short: it must fit along the axis
 
 
 class _RunCurves:
