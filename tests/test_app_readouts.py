@@ -3,8 +3,7 @@ stale, a timeline, views and status bar that agree after a replay, a status bar 
 taken, and a loss axis that keeps to the runs that did not diverge."""
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QPointF
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QPointF
 
 from landscape_app.core.surface import loss_at
 from landscape_app.gui.main_window import MainWindow
@@ -95,7 +94,8 @@ def test_hover_reading_clears_when_the_cursor_leaves(window, qtbot):
     with qtbot.waitSignal(contour.hovered, timeout=WAIT):
         qtbot.mouseMove(contour.widget.viewport(), pos)
     assert "MSE loss" in window.status.hover.text() and contour.hover_label()
-    QApplication.sendEvent(contour.widget.viewport(), QEvent(QEvent.Type.Leave))
+    with qtbot.waitSignal(contour.hover_left, timeout=WAIT):
+        qtbot.mouseMove(window.panel, window.panel.rect().center())     # the cursor goes to the panel
     assert window.status.hover.text() == "" and contour.hover_label() == ""
     # A new preset (the cursor is on the menu, not the contour) brings no stale reading back.
     window.apply_preset("outliers-mse-l1-huber")

@@ -186,7 +186,7 @@ def test_hover_clears_when_the_cursor_leaves_and_follows_a_new_surface(view, qtb
 
     # The cursor leaves the plot: no reading, and listeners hear it.
     with qtbot.waitSignal(view.hover_left, timeout=5000):
-        QApplication.sendEvent(view.widget.viewport(), QEvent(QEvent.Type.Leave))
+        QApplication.sendEvent(view, QEvent(QEvent.Type.Leave))
     assert view.hover_label() == ""
     # A scene change after it left shows nothing (no stale reading comes back).
     with qtbot.assertNotEmitted(view.hovered):

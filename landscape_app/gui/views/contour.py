@@ -8,7 +8,7 @@ from typing import Mapping
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtWidgets import QGraphicsItem
 
 from .. import style
@@ -95,7 +95,6 @@ class ContourView(PlotView):
         self.plot.showGrid(x=False, y=False)
         self.vb.setDefaultPadding(0.0)
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
-        self.widget.viewport().installEventFilter(self)     # to see the cursor leave
         self.plot.scene().sigMouseClicked.connect(self._on_mouse_clicked)
         self.vb.sigRangeChanged.connect(self._redraw)
         self.vb.sigResized.connect(self._redraw)
@@ -293,10 +292,11 @@ class ContourView(PlotView):
         if was_shown:
             self.hover_left.emit()
 
-    def eventFilter(self, watched, event) -> bool:
-        if event.type() == QEvent.Type.Leave:
-            self._hide_hover()
-        return False
+    def leaveEvent(self, event) -> None:
+        # The cursor left the view (the plot fills it). Not an event filter on the plot's viewport: that would
+        # run Python for every paint event of every frame.
+        self._hide_hover()
+        super().leaveEvent(event)
 
     def hover_label(self) -> str:
         """The hover read-out's text ("" when hidden)."""
