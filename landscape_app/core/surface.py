@@ -277,7 +277,7 @@ def batch_losses_at(exp: Experiment, params, batches) -> np.ndarray:
     if len(batches) != p.shape[0]:
         raise ConfigError("batches", f"must hold one index array per point ({p.shape[0]}), not {len(batches)}")
     n = len(exp.data)
-    sizes = np.fromiter((len(b) for b in batches), dtype=np.int64, count=len(batches))
+    sizes = np.fromiter(map(len, batches), dtype=np.int64, count=len(batches))
     out = np.full(p.shape[0], np.nan)
     x, y = _float64_data(exp.data)
     delta = float(exp.criterion_options.get("delta", 1.0))
@@ -290,18 +290,18 @@ def batch_losses_at(exp: Experiment, params, batches) -> np.ndarray:
         rows = np.arange(start, stop)
         size = sizes[start:stop]
         if size.sum():
-            idx = np.concatenate([np.asarray(batches[i], dtype=np.int64) for i in rows if sizes[i]])
+            idx = np.concatenate([np.asarray(b) for b in batches[start:stop]]).astype(np.int64, copy=False)
             if idx.min() < 0 or idx.max() >= n:
                 raise ConfigError("batches", f"indices must lie in 0..{n - 1}")
-            owner = torch.from_numpy(np.repeat(rows - start, size))
-            pp = torch.from_numpy(p[start:stop])[owner]
-            xs, ys = x[torch.from_numpy(idx)], y[torch.from_numpy(idx)]
+            owner = np.repeat(rows - start, size)
+            pp = torch.from_numpy(p[start:stop][owner])
+            xs, ys = torch.from_numpy(x.numpy()[idx]), torch.from_numpy(y.numpy()[idx])
             # nn.Linear's order for one sample: (x1*w1 + x2*w2) + b
             z = pp[:, 0] * xs[:, 0]
             for f in range(1, xs.shape[1]):
                 z.add_(pp[:, f] * xs[:, f])
             z.add_(pp[:, -1])
-            sums = np.bincount(owner.numpy(), weights=terms(z, ys, exp.criterion, delta, prob).numpy(),
+            sums = np.bincount(owner, weights=terms(z, ys, exp.criterion, delta, prob).numpy(),
                                minlength=stop - start)
             some = size > 0
             out[start:stop][some] = sums[some] / size[some]

@@ -117,7 +117,8 @@ class FrameRenderer:
         # as the window shows them: heights in 3-D, the loss curve, the caption.
         lifted = LiftedPaths()
         lifted.reset(exp, dict(enumerate(scene.session.runs)))
-        self.shown = tuple(lifted.paths(dict(enumerate(scene.trajectories)), batch_loss=True).values())
+        self.shown = tuple(lifted.paths(dict(enumerate(scene.trajectories)),
+                                        batch_loss="loss" in plan.views).values())
 
         self.caption = None
         if plan.caption:

@@ -72,6 +72,8 @@ class LiftedPaths:
     def _batch(self, traj, start: int, stop: int) -> np.ndarray:
         # Step i's batch loss is taken at the parameters before its update (step i-1's); the start has none.
         before = traj.params[np.maximum(np.arange(start, stop) - 1, 0)]
-        batches = traj.batches[start:stop] if len(traj.batches) >= stop else [()] * (stop - start)
-        batches = [b if i > 0 else () for i, b in zip(range(start, stop), batches)]
+        none = np.empty(0, np.int64)
+        batches = list(traj.batches[start:stop]) if len(traj.batches) >= stop else [none] * (stop - start)
+        if start == 0:
+            batches[0] = none
         return batch_losses_at(self.experiment, before, batches)
