@@ -99,8 +99,8 @@ class LossView(PlotView):
         highest value tells when a run has left the picture."""
         self.criterion = (getattr(experiment, "criterion", "") or "").upper()
         loss = getattr(surface, "loss", None)
-        finite = np.asarray(loss)[np.isfinite(loss)] if loss is not None else np.empty(0)
-        self.surface_top = float(finite.max()) if finite.size else None
+        top = -np.inf if loss is None else float(np.max(loss, where=np.isfinite(loss), initial=-np.inf))
+        self.surface_top = top if np.isfinite(top) else None
         self._label_axis()
 
     def set_own_losses(self, own: bool, mixed: bool) -> None:
