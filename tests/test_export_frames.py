@@ -245,3 +245,40 @@ def test_3d_paths_of_runs_on_other_losses_lie_on_the_shown_surface(qapp, tmp_pat
     for i, traj in paths.items():
         assert len(traj) == 10
         assert np.allclose(traj.loss, loss_at(mse, traj.params), rtol=1e-9), scene.session.runs[i].criterion
+
+
+def test_caption_and_loss_curve_give_every_run_in_the_shown_unit(qapp, tmp_path):
+    """The exported loss axis says "MSE loss", so the L1 and Huber runs' curves and caption numbers are their MSE."""
+    from landscape_app.core.presets import load_preset
+    from landscape_app.core.surface import loss_at
+    preset = load_preset("outliers-mse-l1-huber")
+    scene = prepare_scene(preset.replace(runs=tuple(r.replace(epochs=20) for r in preset.runs)))
+    mse = scene.experiment
+    plan = make_plan(str(tmp_path / "x.png"), views="loss", size=(960, 540), title="")
+    with FrameRenderer(scene, plan) as renderer:
+        renderer.update(8)
+        view = renderer.views["loss"]
+        assert view.y_label() == "MSE loss"
+        for i in (1, 2):
+            params = scene.trajectories[i].params
+            x, y = view.curves[i].full.data()
+            np.testing.assert_allclose(y, loss_at(mse, params[x.astype(int)]), rtol=1e-12)
+            text = renderer.caption.labels[i + 1].text()
+            assert "MSE loss" in text and f"{loss_at(mse, params[7]):.4g}" in text
+            assert f"{scene.trajectories[i].loss[7]:.4g}" not in text      # not the run's own L1/Huber value
+
+
+def test_a_diverged_run_leaves_the_exported_loss_axis(qapp, tmp_path):
+    from landscape_app.core.presets import load_preset
+    scene = prepare_scene(load_preset("learning-rate-too-large"))
+    assert scene.trajectories[2].outcome == "diverged"
+    plan = make_plan(str(tmp_path / "x.png"), views="loss", size=(640, 360), title="")
+    start = scene.trajectories[0].loss[0]
+    with FrameRenderer(scene, plan) as renderer:
+        view = renderer.views["loss"]
+        for upto in (10, scene.n_points):
+            renderer.render(upto)
+            assert start <= view.vb.viewRange()[1][1] < 1.3 * start, upto
+        assert view.mark_texts() == {2: "↑ diverged"}
+        renderer.render(30)
+        assert view.mark_texts() == {2: "↑ off the scale"}

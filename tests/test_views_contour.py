@@ -154,8 +154,44 @@ def test_hover_shows_the_loss_under_the_cursor(view, qtbot, course):
     hx, hy, loss = blocker.args
     assert (hx, hy) == (pytest.approx(x), pytest.approx(y))
     assert loss == surface.loss[i, j]
-    assert f"loss = {surface.loss[i, j]:.5g}" in view.hover_label()
+    assert f"MSE loss = {surface.loss[i, j]:.5g}" in view.hover_label()
     assert "w = " in view.hover_label() and "b = " in view.hover_label()
+
+
+def test_hover_clears_when_the_cursor_leaves_and_follows_a_new_surface(view, qtbot, course):
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication
+    exp, surface, _ = course
+    view.show()
+    qtbot.waitExposed(view)
+    j, i = 40, 150
+    pos = to_viewport(view, surface.w[j], surface.b[i]).toPoint()
+    with qtbot.waitSignal(view.hovered, timeout=5000):
+        qtbot.mouseMove(view.widget.viewport(), pos)
+    assert f"MSE loss = {surface.loss[i, j]:.5g}" in view.hover_label()
+    # Beside the cursor (not pinned in a corner), and under the paths: it never hides one.
+    cursor = view.widget.mapToScene(pos)
+    box = view.hover_text.sceneBoundingRect()
+    assert box.left() > cursor.x() or box.right() < cursor.x()
+    assert abs(box.center().y() - cursor.y()) < box.height() + 40
+    assert view.image.zValue() < view.hover_text.zValue() < view.path_layers.zValue()
+
+    # Another loss while the cursor stays: the reading is the new surface's.
+    l1 = exp.replace(criterion="l1")
+    l1_surface = compute_surface(l1)
+    with qtbot.waitSignal(view.hovered, timeout=5000) as blocker:
+        view.set_scene(l1, l1_surface)
+    assert blocker.args[2] == l1_surface.loss[i, j] != surface.loss[i, j]
+    assert f"L1 loss = {l1_surface.loss[i, j]:.5g}" in view.hover_label()
+
+    # The cursor leaves the plot: no reading, and listeners hear it.
+    with qtbot.waitSignal(view.hover_left, timeout=5000):
+        QApplication.sendEvent(view, QEvent(QEvent.Type.Leave))
+    assert view.hover_label() == ""
+    # A scene change after it left shows nothing (no stale reading comes back).
+    with qtbot.assertNotEmitted(view.hovered):
+        view.set_scene(exp, surface)
+    assert view.hover_label() == ""
 
 
 def test_click_emits_start_clicked_with_the_clicked_coordinates(view, qtbot):

@@ -236,3 +236,72 @@ def test_a_planned_length_fixes_the_x_axis(loss_view):
     loss_view.vb.updateAutoRange()   # pyqtgraph applies an auto range lazily, at the next paint
     (x0, x1), _ = loss_view.vb.viewRange()
     assert x1 < 100
+
+
+# -- units and runs that leave ----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def too_large():
+    """The learning-rate-too-large race: lr 0.1 and 0.3 converge, lr 0.4 diverges (to a loss near 1e20)."""
+    from landscape_app.core.presets import load_preset
+    from landscape_app.core.surface import compute_surface
+    session = load_preset("learning-rate-too-large")
+    paths = {i: run(e) for i, e in enumerate(session.runs)}
+    assert [t.outcome for t in paths.values()] == ["finished", "finished", "diverged"]
+    return session.runs[0], compute_surface(session.runs[0]), paths
+
+
+def make_race_view(qtbot, exp, surface, paths, upto=None):
+    v = LossView()
+    qtbot.addWidget(v)
+    v.resize(*SIZE)
+    v.set_scene(exp, surface)
+    v.set_runs([RunStyle(i, f"run {i}", RUN_COLORS[i]) for i in paths])
+    v.show_paths(paths, upto)
+    v.render_image(*SIZE)
+    return v
+
+
+def test_a_diverging_run_leaves_through_the_top_and_the_others_stay_readable(qtbot, too_large):
+    exp, surface, paths = too_large
+    start = paths[0].loss[0]
+    assert np.nanmax(paths[2].loss) > 1e15
+    v = make_race_view(qtbot, exp, surface, paths)
+    y0, y1 = v.vb.viewRange()[1]
+    # The axis is the converging runs' (from ~0 to the start loss), not the diverged run's 1e20.
+    assert y0 <= 0 and start <= y1 < 1.3 * start
+    assert v.mark_texts() == {2: "↑ diverged"}
+    mark = v.marks[2]
+    assert 0 <= mark.pos().x() <= 1 and mark.pos().y() == pytest.approx(y1)   # it leaves after its first step
+    # The converging runs' curves fill the plot: their colours reach its upper half (left of the legend).
+    v.legend.setVisible(False)
+    arr = pixels(v)
+    upper = arr[: arr.shape[0] // 2, : arr.shape[1] // 3]
+    assert colour_count(upper, RUN_COLORS[0]) > 20 and colour_count(upper, RUN_COLORS[1]) > 20
+    # Log scale: still the converging runs' range (decades), the diverged run still leaves.
+    v.set_log_y(True)
+    v.render_image(*SIZE)
+    assert np.log10(start) <= v.vb.viewRange()[1][1] < np.log10(start) + 1     # not the 20 decades to 1e20
+    assert v.mark_texts() == {2: "↑ diverged"}
+
+
+def test_before_its_end_a_leaving_run_is_marked_off_the_scale(qtbot, too_large):
+    import dataclasses
+    exp, surface, paths = too_large
+    partial = {i: dataclasses.replace(t.upto(30), outcome="running") for i, t in paths.items()}
+    v = make_race_view(qtbot, exp, surface, partial)
+    assert v.mark_texts() == {2: "↑ off the scale"}
+    assert v.vb.viewRange()[1][1] < 1.3 * paths[0].loss[0]
+    # Scrubbed back in the finished race: the end is not shown yet, so neither is "diverged".
+    v.show_paths(paths, upto=30)
+    v.render_image(*SIZE)
+    assert v.mark_texts() == {2: "↑ off the scale"}
+
+
+def test_the_axis_names_its_unit(loss_view):
+    from landscape_app.gui.views.loss_curve import OWN_LOSSES_LABEL
+    axis = loss_view.plot.getAxis("left")
+    assert axis.labelText == "MSE loss"
+    loss_view.set_own_losses(True, mixed=True)          # each run's own criterion, and they differ
+    assert axis.labelText == OWN_LOSSES_LABEL
+    loss_view.set_own_losses(True, mixed=False)         # one criterion: its name
+    assert axis.labelText == "MSE loss"

@@ -18,7 +18,7 @@ import torch
 from .errors import ConfigError
 from .experiment import MAX_RESOLUTION, Experiment
 from .models import output_is_probability
-from .surface_direct import direct_sums, point_sum, settle_cells
+from .surface_direct import DIRECT_BLOCK, direct_sums, point_sum, settle_cells, terms
 from .surface_kernel import kernel_sums
 from .surface_parallel import serial_torch
 from .surface_piecewise import piecewise_sums
@@ -264,4 +264,49 @@ def loss_at(exp: Experiment, params, batch=None):
     return float(sums[0]) if single else sums.numpy()
 
 
-__all__ = ["Surface", "compute_surface", "loss_at"]
+def batch_losses_at(exp: Experiment, params, batches) -> np.ndarray:
+    """The mean loss of each point over its own mini-batch: ``params`` (m, k), ``batches`` m index arrays.
+
+    What a run's mini-batch loss would have been under ``exp``'s criterion (the loss view shows a run trained
+    on another loss in the shown one's unit). An empty batch (a path's start point) gives NaN.
+    """
+    p = np.asarray(params, dtype=np.float64)
+    k = len(exp.param_names)
+    if p.ndim != 2 or p.shape[1] != k:
+        raise ConfigError("params", f"must be an (m, {k}) array ({', '.join(exp.param_names)}), not shape {p.shape}")
+    if len(batches) != p.shape[0]:
+        raise ConfigError("batches", f"must hold one index array per point ({p.shape[0]}), not {len(batches)}")
+    n = len(exp.data)
+    sizes = np.fromiter(map(len, batches), dtype=np.int64, count=len(batches))
+    out = np.full(p.shape[0], np.nan)
+    x, y = _float64_data(exp.data)
+    delta = float(exp.criterion_options.get("delta", 1.0))
+    prob = output_is_probability(exp.model, exp.criterion)
+    ends = np.cumsum(sizes)
+    start = 0
+    while start < p.shape[0]:
+        # Rows whose (point, sample) pairs fit in one block (at least one row).
+        stop = max(start + 1, int(np.searchsorted(ends, ends[start] - sizes[start] + DIRECT_BLOCK, "right")))
+        rows = np.arange(start, stop)
+        size = sizes[start:stop]
+        if size.sum():
+            idx = np.concatenate([np.asarray(b) for b in batches[start:stop]]).astype(np.int64, copy=False)
+            if idx.min() < 0 or idx.max() >= n:
+                raise ConfigError("batches", f"indices must lie in 0..{n - 1}")
+            owner = np.repeat(rows - start, size)
+            pp = torch.from_numpy(p[start:stop][owner])
+            xs, ys = torch.from_numpy(x.numpy()[idx]), torch.from_numpy(y.numpy()[idx])
+            # nn.Linear's order for one sample: (x1*w1 + x2*w2) + b
+            z = pp[:, 0] * xs[:, 0]
+            for f in range(1, xs.shape[1]):
+                z.add_(pp[:, f] * xs[:, f])
+            z.add_(pp[:, -1])
+            sums = np.bincount(owner, weights=terms(z, ys, exp.criterion, delta, prob).numpy(),
+                               minlength=stop - start)
+            some = size > 0
+            out[start:stop][some] = sums[some] / size[some]
+        start = stop
+    return out
+
+
+__all__ = ["Surface", "compute_surface", "loss_at", "batch_losses_at"]

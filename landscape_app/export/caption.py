@@ -1,4 +1,5 @@
-"""The line under an exported animation: the iteration, and each run's loss in its colour.
+"""The line under an exported animation: the iteration, and each run's loss in its colour and its unit (the
+shown surface's criterion: the trajectories given are in it).
 
 Laid out once in fixed columns measured for the widest text a cell can hold, so numbers changing from frame to
 frame never move anything. When the runs' names do not fit in two rows, only coloured dots mark the runs (the
@@ -29,17 +30,20 @@ def fmt(value: float) -> str:
 class Caption(QWidget):
     """``show_at(upto)`` writes the caption for the first ``upto`` points of every run."""
 
-    def __init__(self, runs, trajectories, width: int, points: int, parent=None):
+    def __init__(self, runs, trajectories, width: int, points: int, parent=None, unit: str = "loss"):
         super().__init__(parent)
         self.runs, self.trajectories = list(runs), list(trajectories)
+        self.unit = unit
         self.single = len(self.trajectories) == 1
         font = style.font(points)
         metrics = QFontMetrics(font)
-        first = "iteration 888888 · epoch 88888" if self.single else "iteration 888888"
         cells = 2 if self.single else 1 + len(self.runs)
         self.with_names = True
         per_row = 1
         for with_names in (True, False):
+            # Without names, the unit goes with the iteration (each run's cell is a dot and a number).
+            first = ("iteration 888888 · epoch 88888" if self.single else
+                     "iteration 888888" if with_names else f"iteration 888888 · {unit}")
             widest = max(metrics.horizontalAdvance(self._plain(r, with_names)) for r in self.runs)
             column = max(metrics.horizontalAdvance(first), widest) + SPACING
             per_row = max(1, min(cells, width // column))
@@ -66,7 +70,7 @@ class Caption(QWidget):
 
     def _plain(self, run, with_names: bool) -> str:
         name = f"● {run.name}  " if with_names and not self.single else "● " if not self.single else ""
-        return f"{name}loss {WIDEST_NUMBER}" if with_names or self.single else f"{name}{WIDEST_NUMBER}"
+        return f"{name}{self.unit} {WIDEST_NUMBER}" if with_names or self.single else f"{name}{WIDEST_NUMBER}"
 
     def show_at(self, upto: int) -> None:
         trajs = self.trajectories
@@ -79,7 +83,8 @@ class Caption(QWidget):
             return
         longest = max(trajs, key=len)
         j = min(upto, len(longest)) - 1
-        self.labels[0].setText(f"iteration <b>{int(longest.iteration[j])}</b>")
+        unit = "" if self.with_names else f" &nbsp;·&nbsp; {escape(self.unit)}"
+        self.labels[0].setText(f"iteration <b>{int(longest.iteration[j])}</b>{unit}")
         for k in range(len(trajs)):
             self.labels[k + 1].setText(self._run_text(k, upto))
 
@@ -94,7 +99,7 @@ class Caption(QWidget):
         if upto >= len(traj) and traj.outcome == "diverged":
             return f"{head}<span style='color:{style.DIVERGED_COLOR}'>diverged</span>"
         i = min(upto, len(traj)) - 1
-        word = "loss " if self.with_names or self.single else ""
+        word = f"{escape(self.unit)} " if self.with_names or self.single else ""
         return f"{head}{word}<b style='color:{color}'>{fmt(float(traj.loss[i]))}</b>"
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import math
 from typing import Iterator, Sequence
 
 import numpy as np
@@ -111,16 +112,21 @@ class FrameRenderer:
         for c in range(max(c + cs for _, c, _, cs in cells)):
             grid.setColumnStretch(c, 1)
 
+        exp = scene.experiment
+        # Every run's losses in the shown surface's unit (a run trained on another loss is re-evaluated on it),
+        # as the window shows them: heights in 3-D, the loss curve, the caption.
+        lifted = LiftedPaths()
+        lifted.reset(exp, dict(enumerate(scene.session.runs)))
+        self.shown = tuple(lifted.paths(dict(enumerate(scene.trajectories)),
+                                        batch_loss="loss" in plan.views).values())
+
         self.caption = None
         if plan.caption:
-            self.caption = Caption(self.styles, scene.trajectories, logical[0] - 2 * MARGIN - 8,
-                                   sizes.label_pt + 3)
+            self.caption = Caption(self.styles, self.shown, logical[0] - 2 * MARGIN - 8,
+                                   sizes.label_pt + 3, unit=f"{exp.criterion.upper()} loss")
             outer.addWidget(self.caption)
 
-        exp = scene.experiment
         self._surface = scene.surface_at(1)
-        self._lifted = LiftedPaths()
-        self._lifted.reset(exp, dict(enumerate(scene.session.runs)))
         for view in self.views.values():
             view.set_lecture_mode(plan.lecture)
             if plan.log:
@@ -186,16 +192,17 @@ class FrameRenderer:
         vb = getattr(view, "vb", None)
         if vb is None:
             return
-        trajs = self.scene.trajectories
+        from ..gui.views.loss_axis import plan_axis
+        trajs = self.shown
         last = max(float(t.iteration[-1]) for t in trajs)
-        # The full-data loss sets the range, as in the window (a mini-batch's spikes would squash the curves).
-        values = np.concatenate([t.loss for t in trajs])
-        values = values[np.isfinite(values)]
-        if getattr(view, "log_y", False):
-            values = np.log10(values[values > 0])
-        if values.size == 0:
+        # The full-data loss sets the range, as in the window (a mini-batch's spikes would squash the curves),
+        # and a run that diverges leaves through the top rather than pressing the others flat.
+        log = getattr(view, "log_y", False)
+        axis = plan_axis({i: t.loss for i, t in enumerate(trajs)}, getattr(view, "surface_top", None),
+                         positive=log)
+        if axis is None:
             return
-        lo, hi = float(values.min()), float(values.max())
+        lo, hi = (math.log10(axis.lo), math.log10(axis.hi)) if log else (axis.lo, axis.hi)
         if hi <= lo:
             lo, hi = lo - 0.5, hi + 0.5
         self._loss_range = (vb, (0.0, max(last, 1.0)), (lo, hi))
@@ -238,11 +245,10 @@ class FrameRenderer:
             self._surface = surface
             for view in self.views.values():
                 view.set_scene(self.scene.experiment, surface)
-        paths = {i: _prefix(t, upto) for i, t in enumerate(self.scene.trajectories)}
-        for name, view in self.views.items():
-            # Only the path so far: a view never hints at where the run goes next. In 3-D, a run trained on
-            # another loss is drawn at the shown loss's heights, on the surface (as in the window).
-            view.show_paths(self._lifted.paths(paths) if name == "surface" else paths, None)
+        # Only the path so far: a view never hints at where the run goes next.
+        paths = {i: _prefix(t, upto) for i, t in enumerate(self.shown)}
+        for view in self.views.values():
+            view.show_paths(paths, None)
         self._hold_ranges()
         self._orbit(frame_index, n_motion)
         if self.caption is not None:

@@ -111,6 +111,10 @@ class WindowActions:
     def set_log_loss(self, on: bool) -> None:
         self.views.set_log_loss(on)
 
+    def set_own_losses(self, on: bool) -> None:
+        self.views.set_own_losses(on)
+        self.playback.dirty = True
+
     def toggle_full_screen(self) -> None:
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
         self.actions_by_name["fullscreen"].setChecked(self.isFullScreen())

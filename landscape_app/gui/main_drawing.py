@@ -59,7 +59,7 @@ class WindowDrawing:
         self.views.update_minibatch(self.experiment, selected, upto)
         index = (len(selected) if upto is None else min(upto, len(selected))) - 1 if selected is not None else 0
         rate = self.playback.steps_per_second if self.playback.state == PLAYING else 0.0
-        self.status.show_position(selected, index, rate)
+        self.status.show_position(selected, index, rate, self.experiment.criterion)
 
     def _follow_plane(self, traj, upto) -> None:
         """The plane model's slice follows the selected run's held parameter, throttled."""

@@ -103,11 +103,14 @@ def build_menus(window) -> dict[str, QAction]:
     a["minibatch"] = _action(window, "Mini-batch view", window.set_minibatch_view, "Ctrl+B", checkable=True,
                              tip="Beside the full surface, the surface of the batch the current step descends")
     a["log_loss"] = _action(window, "Log scale for the loss curve", window.set_log_loss, checkable=True)
+    a["own_losses"] = _action(window, "Loss curve: each run's own loss", window.set_own_losses, checkable=True,
+                              tip="Each run's curve in its own training loss (the axis then mixes units) instead "
+                                  "of every run's loss on the shown surface's criterion")
     a["fullscreen"] = _action(window, "&Full screen", window.toggle_full_screen, Qt.Key.Key_F, checkable=True)
     a["panel"] = _action(window, "&Control panel", window.set_panel_visible, Qt.Key.Key_P, checkable=True,
                          tip="The runs and their settings on the left; lecture mode hides them for the views")
     a["panel"].setChecked(True)
-    for key in ("lecture", "panel", "log_scale", "gradient", "minibatch", "log_loss", "fullscreen"):
+    for key in ("lecture", "panel", "log_scale", "gradient", "minibatch", "log_loss", "own_losses", "fullscreen"):
         view.addAction(a[key])
 
     presets = bar.addMenu("&Presets")

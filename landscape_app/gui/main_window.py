@@ -25,7 +25,7 @@ from .playback import PLAYING, Playback
 from ..core.presets import default_session, load_preset
 from .runs_panel import RunsPanel
 from .status_bar import StatusBar
-from .timeline import TransportBar, speed_at
+from .timeline import Replay, TransportBar, speed_at
 from .views.base import RUN_COLORS, RunStyle
 from .window_views import ViewSet
 
@@ -74,10 +74,14 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
         self.transport.speed_changed.connect(self.playback.set_speed)
         self.transport.speed_changed.connect(self._frames_soon)
         self.transport.scrubbed.connect(self._scrubbed)
+        self.replay = Replay(self.transport, lambda: self.playback.speed, self)
+        self.replay.finished.connect(self._replay_finished)
+        self.replay.stopped.connect(self._replay_stopped)
         self.playback.state_changed.connect(self._state_changed)
         self.playback.run_ended.connect(self._run_ended)
         self.views.start_clicked.connect(self.set_start_point)
         self.views.hovered.connect(self._hovered)
+        self.views.hover_left.connect(self.status.clear_hover)
 
         self.playback.set_speed(speed_at(self.transport.speed.value()))
         self.timer = QTimer(self)
@@ -125,6 +129,7 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
     def _restart(self, play: bool) -> None:
         """Load the session's runs into the training thread (a new generation) and show them."""
         experiments = dict(zip(self.run_ids, self.session.runs))
+        self.replay.stop()
         self.views.set_run_experiments(experiments)
         if self._first_paint_done:
             self.playback.load(experiments, play=play and self.panel.valid)
@@ -182,7 +187,9 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
     def select_run(self, row: int) -> None:
         if not 0 <= row < len(self.session.runs) or row == self.row:
             return
-        changed = self.session.runs[row].criterion != self.experiment.criterion
+        new = self.session.runs[row]
+        changed = (new.criterion, dict(new.criterion_options)) != (self.experiment.criterion,
+                                                                  dict(self.experiment.criterion_options))
         self.row = row
         self.panel.set_experiment(self.experiment)
         if changed:
@@ -263,19 +270,42 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
     # -- running --------------------------------------------------------------------------------------------
     @Slot()
     def toggle_play(self) -> None:
+        """Play or pause. Scrubbed back (paused or finished), Play replays the recorded steps from there and
+        goes on training where they end; Pause stops the replay where it is."""
         self.start_training_thread()
         self.panel.commit()         # an entry still being typed in counts (the transport's buttons take no focus)
+        if self.replay.active:
+            self.replay.stop()
+            return
+        if self.playback.state != PLAYING and self.replay.start():
+            return
         if self.panel.valid:
             self.transport.follow()
+            self._scrub_dirty = True        # every view and the status bar go to the end with the timeline
             self.playback.toggle()
 
     @Slot()
     def step(self) -> None:
+        """One iteration; scrubbed back, one recorded step forward."""
         self.start_training_thread()
         self.panel.commit()
+        if self.playback.state != PLAYING and self.replay.step():
+            return
         if self.panel.valid:
             self.transport.follow()
+            self._scrub_dirty = True
             self.playback.step()
+
+    @Slot()
+    def _replay_finished(self) -> None:
+        """The replay reached the recording's end: the runs with steps left go on training."""
+        if self.panel.valid:
+            self.playback.play()
+        self.transport.set_playing(self.playback.state == PLAYING)
+
+    @Slot()
+    def _replay_stopped(self) -> None:
+        self.transport.set_playing(self.playback.state == PLAYING)
 
     @Slot()
     def reset(self) -> None:
@@ -310,7 +340,7 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
 
     @Slot(float, float, float)
     def _hovered(self, x: float, y: float, loss: float) -> None:
-        self.status.show_hover(tuple(self.experiment.grid.axes), x, y, loss)
+        self.status.show_hover(tuple(self.experiment.grid.axes), x, y, loss, self.experiment.criterion)
 
     def screenshot(self) -> QImage:
         """The whole window as it is on screen.

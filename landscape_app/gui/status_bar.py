@@ -16,14 +16,24 @@ def _num(v: float) -> str:
     return f"{v:.4g}" if abs(v) >= 1e-3 or v == 0 else f"{v:.2e}"
 
 
-def readout(traj, index: int, steps_per_second: float) -> str:
-    """``iteration 12 · epoch 2 · w 0.52 · b -1.02 · batch loss 0.31 · full loss 0.29 · 850 steps/s``."""
+POSITION_TIP = ("The selected run at the timeline's iteration: its parameters, the loss over all the data at "
+                "those parameters (a point of the surface), and the loss of the mini-batch that drove this "
+                "update, taken at the parameters before it (so the two differ even with a full batch).")
+
+
+def readout(traj, index: int, steps_per_second: float, criterion: str = "") -> str:
+    """``iteration 12 · epoch 2 · w 0.52 · b -1.02 · MSE loss 0.29 · batch loss 0.31 before this update``.
+
+    The loss is the full-data loss at the shown parameters; the batch loss drove the update that reached them,
+    so it was taken at the parameters before (said, so the two numbers are not read as one point's)."""
     if traj is None or len(traj) == 0:
         return "no steps yet"
     i = min(max(index, 0), len(traj) - 1)
     parts = [f"iteration {int(traj.iteration[i])}", f"epoch {int(traj.epoch[i])}"]
     parts += [f"{name} {_num(v)}" for name, v in zip(traj.param_names, traj.params[i])]
-    parts += [f"batch loss {_num(traj.batch_loss[i])}", f"full loss {_num(traj.loss[i])}"]
+    parts.append(f"{criterion.upper() + ' ' if criterion else ''}loss {_num(traj.loss[i])}")
+    if math.isfinite(traj.batch_loss[i]):
+        parts.append(f"batch loss {_num(traj.batch_loss[i])} before this update")
     if steps_per_second > 0:
         parts.append(f"{steps_per_second:,.0f} steps/s")
     return "  ·  ".join(parts)
@@ -35,6 +45,7 @@ class StatusBar(QStatusBar):
         # Elided labels: a long readout or message never widens the window (the whole text is the tooltip).
         self.position = ElidedLabel("no steps yet")
         self.position.setObjectName("status_position")
+        self.position.setToolTip(POSITION_TIP)
         self.hover = QLabel("")
         self.hover.setObjectName("status_hover")
         self.hover.setStyleSheet(f"color: {style.MUTED};")
@@ -45,11 +56,16 @@ class StatusBar(QStatusBar):
         self.addWidget(self.alert, 1)
         self.addPermanentWidget(self.hover)
 
-    def show_position(self, traj, index: int, steps_per_second: float) -> None:
-        self.position.setText(readout(traj, index, steps_per_second))
+    def show_position(self, traj, index: int, steps_per_second: float, criterion: str = "") -> None:
+        self.position.setText(readout(traj, index, steps_per_second, criterion))
 
-    def show_hover(self, names: tuple[str, str], x: float, y: float, loss: float) -> None:
-        self.hover.setText(f"cursor: {names[0]} {_num(x)}, {names[1]} {_num(y)}, loss {_num(loss)}")
+    def show_hover(self, names: tuple[str, str], x: float, y: float, loss: float, criterion: str = "") -> None:
+        unit = f"{criterion.upper()} loss" if criterion else "loss"
+        self.hover.setText(f"cursor: {names[0]} {_num(x)}, {names[1]} {_num(y)}, {unit} {_num(loss)}")
+
+    def clear_hover(self) -> None:
+        """The cursor left the surface: no reading (a stale one would name a point no longer pointed at)."""
+        self.hover.setText("")
 
     def show_alert(self, text: str) -> None:
         self.alert.setText(text)

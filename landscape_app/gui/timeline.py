@@ -1,18 +1,23 @@
 """The transport bar: Play/Pause, Step, Reset, the speed control, and the timeline slider to scrub a run.
 
 While a run plays, the timeline follows its end. Dragging the slider back (when paused or finished) shows every
-view as it was at that iteration; dragging it to the end follows the run again.
+view as it was at that iteration; dragging it to the end follows the run again. Play from there replays the
+recorded steps at the chosen speed (``Replay``), like a video, and training goes on where the recording ends.
 """
 from __future__ import annotations
 
 import math
+import time
+from typing import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 
 SPEED_MIN, SPEED_MAX = 1.0, 1000.0    # paced steps per second; the slider's last notch is "as fast as possible"
 SPEED_NOTCHES = 30
 DEFAULT_SPEED = 30.0                  # slow enough that a newcomer sees the path walk
+REPLAY_MAX_S = 2.0                    # at full speed, a replay takes this long to reach the end
+REPLAY_TICK_MS = 16
 
 
 def speed_at(notch: int) -> float | None:
@@ -125,6 +130,10 @@ class TransportBar(QWidget):
         self._following = True
         self.set_length(self._length, self._iterations)
 
+    def show_point(self, index: int) -> None:
+        """Move the timeline to point ``index`` as a scrub would (the end: follow it again)."""
+        self.timeline.setValue(max(0, min(int(index), self.timeline.maximum())))
+
     @property
     def upto(self) -> int | None:
         """Points to show: ``None`` while following the end."""
@@ -148,3 +157,86 @@ class TransportBar(QWidget):
         last = int(its[-1]) if its is not None and len(its) else max(self._length - 1, 0)
         self.position_label.setText(f"iteration {it} / {last}" if not self._following
                                     else f"iteration {it}")
+
+
+class Replay(QObject):
+    """Plays the recorded steps from a scrubbed-back timeline point to the end, at the speed control's pace.
+
+    The views follow the timeline as they do when it is dragged; at the end the timeline follows the runs again
+    (``finished``), and the window goes on training the runs that have steps left. Dragging the timeline stops
+    a replay (the hand takes over).
+    """
+
+    finished = Signal()         # the replay reached the end of the recording
+    stopped = Signal()          # paused part-way (Pause, a drag, Reset)
+
+    def __init__(self, transport: TransportBar, speed: Callable[[], float | None], parent: QObject | None = None):
+        super().__init__(parent)
+        self.transport = transport
+        self._speed = speed
+        self.timer = QTimer(self)
+        self.timer.setInterval(REPLAY_TICK_MS)
+        self.timer.timeout.connect(self._tick)
+        self._position = 0.0
+        self._rate = 0.0
+        self._mark = 0.0
+        self._moving = False
+        transport.timeline.sliderPressed.connect(self._taken_over)
+        transport.timeline.actionTriggered.connect(self._taken_over)
+
+    @property
+    def active(self) -> bool:
+        return self.timer.isActive()
+
+    def can_start(self) -> bool:
+        """The timeline is scrubbed back: there are recorded steps to replay."""
+        return self.transport.upto is not None
+
+    def start(self) -> bool:
+        """Replay from the timeline's point; False when it is not scrubbed back (nothing to replay)."""
+        if not self.can_start():
+            return False
+        self._position = float(self.transport.timeline.value())
+        speed = self._speed()
+        remaining = self.transport.timeline.maximum() - self._position
+        self._rate = speed if speed is not None else max(remaining / REPLAY_MAX_S, 1.0)
+        self._mark = time.perf_counter()
+        self.timer.start()
+        self.transport.set_playing(True)
+        return True
+
+    def stop(self) -> None:
+        if self.timer.isActive():
+            self.timer.stop()
+            self.stopped.emit()
+
+    def step(self) -> bool:
+        """One recorded point forward (the Step key on a scrubbed-back timeline); False when not scrubbed back."""
+        if not self.can_start():
+            return False
+        self.stop()
+        self._move_to(self.transport.timeline.value() + 1)
+        return True
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self._position += self._rate * (now - self._mark)
+        self._mark = now
+        index = int(self._position)
+        if index > self.transport.timeline.value():
+            self._move_to(index)
+
+    def _move_to(self, index: int) -> None:
+        self._moving = True
+        try:
+            self.transport.show_point(index)
+        finally:
+            self._moving = False
+        if self.transport.upto is None:       # the end: the timeline follows the runs again
+            if self.timer.isActive():
+                self.timer.stop()
+                self.finished.emit()
+
+    def _taken_over(self, *args) -> None:
+        if not self._moving:
+            self.stop()

@@ -48,6 +48,7 @@ class Placeholder(View):
 class ViewSet(QWidget):
     start_clicked = Signal(float, float)
     hovered = Signal(float, float, float)
+    hover_left = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -84,10 +85,12 @@ class ViewSet(QWidget):
 
         self.contour.start_clicked.connect(self.start_clicked)
         self.contour.hovered.connect(self.hovered)
+        self.contour.hover_left.connect(self.hover_left)
         self._experiment = None
         self._held = None
         self._paths: dict = {}
         self._batch_key = None
+        self.own_losses = False       # the loss curve shows each run's own training loss, not the shown one's
 
     def _with_reset_button(self, view: QWidget) -> QWidget:
         """The 3-D view under a thin bar: how to move it, and a button back to the standard camera."""
@@ -122,12 +125,14 @@ class ViewSet(QWidget):
         self._experiment, self._held = experiment, held
         for view in (self.contour, self.surface3d, self.loss, self.data):
             view.set_scene(experiment, surface)
+        self.loss.set_own_losses(self.own_losses, self.lifted.mixed())
         self._batch_key = None
         return surface
 
     def set_run_experiments(self, run_experiments: dict) -> None:
         """Which experiment each run trains (a new race): the 3-D heights of other losses are recomputed."""
         self.lifted.reset(run_experiments=run_experiments)
+        self.loss.set_own_losses(self.own_losses, self.lifted.mixed())
         # The loss curve's x axis spans the whole planned run: it does not re-tick on every frame, and
         # people see how far through training each run is.
         self.loss.set_planned_length(max((e.epochs * e.steps_per_epoch for e in run_experiments.values()),
@@ -144,9 +149,18 @@ class ViewSet(QWidget):
 
     def show_paths(self, paths, upto=None) -> None:
         self._paths = paths
-        for view in (self.contour, self.loss, self.data):
+        for view in (self.contour, self.data):
             view.show_paths(paths, upto)
-        self.surface3d.show_paths(self.lifted.paths(paths), upto)
+        # Runs trained on another loss, in the shown loss's unit: heights on the 3-D surface, and (unless the
+        # loss curve shows each run's own loss) their curves on the loss axis. Computed once per new point.
+        lifted = self.lifted.paths(paths, batch_loss=not self.own_losses)
+        self.loss.show_paths(paths if self.own_losses else lifted, upto)
+        self.surface3d.show_paths(lifted, upto)
+
+    def set_own_losses(self, on: bool) -> None:
+        """The loss curve shows each run's own training loss (``on``) or every run's loss on the shown criterion."""
+        self.own_losses = bool(on)
+        self.loss.set_own_losses(self.own_losses, self.lifted.mixed())
 
     def update_minibatch(self, experiment, traj, upto) -> None:
         """Keep the mini-batch contour on the batch that the shown step of the selected run descended."""

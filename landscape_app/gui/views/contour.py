@@ -8,7 +8,7 @@ from typing import Mapping
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtWidgets import QGraphicsItem
 
 from .. import style
@@ -19,6 +19,7 @@ from .path_items import PathItems, path_pen
 from .plot_view import PlotView
 
 ARROWS_ACROSS = 18        # gradient arrows along the longer axis
+HOVER_OFFSET = 16         # pixels between the cursor and its read-out
 
 
 def surface_extent(surface) -> QRectF:
@@ -44,6 +45,7 @@ class ContourView(PlotView):
     """Heat map + iso-lines + colour bar of the surface, with paths, hover read-out and click-to-start."""
 
     hovered = Signal(float, float, float)        # x, y and the loss at the grid node under the cursor
+    hover_left = Signal()                        # the cursor left the surface: no reading any more
     start_clicked = Signal(float, float)         # data coordinates of a left click on the surface
 
     def __init__(self, parent=None):
@@ -84,10 +86,11 @@ class ContourView(PlotView):
         self.plot.addItem(self.start_marker, ignoreBounds=True)
 
         self.hover_text = pg.TextItem(anchor=(0, 0), color=style.FOREGROUND, fill=pg.mkBrush(20, 22, 28, 200))
-        self.hover_text.setParentItem(self.vb)
-        self.hover_text.setPos(6, 6)
-        self.hover_text.setZValue(100)
+        # Beside the cursor and under the paths (above the heat map): a reading never hides a path.
+        self.plot.addItem(self.hover_text, ignoreBounds=True)
+        self.hover_text.setZValue(10)
         self.hover_text.setVisible(False)
+        self._hover_pos = None          # the cursor's scene position while it is over the surface
 
         self.plot.showGrid(x=False, y=False)
         self.vb.setDefaultPadding(0.0)
@@ -106,6 +109,7 @@ class ContourView(PlotView):
             self.image.clear()
             self.isolines.setData([], [])
             self.arrows.setData([], [])
+            self._hide_hover()
             return
         ax, ay = tuple(surface.axes)
         self.set_axis_labels(ax, ay)
@@ -116,6 +120,8 @@ class ContourView(PlotView):
         self._draw_surface()
         self._draw_gradient()
         self._redraw()
+        if self._hover_pos is not None:
+            self._on_mouse_moved(self._hover_pos)    # the reading under the cursor, on the new surface
 
     def _loss(self) -> np.ndarray:
         return np.asarray(self.surface.loss, dtype=np.float64)
@@ -256,13 +262,41 @@ class ContourView(PlotView):
             p = self.vb.mapSceneToView(scene_pos)
             hit = self.grid_value(p.x(), p.y())
         if hit is None:
-            self.hover_text.setVisible(False)
+            self._hide_hover()
             return
+        self._hover_pos = QPointF(scene_pos)
         x, y, loss = hit
         ax, ay = self.surface.axes
-        self.hover_text.setText(f"{ax} = {x:.4g}   {ay} = {y:.4g}   loss = {loss:.5g}")
+        name = (getattr(self.surface, "criterion", "") or "").upper()
+        self.hover_text.setText(f"{ax} = {x:.4g}   {ay} = {y:.4g}   {name + ' ' if name else ''}loss = {loss:.5g}")
+        self._place_hover(self.vb.mapFromScene(scene_pos))
         self.hover_text.setVisible(True)
         self.hovered.emit(x, y, loss)
+
+    def _place_hover(self, cursor) -> None:
+        """Beside the cursor (below right, flipped where the plot ends; ``cursor`` in the ViewBox's pixels)."""
+        box = self.hover_text.textItem.boundingRect()
+        width, height = self.vb.width(), self.vb.height()
+        x = cursor.x() + HOVER_OFFSET
+        if x + box.width() > width:
+            x = cursor.x() - HOVER_OFFSET - box.width()
+        y = cursor.y() + HOVER_OFFSET
+        if y + box.height() > height:
+            y = cursor.y() - HOVER_OFFSET - box.height()
+        self.hover_text.setPos(self.vb.mapToView(QPointF(max(0.0, x), max(0.0, y))))
+
+    def _hide_hover(self) -> None:
+        was_shown = self._hover_pos is not None or self.hover_text.isVisible()
+        self._hover_pos = None
+        self.hover_text.setVisible(False)
+        if was_shown:
+            self.hover_left.emit()
+
+    def leaveEvent(self, event) -> None:
+        # The cursor left the view (the plot fills it). Not an event filter on the plot's viewport: that would
+        # run Python for every paint event of every frame.
+        self._hide_hover()
+        super().leaveEvent(event)
 
     def hover_label(self) -> str:
         """The hover read-out's text ("" when hidden)."""

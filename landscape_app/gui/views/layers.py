@@ -222,6 +222,27 @@ class Symbols(_Layer):
         return self._sprite
 
 
+class Extent(_Layer):
+    """Draws nothing: the rectangle of its points is what counts for the view's auto range (a view whose
+    curves may run far off, like a diverging loss, sets its range itself)."""
+
+    def __init__(self):
+        super().__init__(0.0, bounds=True)
+
+    def set_points(self, x, y=None) -> None:
+        xy = _xy(x, y)
+        xy = xy[np.isfinite(xy).all(axis=1)]
+        if not np.array_equal(xy, self._xy):
+            self._xy = xy
+            self._changed()
+
+    def clear(self) -> None:
+        self.set_points(np.empty((0, 2)))
+
+    def paint(self, painter: QPainter) -> None:
+        pass
+
+
 class LayerItem(pg.GraphicsObject):
     """Paints its layers (``Lines`` and ``Symbols``) in order of their ``z``, in one paint call."""
 

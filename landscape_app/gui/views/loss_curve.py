@@ -1,4 +1,9 @@
-"""The loss curve: each run's full-data loss and mini-batch loss against iteration (the course's ``LOSS`` list)."""
+"""The loss curve: each run's full-data loss and mini-batch loss against iteration (the course's ``LOSS`` list).
+
+Every curve on the axis is in the axis's unit: the window hands it each run's losses under the shown criterion
+(``lifted``), or, as an option, each run's own training loss, and then the axis says so. A run that diverges
+leaves through the top of the plot, marked there, and the axis keeps to the others (``loss_axis``).
+"""
 from __future__ import annotations
 
 from typing import Mapping
@@ -10,7 +15,8 @@ from PySide6.QtGui import QPen
 
 from .. import style
 from .decimate import envelope, peak_decimate
-from .layers import Fill, LayerItem, Lines
+from .layers import Extent, Fill, LayerItem, Lines
+from .loss_axis import exit_point, plan_axis
 from .plot_view import PlotView
 
 BATCH_ALPHA = 110      # the mini-batch loss is noisy: draw it thin and translucent under the full-data loss
@@ -18,6 +24,8 @@ GHOST_ALPHA = 60       # the part of a path after the timeline position, while s
 MIN_X_SPAN = 10        # iterations shown at least, so a fresh run's first point sits on a sensible axis
 BAND_ALPHA = 70        # a long mini-batch loss, drawn as the band between its per-pixel min and max
 COLUMN_PX = 2          # pixels per bucket of the decimated curves and of the band
+FAR_FACTOR = 100.0     # a curve that left is drawn up to this many times the leaving threshold, no further
+OWN_LOSSES_LABEL = "each run's own loss"     # short: it must fit along the axis
 
 
 class _RunCurves:
@@ -31,8 +39,9 @@ class _RunCurves:
         # A long mini-batch loss: the polygon between its min and max per column (without antialiasing: its
         # jagged edge is noise anyway, and antialiasing triples the cost).
         self.band = Fill(None, z=10 + z)
-        self.ghost = Lines(QPen(), z=15 + z, bounds=True)
-        self.full = Lines(QPen(), z=20 + z, bounds=True)
+        # The axis's range is set by ``LossView.extent`` (a diverging run must not set it).
+        self.ghost = Lines(QPen(), z=15 + z)
+        self.full = Lines(QPen(), z=20 + z)
         self.curves = (self.batch, self.band, self.full, self.ghost)
         self.layers = layers
         layers.add(*self.curves)
@@ -59,9 +68,18 @@ class LossView(PlotView):
         super().__init__(parent)
         self.log_y = False
         self.curves: dict[int, _RunCurves] = {}
-        # Every run's curves in one item (see ``layers``); the full-data loss sets the auto range.
+        # Every run's curves in one item (see ``layers``); the full-data losses set the auto range, through
+        # ``extent``, except where a run left (see ``loss_axis``).
         self.layers = LayerItem(snap_bounds=True)
+        self.extent = Extent()
+        self.layers.add(self.extent)
         self.plot.addItem(self.layers)
+        self.criterion = ""
+        self.own_losses = False           # each run's own training loss (True) or the shown criterion's
+        self.mixed = False                # the runs train on different losses
+        self.surface_top: float | None = None
+        self.marks: dict[int, pg.TextItem] = {}       # "diverged" where a run leaves through the top
+        self._exits: dict[int, tuple] = {}
         self._last = ({}, None)
         self._x_auto: bool | None = None
         self._planned: int | None = None     # the x axis spans this many iterations, when set
@@ -72,21 +90,42 @@ class LossView(PlotView):
         self.show_grid()
         self.vb.setDefaultPadding(0.02)
         self.vb.sigResized.connect(self._redraw)
+        self.vb.sigRangeChanged.connect(self._place_marks)
         self.set_axis_labels("iteration", "loss")
         self._apply_style()
 
     def set_scene(self, experiment, surface) -> None:
-        """The loss view has no background; a new scene only names the criterion on the y axis."""
-        name = (getattr(experiment, "criterion", "") or "").upper()
-        self.set_axis_labels("iteration", f"{name} loss" if name else "loss")
+        """The loss view has no background; a new scene names the criterion on the y axis, and its surface's
+        highest value tells when a run has left the picture."""
+        self.criterion = (getattr(experiment, "criterion", "") or "").upper()
+        loss = getattr(surface, "loss", None)
+        top = -np.inf if loss is None else float(np.max(loss, where=np.isfinite(loss), initial=-np.inf))
+        self.surface_top = top if np.isfinite(top) else None
+        self._label_axis()
+
+    def set_own_losses(self, own: bool, mixed: bool) -> None:
+        """What the curves show: each run's own training loss (``own``), or the shown criterion's (the caller
+        hands the paths accordingly); ``mixed``: the runs train on different losses, so the axis says which."""
+        self.own_losses, self.mixed = bool(own), bool(mixed)
+        self._label_axis()
+
+    def y_label(self) -> str:
+        if self.own_losses and self.mixed:
+            return OWN_LOSSES_LABEL
+        return f"{self.criterion} loss" if self.criterion else "loss"
+
+    def _label_axis(self) -> None:
+        self.set_axis_labels("iteration", self.y_label())
 
     def set_log_y(self, on: bool) -> None:
         """A logarithmic loss axis (losses fall over orders of magnitude)."""
         self.log_y = bool(on)
-        self.plot.getAxis("left").setLogMode(self.log_y)
-        # pyqtgraph picks an SI prefix from 10**range on a log axis: a diverging run's 1e20 turned the ticks
-        # into "10^-18 ... (x1e+18)". Decades need no prefix.
-        self.plot.getAxis("left").enableAutoSIPrefix(not self.log_y)
+        # pyqtgraph works out an SI prefix from 10**range on a log axis, here from the linear range still shown
+        # (a loss of 900 is 10**900: an overflow, harmless, as the range changes next).
+        # A diverging run's 1e20 turned the ticks into "10^-18 ... (x1e+18)". Decades need no prefix.
+        with np.errstate(over="ignore"):
+            self.plot.getAxis("left").setLogMode(self.log_y)
+            self.plot.getAxis("left").enableAutoSIPrefix(not self.log_y)
         self._redraw()
         self.vb.enableAutoRange(y=True)
 
@@ -95,10 +134,15 @@ class LossView(PlotView):
         for run_id in list(self.curves):
             if run_id not in self.runs:
                 self.curves.pop(run_id).remove()
+        for run_id in list(self.marks):
+            if run_id not in self.runs:
+                self.plot.removeItem(self.marks.pop(run_id))
         for run in self.runs.values():
             curves = self.curves.get(run.run_id) or self.curves.setdefault(run.run_id,
                                                                            _RunCurves(self.layers, run.run_id))
             curves.set_style(run.color, self.lecture)
+        for run_id in self.marks:
+            self._style_mark(run_id)
         self._redraw()
 
     def legend_extras(self):
@@ -112,6 +156,10 @@ class LossView(PlotView):
         # Two pixels per bucket: the min/max zig-zag stays faithful and costs half as much to draw.
         columns = max(100, int(self.vb.width() / COLUMN_PX) or 500)
         current = None
+        axis = plan_axis({rid: t.loss for rid, t in paths.items() if rid in self.curves and len(t)},
+                         self.surface_top, positive=self.log_y)
+        far = FAR_FACTOR * axis.threshold if axis is not None and axis.threshold else None
+        self._exits = {}
         for run_id, curves in self.curves.items():
             traj = paths.get(run_id)
             if traj is None or len(traj) == 0:
@@ -123,12 +171,19 @@ class LossView(PlotView):
                 curves.clear()
                 continue
             it = traj.iteration
-            self._set(curves.full, it[:n], traj.loss[:n], columns)
+            loss, batch_loss = traj.loss, traj.batch_loss
+            if far is not None:
+                # A run that left is drawn up and out of the plot, not to 1e20 (Qt's coordinates have limits).
+                loss, batch_loss = np.minimum(loss, far), np.minimum(batch_loss, far)
+            drawn = self._set(curves.full, it[:n], loss[:n], columns)
+            if axis is not None and run_id in axis.leaving:
+                # "diverged" once the shown part includes the end of a run that did; before, it only rose.
+                self._exits[run_id] = (*drawn, traj.outcome if n == total else "running")
             # Step i's batch loss was evaluated at step i-1's parameters (before the update): draw it there,
             # so a full-batch run's two curves coincide, as they should.
-            self._set_batch(curves, it[:n] - 1, traj.batch_loss[:n], columns)
+            self._set_batch(curves, it[:n] - 1, batch_loss[:n], columns)
             if n < total:
-                self._set(curves.ghost, it[n - 1:], traj.loss[n - 1:], columns)
+                self._set(curves.ghost, it[n - 1:], loss[n - 1:], columns)
             else:
                 curves.ghost.clear()
             at = float(it[n - 1])
@@ -136,7 +191,56 @@ class LossView(PlotView):
         self.timeline.setVisible(current is not None)
         if current is not None:
             self.timeline.setValue(current)
+        self._set_extent(paths, axis)
         self._keep_min_x_span(current)
+        self._place_marks()
+
+    def _set_extent(self, paths: Mapping, axis) -> None:
+        """What the auto range shows: every iteration, and the losses that ``plan_axis`` counts."""
+        if axis is None:
+            self.extent.clear()
+            return
+        ends = [(float(t.iteration[0]), float(t.iteration[-1])) for rid, t in paths.items()
+                if rid in self.curves and len(t)]
+        lo, hi = self._transform(np.array([axis.lo, axis.hi]))
+        self.extent.set_points([min(a for a, _ in ends), max(b for _, b in ends)], [lo, hi])
+
+    def _place_marks(self, *args) -> None:
+        """Mark where each run that left goes out through the top of the plot ("diverged" once it has)."""
+        top = self.vb.viewRange()[1][1]
+        (x0, x1) = self.vb.viewRange()[0]
+        for run_id in list(self.marks):
+            if run_id not in self._exits:
+                self.marks[run_id].setVisible(False)
+        for run_id, (xs, ys, outcome) in self._exits.items():
+            point = exit_point(xs, ys, top)
+            mark = self.marks.get(run_id)
+            if point is None:
+                if mark is not None:
+                    mark.setVisible(False)
+                continue
+            if mark is None:
+                mark = self.marks[run_id] = pg.TextItem(anchor=(0, 0))
+                mark.setZValue(40)
+                self.plot.addItem(mark, ignoreBounds=True)
+                self._style_mark(run_id)
+            text = "↑ diverged" if outcome == "diverged" else "↑ off the scale"
+            if mark.toPlainText() != text:
+                mark.setText(text)
+            # Beside the exit, on the side with room.
+            mark.setAnchor((1, 0) if point[0] > (x0 + x1) / 2 else (0, 0))
+            mark.setPos(point[0], top)
+            mark.setVisible(True)
+
+    def _style_mark(self, run_id: int) -> None:
+        mark, run = self.marks[run_id], self.runs.get(run_id)
+        if run is not None:
+            mark.setColor(run.color)
+        mark.setFont(style.font(style.sizes(self.lecture).label_pt))
+
+    def mark_texts(self) -> dict[int, str]:
+        """The shown marks of runs that left the plot (run id -> text)."""
+        return {rid: m.toPlainText() for rid, m in self.marks.items() if m.isVisible()}
 
     def set_planned_length(self, iterations: int | None) -> None:
         """Fix the x axis to 0..``iterations`` (the run's planned length); ``None``: follow the data."""
@@ -162,9 +266,11 @@ class LossView(PlotView):
             self.vb.enableAutoRange(x=True)
         self._x_auto = not short
 
-    def _set(self, item: Lines, x: np.ndarray, y: np.ndarray, columns: int) -> None:
+    def _set(self, item: Lines, x: np.ndarray, y: np.ndarray, columns: int) -> tuple[np.ndarray, np.ndarray]:
         xs, ys = peak_decimate(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), columns)
-        item.set_polyline(xs, self._transform(ys))
+        ys = self._transform(ys)
+        item.set_polyline(xs, ys)
+        return xs, ys
 
     def _set_batch(self, curves: _RunCurves, x: np.ndarray, y: np.ndarray, columns: int) -> None:
         env = envelope(x, np.asarray(y, dtype=np.float64), columns)
@@ -200,3 +306,5 @@ class LossView(PlotView):
         self.timeline.setPen(pen)
         for run_id, curves in self.curves.items():
             curves.set_style(self.runs[run_id].color, self.lecture)
+        for run_id in self.marks:
+            self._style_mark(run_id)
