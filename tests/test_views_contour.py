@@ -303,6 +303,33 @@ def test_diverged_path_draws_without_error(view, course):
     assert view.paths[0].current.symbol == "x"
 
 
+def test_a_diverging_path_ends_where_it_leaves_instead_of_striping_the_plot(view, course):
+    exp, surface, _ = course
+    traj = run(exp.replace(lr=1.5, epochs=50))
+    view.show_paths({0: traj})
+    x, y = view.paths[0].line.data()
+    x0, x1, y0, y1 = view._path_bounds()
+    # the extent (the grid plus half a cell) widened by its size on each side
+    assert x1 - x0 == pytest.approx(3 * (surface.w[-1] - surface.w[0]) * 201 / 200, rel=0.02)
+    # Every drawn point lies within those bounds ...
+    assert x.min() >= x0 - 1e-9 and x.max() <= x1 + 1e-9 and y.min() >= y0 - 1e-9 and y.max() <= y1 + 1e-9
+    # ... and the path ends on their edge, towards the first point outside, marked as diverged.
+    params = traj.params
+    outside = (params[:, 0] < x0) | (params[:, 0] > x1) | (params[:, 1] < y0) | (params[:, 1] > y1)
+    k = int(np.argmax(outside))
+    assert outside.any() and k >= 1
+    cx, cy = (a[0] for a in view.paths[0].current.data())
+    on_edge = any(math.isclose(c, e) for c, e in ((cx, x0), (cx, x1), (cy, y0), (cy, y1)))
+    assert on_edge and view.paths[0].current.symbol == "x"
+    a, d = params[k - 1], params[k] - params[k - 1]
+    t = (cx - a[0]) / d[0]
+    assert 0 < t < 1 and cy == pytest.approx(a[1] + t * d[1])
+    # A path that stays inside is drawn whole.
+    inside = course[2][0]
+    view.show_paths({0: inside})
+    assert view.paths[0].current.data()[0][0] == inside.params[-1, 0]
+
+
 def test_batch_surface_with_a_title(qtbot, course):
     exp, _, paths = course
     v = ContourView()

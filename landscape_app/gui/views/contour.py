@@ -222,7 +222,14 @@ class ContourView(PlotView):
                 items.clear()
                 continue
             n = len(traj) if upto is None else max(0, min(int(upto), len(traj)))
-            items.update(traj, n, cols, cell, origin)
+            items.update(traj, n, cols, cell, origin, self._path_bounds())
+
+    def _path_bounds(self):
+        """Paths are drawn up to where they leave the surface's extent widened by its own size on each side."""
+        r = self._extent
+        if r is None:
+            return None
+        return (r.left() - r.width(), r.right() + r.width(), r.top() - r.height(), r.bottom() + r.height())
 
     def _redraw(self, *args) -> None:
         if self._last[0]:

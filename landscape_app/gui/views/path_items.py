@@ -74,27 +74,37 @@ class PathItems:
             item.clear()
         self.n_drawn = 0
 
-    def update(self, traj, n: int, cols, cell, origin) -> None:
-        """Draw the first ``n`` points of ``traj`` (columns ``cols`` of its params as x, y)."""
+    def update(self, traj, n: int, cols, cell, origin, bounds=None) -> None:
+        """Draw the first ``n`` points of ``traj`` (columns ``cols`` of its params as x, y).
+
+        ``bounds`` (x0, x1, y0, y1): the path is drawn up to where it first leaves them, ending on their edge.
+        A diverging path swings to 1e10 and back; drawn whole, its segments cross the plot as stripes that say
+        nothing about where it went."""
         if n <= 0:
             self.clear()
             return
         params = traj.params
         cols = list(cols)
+        exit_point = None
+        shown = n
+        if bounds is not None:
+            n, exit_point = _leaving(params, n, cols, bounds)
         self.cache.configure(cell, origin)
         pairs, seg_index = self.cache.update(params, n, cols)
+        if exit_point is not None:
+            pairs = np.vstack([pairs, params[n - 1, cols], exit_point])
         self.halo.set_pairs(pairs)
         self.line.set_pairs(pairs)
         self.markers.set_points(params[marker_indices(seg_index, n, MARKER_LIMIT)][:, cols])
         self.start.set_points(params[:1, cols])
-        # The current point: the last finite one (a diverged run's last step may be inf).
-        last = _last_finite(params, n, cols)
+        # The current point: the last finite one (a diverged run's last step may be inf), or where it left.
+        last = exit_point if exit_point is not None else _last_finite(params, n, cols)
         self.current.set_points(np.empty((0, 2)) if last is None else last[None, :])
-        diverged = getattr(traj, "outcome", "") == "diverged" and n == len(traj)
+        diverged = getattr(traj, "outcome", "") == "diverged" and shown == len(traj)
         if diverged != self.diverged:
             self.diverged = diverged
             self._style_current(self.lecture)
-        self.n_drawn = n
+        self.n_drawn = shown
 
 
 def _last_finite(params: np.ndarray, n: int, cols):
@@ -103,3 +113,28 @@ def _last_finite(params: np.ndarray, n: int, cols):
         if np.isfinite(p).all():
             return p
     return None
+
+
+def _leaving(params: np.ndarray, n: int, cols, bounds):
+    """``(n_inside, exit_point)``: how many leading points lie inside ``bounds``, and where the segment to the
+    first point outside crosses their edge (None if every point is inside, or the next one is not finite)."""
+    x0, x1, y0, y1 = bounds
+    xy = params[:n, cols]
+    with np.errstate(invalid="ignore"):
+        inside = (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
+    if inside.all():
+        return n, None
+    k = int(np.argmin(inside))
+    if k == 0:                      # the start itself is outside: draw as given
+        return n, None
+    a, b = xy[k - 1], xy[k]
+    if not np.isfinite(b).all():
+        return k, None
+    d = b - a
+    t = 1.0
+    for v, lo, hi, dv in ((a[0], x0, x1, d[0]), (a[1], y0, y1, d[1])):
+        if dv > 0:
+            t = min(t, (hi - v) / dv)
+        elif dv < 0:
+            t = min(t, (lo - v) / dv)
+    return k, a + max(0.0, t) * d
