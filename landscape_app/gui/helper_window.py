@@ -17,7 +17,7 @@ from PySide6.QtCore import QEventLoop, QLibraryInfo
 from PySide6.QtWidgets import QApplication
 
 from ..core.errors import ExportError
-from ..export.display import display_reachable, prepare_display
+from .xdisplay import display_reachable, prepare_display
 # Imported before we create a QApplication: the views switch on GL context sharing (see views.gl).
 from .helper_figure import HelperFigure
 from .views import gl_available
