@@ -137,6 +137,7 @@ class FrameRenderer:
         QApplication.processEvents()
         self.image = QImage(width, height, QImage.Format.Format_RGB32)
         self.image.setDevicePixelRatio(self.scale)
+        self._filled = False
         self._closed = False
         self._gl_views = None
         self._settle()
@@ -251,8 +252,12 @@ class FrameRenderer:
         from PySide6.QtGui import QColor, QPainter, QRegion
 
         from ..gui import style
-        self.image.fill(QColor(style.BACKGROUND))
         gl_views = self.gl_views()
+        if gl_views or not self._filled:
+            # The window paints every pixel it covers, its background included: the image needs filling once
+            # (for edge pixels a scaled layout may leave), and again only under views laid over below.
+            self.image.fill(QColor(style.BACKGROUND))
+            self._filled = True
         region = QRegion(self.window.rect())
         for view in gl_views:
             # The GL views are laid over below; leave them out here so each scene is drawn once per frame.
