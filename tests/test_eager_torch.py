@@ -85,10 +85,16 @@ def test_the_real_compiler_loads_on_demand_once():
 
 def test_any_other_attribute_loads_the_real_module():
     code = textwrap.dedent('''
+        import sys
         from landscape_app.core.eager_torch import defer_dynamo, dynamo_loaded
         assert defer_dynamo()
         import torch
         assert not dynamo_loaded()
+        import inspect
+        code = torch.optim.SGD.__init__.__code__          # getmodule reads every module's __file__ for it
+        assert inspect.getmodule(code) is sys.modules["torch.optim.sgd"]
+        module = sys.modules["torch._dynamo"]
+        assert hasattr(module, "__file__") and hasattr(module, "__path__") and not dynamo_loaded()
         reset = torch._dynamo.reset             # not one of the two eager no-ops
         assert dynamo_loaded() and reset is torch._dynamo.reset
         assert not defer_dynamo()               # too late now: the real one stays

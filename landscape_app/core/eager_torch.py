@@ -111,7 +111,9 @@ def defer_dynamo() -> bool:
         if spec is None:
             return False
         stand_in = _DeferredDynamo(NAME, __doc__)
-        stand_in.__spec__ = spec
+        # What tools probe every module for (inspect.getmodule reads __file__ of all of sys.modules) is answered
+        # here, so probing does not load the compiler.
+        stand_in.__spec__, stand_in.__loader__, stand_in.__file__ = spec, spec.loader, spec.origin
         stand_in.__path__ = list(spec.submodule_search_locations or ())
         stand_in.__package__ = NAME
         sys.modules[NAME] = stand_in
