@@ -18,7 +18,7 @@ Target: ours at least 5x faster than the contourf script. Then frames/s of rende
 re-runs itself under ``xvfb-run`` when there is no display -- and the size of the GIF of the same run at two
 sizes.
 
-    .venv/bin/python benchmarks/bench_export.py [--repeats N] [--mp4-only]
+    .venv/bin/python benchmarks/bench_export.py [--repeats N] [--mp4-only] [--before OTHER_SOURCE_TREE]
 """
 from __future__ import annotations
 
@@ -170,6 +170,8 @@ def main() -> int:
         gl_worker(sys.argv[2])
         return 0
     repeats = int(sys.argv[sys.argv.index("--repeats") + 1]) if "--repeats" in sys.argv else REPEATS
+    # --before TREE: also time the export of another source tree (e.g. an older checkout), in the same rounds.
+    before = sys.argv[sys.argv.index("--before") + 1] if "--before" in sys.argv else None
     python = sys.executable
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -178,24 +180,27 @@ def main() -> int:
         script.write_text(MATPLOTLIB_SCRIPT)
         env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
 
-        outs = {name: folder / f"{name}.mp4" for name in ("ours", "contourf", "heatmap")}
-        commands = {
-            "ours": [python, "-m", "landscape_app", "export", str(session), "-o", str(outs["ours"]), "--views",
-                     "contour", "--size", f"{SIZE[0]}x{SIZE[1]}", "--fps", str(FPS), "--every", "1", "--hold", "0",
-                     "-q"],
-            **{style: [python, str(script), str(outs[style]), str(FRAMES - 1), style, *X264_ARGS]
-               for style in ("contourf", "heatmap")},
-        }
+        outs = {name: folder / f"{name}.mp4" for name in ("ours", "before", "contourf", "heatmap")}
+
+        def export(name):
+            return [python, "-m", "landscape_app", "export", str(session), "-o", str(outs[name]), "--views",
+                    "contour", "--size", f"{SIZE[0]}x{SIZE[1]}", "--fps", str(FPS), "--every", "1", "--hold", "0",
+                    "-q"]
+        commands = {"ours": (export("ours"), env)}
+        if before:
+            commands["before"] = (export("before"), {**env, "PYTHONPATH": before})
+        for style in ("contourf", "heatmap"):
+            commands[style] = ([python, str(script), str(outs[style]), str(FRAMES - 1), style, *X264_ARGS], env)
         print(f"{FRAMES}-frame {SIZE[0]}x{SIZE[1]} MP4 of the loss surface with the moving path, whole process each "
               f"(median of {repeats}, interleaved; CPU includes ffmpeg)")
         print(f"  before: {load()}")
         times = {name: [] for name in commands}
         for _ in range(repeats):
-            for name, args in commands.items():
-                times[name].append(timed(args, env))
+            for name, (args, run_env) in commands.items():
+                times[name].append(timed(args, run_env))
         print(f"  after:  {load()}")
-        labels = {"ours": "ours (landscape-app export)", "contourf": "matplotlib contourf, 30 levels",
-                  "heatmap": "matplotlib imshow + iso-lines"}
+        labels = {"ours": "ours (landscape-app export)", "before": f"ours from {before}",
+                  "contourf": "matplotlib contourf, 30 levels", "heatmap": "matplotlib imshow + iso-lines"}
         medians = {}
         for name, runs in times.items():
             wall = statistics.median(t for t, _ in runs)
@@ -205,11 +210,12 @@ def main() -> int:
             print(f"  {labels[name]:32s} {wall:6.2f} s wall ({min(t for t, _ in runs):.2f}-"
                   f"{max(t for t, _ in runs):.2f}) {cpu:6.2f} s CPU  ({frame_count(out)} frames, "
                   f"{out.stat().st_size / 1024:.0f} KB)")
-        ours_wall, ours_cpu = medians["ours"]
-        for name in ("contourf", "heatmap"):
-            wall, cpu = medians[name]
-            print(f"  ours is {wall / ours_wall:4.1f}x faster than {labels[name]} in wall time, "
-                  f"{cpu / ours_cpu:4.1f}x in CPU time" + ("  (target >= 5x)" if name == "contourf" else ""))
+        for mine in ("ours", "before") if before else ("ours",):
+            ours_wall, ours_cpu = medians[mine]
+            for name in ("contourf", "heatmap"):
+                wall, cpu = medians[name]
+                print(f"  {labels[mine]} is {wall / ours_wall:4.1f}x faster than {labels[name]} in wall time, "
+                      f"{cpu / ours_cpu:4.1f}x in CPU time" + ("  (target >= 5x)" if name == "contourf" else ""))
         if "--mp4-only" in sys.argv:
             return 0
 
