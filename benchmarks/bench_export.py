@@ -119,17 +119,22 @@ def write_session(folder: Path) -> Path:
     return path
 
 
-def timed(args, env=None) -> tuple[float, float]:
+def timed(args, env=None, cwd=None) -> tuple[float, float]:
     """(wall seconds, CPU seconds of the process and its children, e.g. ffmpeg)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    done = subprocess.run(args, capture_output=True, text=True, env=env)
+    done = subprocess.run(args, capture_output=True, text=True, env=env, cwd=cwd)
     elapsed = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise RuntimeError(f"{args[:4]} failed:\n{done.stderr}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return elapsed, cpu
+
+
+def with_path(env: dict, tree: str) -> dict:
+    """``env`` with the source tree ``tree`` first on PYTHONPATH."""
+    return {**env, "PYTHONPATH": os.pathsep.join(p for p in (tree, env.get("PYTHONPATH")) if p)}
 
 
 def load() -> str:
@@ -186,9 +191,11 @@ def main() -> int:
             return [python, "-m", "landscape_app", "export", str(session), "-o", str(outs[name]), "--views",
                     "contour", "--size", f"{SIZE[0]}x{SIZE[1]}", "--fps", str(FPS), "--every", "1", "--hold", "0",
                     "-q"]
-        commands = {"ours": (export("ours"), env)}
+        # Run from the temporary folder: ``python -m`` puts the working directory first on the path, and a
+        # source tree there would shadow the one each command is meant to run.
+        commands = {"ours": (export("ours"), with_path(env, str(Path(__file__).resolve().parents[1])))}
         if before:
-            commands["before"] = (export("before"), {**env, "PYTHONPATH": before})
+            commands["before"] = (export("before"), with_path(env, str(Path(before).resolve())))
         for style in ("contourf", "heatmap"):
             commands[style] = ([python, str(script), str(outs[style]), str(FRAMES - 1), style, *X264_ARGS], env)
         print(f"{FRAMES}-frame {SIZE[0]}x{SIZE[1]} MP4 of the loss surface with the moving path, whole process each "
@@ -197,7 +204,7 @@ def main() -> int:
         times = {name: [] for name in commands}
         for _ in range(repeats):
             for name, (args, run_env) in commands.items():
-                times[name].append(timed(args, run_env))
+                times[name].append(timed(args, run_env, cwd=folder))
         print(f"  after:  {load()}")
         labels = {"ours": "ours (landscape-app export)", "before": f"ours from {before}",
                   "contourf": "matplotlib contourf, 30 levels", "heatmap": "matplotlib imshow + iso-lines"}
@@ -234,7 +241,8 @@ def main() -> int:
         for size in ("640x360", "480x270"):
             out = folder / f"run-{size}.gif"
             seconds, _ = timed([python, "-m", "landscape_app", "export", str(session), "-o", str(out), "--views",
-                             "contour", "--size", size, "--fps", "15", "--every", "2", "-q"], env)
+                                "contour", "--size", size, "--fps", "15", "--every", "2", "-q"],
+                               commands["ours"][1], cwd=folder)
             print(f"  {size}: {out.stat().st_size / 1024:7.0f} KB in {seconds:.2f} s")
     return 0
 

@@ -3,9 +3,9 @@ a folder of numbered PNG frames, and a PNG still.
 
 Every writer takes RGB frames (``(height, width, 3)`` uint8 arrays; the video writers also the frame image's own
 32-bit pixels, ``layout="qt32"``) one at a time and keeps at most a few of them, so memory stays bounded whatever
-the number of frames; a frame must not be changed once written. Each writes to a temporary file (or folder) beside the
-target and renames it into place on ``close()``; ``abort()`` (or leaving the ``with`` block by an exception,
-Ctrl-C included) removes it and leaves the target untouched.
+the number of frames; a frame must not be changed once written. Each writes to a temporary file (or folder)
+beside the target and renames it into place on ``close()``; ``abort()`` (or leaving the ``with`` block by an
+exception, Ctrl-C included) removes it and leaves the target untouched.
 """
 from __future__ import annotations
 
