@@ -73,6 +73,18 @@ def test_frames_advance_and_repeat_exactly(qapp, tmp_path, scene):
         assert np.array_equal(renderer.render(int(schedule[3])), frames[3])
 
 
+def test_qt32_frames_are_the_rgb_frames_unconverted(qapp, tmp_path, scene):
+    from landscape_app.export.writers import QT32_PIXEL_FORMAT
+    plan = make_plan(str(tmp_path / "x.mp4"), views="contour,loss", size=(640, 360))
+    with FrameRenderer(scene, plan) as renderer:
+        rgb = renderer.render(scene.n_points // 2)
+        raw = renderer.render(scene.n_points // 2, layout="qt32")
+    assert raw.shape == (360, 640, 4) and raw.dtype == np.uint8
+    # The bytes ffmpeg is told they are: 0, R, G, B words, in memory order.
+    order = {"bgr0": [2, 1, 0], "0rgb": [1, 2, 3]}[QT32_PIXEL_FORMAT]
+    assert np.array_equal(raw[..., order], rgb)
+
+
 def test_caption_follows_the_iteration(qapp, tmp_path, scene):
     plan = make_plan(str(tmp_path / "x.mp4"), views="contour", size=(640, 360))
     with FrameRenderer(scene, plan) as renderer:

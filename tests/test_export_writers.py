@@ -67,6 +67,49 @@ def test_video_frames_decode_back(tmp_path, kind):
     assert oct(path.stat().st_mode & 0o044) == oct(0o044)     # readable like any new file (umask 022)
 
 
+def test_video_of_qt32_frames_decodes_to_the_same_colours(tmp_path):
+    from landscape_app.export.writers import QT32_PIXEL_FORMAT
+    order = {"bgr0": [2, 1, 0, None], "0rgb": [None, 0, 1, 2]}[QT32_PIXEL_FORMAT]
+
+    def qt32(rgb):
+        raw = np.full(rgb.shape[:2] + (4,), 255, np.uint8)
+        for channel, source in enumerate(order):
+            if source is not None:
+                raw[..., channel] = rgb[..., source]
+        return raw
+
+    path, reference = tmp_path / "qt32.mp4", tmp_path / "rgb.mp4"
+    with FFmpegWriter(path, (W, H), fps=10, layout="qt32") as writer:
+        for k in range(8):
+            writer.write(qt32(frame(4 * k)))
+    with FFmpegWriter(reference, (W, H), fps=10) as writer:
+        for k in range(8):
+            writer.write(frame(4 * k))
+    frames, expected = read_video(path), read_video(reference)
+    assert frames.shape == (8, H, W, 3)
+    # The same pictures (the two colour conversions to yuv420p may round differently).
+    assert np.abs(frames.astype(int) - expected).max() <= 3
+    assert np.abs(frames[-1][22:28, 30:36].reshape(-1, 3).mean(axis=0) - ORANGE).max() < 25
+    with pytest.raises(ValueError):
+        with FFmpegWriter(tmp_path / "x.mp4", (W, H), fps=10, layout="qt32") as writer:
+            writer.write(frame(0))                  # RGB given where 32-bit pixels were asked for
+    assert leftovers(tmp_path) == []
+
+
+def test_ffmpeg_dying_midway_is_an_error_and_leaves_nothing(tmp_path):
+    target = tmp_path / "out.mp4"
+    target.write_bytes(b"previous")
+    with pytest.raises(ExportError, match="ffmpeg"):
+        with FFmpegWriter(target, (W, H), fps=10) as writer:
+            writer.write(frame(0))
+            writer._proc.kill()                     # as if ffmpeg crashed or was killed
+            writer._proc.wait()
+            for k in range(1, 50):                  # the feeder notices; a later write or the close says so
+                writer.write(frame(k))
+    assert target.read_bytes() == b"previous"
+    assert leftovers(tmp_path) == []
+
+
 def test_gif_loops_merges_repeats_and_keeps_time(tmp_path):
     path = tmp_path / "out.gif"
     frames = [frame(0), frame(0), frame(5), frame(10)] + [frame(10)] * 6

@@ -87,6 +87,10 @@ def _source(args) -> None:
 
 
 def _load_session(args):
+    if getattr(args, "own_process", False) and args.command in ("export", "run"):
+        # Training is plain eager torch here: the optimizers need nothing from its compiler.
+        from ..core.eager_torch import defer_dynamo
+        defer_dynamo()
     if args.preset:
         from ..core.presets import load_preset
         return load_preset(args.preset)
@@ -184,8 +188,12 @@ def _run(args) -> int:
 COMMANDS = {"export": _export, "surface": _surface, "run": _run}
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``landscape-app export|surface|run``; returns the exit status."""
+def main(argv: list[str] | None = None, own_process: bool = False) -> int:
+    """Entry point of ``landscape-app export|surface|run``; returns the exit status.
+
+    ``own_process``: the process runs this command alone (the ``landscape-app`` program), so process-wide
+    shortcuts are allowed: torch's compiler is not imported for the optimizers' sake (see ``core.eager_torch``).
+    """
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
         args = build_parser().parse_args(argv)
@@ -196,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         with INTERRUPTS:
+            args.own_process = own_process
             return COMMANDS[args.command](args)
     except (LandscapeError, UsageError) as exc:
         print(f"landscape-app {args.command}: error: {exc}", file=sys.stderr)

@@ -145,6 +145,7 @@ class FrameRenderer:
         QApplication.processEvents()
         self.image = QImage(width, height, QImage.Format.Format_RGB32)
         self.image.setDevicePixelRatio(self.scale)
+        self._filled = False
         self._closed = False
         self._gl_views = None
         self._settle()
@@ -260,8 +261,12 @@ class FrameRenderer:
         from PySide6.QtGui import QColor, QPainter, QRegion
 
         from ..gui import style
-        self.image.fill(QColor(style.BACKGROUND))
         gl_views = self.gl_views()
+        if gl_views or not self._filled:
+            # The window paints every pixel it covers, its background included: the image needs filling once
+            # (for edge pixels a scaled layout may leave), and again only under views laid over below.
+            self.image.fill(QColor(style.BACKGROUND))
+            self._filled = True
         region = QRegion(self.window.rect())
         for view in gl_views:
             # The GL views are laid over below; leave them out here so each scene is drawn once per frame.
@@ -289,9 +294,13 @@ class FrameRenderer:
                               if any(w.isVisibleTo(self.window) for w in v.findChildren(QOpenGLWidget))]
         return self._gl_views
 
-    def render(self, upto: int, frame_index: int = 0, n_motion: int = 1) -> np.ndarray:
-        """The frame at timeline point ``upto`` as an RGB array of the plan's size."""
+    def render(self, upto: int, frame_index: int = 0, n_motion: int = 1, layout: str = "rgb") -> np.ndarray:
+        """The frame at timeline point ``upto`` as an array of the plan's size: ``layout`` "rgb" gives RGB
+        pixels (height, width, 3); "qt32" the frame image's own 32-bit pixels (height, width, 4) with no
+        conversion (see ``qimage_to_qt32``), for a writer that takes them as they are."""
         self.update(upto, frame_index, n_motion)
+        if layout == "qt32":
+            return qimage_to_qt32(self.paint())
         return qimage_to_rgb(self.paint())
 
     def save_svg(self, path) -> None:
@@ -331,6 +340,17 @@ def _prefix(traj, upto: int):
     return dataclasses.replace(traj.upto(max(int(upto), 1)), outcome="running", message="")
 
 
+def qimage_to_qt32(image) -> np.ndarray:
+    """A (height, width, 4) uint8 copy of an RGB32 QImage's pixels as they lie in memory (each the 32-bit word
+    0xffRRGGBB: ``writers.QT32_PIXEL_FORMAT``)."""
+    from PySide6.QtGui import QImage
+    if image.format() != QImage.Format.Format_RGB32:
+        image = image.convertToFormat(QImage.Format.Format_RGB32)
+    w, h = image.width(), image.height()
+    buf = np.frombuffer(image.constBits(), np.uint8, count=image.sizeInBytes()).reshape(h, image.bytesPerLine())
+    return buf[:, : 4 * w].reshape(h, w, 4).copy()
+
+
 def qimage_to_rgb(image) -> np.ndarray:
     """A (height, width, 3) uint8 copy of a QImage."""
     from PySide6.QtGui import QImage
@@ -340,19 +360,18 @@ def qimage_to_rgb(image) -> np.ndarray:
     return buf[:, : 3 * w].reshape(h, w, 3).copy()
 
 
-def iter_frames(renderer: FrameRenderer, schedule: Sequence[int]) -> Iterator[np.ndarray]:
-    """Each frame of ``schedule`` (points shown per frame) as an RGB array; repeats are not re-rendered."""
+def iter_frames(renderer: FrameRenderer, schedule: Sequence[int], layout: str = "rgb") -> Iterator[np.ndarray]:
+    """Each frame of ``schedule`` (points shown per frame) as an array (``layout`` as in ``FrameRenderer.render``);
+    repeats are not re-rendered."""
     n_motion = len(schedule) - renderer.plan.hold_frames()
     last_key, last = None, None
     for k, upto in enumerate(schedule):
         orbiting = bool(renderer.plan.orbit) and "surface" in renderer.views and k < n_motion
         key = (int(upto), k if orbiting else None)
         if key != last_key:
-            last = renderer.render(int(upto), k, n_motion)
+            last = renderer.render(int(upto), k, n_motion, layout)
             last_key = key
         yield last
-
-
 
 
 def preview_image(scene: ExportScene, plan: ExportPlan):
@@ -365,5 +384,5 @@ def preview_image(scene: ExportScene, plan: ExportPlan):
     return image
 
 
-__all__ = ["FrameRenderer", "iter_frames", "grid_cells", "qimage_to_rgb", "view_class", "VIEW_CLASSES",
-           "preview_image"]
+__all__ = ["FrameRenderer", "iter_frames", "grid_cells", "qimage_to_rgb", "qimage_to_qt32", "view_class",
+           "VIEW_CLASSES", "preview_image"]

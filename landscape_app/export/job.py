@@ -78,8 +78,9 @@ def export_steps(scene: ExportScene, plan: ExportPlan, renderer=None) -> Iterato
             n_motion = total - plan.hold_frames()
             palette = [renderer.render(int(schedule[0]), 0, n_motion),
                        renderer.render(int(schedule[-1]), total - 1, n_motion)]
-        with open_writer(plan, palette, fixed) as writer:
-            for k, frame in enumerate(iter_frames(renderer, schedule)):
+        # Video takes the frame image's pixels as they are: no conversion to RGB on our side.
+        with open_writer(plan, palette, fixed, layout="qt32") as writer:
+            for k, frame in enumerate(iter_frames(renderer, schedule, writer.layout)):
                 writer.write(frame)
                 yield k + 1, total
     finally:

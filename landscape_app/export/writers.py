@@ -1,17 +1,21 @@
 """Frame writers: MP4 (H.264) and WebM (VP9) through imageio-ffmpeg's bundled ffmpeg, a streaming GIF (``gif.py``),
 a folder of numbered PNG frames, and a PNG still.
 
-Every writer takes RGB frames (``(height, width, 3)`` uint8 arrays) one at a time and keeps at most two of them,
-so memory stays bounded whatever the number of frames. Each writes to a temporary file (or folder) beside the
-target and renames it into place on ``close()``; ``abort()`` (or leaving the ``with`` block by an exception,
-Ctrl-C included) removes it and leaves the target untouched.
+Every writer takes RGB frames (``(height, width, 3)`` uint8 arrays; the video writers also the frame image's own
+32-bit pixels, ``layout="qt32"``) one at a time and keeps at most a few of them, so memory stays bounded whatever
+the number of frames; a frame must not be changed once written. Each writes to a temporary file (or folder)
+beside the target and renames it into place on ``close()``; ``abort()`` (or leaving the ``with`` block by an
+exception, Ctrl-C included) removes it and leaves the target untouched.
 """
 from __future__ import annotations
 
 import os
+import queue
 import shutil
 import subprocess
+import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +31,10 @@ FFMPEG_CODECS = {
     "webm": ["-f", "webm", "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-row-mt", "1",
              "-b:v", "0", "-crf", "30", "-pix_fmt", "yuv420p"],
 }
+# QImage.Format_RGB32 holds each pixel as the 32-bit word 0xffRRGGBB: in memory B, G, R, 0xff on a little-endian
+# machine. ffmpeg reads that as it is; converting it to packed RGB ourselves cost a third of rendering a frame.
+QT32_PIXEL_FORMAT = "bgr0" if sys.byteorder == "little" else "0rgb"
+LAYOUTS = {"rgb": ("rgb24", 3), "qt32": (QT32_PIXEL_FORMAT, 4)}    # frame layout: ffmpeg's name, channels
 
 
 class FrameWriter:
@@ -36,6 +44,8 @@ class FrameWriter:
     entering its ``with`` block cannot leave a temporary file behind.
     """
 
+    layout = "rgb"              # the frames it takes (see LAYOUTS)
+
     def __init__(self, path: Path, size: tuple[int, int]):
         self.path = Path(path)
         self.size = (int(size[0]), int(size[1]))
@@ -44,12 +54,13 @@ class FrameWriter:
         self._opened = False
 
     def write(self, frame: np.ndarray) -> None:
-        """Append one RGB frame of the writer's size."""
+        """Append one frame of the writer's size and layout (RGB unless made otherwise)."""
         if self._done:
             raise RuntimeError("writer already closed")
         w, h = self.size
-        if frame.shape != (h, w, 3) or frame.dtype != np.uint8:
-            raise ValueError(f"frame must be ({h}, {w}, 3) uint8, not {frame.shape} {frame.dtype}")
+        channels = LAYOUTS[self.layout][1]
+        if frame.shape != (h, w, channels) or frame.dtype != np.uint8:
+            raise ValueError(f"frame must be ({h}, {w}, {channels}) uint8, not {frame.shape} {frame.dtype}")
         self._ensure_open()
         self._write(frame)
         self.frames_written += 1
@@ -112,17 +123,27 @@ _unlink = unlink_quietly
 
 
 class FFmpegWriter(FrameWriter):
-    """MP4 (H.264, yuv420p) or WebM (VP9) by piping raw RGB frames to ffmpeg."""
+    """MP4 (H.264, yuv420p) or WebM (VP9) by piping raw frames to ffmpeg.
 
-    def __init__(self, path: Path, size: tuple[int, int], fps: float, kind: str = "mp4"):
+    A thread of its own feeds the pipe (the GIL is free while the pipe takes a frame), so the next frame is
+    rendered while ffmpeg reads this one, and ffmpeg does not wait for us in turn; at most ``QUEUE`` frames wait.
+    """
+
+    QUEUE = 2
+
+    def __init__(self, path: Path, size: tuple[int, int], fps: float, kind: str = "mp4", layout: str = "rgb"):
         super().__init__(path, size)
         w, h = self.size
         if kind not in FFMPEG_CODECS:
             raise ValueError(f"unknown video kind {kind!r}")
+        if layout not in LAYOUTS:
+            raise ValueError(f"unknown frame layout {layout!r}")
         if w % 2 or h % 2:
             raise ExportError(f"{path}: {w}x{h}: video needs even width and height")
-        self.fps, self.kind = fps, kind
-        self._tmp = self._log = self._proc = None
+        self.fps, self.kind, self.layout = fps, kind, layout
+        self._tmp = self._log = self._proc = self._feeder = None
+        self._queue: queue.Queue = queue.Queue(self.QUEUE)
+        self._broken = False
 
     def _open(self) -> None:
         import imageio_ffmpeg
@@ -130,42 +151,60 @@ class FFmpegWriter(FrameWriter):
         self._log = tempfile.TemporaryFile()
         self._tmp = temp_file_beside(self.path, "." + self.kind)
         cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-hide_banner", "-loglevel", "error", "-nostdin",
-               "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-framerate", f"{self.fps:g}", "-i", "-",
-               "-an", *FFMPEG_CODECS[self.kind], str(self._tmp)]
+               "-f", "rawvideo", "-pix_fmt", LAYOUTS[self.layout][0], "-s", f"{w}x{h}", "-framerate",
+               f"{self.fps:g}", "-i", "-", "-an", *FFMPEG_CODECS[self.kind], str(self._tmp)]
         try:
             # A session of its own: Ctrl-C in the terminal reaches us, and we decide what happens to ffmpeg.
             self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log,
                                           start_new_session=True)
         except OSError as exc:
             raise ExportError(f"cannot start ffmpeg ({exc})") from None
+        self._feeder = threading.Thread(target=self._feed, name="ffmpeg-feeder", daemon=True)
+        self._feeder.start()
+
+    def _feed(self) -> None:
+        while (frame := self._queue.get()) is not None:
+            if self._broken:
+                continue                # ffmpeg is gone: take what comes until the end, so no put() waits
+            try:
+                self._proc.stdin.write(frame.data)
+            except (OSError, ValueError):           # a broken pipe, or stdin closed by an abort
+                self._broken = True
 
     def _write(self, frame: np.ndarray) -> None:
-        try:
-            self._proc.stdin.write(np.ascontiguousarray(frame).data)
-        except (BrokenPipeError, OSError):
+        if self._broken:
             self._proc.wait()
-            raise ExportError(f"ffmpeg stopped while writing {self.path}: {self._ffmpeg_said()}") from None
+            raise ExportError(f"ffmpeg stopped while writing {self.path}: {self._ffmpeg_said()}")
+        self._queue.put(np.ascontiguousarray(frame))
 
     def _ffmpeg_said(self) -> str:
         self._log.seek(0)
         text = self._log.read().decode("utf-8", "replace").strip()
         return text.splitlines()[-1] if text else f"exit status {self._proc.returncode}"
 
+    def _stop_feeder(self) -> None:
+        if self._feeder is not None:
+            self._queue.put(None)
+            self._feeder.join()
+            self._feeder = None
+
     def _finish(self) -> None:
+        self._stop_feeder()
         try:
             self._proc.stdin.close()
         except (BrokenPipeError, OSError):
             pass
         code = self._proc.wait()
-        if code != 0:
+        if code != 0 or self._broken:
             raise ExportError(f"ffmpeg could not write {self.path}: {self._ffmpeg_said()}")
         self._log.close()
         os.replace(self._tmp, self.path)
 
     def _discard(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()              # before the unlink below, so ffmpeg cannot write the file again
+        self._stop_feeder()                # a write under way fails now that ffmpeg is gone
         if self._proc is not None:
-            if self._proc.poll() is None:
-                self._proc.kill()          # before the unlink below, so ffmpeg cannot write the file again
             try:
                 self._proc.stdin.close()
             except (BrokenPipeError, OSError):
@@ -256,13 +295,14 @@ def write_png(path, frame: np.ndarray) -> None:
         raise
 
 
-def open_writer(plan: ExportPlan, palette_frames=None, fixed_colors=()) -> FrameWriter:
+def open_writer(plan: ExportPlan, palette_frames=None, fixed_colors=(), layout: str = "rgb") -> FrameWriter:
     """The writer for ``plan``'s output kind (SVG stills are not frames: see ``frames.save_svg``).
 
-    ``palette_frames`` and ``fixed_colors``: the GIF's palette (see ``GifWriter``).
+    ``palette_frames`` and ``fixed_colors``: the GIF's palette (see ``GifWriter``). ``layout``: the frames the
+    caller would rather give, taken by the writers that can (the video writers); ``writer.layout`` says what to give.
     """
     if plan.kind in FFMPEG_CODECS:
-        return FFmpegWriter(plan.output, plan.size, plan.fps, plan.kind)
+        return FFmpegWriter(plan.output, plan.size, plan.fps, plan.kind, layout)
     if plan.kind == "gif":
         from .gif import GifWriter
         return GifWriter(plan.output, plan.size, plan.fps, palette_frames, fixed_colors)
@@ -273,5 +313,6 @@ def open_writer(plan: ExportPlan, palette_frames=None, fixed_colors=()) -> Frame
     raise ValueError(f"no frame writer for {plan.kind!r}")
 
 
-__all__ = ["FrameWriter", "FFmpegWriter", "PngFolderWriter", "PngStillWriter", "open_writer",
+__all__ = ["FrameWriter", "FFmpegWriter", "PngFolderWriter", "PngStillWriter", "open_writer", "LAYOUTS",
+           "QT32_PIXEL_FORMAT",
            "write_png", "write_text_atomic", "write_bytes_atomic", "temp_file_beside"]
