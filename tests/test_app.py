@@ -8,12 +8,13 @@ import landscape_app as la
 from landscape_app.core.session import Session
 from landscape_app.gui.main_menus import recent_sessions
 from landscape_app.gui.main_window import MainWindow
-from landscape_app.gui.playback import FINISHED, PAUSED, PLAYING
+from landscape_app.gui.playback import PAUSED, PLAYING
 from landscape_app.core.presets import list_presets, load_preset
 from landscape_app.gui.views.base import RUN_COLORS
 from landscape_app.gui.worker import live_threads
 
-WAIT = 30_000     # ms: generous; tests never assert on time
+from app_window import WAIT, close_window, open_window
+from app_window import lengths as _lengths, play_to_end as _play_to_end, ready as _ready, type_into as _type
 
 # Qt's offscreen platform says this whenever a top-level window's size constraints change; it is not our doing.
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
@@ -21,37 +22,9 @@ pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSi
 
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("LANDSCAPE_APP_SETTINGS", str(tmp_path / "settings.ini"))
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    w.transport.set_speed(None)
-    w.playback.set_speed(None)
+    w = open_window(qtbot, tmp_path, monkeypatch)
     yield w
-    if w.message_box is not None:
-        w.message_box.close()
-    w.close()
-
-
-def _lengths(w):
-    return [len(p) for p in w.playback.paths().values()]
-
-
-def _ready(qtbot, w):
-    qtbot.waitUntil(lambda: bool(_lengths(w)) and all(n >= 1 for n in _lengths(w)), timeout=WAIT)
-
-
-def _type(field, text):
-    field.setText(text)
-    field.edited.emit()
-
-
-def _play_to_end(qtbot, w):
-    _ready(qtbot, w)
-    with qtbot.waitSignal(w.playback.state_changed, timeout=WAIT, check_params_cb=lambda s: s == FINISHED):
-        w.toggle_play()
-    w.redraw()
+    close_window(w)
 
 
 def test_default_window_shows_the_course_surface(window, qtbot):

@@ -6,43 +6,20 @@ import pytest
 from PySide6.QtCore import QPointF
 
 from landscape_app.core.surface import loss_at
-from landscape_app.gui.main_window import MainWindow
 from landscape_app.gui.playback import FINISHED, PAUSED, PLAYING
 from landscape_app.gui.views.loss_curve import OWN_LOSSES_LABEL
 
-WAIT = 30_000     # ms: generous; tests never assert on time
+from app_window import WAIT, close_window, open_window
+from app_window import lengths as _lengths, play_to_end as _play_to_end, ready as _ready
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
 
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("LANDSCAPE_APP_SETTINGS", str(tmp_path / "settings.ini"))
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    w.transport.set_speed(None)
-    w.playback.set_speed(None)
+    w = open_window(qtbot, tmp_path, monkeypatch)
     yield w
-    if w.message_box is not None:
-        w.message_box.close()
-    w.close()
-
-
-def _lengths(w):
-    return [len(p) for p in w.playback.paths().values()]
-
-
-def _ready(qtbot, w):
-    qtbot.waitUntil(lambda: bool(_lengths(w)) and all(n >= 1 for n in _lengths(w)), timeout=WAIT)
-
-
-def _play_to_end(qtbot, w):
-    _ready(qtbot, w)
-    with qtbot.waitSignal(w.playback.state_changed, timeout=WAIT, check_params_cb=lambda s: s == FINISHED):
-        w.toggle_play()
-    w.redraw()
+    close_window(w)
 
 
 def _shown_iteration(w) -> int:

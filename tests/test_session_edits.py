@@ -11,7 +11,8 @@ from landscape_app.export.frames import FrameRenderer
 from landscape_app.export.plan import make_plan
 from landscape_app.export.scene import prepare_scene
 from landscape_app.gui import race
-from landscape_app.gui.main_window import MainWindow
+
+from app_window import close_window, open_window, type_into as _type
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
@@ -20,21 +21,9 @@ COURSE_TEXT = "from w = -15, b = -10 with lr 0.1"
 
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("LANDSCAPE_APP_SETTINGS", str(tmp_path / "settings.ini"))
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
+    w = open_window(qtbot, tmp_path, monkeypatch, fast=False)
     yield w
-    if w.message_box is not None:
-        w.message_box.close()
-    w.confirm_discard = False
-    w.close()
-
-
-def _type(field, text):
-    field.setText(text)
-    field.edited.emit()
+    close_window(w)
 
 
 # -- descriptions that no longer hold ------------------------------------------------------------------------

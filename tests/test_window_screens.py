@@ -7,11 +7,11 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from landscape_app.core.presets import load_preset
-from landscape_app.gui.main_window import MainWindow
 from landscape_app.gui.playback import FINISHED
 from landscape_app.gui.screen_fit import PREFERRED, fits, fitted_geometry
 
-WAIT = 30_000     # ms: generous; tests never assert on time
+from app_window import WAIT, close_window, open_window
+
 PANEL = 28        # a desktop's top bar: the free (available) area is less than the screen
 SCREENS = [(1024, 768), (1280, 720), (1366, 768)]
 
@@ -48,15 +48,9 @@ def test_a_frame_that_would_not_fit_counts():
 # -- the window on a small screen --------------------------------------------------------------------------------
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("LANDSCAPE_APP_SETTINGS", str(tmp_path / "settings.ini"))
-    w = MainWindow(load_preset("learning-rate-too-large"))
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    w.transport.set_speed(None)
-    w.playback.set_speed(None)
+    w = open_window(qtbot, tmp_path, monkeypatch, load_preset("learning-rate-too-large"))
     yield w
-    w.close()
+    close_window(w)
 
 
 def _settle():
