@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QApplication
 from landscape_app.core.presets import load_preset
 from landscape_app.gui.playback import FINISHED
 from landscape_app.gui.screen_fit import PREFERRED, fits, fitted_geometry
+from landscape_app.gui.timeline import TIMELINE_MIN_WIDTH
 
 from app_window import WAIT, close_window, open_window
 
@@ -75,6 +76,8 @@ def assert_fits(window, available: QRect, what: str) -> None:
                    window.transport.position_label, window.status, window.status.position, window.views):
         assert widget.isVisible() and _inside_window(window, widget), \
             f"{what}: {widget.objectName() or type(widget).__name__} is not inside the window"
+    # The timeline keeps room to scrub (at 1024 px it was once squeezed to a dot beside the panel).
+    assert window.transport.timeline.width() >= TIMELINE_MIN_WIDTH, f"{what}: the timeline is squeezed"
     for view in (window.views.contour, window.views.loss, window.views.data):
         assert view.width() > 100 and view.height() > 80, f"{what}: a view is squeezed to {view.size()}"
     if window.views.minibatch.isVisible():

@@ -72,7 +72,6 @@ class WindowLayout:
         right_column.setSpacing(0)
         right_column.addWidget(header)
         right_column.addWidget(self.views, 1)
-        right_column.addWidget(self.transport)
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
@@ -80,7 +79,14 @@ class WindowLayout:
         split.setStretchFactor(1, 1)
         split.setCollapsible(1, False)
         split.setSizes([PANEL_WIDTH[False], PREFERRED.width() - PANEL_WIDTH[False]])
-        self.setCentralWidget(split)
+        # The transport bar spans the whole window: beside the panel, on a 1024 px screen, its timeline had no room.
+        central = QWidget()
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addWidget(split, 1)
+        outer.addWidget(self.transport)
+        self.setCentralWidget(central)
         self.splitter = split
         # Inside the window one legend names the runs: the views' own legends would cover their paths.
         self.views.set_run_legends(False)

@@ -39,6 +39,9 @@ def speed_text(speed: float | None) -> str:
     return "max" if speed is None else f"{speed:g}/s"
 
 
+TIMELINE_MIN_WIDTH = 200    # px: room to scrub on the smallest screen the window fits (1024 wide)
+
+
 class TransportBar(QWidget):
     play_clicked = Signal()
     step_clicked = Signal()
@@ -71,8 +74,9 @@ class TransportBar(QWidget):
         self.timeline = QSlider(Qt.Orientation.Horizontal)
         self.timeline.setRange(0, 0)
         self.timeline.setToolTip("Scrub back through the run (pause first); the end follows the run")
+        self.timeline.setMinimumWidth(TIMELINE_MIN_WIDTH)     # never squeezed away by its neighbours
         self.position_label = QLabel("iteration 0")
-        self.position_label.setMinimumWidth(150)
+        self.position_label.setMinimumWidth(120)
         self.position_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
         for w in (self.play_button, self.step_button, self.reset_button, self.speed, self.timeline):
