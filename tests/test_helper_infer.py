@@ -153,3 +153,82 @@ def test_a_coincidence_does_not_hold_the_wrong_loss():
     evidence.add({bce: "contra", mse: "strong"})
     assert infer.decide(mse, (mse, bce), evidence) == (mse, "confirmed")
     assert not evidence.consistent(bce)
+
+
+def _sgd_lab(helper, model, criterion, batch_size, epochs, record, *, shuffle=False, seed=0):
+    """A course lab's loop over a DataLoader; ``record(helper, model, loss)`` before or after the step."""
+    from torch.utils.data import DataLoader, TensorDataset
+    torch.manual_seed(seed)
+    optimizer = torch.optim.SGD(model.parameters(), lr=1)
+    x_all, y_all = helper_data(helper)
+    for _ in range(epochs):
+        for x, y in DataLoader(TensorDataset(x_all, y_all), batch_size=batch_size, shuffle=shuffle):
+            loss = criterion(model(x), y)
+            if record == "before":
+                helper.set_para_loss(model, loss.tolist())
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            if record == "after":
+                helper.set_para_loss(model, loss.tolist())
+
+
+def helper_data(helper):
+    return torch.from_numpy(helper.x).float().view(-1, 1), torch.from_numpy(helper.y).float().view(-1, 1)
+
+
+def test_a_run_s_first_loss_recorded_after_the_step_rules_nothing_out(tmp_path, qapp):
+    """Recorded after optimizer.step(), the first loss was taken at a start the helper never saw: it once
+    counted against the right criterion, and a logistic BCE lab was drawn as the line's MSE bowl, unwarned."""
+    helper = LossSurface(15, 13, X, LABELS, 30, go=False)
+    model = nn.Sequential(nn.Linear(1, 1), nn.Sigmoid())
+    with torch.no_grad():
+        model[0].weight.fill_(-0.3)
+        model[0].bias.fill_(2.9)
+    from torch.utils.data import DataLoader, TensorDataset
+    optimizer = torch.optim.SGD(model.parameters(), lr=1)
+    for _ in range(10):
+        for x, y in DataLoader(TensorDataset(X, LABELS), batch_size=5):
+            loss = nn.BCELoss()(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            helper.set_para_loss(model[0].weight.data.tolist(), model[0].bias.data.tolist(), loss.tolist())
+    assert helper.experiment.criterion == "bce" and helper.experiment.model == "logistic"
+    # Mini-batch losses given as numbers cannot tell it from every other loss: said once, naming the keyword,
+    # and never offering "BCE with logits", which is the same surface.
+    with pytest.warns(UserWarning) as record:
+        helper.plot_ps(tmp_path / "a.png")
+    message = str(record[0].message)
+    assert "criterion='bce'" in message and "logits" not in message
+
+    # The module form, recorded after the step, shuffled: a correct MSE loop is confirmed, with no warning.
+    line = LossSurface(15, 13, LINE_X, LINE_Y, 30, go=False)
+    model = nn.Linear(1, 1)
+    _sgd_lab(line, model, nn.MSELoss(), 7, 2, "after", shuffle=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        line.plot_ps(tmp_path / "b.png")
+    assert (line.experiment.model, line.experiment.criterion) == ("linear", "mse") and line._state == "confirmed"
+
+
+def test_near_zero_losses_are_no_evidence():
+    """A well-fitted batch's loss is near zero under every criterion: matching one sample's 9e-8 BCE with a
+    1e-9 MSE is float32 noise, and once drew a sigmoid MSE lab as BCE."""
+    x, y = np.array([-1.0, 0.0, 1.0]), np.array([0.0, 0.0, 1.0])
+    combos = (("logistic", "mse"), ("logistic", "bce"))
+    at = [(np.array([15.0, -7.0]), None, False)]
+    bce = infer.per_sample(combos[1], at[0][0], x, y)
+    assert bce[0] < 1e-9 < 1e-4 < bce[1:].min()       # one sample's BCE is next to nothing, the others are not
+    verdicts, single = infer.judge(1e-10, at, x, y, combos)
+    assert verdicts == {c: "ok" for c in combos} and single is None
+    verdicts, _ = infer.judge(0.25, [(np.array([0.0, 0.0]), None, False)], x, y, combos)
+    assert verdicts[("logistic", "mse")] == "strong"            # σ(0) = 0.5 everywhere: MSE is exactly 0.25
+
+
+def test_two_names_of_one_surface_are_no_ambiguity():
+    bce, logits = ("logistic", "bce"), ("logistic", "bce-logits")
+    evidence = infer.Evidence()
+    evidence.add({bce: "strong", logits: "strong"})
+    assert infer.decide(bce, (bce, logits), evidence) == (bce, "confirmed")
+    assert infer.distinct((logits, ("linear", "mse"), bce)) == (logits, ("linear", "mse"))

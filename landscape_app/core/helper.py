@@ -162,7 +162,7 @@ class LossSurface:
         combos = infer.candidates(self._binary, self._user["model"], self._user["criterion"], self._output)
         return tuple(sorted(combos, key=lambda c: c != self._combo))
 
-    def _weigh(self, loss: float, alternatives) -> np.ndarray | None:
+    def _weigh(self, loss: float, alternatives, can_contradict: bool = True) -> np.ndarray | None:
         """Weigh one recorded loss; switch to the pair the losses show. Returns the one sample it was the
         loss of, when it was that (stochastic gradient descent), for the data view."""
         combos = self._allowed()
@@ -171,8 +171,8 @@ class LossSurface:
         if self._state == "confirmed" and self._evidence.strong.get(combos[0], 0) >= SETTLED \
                 and len(self._params) % 16:
             # Settled: weigh every 16th loss (a change of loop still shows), spare the loop the rest.
-            return infer.judge(loss, alternatives, self._x, self._y, combos[:1])[1]
-        verdicts, single = infer.judge(loss, alternatives, self._x, self._y, combos)
+            return infer.judge(loss, alternatives, self._x, self._y, combos[:1], can_contradict)[1]
+        verdicts, single = infer.judge(loss, alternatives, self._x, self._y, combos, can_contradict)
         self._evidence.add(verdicts)
         combo, self._state = infer.decide(combos[0], combos, self._evidence)
         if combo != self._combo:
@@ -185,7 +185,7 @@ class LossSurface:
         if self._state not in ("ambiguous", "unmatched"):
             return
         self._warned = True
-        others = [c for c in self._allowed()[1:] if self._evidence.consistent(c)]
+        others = [c for c in infer.distinct(self._allowed())[1:] if self._evidence.consistent(c)]
         message = infer.unsure_message(self._combo, others if self._state == "ambiguous" else [])
         warnings.warn(message, UserWarning, stacklevel=4)
 
@@ -263,9 +263,12 @@ class LossSurface:
             self.new_run()                      # back at a start: the loop was run again
         hook_batch = alternatives[0][1] if alternatives else None
         alternatives.append((params, None, False))
-        if n > self._run_starts[-1]:
+        # Recorded before optimizer.step(), the loss is at these params; after it, at the last point's. A run's
+        # first point recorded after the step has its loss at a start never seen: it cannot rule anything out.
+        follows = n > self._run_starts[-1]
+        if follows:
             alternatives.append((self._params[-1], None, False))   # the loss of the step just taken
-        single = self._weigh(loss, alternatives)
+        single = self._weigh(loss, alternatives, can_contradict=follows)
         batch = hook_batch if hook_batch is not None else single
         if batch is None or batch.size >= len(self._x):
             batch = np.empty(0, np.int64)
@@ -296,7 +299,9 @@ class LossSurface:
             if at.size == 2:
                 at = at[::-1].copy() if self._swapped else at
                 idx = infer.batch_indices(self._x_sorted, self._x_order, values)
-                alternatives.append((at, idx if idx.size == values.size else None, idx.size == values.size))
+                # Not "exact": the module's last call may be another one (an evaluation on all the data between
+                # the step and this call), so a batch that does not match is no contradiction.
+                alternatives.append((at, idx if idx.size == values.size else None, False))
         return float(w), float(b)
 
     def _watch(self, module, flat) -> None:

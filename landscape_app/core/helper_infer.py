@@ -21,6 +21,11 @@ NEEDS_LABELS = {"bce", "bce-logits"}
 
 RTOL = 1e-4          # a loss the loop computed in float32 against ours in float64
 ATOL = 1e-7
+# Below this a recorded loss says nothing: a well-fitted batch has a near-zero loss under every criterion, and
+# "matching" one sample's 1e-8 there is float32 noise, not evidence.
+NO_EVIDENCE_BELOW = 1e-4
+# The same surface under two names: BCE of a sigmoid's output, and BCE with logits of the line.
+SAME_SURFACE = frozenset({("logistic", "bce"), ("logistic", "bce-logits")})
 
 Combo = tuple[str, str]
 
@@ -184,18 +189,36 @@ class Evidence:
         return self.strong.get(combo, 0) > 0 and self.consistent(combo)
 
 
-def judge(loss: float, alternatives, x: np.ndarray, y: np.ndarray, combos) -> tuple[dict, np.ndarray | None]:
+def same_surface(a: Combo, b: Combo) -> bool:
+    return a == b or {a, b} == SAME_SURFACE
+
+
+def distinct(combos) -> tuple[Combo, ...]:
+    """``combos`` without those that draw the same surface as one before them."""
+    kept = []
+    for c in combos:
+        if not any(same_surface(c, k) for k in kept):
+            kept.append(c)
+    return tuple(kept)
+
+
+def judge(loss: float, alternatives, x: np.ndarray, y: np.ndarray, combos,
+          can_contradict: bool = True) -> tuple[dict, np.ndarray | None]:
     """Each combo's verdict on one recorded ``loss`` ("strong", "ok", "contra"), and the one sample it was the
     loss of, if that is how it was reproduced.
 
     ``alternatives``: ``(params, batch indices or None, exact)`` where the loss may have been computed; with
-    ``exact`` (the module's last call), the params are certainly those of the loss and a batch's loss either
-    matches or contradicts. The best verdict over the alternatives counts.
+    ``exact``, the params are certainly those of the loss and a batch's loss either matches or contradicts. The
+    best verdict over the alternatives counts. ``can_contradict``: whether the loss's parameters are surely
+    among the alternatives (not so for a run's first point recorded after ``optimizer.step()``: its loss was
+    taken at a start the helper never saw), else no verdict is worse than "ok".
     """
     verdicts, single = {}, None
+    if abs(loss) < NO_EVIDENCE_BELOW:
+        return {combo: "ok" for combo in combos}, None
     rank = {"contra": 0, "ok": 1, "strong": 2}
     for combo in combos:
-        best = "contra" if alternatives else "ok"
+        best = "contra" if alternatives and can_contradict else "ok"
         for params, batch, exact in alternatives:
             ls = per_sample(combo, params, x, y)
             if not np.isfinite(ls).all():
@@ -215,6 +238,8 @@ def judge(loss: float, alternatives, x: np.ndarray, y: np.ndarray, combos) -> tu
                     verdict = "ok" if ls.min() - tol <= loss <= ls.max() + tol else "contra"
             if rank[verdict] > rank[best]:
                 best = verdict
+        if not can_contradict and best == "contra":
+            best = "ok"
         verdicts[combo] = best
     return verdicts, single
 
@@ -224,6 +249,7 @@ def decide(current: Combo, combos, evidence: Evidence) -> tuple[Combo, str]:
     (nothing fits), or "unknown" (nothing recorded yet)."""
     if evidence.checked == 0:
         return current, "unknown"
+    combos = distinct((current,) + tuple(combos))     # two names of one surface are no ambiguity
     confirmed = [c for c in combos if evidence.confirmed(c)]
     if current in confirmed:
         # Kept unless another pair reproduces the losses far more often (a near-zero loss, say, is every
@@ -260,5 +286,5 @@ def unsure_message(drawn: Combo, others) -> str:
             f"(pass criterion= and model= to choose)")
 
 
-__all__ = ["CANDIDATES", "BatchProbe", "Evidence", "batch_indices", "candidates", "decide", "describe", "judge",
-           "module_params", "per_sample", "probe_module", "unsure_message"]
+__all__ = ["CANDIDATES", "BatchProbe", "Evidence", "batch_indices", "candidates", "decide", "describe",
+           "distinct", "judge", "module_params", "per_sample", "probe_module", "same_surface", "unsure_message"]
