@@ -39,6 +39,13 @@ CRITERION_LABELS = {
 }
 
 
+def loss_unit(criterion: str | None) -> str:
+    """A criterion's short name on axes and read-outs: "MSE", "BCE" (with logits or not, the same loss)."""
+    if not criterion:
+        return ""
+    return "BCE" if criterion == "bce-logits" else criterion.upper()
+
+
 def param_names(model: str) -> tuple[str, ...]:
     return MODELS[model][1]
 

@@ -12,6 +12,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
+from ..core.models import loss_unit
 from ..core.errors import ExportError
 from .plan import ExportPlan
 from .scene import ExportScene
@@ -123,7 +124,7 @@ class FrameRenderer:
         self.caption = None
         if plan.caption:
             self.caption = Caption(self.styles, self.shown, logical[0] - 2 * MARGIN - 8,
-                                   sizes.label_pt + 3, unit=f"{exp.criterion.upper()} loss")
+                                   sizes.label_pt + 3, unit=f"{loss_unit(exp.criterion)} loss")
             outer.addWidget(self.caption)
 
         self._surface = scene.surface_at(1)

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, Slot
+from PySide6.QtCore import QEvent, QPoint, QTimer, Slot
 from PySide6.QtGui import QFont, QImage, QPainter
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
 
 from ..core.errors import ConfigError, DataError
 from ..core.experiment import Experiment
+from ..core.models import loss_unit
 from ..core.session import Session
-from . import race, style
+from . import race
 from .controls import ControlPanel
 from .main_actions import WindowActions
 from .main_drawing import FRAME_MS, WindowDrawing
@@ -156,7 +157,7 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
         self._batch_shown = None
         self._surface = self.views.set_scene(self.experiment, held=None)
         criteria = {r.criterion for r in self.session.runs}
-        text = f"Surface: {self.experiment.criterion.upper()} loss"
+        text = f"Surface: {loss_unit(self.experiment.criterion)} loss"
         if len(criteria) > 1:
             text += f" of the selected run ({self.session.names[self.row]}); the runs differ in loss"
         g = self.experiment.grid

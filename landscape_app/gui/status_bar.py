@@ -6,6 +6,7 @@ import math
 
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
+from ..core.models import loss_unit
 from . import style
 from .elided import ElidedLabel
 
@@ -31,7 +32,7 @@ def readout(traj, index: int, steps_per_second: float, criterion: str = "") -> s
     i = min(max(index, 0), len(traj) - 1)
     parts = [f"iteration {int(traj.iteration[i])}", f"epoch {int(traj.epoch[i])}"]
     parts += [f"{name} {_num(v)}" for name, v in zip(traj.param_names, traj.params[i])]
-    parts.append(f"{criterion.upper() + ' ' if criterion else ''}loss {_num(traj.loss[i])}")
+    parts.append(f"{loss_unit(criterion) + ' ' if criterion else ''}loss {_num(traj.loss[i])}")
     if math.isfinite(traj.batch_loss[i]):
         parts.append(f"batch loss {_num(traj.batch_loss[i])} before this update")
     if steps_per_second > 0:
@@ -60,7 +61,7 @@ class StatusBar(QStatusBar):
         self.position.setText(readout(traj, index, steps_per_second, criterion))
 
     def show_hover(self, names: tuple[str, str], x: float, y: float, loss: float, criterion: str = "") -> None:
-        unit = f"{criterion.upper()} loss" if criterion else "loss"
+        unit = f"{loss_unit(criterion)} loss" if criterion else "loss"
         self.hover.setText(f"cursor: {names[0]} {_num(x)}, {names[1]} {_num(y)}, {unit} {_num(loss)}")
 
     def clear_hover(self) -> None:

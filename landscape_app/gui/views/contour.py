@@ -11,6 +11,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtWidgets import QGraphicsItem
 
+from ...core.models import loss_unit
 from .. import style
 from .base import RunStyle, axis_columns
 from .isolines import isolines, nice_levels
@@ -148,7 +149,7 @@ class ContourView(PlotView):
         # Log mode first: the axis raises 10 to its range, and a linear range (up to 1e3 or more) overflows.
         self.colorbar.axis.setLogMode(self.log_scale)
         self.colorbar.setLevels(levels)
-        name = (getattr(s, "criterion", "") or "").upper()
+        name = loss_unit(getattr(s, "criterion", ""))
         label = f"{name} loss" if name else "loss"
         self.colorbar.axis.setLabel(label + (" (log)" if self.log_scale else ""),
                                     **{"color": style.FOREGROUND,
@@ -274,7 +275,7 @@ class ContourView(PlotView):
         self._hover_pos = QPointF(scene_pos)
         x, y, loss = hit
         ax, ay = self.surface.axes
-        name = (getattr(self.surface, "criterion", "") or "").upper()
+        name = loss_unit(getattr(self.surface, "criterion", ""))
         self.hover_text.setText(f"{ax} = {x:.4g}   {ay} = {y:.4g}   {name + ' ' if name else ''}loss = {loss:.5g}")
         self._place_hover(self.vb.mapFromScene(scene_pos))
         self.hover_text.setVisible(True)

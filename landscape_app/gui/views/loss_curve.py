@@ -13,6 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPen
 
+from ...core.models import loss_unit
 from .. import style
 from .decimate import envelope, peak_decimate
 from .layers import Extent, Fill, LayerItem, Lines
@@ -97,7 +98,7 @@ class LossView(PlotView):
     def set_scene(self, experiment, surface) -> None:
         """The loss view has no background; a new scene names the criterion on the y axis, and its surface's
         highest value tells when a run has left the picture."""
-        self.criterion = (getattr(experiment, "criterion", "") or "").upper()
+        self.criterion = loss_unit(getattr(experiment, "criterion", ""))
         loss = getattr(surface, "loss", None)
         top = -np.inf if loss is None else float(np.max(loss, where=np.isfinite(loss), initial=-np.inf))
         self.surface_top = top if np.isfinite(top) else None
