@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtGui import QImage
 
 from landscape_app.gui import style
-from landscape_app.gui.views import RUN_COLORS, SurfaceView, gl_available
+from landscape_app.gui.views import RUN_COLORS, SurfaceView, gl_available, surface3d
 
 SCRIPT = r"""
 import json, sys
@@ -42,6 +42,14 @@ view.render_image().save(out + "/surface_upto1.png")
 view.set_camera(120.0, 60.0, 25.0)
 report["camera"] = list(view.camera())
 view.render_image().save(out + "/surface_orbit.png")
+div = run(exp.replace(lr=1.5, epochs=30))                        # diverges, leaving the box at once
+lone = SurfaceView()
+lone.set_scene(exp, compute_surface(exp))
+lone.set_runs(runs[:1])
+lone.show_paths({0: div})
+report["diverged"] = {"outcome": div.outcome, "vertices": len(lone.paths.pos),
+                      "current": np.asarray(lone.currents.pos).tolist()}
+lone.close()
 view.show()                                                      # hidden first, then shown: still draws
 app.processEvents()
 view.render_image().save(out + "/surface_shown.png")
@@ -167,6 +175,14 @@ def test_window_screenshot_includes_what_the_3d_view_paints_over_opengl(rendered
     assert np.array_equal(shot[y: y + h, x: x + w], own)
     assert not np.array_equal(grab[y: y + h, x: x + w], own)       # what the plain grab leaves out
     assert np.array_equal(shot[:, : x - 1], grab[:, : x - 1])       # the rest of the window is the grab
+
+
+def test_a_path_that_leaves_the_box_is_drawn_to_its_edge(rendered):
+    """A diverging run left the box on its first step and the 3-D view drew nothing of it."""
+    d = rendered[1]["diverged"]
+    assert d["outcome"] == "diverged" and d["vertices"] >= 2
+    (x, y, _), = d["current"]
+    assert max(abs(x), abs(y)) == pytest.approx(surface3d.SIZE / 2)      # on the edge of the drawn box
 
 
 def test_the_3d_legend_sits_above_the_surface_not_over_it(rendered):

@@ -88,7 +88,7 @@ class PathItems:
         exit_point = None
         shown = n
         if bounds is not None:
-            n, exit_point = _leaving(params, n, cols, bounds)
+            n, exit_point = leaving(params, n, cols, bounds)
         self.cache.configure(cell, origin)
         pairs, seg_index = self.cache.update(params, n, cols)
         if exit_point is not None:
@@ -115,7 +115,7 @@ def _last_finite(params: np.ndarray, n: int, cols):
     return None
 
 
-def _leaving(params: np.ndarray, n: int, cols, bounds):
+def leaving(params: np.ndarray, n: int, cols, bounds):
     """``(n_inside, exit_point)``: how many leading points lie inside ``bounds``, and where the segment to the
     first point outside crosses their edge (None if every point is inside, or the next one is not finite)."""
     x0, x1, y0, y1 = bounds

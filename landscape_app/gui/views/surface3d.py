@@ -21,6 +21,7 @@ from .decimate import SegmentCache
 from .gl import (colors_for, gl_available, grab_with_legend, make_gl_legend, make_gl_widget, mesh_gl_options,
                  overlay_gl_options, shade, update_gl_legend)
 from .isolines import nice_levels
+from .path_items import leaving
 
 SIZE = 10.0
 HEIGHT = 5.0
@@ -240,16 +241,30 @@ class SurfaceView(View):
             if n == 0:
                 continue
             color = style.rgba(self.runs[run_id].color)
+            # A path that leaves the surface's box is drawn up to its edge, ending on the surface there (a
+            # diverging run left the box on its first step and was not drawn at all).
+            n, exit_point = leaving(traj.params, n, cols, (x0, x1, y0, y1))
             cache.configure(cell, (x0, y0))
             pairs, seg_index = cache.update(traj.params, n, cols)
             ends = cache.point_indices(seg_index.size)
             z = self._height(traj.loss[ends]) + lift
             ok = _inside(pairs, self._box) & np.isfinite(z)
             ok = np.repeat(ok[0::2] & ok[1::2], 2)
-            lines.append(self._lift(pairs[ok, 0], pairs[ok, 1], z[ok]))
-            line_colors.append(np.broadcast_to(np.float32(color), (int(ok.sum()), 4)))
+            segments = self._lift(pairs[ok, 0], pairs[ok, 1], z[ok])
+            current = self._point(traj, n - 1, cols, 2 * lift)
+            if exit_point is not None:
+                a = traj.params[n - 1, list(cols)]
+                za = self._height(traj.loss[n - 1]) + lift
+                ze = self._height(_grid_value(self.surface, *exit_point)) + lift
+                edge = self._lift(np.array([a[0], exit_point[0]]), np.array([a[1], exit_point[1]]),
+                                  np.array([za, ze]))
+                if np.isfinite(edge).all():
+                    segments = np.concatenate([segments, edge])
+                    current = edge[1:] + np.float32([0.0, 0.0, lift])
+            lines.append(segments)
+            line_colors.append(np.broadcast_to(np.float32(color), (len(segments), 4)))
             starts.append(self._point(traj, 0, cols, lift))
-            currents.append(self._point(traj, n - 1, cols, 2 * lift))
+            currents.append(current)
             current_colors.append(np.broadcast_to(np.float32(color), (len(currents[-1]), 4)))
         empty = np.empty((0, 3), np.float32)
         self.paths.setData(pos=np.concatenate(lines) if lines else empty,
@@ -302,6 +317,17 @@ class SurfaceView(View):
         if self.gl is None:
             return super().grab_image()
         return grab_with_legend(self.gl, self.legend)
+
+
+def _grid_value(surface, x: float, y: float) -> float:
+    """The surface's loss at (x, y) inside its grid, interpolated between the four nodes around it."""
+    w, b, loss = np.asarray(surface.w, float), np.asarray(surface.b, float), np.asarray(surface.loss, float)
+    j = int(np.clip(np.searchsorted(w, x) - 1, 0, len(w) - 2))
+    i = int(np.clip(np.searchsorted(b, y) - 1, 0, len(b) - 2))
+    tx = float(np.clip((x - w[j]) / (w[j + 1] - w[j]), 0.0, 1.0))
+    ty = float(np.clip((y - b[i]) / (b[i + 1] - b[i]), 0.0, 1.0))
+    return ((1 - ty) * ((1 - tx) * loss[i, j] + tx * loss[i, j + 1])
+            + ty * ((1 - tx) * loss[i + 1, j] + tx * loss[i + 1, j + 1]))
 
 
 def _inside(points: np.ndarray, box) -> np.ndarray:
