@@ -167,3 +167,17 @@ def test_the_minibatch_view_shows_the_surface_before_the_first_step(window):
     mb = window.views.minibatch
     assert mb.surface is not None and mb.title() == "Mini-batch surface: no step yet"
     assert (mb.surface.loss == window.views.contour.surface.loss).all()
+
+
+def test_on_a_short_screen_lecture_mode_gives_the_description_s_lines_to_the_views(window):
+    description = window.session.description
+    window.fit_to_screen(QRect(0, 0, 1280, 720))
+    _settle()
+    assert window.description_label.isVisibleTo(window)            # normal mode: the description is read
+    window.set_lecture_mode(True)
+    _settle()
+    assert not window.description_label.isVisibleTo(window)        # the lecturer says it; the views get the room
+    assert description in window.title_label.toolTip()
+    window.fit_to_screen(QRect(0, 0, 1920, 1080))                  # room enough: shown again
+    _settle()
+    assert window.description_label.isVisibleTo(window) and window.title_label.toolTip() == ""

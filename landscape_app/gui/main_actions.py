@@ -11,11 +11,11 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 
 from ..core.errors import LandscapeError
-from . import race
-from .main_menus import remember_session
 from ..core.presets import default_session
+from . import race
+from .main_layout import EDITED_TIP
+from .main_menus import remember_session
 
-EDITED_TIP = "The runs were changed after this title and description were written: they describe the original."
 
 
 class WindowActions:
@@ -41,10 +41,9 @@ class WindowActions:
     def _show_header(self) -> None:
         session = self.session
         self.title_label.setText(session.shown_title or (Path(self.path).stem if self.path else "Untitled session"))
-        self.title_label.setToolTip(EDITED_TIP if session.edited else "")
         self.description_label.setText(session.shown_description)
         self.description_label.setToolTip(EDITED_TIP if session.edited else "")
-        self.description_label.setVisible(bool(session.description))
+        self._header_lines()            # shows the description, or tucks it into the title's tooltip
         name = session.title or (Path(self.path).name if self.path else "Untitled")
         self.setWindowTitle(f"{name}[*] — landscape-app")       # [*]: Qt shows "*" while there are unsaved edits
         self.setWindowModified(self.unsaved)

@@ -19,6 +19,8 @@ HINT = "Press  ▶ Play  (Space) to train  ·  Right arrow: one step  ·  click 
 PANEL_WIDTH = {False: 330, True: 470}     # the control panel's width in normal and lecture mode
 PANEL_MIN_WIDTH = 260
 SCREENLESS_PLATFORMS = {"offscreen", "minimal"}      # Qt platforms that draw into memory, on no real screen
+SHORT_SCREEN = 800          # px of window height under which lecture mode gives the description's lines to the views
+EDITED_TIP = "The runs were changed after this title and description were written: they describe the original."
 
 
 class WindowLayout:
@@ -106,9 +108,16 @@ class WindowLayout:
 
     def _header_lines(self) -> None:
         """In lecture mode the views get the lines that say nothing new: the keys' hint (a lecturer knows them)
-        and the surface's loss when the colour bar already names it."""
+        and the surface's loss when the colour bar already names it; on a short screen (a 720-line projector)
+        the description too, which the lecturer says aloud: it stays whole in the title's tooltip."""
         self.hint_label.setVisible(not self.lecture)
         self.scene_label.setVisible(not self.lecture or getattr(self, "_scene_note", False))
+        description = self.description_label.text()
+        tucked = self.lecture and self.height() < SHORT_SCREEN and bool(description)
+        self.description_label.setVisible(bool(description) and not tucked)
+        session = getattr(self, "session", None)
+        tip = EDITED_TIP if session is not None and session.edited else ""
+        self.title_label.setToolTip(description + ("\n\n" + tip if tip else "") if tucked else tip)
 
     # -- the control panel --------------------------------------------------------------------------------
     def set_panel_visible(self, on: bool) -> None:

@@ -365,6 +365,10 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
             # The window manager frames the window after it is shown: then the frame's size is known.
             QTimer.singleShot(0, self._refit_framed)
 
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._header_lines()        # the description's place depends on the height in lecture mode
+
     def closeEvent(self, event) -> None:
         if not self.may_close():
             event.ignore()
