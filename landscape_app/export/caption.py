@@ -2,7 +2,7 @@
 shown surface's criterion: the trajectories given are in it).
 
 Laid out once in fixed columns measured for the widest text a cell can hold, so numbers changing from frame to
-frame never move anything. When the runs' names do not fit in two rows, only coloured dots mark the runs (the
+frame never move anything: the iteration in a column of its own, the runs beside it in rows of equal length. When the runs' names do not fit in two rows, only coloured dots mark the runs (the
 views' legends name them).
 """
 from __future__ import annotations
@@ -37,34 +37,39 @@ class Caption(QWidget):
         self.single = len(self.trajectories) == 1
         font = style.font(points)
         metrics = QFontMetrics(font)
-        cells = 2 if self.single else 1 + len(self.runs)
+        n_runs = 1 if self.single else len(self.runs)
         self.with_names = True
-        per_row = 1
         for with_names in (True, False):
             # Without names, the unit goes with the iteration (each run's cell is a dot and a number).
             first = ("iteration 888888 · epoch 88888" if self.single else
                      "iteration 888888" if with_names else f"iteration 888888 · {unit}")
-            widest = max(metrics.horizontalAdvance(self._plain(r, with_names)) for r in self.runs)
-            column = max(metrics.horizontalAdvance(first), widest) + SPACING
-            per_row = max(1, min(cells, width // column))
-            if math.ceil(cells / per_row) <= 2 or not with_names:
+            first_width = metrics.horizontalAdvance(first) + SPACING
+            column = max(metrics.horizontalAdvance(self._plain(r, with_names)) for r in self.runs) + SPACING
+            # The iteration has a column of its own; the runs fill the rest, in rows of equal length.
+            per_row = max(1, min(n_runs, (width - first_width) // column))
+            rows = math.ceil(n_runs / per_row)
+            if rows <= 2 or not with_names:
                 self.with_names = with_names
                 break
-        rows = math.ceil(cells / per_row)
+        per_row = math.ceil(n_runs / rows)
         grid = QGridLayout(self)
         grid.setContentsMargins(4, 0, 4, 0)
         grid.setHorizontalSpacing(SPACING)
         grid.setVerticalSpacing(0)
+        grid.setColumnMinimumWidth(0, first_width - SPACING)
         self.labels = []
-        for k in range(cells):
+        for k in range(1 + n_runs):
             label = QLabel()
             label.setFont(font)
             label.setTextFormat(Qt.TextFormat.RichText)
             # Ignored width: the columns keep their size whatever the numbers, so nothing jitters.
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-            grid.addWidget(label, k // per_row, k % per_row)
+            if k == 0:
+                grid.addWidget(label, 0, 0, Qt.AlignmentFlag.AlignTop)
+            else:
+                grid.addWidget(label, (k - 1) // per_row, 1 + (k - 1) % per_row)
             self.labels.append(label)
-        for c in range(per_row):
+        for c in range(1, per_row + 1):
             grid.setColumnStretch(c, 1)
         self.setFixedHeight(rows * metrics.height() + 4)
 
