@@ -232,3 +232,11 @@ def test_two_names_of_one_surface_are_no_ambiguity():
     evidence.add({bce: "strong", logits: "strong"})
     assert infer.decide(bce, (bce, logits), evidence) == (bce, "confirmed")
     assert infer.distinct((logits, ("linear", "mse"), bce)) == (logits, ("linear", "mse"))
+
+
+def test_looking_at_the_module_leaves_the_loop_s_random_state_and_mode_alone():
+    model = nn.Sequential(nn.Linear(1, 1), nn.Dropout(0.5), nn.Sigmoid())
+    helper = LossSurface(15, 13, X, LABELS, 30, go=False)
+    state = torch.get_rng_state()
+    helper.set_para_loss(model, 0.5)             # the first sight of the module calls it on the data
+    assert torch.equal(torch.get_rng_state(), state) and model.training

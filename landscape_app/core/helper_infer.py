@@ -90,12 +90,18 @@ def probe_module(module: torch.nn.Module, x_in: torch.Tensor, flat: np.ndarray) 
     """What ``module`` computes on the data: ("linear" | "probability" | None, whether its first parameter is
     the bias). Called once per module, without gradients; a module that fails on the data says nothing."""
     x = x_in.detach().double().cpu().numpy().reshape(-1)
+    was_training = module.training
     try:
-        with torch.no_grad():
+        # The user's loop goes on after this look: its random state (dropout, shuffling) and the module's
+        # train/eval mode are left as they were.
+        with torch.no_grad(), torch.random.fork_rng(devices=[]):
+            module.eval()
             out = module(x_in)
         out = out.detach().cpu().double().numpy().reshape(-1) if isinstance(out, torch.Tensor) else None
     except Exception:       # the user's module on the user's data: anything may go wrong, and it only costs a guess
         return None, False
+    finally:
+        module.train(was_training)
     if out is None or out.shape != x.shape or not np.isfinite(out).all():
         return None, False
     for swapped in (False, True):
