@@ -52,3 +52,12 @@ def _no_leftovers(request):
     assert not windows, f"test left top-level windows open: {windows}"
     running = [obj for obj in app.findChildren(QThread) if obj.isRunning()]
     assert not running, f"test left QThreads running: {running}"
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    """The main window at full speed (modules that want another override this fixture)."""
+    from app_window import close_window, open_window
+    w = open_window(qtbot, tmp_path, monkeypatch)
+    yield w
+    close_window(w)

@@ -13,18 +13,11 @@ from landscape_app.core.presets import list_presets, load_preset
 from landscape_app.gui.views.base import RUN_COLORS
 from landscape_app.gui.worker import live_threads
 
-from app_window import WAIT, close_window, open_window
+from app_window import WAIT
 from app_window import lengths as _lengths, play_to_end as _play_to_end, ready as _ready, type_into as _type
 
 # Qt's offscreen platform says this whenever a top-level window's size constraints change; it is not our doing.
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    w = open_window(qtbot, tmp_path, monkeypatch)
-    yield w
-    close_window(w)
 
 
 def test_default_window_shows_the_course_surface(window, qtbot):

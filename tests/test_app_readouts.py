@@ -9,17 +9,10 @@ from landscape_app.core.surface import loss_at
 from landscape_app.gui.playback import FINISHED, PAUSED, PLAYING
 from landscape_app.gui.views.loss_curve import OWN_LOSSES_LABEL
 
-from app_window import WAIT, close_window, open_window
+from app_window import WAIT
 from app_window import lengths as _lengths, play_to_end as _play_to_end, ready as _ready
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    w = open_window(qtbot, tmp_path, monkeypatch)
-    yield w
-    close_window(w)
 
 
 def _shown_iteration(w) -> int:
