@@ -15,7 +15,7 @@ def test_generators_are_seeded_and_reproducible(name):
     c = la.make_dataset(name, n_samples=40, seed=4)
     assert a == b and torch.equal(a.y, b.y)
     assert not torch.equal(a.y, c.y)
-    n_features = 2 if name == "plane" else 1
+    n_features = GENERATORS[name][0]
     assert a.x.shape == (40, n_features) and a.y.shape == (40, 1)
     assert a.x.dtype == a.y.dtype == torch.float32
     assert len(a) == 40 and a.n_features == n_features
