@@ -116,7 +116,7 @@ class Experiment:
             set_("module", None)
         set_("model", model)
         if self.criterion is None:
-            set_("criterion", module_fit.default_criterion(self.data))
+            set_("criterion", module_fit.default_criterion(self.data, model))
         if self.criterion not in CRITERIA:
             raise ConfigError("criterion", f"unknown criterion {self.criterion!r}; choose one of "
                                            f"{', '.join(CRITERIA)}")
