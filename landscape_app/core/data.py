@@ -196,7 +196,10 @@ def _from_numpy(x: np.ndarray, y: np.ndarray, source: DataSource) -> LandscapeDa
 
 
 def dataset_from_arrays(x, y) -> LandscapeDataset:
-    """A dataset from array-likes: ``x`` of shape (n,) or (n, 1|2), ``y`` of shape (n,) or (n, 1)."""
+    """A dataset from array-likes: ``x`` of shape (n,) or (n, features), ``y`` of shape (n,) or (n, 1).
+
+    The closed-form models take 1 (line, sigmoid) or 2 (plane) features; networks take any number.
+    """
     try:
         xa = np.asarray(x, dtype=np.float64)
         ya = np.asarray(y, dtype=np.float64)
@@ -206,8 +209,8 @@ def dataset_from_arrays(x, y) -> LandscapeDataset:
         xa = xa[:, None]
     if ya.ndim == 2 and ya.shape[1] == 1:
         ya = ya[:, 0]
-    if xa.ndim != 2 or xa.shape[1] not in (1, 2):
-        raise DataError(f"x must have shape (n,), (n, 1) or (n, 2), not {xa.shape}")
+    if xa.ndim != 2 or xa.shape[1] < 1:
+        raise DataError(f"x must have shape (n,) or (n, features), not {xa.shape}")
     if ya.ndim != 1:
         raise DataError(f"y must have shape (n,) or (n, 1), not {np.shape(y)}")
     if xa.shape[0] != ya.shape[0]:
@@ -242,7 +245,8 @@ def read_user_text(path: Path, encoding: str = "utf-8-sig") -> str:
 
 
 def dataset_from_csv(path) -> LandscapeDataset:
-    """A dataset from a CSV file with columns ``x,y`` or ``x1,x2,y``; a header row is optional."""
+    """A dataset from a CSV file with columns ``x,y``, ``x1,x2,y`` or more features (the last column is the target);
+    a header row is optional."""
     path = Path(path)
     text = read_user_text(path)
     rows = [(i, r) for i, r in enumerate(csv.reader(text.splitlines()), start=1) if any(c.strip() for c in r)]
@@ -255,8 +259,9 @@ def dataset_from_csv(path) -> LandscapeDataset:
         rows = rows[1:]
         if not rows:
             raise DataError(f"{path}: the file has a header but no data rows")
-    if width not in (2, 3):
-        raise DataError(f"{path}, line {rows[0][0]}: {width} columns; expected 2 (x,y) or 3 (x1,x2,y)")
+    if width < 2:
+        raise DataError(f"{path}, line {rows[0][0]}: {width} column; expected 2 (x,y), 3 (x1,x2,y) or more "
+                        "(features, then the target)")
     values = np.empty((len(rows), width))
     for r, (line, cells) in enumerate(rows):
         if len(cells) != width:
