@@ -239,3 +239,11 @@ def test_plane_point_and_project_round_trip():
     with pytest.raises(ConfigError, match="parallel"):
         la.Plane(np.zeros(3), np.ones(3), 2 * np.ones(3))
     assert math.isclose(np.linalg.norm(plane.point(0, 0) - plane.origin), 0)
+
+
+def test_the_grid_is_not_a_training_setting():
+    exp = la.Experiment()
+    regridded = exp.replace(grid=la.Grid(resolution=(31, 41), x_range=(-3.0, 3.0)))
+    assert regridded != exp and exp.same_training(regridded)
+    assert not exp.same_training(exp.replace(lr=0.5))
+    assert "grid" not in exp.training_settings()

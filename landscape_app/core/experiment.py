@@ -261,6 +261,14 @@ class Experiment:
     def steps_per_epoch(self) -> int:
         return math.ceil(len(self.data) / self.effective_batch_size)
 
+    def training_settings(self) -> dict[str, Any]:
+        """Everything that decides the path: all fields but the grid (a view of the surface, never retrained for)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "grid"}
+
+    def same_training(self, other: "Experiment") -> bool:
+        """Whether ``other`` trains exactly like this one (their grids may differ)."""
+        return isinstance(other, Experiment) and self.training_settings() == other.training_settings()
+
     def replace(self, **changes) -> "Experiment":
         """A copy with ``changes``, validated again.
 
