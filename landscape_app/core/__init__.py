@@ -12,6 +12,7 @@ _EXPORTS = {
     "helper": ("LossSurface",),
     "session": ("Session",),
     "surface": ("Surface", "compute_surface", "loss_at"),
+    "tomlio": ("load_experiment", "load_session", "save"),
     "training": ("Outcome", "Training", "run", "train"),
     "trajectory": ("Step", "Trajectory", "TrajectoryBuilder"),
 }
