@@ -351,3 +351,15 @@ def test_a_saved_session_gets_the_permissions_of_a_plain_new_file(tmp_path):
     la.save(la.Experiment(), path)
     assert os.stat(path).st_mode & 0o777 == default_mode()
     assert [p.name for p in tmp_path.iterdir()] == ["session.toml"]
+
+
+def test_save_takes_an_experiment_or_a_session_and_writes_nothing_for_anything_else(tmp_path):
+    exp = la.Experiment(data=LINEAR, epochs=3)
+    session = la.Session((exp, exp.replace(lr=0.05)), title="Two rates")
+    la.save(session, tmp_path / "race.toml")
+    la.save(exp, tmp_path / "one.toml")
+    assert la.load_session(tmp_path / "race.toml") == session
+    assert la.load_session(tmp_path / "one.toml").runs == (exp,)
+    with pytest.raises(la.ConfigError, match=r"^value: must be an Experiment or a Session, not dict$"):
+        la.save({"lr": 0.1}, tmp_path / "bad.toml")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one.toml", "race.toml"]
