@@ -9,6 +9,8 @@ _EXPORTS = {
     "data": ("DataSource", "LandscapeDataset", "dataset_from_arrays", "dataset_from_csv", "make_dataset"),
     "errors": ("ConfigError", "DataError", "ExportError", "LandscapeError"),
     "experiment": ("Experiment", "Grid"),
+    "modelspec": ("UserCodeError",),
+    "plane": ("Plane",),
     "session": ("Session",),
     "surface": ("Surface", "compute_surface", "loss_at"),
     "tomlio": ("load_experiment", "load_session", "save"),

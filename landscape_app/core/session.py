@@ -55,7 +55,7 @@ class Session:
             raise ConfigError("edited", f"must be true or false, not {self.edited!r}")
         first = runs[0]
         for i, run in enumerate(runs[1:], start=2):
-            for name in ("model", "data", "grid"):
+            for name in ("model", "model_options", "module", "data", "grid"):
                 if getattr(run, name) != getattr(first, name):
                     raise ConfigError(f"runs[{i}].{name}", "every run of a session shares the first run's "
                                                            "data, model and grid")

@@ -34,7 +34,7 @@ from .session import Session, default_run_name
 # Fields a [[runs]] entry may change; the rest (data, model, grid) are shared so the runs share a surface.
 RUN_FIELDS = ("criterion", "criterion_options", "optimizer", "lr", "optimizer_options", "scheduler",
               "scheduler_options", "batch_size", "shuffle", "epochs", "seed", "start")
-EXPERIMENT_FIELDS = ("model",) + RUN_FIELDS + ("data", "grid")
+EXPERIMENT_FIELDS = ("model", "model_options") + RUN_FIELDS + ("data", "grid")
 GRID_FIELDS = ("x_range", "y_range", "resolution", "axes", "held")
 SESSION_KEYS = ("title", "description", "edited", "experiment", "runs")
 
@@ -97,18 +97,38 @@ def run_fields_to_dict(exp: Experiment) -> dict[str, Any]:
         "optimizer": exp.optimizer, "lr": exp.lr, "optimizer_options": options_to_toml(exp.optimizer_options),
         "scheduler": exp.scheduler or "none", "scheduler_options": dict(exp.scheduler_options),
         "batch_size": exp.batch_size if exp.batch_size is not None else "full",
-        "shuffle": exp.shuffle, "epochs": exp.epochs, "seed": exp.seed, "start": list(exp.start),
+        "shuffle": exp.shuffle, "epochs": exp.epochs, "seed": exp.seed,
     }
+    if exp.start is not None:     # a network's start is its seeded initialisation unless given
+        out["start"] = list(exp.start)
     return out
 
 
+def _model_to_toml(exp, base_dir: Path | None) -> str:
+    from .modelspec import GIVEN, is_file_spec
+    if exp.model == GIVEN:
+        raise ConfigError("model", "a module given as an object cannot be saved; write a function that returns "
+                                   "it in a file and use model='path/to/file.py:function'")
+    if is_file_spec(exp.model) and base_dir is not None:
+        path, _, func = exp.model.rpartition(":")
+        try:
+            rel = os.path.relpath(os.path.abspath(path), base_dir)
+        except ValueError:  # another drive on Windows
+            rel = path
+        return f"{Path(rel).as_posix()}:{func}"
+    return exp.model
+
+
 def experiment_to_dict(exp: Experiment, base_dir: Path | None = None) -> dict[str, Any]:
-    """The experiment as a TOML table; a CSV data path is written relative to ``base_dir``."""
+    """The experiment as a TOML table; a CSV data path (and a model file) is written relative to ``base_dir``."""
     g = exp.grid
-    out = {"model": exp.model, **run_fields_to_dict(exp)}
+    out = {"model": _model_to_toml(exp, base_dir), **run_fields_to_dict(exp)}
+    if exp.model_options:
+        out["model_options"] = {k: list(v) if isinstance(v, tuple) else v for k, v in exp.model_options.items()}
     out["data"] = data_to_dict(exp.data, base_dir)
-    out["grid"] = {"x_range": list(g.x_range), "y_range": list(g.y_range), "resolution": list(g.resolution),
-                   "axes": list(g.axes), "held": "start" if g.held is None else g.held}
+    out["grid"] = {"x_range": list(g.x_range), "y_range": list(g.y_range), "resolution": list(g.resolution)}
+    if g.axes is not None:
+        out["grid"].update(axes=list(g.axes), held="start" if g.held is None else g.held)
     return out
 
 
@@ -133,6 +153,15 @@ def experiment_from_dict(table: Mapping[str, Any], base_dir: Path | None = None,
         raise ConfigError(f"{where}{sorted(unknown)[0]}",
                           f"unknown field; the fields are {', '.join(EXPERIMENT_FIELDS)}")
     kw = normalise_run_fields({k: v for k, v in table.items() if k not in ("data", "grid")})
+    model = kw.get("model")
+    from .modelspec import is_file_spec
+    if isinstance(model, str) and is_file_spec(model) and base_dir is not None:
+        path, _, func = model.rpartition(":")
+        path = Path(path).expanduser()
+        # A model file's path is relative to the TOML file, so the folder can move as a whole.
+        kw["model"] = f"{os.path.abspath(path if path.is_absolute() else base_dir / path)}:{func}"
+    if "model_options" in kw and not isinstance(kw["model_options"], Mapping):
+        raise ConfigError(f"{where}model_options", "must be a table")
     if "data" in table:
         kw["data"] = data_from_dict(table["data"], base_dir, where)
     if "grid" in table:
