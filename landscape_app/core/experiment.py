@@ -1,10 +1,9 @@
-"""The experiment: one frozen, validated config for a whole run, saved to and loaded from TOML."""
+"""The experiment: one frozen, validated config for a whole run (a plain value; ``tomlio`` reads and writes it)."""
 from __future__ import annotations
 
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Mapping
 
 from .data import LandscapeDataset, check_binary_labels, check_class_labels, make_dataset
@@ -285,25 +284,3 @@ class Experiment:
         import numpy as np
         g = self.grid
         return (np.linspace(*g.x_range, g.resolution[0]), np.linspace(*g.y_range, g.resolution[1]))
-
-    # -- TOML ---------------------------------------------------------------------------------------------
-    def to_dict(self, base_dir: Path | None = None) -> dict[str, Any]:
-        from .tomlio import experiment_to_dict
-        return experiment_to_dict(self, base_dir)
-
-    @classmethod
-    def from_dict(cls, table: Mapping[str, Any], base_dir: Path | None = None, where: str = "") -> "Experiment":
-        from .tomlio import experiment_from_dict
-        return experiment_from_dict(table, base_dir, where)
-
-    def save(self, path) -> None:
-        """Write the experiment as TOML; the file alone reproduces the run."""
-        from .session import Session
-        Session(runs=(self,)).save(path)
-
-    @classmethod
-    def load(cls, path) -> "Experiment":
-        """The experiment in a TOML file (the first run of a session with several)."""
-        from .session import Session
-        return Session.load(path).runs[0]
-
