@@ -12,6 +12,8 @@ _EXPORTS = {
     "modelspec": ("UserCodeError",),
     "plane": ("Plane",),
     "helper": ("LossSurface",),
+    "interpolation": ("Interpolation", "interpolate"),
+    "projection": ("ProjectedPath", "covering_span", "project_path"),
     "session": ("Session",),
     "surface": ("Surface", "compute_surface", "loss_at"),
     "training": ("Outcome", "Training", "run", "train"),

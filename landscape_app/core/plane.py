@@ -2,7 +2,7 @@
 
 A surface is the loss over a plane: ``loss(alpha, beta) = L(origin + alpha * d1 + beta * d2)``. Today's (w, b)
 grid is ``Plane.axes(exp, "w", "b")`` (the origin holds the other parameters, the directions are the two axes, so
-alpha and beta are the parameters' own values). Random, PCA and Hessian planes live in ``plane_directions``.
+alpha and beta are the parameters' own values). Random and PCA planes are made in ``plane_directions``, Hessian planes in ``hessian``.
 """
 from __future__ import annotations
 
@@ -144,6 +144,58 @@ class Plane:
         d2 = np.zeros_like(origin)
         d1[ix] = d2[iy] = 1.0
         return cls(origin, d1, d2, (x, y), "axes", {}, None, (x, y))
+
+    @classmethod
+    def random(cls, exp, seed: int = 0, normalization: str = "filter", ignore=("bias", "bn"), origin=None,
+               buffers=None) -> "Plane":
+        """Li et al.'s random plane: two Gaussian directions, each filter rescaled to the norm of the same filter
+        of the origin's parameters (tomgoldstein/loss-landscape ``net_plotter.py``).
+
+        ``normalization``: "filter" (each slice along a weight's first dimension), "layer" (each parameter
+        tensor), or "none". Parameters of one dimension carry no filter: those named in ``ignore`` ("bias": biases
+        and other 1-D parameters; "bn": BatchNorm and other normalisation layers, told apart by the owning module)
+        are zeroed, the others copied from the origin, as Li et al. do. ``seed`` drives a private generator (d1's
+        draws, then d2's); torch's global random state is untouched. ``origin``: the parameters to centre on
+        (default: the start), or a Trajectory (its last point, with its BatchNorm ``buffers``).
+        """
+        from .plane_directions import random_plane
+        from .trajectory import Trajectory
+        if isinstance(origin, Trajectory):
+            if len(origin) == 0:
+                raise ConfigError("origin", "the trajectory is empty")
+            buffers = origin.buffers if buffers is None else buffers
+            origin = origin.params[-1]
+        return random_plane(exp, seed, normalization, ignore, origin, buffers)
+
+    @classmethod
+    def pca(cls, trajectories, center: str = "end", run: int = 0, margin: float = 0.1) -> "Plane":
+        """The first two principal directions of one or several runs' parameter paths (Li et al.'s PCA plane).
+
+        One PCA over all the points of all the runs (a race shares one plane), of their differences to the
+        origin. ``center``: where the plane's origin is: "end" (run ``run``'s final point, as Li et al.; other runs'
+        ends lie off it by what ``project`` reports), "start" (its first point) or "mean" (the points' mean, the
+        PCA's own centre). ``info`` holds the explained variance ratios (also in the labels, "PCA 1 (71%)"), how
+        far the points lie from the plane (``distance_max``, ``distance_rms``) and ``span``, the alpha and beta
+        ranges that show all the paths (with ``margin``). The BatchNorm buffers are the run's last (centre "end"
+        or "mean"). The directions are unit vectors, oriented so that run ``run`` moves toward +alpha and +beta.
+        """
+        from .plane_directions import pca_plane
+        return pca_plane(trajectories, center, run, margin)
+
+    @classmethod
+    def hessian(cls, exp, params=None, k: int = 2, buffers=None, method: str = "auto", seed: int = 0,
+                tol: float = 1e-8, max_iter: int = 1000) -> "Plane":
+        """The plane through ``params`` (default: the start; a Trajectory: its end, with its buffers) along the
+        two eigenvectors of the full-data Hessian largest in eigenvalue magnitude.
+
+        Hessian-vector products in float64 (torch.func, the module in eval mode with ``buffers``); ``method``:
+        "lanczos" (scipy's eigsh), "power" (power iteration with deflation, as PyHessian), "dense" (the whole
+        Hessian, one product per parameter) or "auto" (dense up to 200 parameters, else Lanczos). ``k`` eigenpairs
+        are computed (at least the plane's two); ``info`` holds the eigenvalues, residuals ``|Hv - λv|`` and the
+        number of products; labels "Hessian 1 (λ=12.3)".
+        """
+        from .hessian import hessian_plane
+        return hessian_plane(exp, params, k, buffers, method, seed, tol, max_iter)
 
     @classmethod
     def through(cls, p0, p1, p2, labels: tuple[str, str] = ("toward point 1", "toward point 2")) -> "Plane":
