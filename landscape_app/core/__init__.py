@@ -13,7 +13,7 @@ _EXPORTS = {
     "plane": ("Plane",),
     "helper": ("LossSurface",),
     "interpolation": ("Interpolation", "interpolate"),
-    "projection": ("ProjectedPath", "covering_span", "project_path"),
+    "projection": ("ProjectedPath", "project_path"),
     "session": ("Session",),
     "surface": ("Surface", "compute_surface", "loss_at"),
     "training": ("Outcome", "Training", "run", "train"),

@@ -1,4 +1,5 @@
-"""The top eigenvectors of the full-data Hessian, from Hessian-vector products (torch.func, float64).
+"""The top eigenvectors of the full-data Hessian, from Hessian-vector products (torch.func, float64); the
+directions of ``Plane.hessian``.
 
 Three ways to the eigenpairs: Lanczos (scipy's ``eigsh``, ARPACK), power iteration with deflation (PyHessian's
 ``hessian.eigenvalues``: orthogonalise against the pairs found, multiply, normalise), or for small models the dense
@@ -15,7 +16,6 @@ from torch.func import functional_call, grad, vmap
 
 from .errors import ConfigError
 from .models import build_criterion
-from .plane import Plane, _vector
 from .surface_parallel import serial_torch
 
 HESSIAN_METHODS = ("auto", "lanczos", "power", "dense")
@@ -139,7 +139,10 @@ def top_eigenpairs(exp, params=None, k: int = 2, buffers=None, method: str = "au
         raise ConfigError("tol", f"must be a number between 0 and 1, not {tol!r}")
     if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
         raise ConfigError("max_iter", f"must be a whole number >= 1, not {max_iter!r}")
-    point = exp.start_vector() if params is None else _vector("params", params, n)
+    point = exp.start_vector() if params is None else np.asarray(params, dtype=np.float64).reshape(-1)
+    if point.shape[0] != n or not np.isfinite(point).all():
+        raise ConfigError("params", f"must be {n} finite values (the model's parameters), not shape "
+                                    f"{np.shape(params)}")
     products = HessianProducts(exp, point, buffers)
     rng = np.random.default_rng(int(seed))
     if method == "auto":
@@ -168,19 +171,9 @@ def top_eigenpairs(exp, params=None, k: int = 2, buffers=None, method: str = "au
     return np.asarray(values, dtype=np.float64), vectors, info
 
 
-def hessian_plane(exp, params=None, k: int = 2, buffers=None, method: str = "auto", seed: int = 0,
-                  tol: float = 1e-8, max_iter: int = 1000) -> Plane:
-    """The plane through ``params`` along the Hessian's top two eigenvectors; see ``Plane.hessian``."""
-    from .trajectory import Trajectory
-    if isinstance(params, Trajectory):
-        if len(params) == 0:
-            raise ConfigError("params", "the trajectory is empty")
-        buffers = params.buffers if buffers is None else buffers
-        params = params.params[-1]
-    values, vectors, info = top_eigenpairs(exp, params, k, buffers, method, seed, tol, max_iter)
-    origin = exp.start_vector() if params is None else _vector("params", params, exp.param_count)
-    labels = tuple(f"Hessian {i + 1} (λ={_short(values[i])})" for i in range(2))
-    return Plane(origin, vectors[:, 0], vectors[:, 1], labels, "hessian", info, buffers)
+def eigen_labels(values) -> tuple[str, str]:
+    """"Hessian 1 (λ=12.3)" for the plane's two directions."""
+    return tuple(f"Hessian {i + 1} (λ={_short(float(values[i]))})" for i in range(2))
 
 
 def _short(value: float) -> str:
@@ -189,5 +182,4 @@ def _short(value: float) -> str:
     return f"{value:.3g}" if 1e-3 <= abs(value) < 1e4 else f"{value:.2e}"
 
 
-__all__ = ["DENSE_LIMIT", "HESSIAN_METHODS", "HessianProducts", "hessian_plane", "loss_function",
-           "top_eigenpairs"]
+__all__ = ["DENSE_LIMIT", "HESSIAN_METHODS", "HessianProducts", "eigen_labels", "loss_function", "top_eigenpairs"]

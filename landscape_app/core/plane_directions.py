@@ -1,8 +1,9 @@
-"""Random planes (Li et al. 2018, filter-normalised) and PCA planes of training paths.
+"""The directions of random planes (Li et al. 2018, filter-normalised) and of PCA planes of training paths.
 
 Both follow tomgoldstein/loss-landscape: ``net_plotter.py`` (``get_random_weights``,
 ``normalize_directions_for_weights``, ``normalize_direction``) for random directions and ``projection.py``
-(``setup_PCA_directions``) for the principal directions of a path, centred on its final point.
+(``setup_PCA_directions``) for the principal directions of a path, centred on its final point. ``Plane.random`` and
+``Plane.pca`` make planes of them (this module knows no Plane: the core's modules import in one direction).
 """
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import torch
 from torch import nn
 
 from .errors import ConfigError
-from .plane import Plane, _vector
 
 NORMALIZATIONS = ("filter", "layer", "none")
 IGNORABLE = ("bias", "bn")
@@ -84,16 +84,15 @@ def _random_direction(theta: np.ndarray, layout, gen: torch.Generator, normaliza
     return out
 
 
-def random_plane(exp, seed: int = 0, normalization: str = "filter", ignore=("bias", "bn"), origin=None,
-                 buffers=None) -> Plane:
-    """Li et al.'s random plane through ``origin`` (default: the start); see ``Plane.random``."""
+def random_directions(exp, theta: np.ndarray, seed: int = 0, normalization: str = "filter",
+                      ignore=("bias", "bn")) -> tuple[np.ndarray, np.ndarray, tuple[str, str], dict]:
+    """d1, d2, labels and info of Li et al.'s random plane through ``theta``; see ``Plane.random``."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
         raise ConfigError("seed", f"must be a whole number >= 0, not {seed!r}")
     if normalization not in NORMALIZATIONS:
         raise ConfigError("normalization", f"must be one of {', '.join(NORMALIZATIONS)}, not {normalization!r}")
     ignore = _check_ignore(ignore)
-    k = exp.param_count
-    theta = exp.start_vector() if origin is None else _vector("origin", origin, k).copy()
+    theta = np.array(theta, dtype=np.float64)      # a private, writable copy: torch shares its memory
     layout = parameter_layout(exp.build_module())
     gen = torch.Generator().manual_seed(int(seed))
     d1 = _random_direction(theta, layout, gen, normalization, ignore)
@@ -101,7 +100,7 @@ def random_plane(exp, seed: int = 0, normalization: str = "filter", ignore=("bia
     _check_spans_plane(d1, d2, normalization, ignore)
     how = {"filter": " (filter-normalised)", "layer": " (layer-normalised)", "none": ""}[normalization]
     info = {"seed": int(seed), "normalization": normalization, "ignore": ignore}
-    return Plane(theta, d1, d2, (f"random 1{how}", f"random 2{how}"), "random", info, buffers)
+    return d1, d2, (f"random 1{how}", f"random 2{how}"), info
 
 
 def _check_spans_plane(d1: np.ndarray, d2: np.ndarray, normalization: str, ignore) -> None:
@@ -114,8 +113,8 @@ def _check_spans_plane(d1: np.ndarray, d2: np.ndarray, normalization: str, ignor
         raise ConfigError("plane", f"the two random directions are parallel ({setting}): a filter of one "
                                    "parameter is rescaled to that parameter's own size, and ignored or copied "
                                    "parameters are the same in both directions, so too few parameters stay "
-                                   "random (the linear models); use normalization='none', ignore=() or "
-                                   "Plane.axes(exp, ...)")
+                                   "random (the linear models); use normalization='none' with ignore=(), "
+                                   "or Plane.axes(exp, ...)")
 
 
 # -- PCA of paths ----------------------------------------------------------------------------------------------
@@ -149,10 +148,9 @@ def _paths(trajectories) -> tuple[list[np.ndarray], list]:
     return paths, buffers
 
 
-def pca_plane(trajectories, center: str = "end", run: int = 0, margin: float = 0.1) -> Plane:
-    """The plane of the paths' first two principal directions; see ``Plane.pca``."""
+def pca_directions(trajectories, center: str = "end", run: int = 0):
+    """origin, d1, d2, labels, info, BatchNorm buffers and all the points (m, k) of a PCA plane; see ``Plane.pca``."""
     from sklearn.decomposition import PCA
-    from .projection import covering_span
     if center not in PCA_CENTERS:
         raise ConfigError("center", f"must be one of {', '.join(PCA_CENTERS)}, not {center!r}")
     paths, buffers = _paths(trajectories)
@@ -187,13 +185,7 @@ def pca_plane(trajectories, center: str = "end", run: int = 0, margin: float = 0
             "singular_values": tuple(float(v) for v in pca.singular_values_), "center": center, "run": int(run),
             "runs": len(paths), "points": int(points.shape[0]), "solver": solver}
     plane_buffers = buffers[run] if center != "start" else None
-    plane = Plane(origin, d1, d2, labels, "pca", info, plane_buffers)
-    _, _, dist = plane.project(points)
-    # Honest about what the plane leaves out: how far the paths' points lie from it.
-    info["distance_max"] = float(dist.max())
-    info["distance_rms"] = float(np.sqrt(np.mean(dist * dist)))
-    info["span"] = covering_span(plane, paths, margin=margin)
-    return Plane(origin, d1, d2, labels, "pca", info, plane_buffers)
+    return np.array(origin, dtype=np.float64), d1, d2, labels, info, plane_buffers, points
 
 
-__all__ = ["IGNORABLE", "NORMALIZATIONS", "PCA_CENTERS", "parameter_layout", "pca_plane", "random_plane"]
+__all__ = ["IGNORABLE", "NORMALIZATIONS", "PCA_CENTERS", "parameter_layout", "pca_directions", "random_directions"]

@@ -85,48 +85,4 @@ def project_path(exp, trajectory, plane: Plane, bn: str = "eval") -> ProjectedPa
     return ProjectedPath(trajectory.iteration, alpha, beta, distance, trajectory.loss, surface_loss, plane)
 
 
-def _coordinates(plane: Plane, paths) -> list[tuple[np.ndarray, np.ndarray]]:
-    from .trajectory import Trajectory
-    if isinstance(paths, (Trajectory, ProjectedPath)) or (isinstance(paths, np.ndarray) and paths.ndim == 2):
-        paths = [paths]
-    out = []
-    for i, path in enumerate(paths):
-        if isinstance(path, ProjectedPath):
-            out.append((path.alpha, path.beta))
-            continue
-        params = path.params if isinstance(path, Trajectory) else np.asarray(path, dtype=np.float64)
-        if params.ndim != 2 or params.shape[1] != plane.dim:
-            raise ConfigError(f"paths[{i}]", f"must be a path of {plane.dim} parameters per point, not shape "
-                                             f"{params.shape}")
-        if params.shape[0]:
-            a, b, _ = plane.project(params)
-            out.append((a, b))
-    return out
-
-
-def covering_span(plane: Plane, paths, margin: float = 0.1, origin: bool = True) -> tuple[tuple[float, float],
-                                                                                           tuple[float, float]]:
-    """``((alpha_low, alpha_high), (beta_low, beta_high))``: a view of ``plane`` that shows the paths whole.
-
-    ``paths``: Trajectories, ProjectedPaths or (n, k) parameter arrays (one or several). Each range is widened by
-    ``margin`` times the larger of the two extents on both sides; ``origin`` keeps the plane's origin (0, 0) in
-    view. Pass it to ``compute_surface(exp, plane=plane, span=...)``.
-    """
-    if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not 0 <= margin < 1e6:
-        raise ConfigError("margin", f"must be a number >= 0 (a fraction of the paths' extent), not {margin!r}")
-    coords = _coordinates(plane, paths)
-    alphas = [a for a, _ in coords] + ([np.zeros(1)] if origin else [])
-    betas = [b for _, b in coords] + ([np.zeros(1)] if origin else [])
-    if not alphas:
-        raise ConfigError("paths", "no point to cover: give at least one non-empty path, or origin=True")
-    a, b = np.concatenate(alphas), np.concatenate(betas)
-    lo = np.array([a.min(), b.min()])
-    hi = np.array([a.max(), b.max()])
-    extent = float((hi - lo).max())
-    # A single point (or a path along one axis) still gets a view: a unit of the plane around it.
-    pad = margin * extent if extent > 0 else 1.0
-    pad = max(pad, 1e-9 * max(1.0, float(np.abs(np.concatenate([lo, hi])).max())))
-    return ((float(lo[0] - pad), float(hi[0] + pad)), (float(lo[1] - pad), float(hi[1] + pad)))
-
-
-__all__ = ["ProjectedPath", "covering_span", "plane_losses", "project_path"]
+__all__ = ["ProjectedPath", "plane_losses", "project_path"]
