@@ -271,8 +271,10 @@ def test_pca_of_a_real_mlp_run(bn_exp, bn_run):
     _, _, dist = plane.project(bn_run.params)
     assert plane.info["distance_max"] == pytest.approx(dist.max(), rel=1e-12)
     assert dist[-1] == pytest.approx(0, abs=1e-12)
-    surface = la.compute_surface(bn_exp, plane=plane, span=plane.info["span"], resolution=3)
+    surface = la.compute_surface(bn_exp, plane=plane, resolution=3)     # the span of the path, by default
     assert surface.loss.shape == (3, 3) and np.isfinite(surface.loss).all()
+    (a0, a1), (b0, b1) = plane.info["span"]
+    assert (surface.alpha[0], surface.alpha[-1], surface.beta[0], surface.beta[-1]) == (a0, a1, b0, b1)
 
 
 @pytest.mark.parametrize("paths, field, text", [

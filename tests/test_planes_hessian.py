@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.datasets import make_moons
+from torch import nn
 from torch.func import functional_call
 
 import landscape_app as la
@@ -108,6 +109,17 @@ def test_the_linear_models_hessian_is_the_closed_form():
     plane = la.Plane.hessian(logistic, [0.5, -0.2])
     values, _ = top_two(explicit_hessian(logistic, [0.5, -0.2]))
     np.testing.assert_allclose(plane.info["eigenvalues"], values, rtol=1e-9)
+
+
+@pytest.mark.parametrize("method", ["dense", "lanczos"])
+def test_any_module_with_convolution_pooling_and_batchnorm(method):
+    module = nn.Sequential(nn.Unflatten(1, (1, 2)), nn.Conv1d(1, 3, 2, padding=1), nn.BatchNorm1d(3), nn.ReLU(),
+                           nn.MaxPool1d(3), nn.Flatten(), nn.Linear(3, 2))
+    exp = la.Experiment(model=module, data=moons(), criterion="cross-entropy", seed=5)
+    plane = la.Plane.hessian(exp, method=method, k=3)
+    values, vectors = top_two(explicit_hessian(exp, exp.start_vector()))
+    np.testing.assert_allclose(plane.info["eigenvalues"], values[:3], rtol=1e-6)
+    assert abs(plane.d1 @ vectors[:, 0]) == pytest.approx(1, abs=1e-6)
 
 
 @pytest.mark.parametrize("kwargs, field, text", [

@@ -2,7 +2,8 @@
 
 A surface is the loss over a plane: ``loss(alpha, beta) = L(origin + alpha * d1 + beta * d2)``. Today's (w, b)
 grid is ``Plane.axes(exp, "w", "b")`` (the origin holds the other parameters, the directions are the two axes, so
-alpha and beta are the parameters' own values). Random and PCA planes are made in ``plane_directions``, Hessian planes in ``hessian``.
+alpha and beta are the parameters' own values). The directions of random and PCA planes come from
+``plane_directions``, those of Hessian planes from ``hessian``; neither imports this module (no import circle).
 """
 from __future__ import annotations
 
