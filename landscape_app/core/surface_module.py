@@ -1,0 +1,266 @@
+"""The loss (or accuracy) of any ``nn.Module`` at many points of parameter space, in batches of points.
+
+``module_surface`` evaluates a grid on a plane ``origin + alpha * d1 + beta * d2`` through the flat parameter vector
+(``torch.nn.utils.parameters_to_vector`` order); ``module_losses`` evaluates arbitrary points (a trajectory).
+Each value is ``criterion(module(x), target)`` over all of ``x``, as torch computes it with the module's parameters
+at that point, dropout off, BatchNorm with its running statistics (``bn="eval"``) or with each point's own batch
+statistics over all of ``x`` (``bn="recompute"``, how torch normalises in training).
+
+Points go through in chunks: a ``Sequential`` of Linear/Conv/BatchNorm/activation/pooling layers takes a fast path
+of batched matmuls and grouped convolutions (``surface_module_layers``); any other module runs through
+``torch.func.vmap`` over ``functional_call``, and one that vmap cannot run (data-dependent Python control flow,
+``.item()``) point by point. A chunk holds as many points as fit in ``chunk_bytes`` of activations, and on the CPU
+no more than keep its largest activation within ``SPEED_BYTES``: bigger chunks were slower here (the temporaries
+leave the cache).
+
+The default evaluation dtype is float32, the dtype the modules train in: on this machine's two cores float64 took
+about twice as long (sgemm ~230 vs dgemm ~140 GFLOP/s, and twice the memory traffic for the activations), which
+broke the speed targets; ``dtype=torch.float64`` is there for an exact reference.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import threading
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+from torch.func import functional_call, replace_all_batch_norm_modules_
+
+from .surface_module_layers import Chunk, compile_layers, run_layers
+
+# Largest single activation of a CPU chunk (bytes): measured fastest between ~4 and ~16 MB for the MLP and CNN
+# benchmarks; larger chunks run from main memory instead of the cache.
+SPEED_BYTES = 8 * 2**20
+METRICS = ("loss", "accuracy")
+BN_MODES = ("eval", "recompute")
+DECISIONS = ("logit", "probability")
+
+Progress = Callable[[int, int], None]
+Stop = Callable[[], bool] | threading.Event
+
+
+class EvaluationStopped(Exception):
+    """Raised when ``stop`` is set between chunks: the evaluation was abandoned, nothing is returned."""
+
+
+def module_surface(module: nn.Module, criterion: nn.Module | None, x: Tensor, target: Tensor,
+                   origin: Tensor, d1: Tensor, d2: Tensor, alpha: np.ndarray, beta: np.ndarray, *,
+                   metric: str = "loss", decision: str = "logit", bn: str = "eval",
+                   buffers: dict[str, Tensor] | None = None, device=None, dtype: torch.dtype = torch.float32,
+                   chunk_bytes: int = 512 * 2**20, progress: Progress | None = None,
+                   stop: Stop | None = None) -> np.ndarray:
+    """``(len(beta), len(alpha))`` float64: ``[i, j]`` at parameters ``origin + alpha[j] * d1 + beta[i] * d2``.
+
+    ``metric="accuracy"`` gives the fraction classified right instead of the loss: the argmax of several outputs
+    against class indices, and for one output ``decision="logit"`` (positive when the output is > 0) or
+    ``"probability"`` (> 0.5) against 0/1 targets. ``buffers`` replaces the module's buffers (BatchNorm's running
+    statistics) by name. ``progress(done, total)`` is called after each chunk; ``stop`` (a callable returning True
+    or a ``threading.Event``) is checked before each chunk and raises ``EvaluationStopped`` when set.
+    """
+    alpha = np.asarray(alpha, dtype=np.float64).reshape(-1)
+    beta = np.asarray(beta, dtype=np.float64).reshape(-1)
+    evaluator = _Evaluator(module, criterion, x, target, metric, decision, bn, buffers, device, dtype)
+    basis = torch.stack([evaluator.vector(origin, "origin"), evaluator.vector(d1, "d1"), evaluator.vector(d2, "d2")])
+    aa, bb = np.meshgrid(alpha, beta)
+    coef = torch.from_numpy(np.stack([np.ones(aa.size), aa.ravel(), bb.ravel()], axis=1))
+    out = evaluator.run(coef, basis, chunk_bytes, progress, stop)
+    return out.reshape(len(beta), len(alpha))
+
+
+def module_losses(module: nn.Module, criterion: nn.Module | None, x: Tensor, target: Tensor, points, *,
+                  metric: str = "loss", decision: str = "logit", bn: str = "eval",
+                  buffers: dict[str, Tensor] | None = None, device=None, dtype: torch.dtype = torch.float32,
+                  chunk_bytes: int = 512 * 2**20, progress: Progress | None = None,
+                  stop: Stop | None = None) -> np.ndarray:
+    """``(m,)`` float64: the loss (or accuracy) at each row of ``points`` (m, k), flat parameter vectors.
+
+    The keywords mean what they mean for ``module_surface``.
+    """
+    evaluator = _Evaluator(module, criterion, x, target, metric, decision, bn, buffers, device, dtype)
+    points = torch.as_tensor(np.asarray(points, dtype=np.float64) if not isinstance(points, Tensor) else points)
+    if points.ndim != 2 or points.shape[1] != evaluator.k:
+        raise ValueError(f"points has shape {tuple(points.shape)}, expected (m, {evaluator.k}): one flat parameter "
+                         f"vector of the module per row")
+    return evaluator.run(points, None, chunk_bytes, progress, stop)
+
+
+class _Evaluator:
+    """The module, data and criterion on the evaluation device and dtype, and the chunked loop over points."""
+
+    def __init__(self, module, criterion, x, target, metric, decision, bn, buffers, device, dtype):
+        if metric not in METRICS:
+            raise ValueError(f"metric must be one of {METRICS}, not {metric!r}")
+        if bn not in BN_MODES:
+            raise ValueError(f"bn must be one of {BN_MODES}, not {bn!r}")
+        if decision not in DECISIONS:
+            raise ValueError(f"decision must be one of {DECISIONS}, not {decision!r}")
+        if metric == "loss" and criterion is None:
+            raise ValueError("metric='loss' needs a criterion")
+        if not dtype.is_floating_point:
+            raise ValueError(f"dtype must be a floating-point dtype, not {dtype}")
+        self.device = torch.device(device) if device is not None else torch.device("cpu")
+        self.dtype = dtype
+        self.metric, self.decision, self.recompute = metric, decision, bn == "recompute"
+        # A private copy: the caller's module keeps its parameters, buffers and train/eval mode.
+        self.module = copy.deepcopy(module).to(device=self.device, dtype=dtype).eval()
+        if buffers:
+            own = dict(self.module.named_buffers())
+            unknown = sorted(set(buffers) - set(own))
+            if unknown:
+                raise ValueError(f"buffers {unknown} are not buffers of the module (it has {sorted(own)})")
+            with torch.no_grad():
+                for name, value in buffers.items():
+                    own[name].copy_(torch.as_tensor(value))
+        self.criterion = None if criterion is None else copy.deepcopy(criterion).to(device=self.device, dtype=dtype)
+        self.x = self._cast(x)
+        self.target = self._cast(target)
+        self.names, self.shapes, self.offsets = [], [], {}
+        start = 0
+        for name, p in self.module.named_parameters():
+            self.names.append(name)
+            self.shapes.append(tuple(p.shape))
+            self.offsets[id(p)] = (start, start + p.numel())
+            start += p.numel()
+        self.k = start
+        self._by_point = None
+        # For functional_call: in "recompute" mode a copy whose BatchNorms keep no running statistics, so torch
+        # normalises with the statistics of the data it is given even in eval mode (dropout stays off).
+        self._functional = self.module
+        if self.recompute:
+            self._functional = copy.deepcopy(self.module)
+            replace_all_batch_norm_modules_(self._functional)
+        self._buffers = dict(self._functional.named_buffers())
+
+    def _cast(self, t) -> Tensor:
+        t = torch.as_tensor(t)
+        return t.to(device=self.device, dtype=self.dtype if t.is_floating_point() else t.dtype)
+
+    def vector(self, v, name: str) -> Tensor:
+        v = self._cast(torch.as_tensor(v)).reshape(-1)
+        if not v.is_floating_point():
+            v = v.to(self.dtype)
+        if v.numel() != self.k:
+            raise ValueError(f"{name} has {v.numel()} values, the module has {self.k} parameters")
+        return v
+
+    # -- the loop -----------------------------------------------------------------------------------------------
+
+    def run(self, rows: Tensor, basis: Tensor | None, chunk_bytes: int, progress, stop) -> np.ndarray:
+        """The value at each row: ``rows`` are (1, alpha, beta) coefficients on ``basis``, or flat points."""
+        total = len(rows)
+        out = np.empty(total, dtype=np.float64)
+        if total == 0:
+            return out
+        rows = rows.to(device=self.device, dtype=self.dtype)
+        moving = None
+        if basis is not None:
+            moving = (basis[1] != 0) | (basis[2] != 0)
+        layers = compile_layers(self.module, self.offsets, moving)
+        size = self._chunk_points(chunk_bytes, total)
+        evaluate = self._fast if layers is not None else self._vmapped
+        done = 0
+        with torch.no_grad():
+            while done < total:
+                if _stopped(stop):
+                    raise EvaluationStopped(f"stopped after {done} of {total} points")
+                part = rows[done:done + size]
+                if basis is None:
+                    chunk = Chunk(part)
+                else:
+                    chunk = Chunk(part @ basis, part)
+                values = evaluate(chunk, layers, basis)
+                out[done:done + len(part)] = values.double().cpu().numpy()
+                done += len(part)
+                if progress is not None:
+                    progress(done, total)
+        return out
+
+    def _chunk_points(self, chunk_bytes: int, total: int) -> int:
+        """Points per chunk: activations within ``chunk_bytes``, and on the CPU the largest within SPEED_BYTES."""
+        sizes = []
+        hooks = [m.register_forward_hook(lambda _m, _i, o: sizes.append(_nbytes(o)))
+                 for m in self.module.modules() if not list(m.children())]
+        n = len(self.x)
+        probe = min(n, 2)                 # two samples: BatchNorm without running statistics refuses one
+        try:
+            with torch.no_grad():
+                self.module(self.x[:probe])
+        finally:
+            for h in hooks:
+                h.remove()
+        item = torch.finfo(self.dtype).bits // 8
+        # per point: every activation over all samples (twice: a temporary beside each), and the parameters
+        per_point = 2 * n * sum(sizes) // probe + 3 * self.k * item + 1
+        size = max(1, chunk_bytes // per_point)
+        if self.device.type == "cpu" and sizes:
+            size = min(size, max(1, SPEED_BYTES // (n * max(sizes) // probe + 1)))
+        return int(min(size, total))
+
+    def _fast(self, chunk: Chunk, layers, basis) -> Tensor:
+        out = run_layers(layers, self.x, chunk, basis, self.recompute)
+        return self._score(out)
+
+    def _vmapped(self, chunk: Chunk, layers, basis) -> Tensor:
+        if self._by_point is None:
+            try:
+                values = torch.vmap(self._one)(chunk.theta)
+                self._by_point = False
+                return values
+            except RuntimeError:
+                # vmap cannot run this module (data-dependent control flow, .item(), an op without a batching
+                # rule): evaluate point by point, still without touching the caller's module
+                self._by_point = True
+        if self._by_point:
+            return torch.stack([self._one(theta) for theta in chunk.theta])
+        return torch.vmap(self._one)(chunk.theta)
+
+    def _one(self, theta: Tensor) -> Tensor:
+        """The score at one flat parameter vector (k,), through ``functional_call``."""
+        params, start = {}, 0
+        for name, shape in zip(self.names, self.shapes):
+            size = math.prod(shape)
+            params[name] = theta[start:start + size].reshape(shape)
+            start += size
+        out = functional_call(self._functional, (params, self._buffers), (self.x,), tie_weights=True)
+        return self._score(out[None])[0]
+
+    def _score(self, out: Tensor) -> Tensor:
+        """(P,) the criterion (or accuracy) of each point's output (P, n, ...) against the target."""
+        if self.metric == "accuracy":
+            return _accuracy(out, self.target, self.decision)
+        if len(out) == 1:
+            return self.criterion(out[0], self.target)[None]
+        return torch.vmap(self.criterion, in_dims=(0, None))(out, self.target)
+
+
+def _accuracy(out: Tensor, target: Tensor, decision: str) -> Tensor:
+    """(P,) fraction of samples classified right; ``out`` (P, n, C) or (P, n) / (P, n, 1) for one output."""
+    n = target.shape[0]
+    many = out.ndim >= 3 and out.shape[2] > 1
+    if many:
+        predicted = out.argmax(dim=2)
+        truth = target.argmax(dim=1) if target.ndim == 2 else target
+    else:
+        threshold = 0.0 if decision == "logit" else 0.5
+        predicted = (out.reshape(len(out), n) > threshold)
+        truth = target.reshape(n) > 0.5
+    return (predicted == truth).sum(dim=1).to(torch.float64) / n
+
+
+def _nbytes(output) -> int:
+    if isinstance(output, Tensor):
+        return output.numel() * output.element_size()
+    if isinstance(output, (tuple, list)):
+        return sum(_nbytes(o) for o in output)
+    return 0
+
+
+def _stopped(stop) -> bool:
+    if stop is None:
+        return False
+    if isinstance(stop, threading.Event):
+        return stop.is_set()
+    return bool(stop())

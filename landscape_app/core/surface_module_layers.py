@@ -1,0 +1,218 @@
+"""The fast path of the module evaluator: a ``Sequential`` of known layers run for a chunk of parameter points at once.
+
+An activation is either *shared* ``(n, *features)`` (it does not depend on the point yet: the data, or layers whose
+parameters no point moves) or *batched* ``(P, n, *features)``, one slice per point. Layers with per-point weights
+use batched matmuls (``baddbmm``) and grouped convolutions: one call for the chunk instead of one per point. On a
+plane, the first layer that moves is affine in the plane's coordinates, ``x W(a, b)^T = x W0^T + a x D1^T +
+b x D2^T``: its three terms are computed once for the whole grid and each chunk only mixes them.
+
+Anything this file does not know (another layer type, a hook, a Flatten over the batch) makes ``compile_layers``
+return None and the caller uses ``torch.func.vmap`` over ``functional_call`` instead, which runs any module.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+# Parameter-free layers that act on each sample alone, so a chunk's (P * n) samples can go through them as one batch.
+_PER_SAMPLE = (
+    nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.Tanh, nn.Sigmoid, nn.GELU, nn.ELU, nn.SELU, nn.CELU, nn.SiLU, nn.Mish,
+    nn.Softplus, nn.Softsign, nn.Hardtanh, nn.Hardswish, nn.Hardsigmoid, nn.Tanhshrink, nn.LogSigmoid,
+    nn.Identity, nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d, nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d,
+    nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d,
+)
+_DROPOUT = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout, nn.FeatureAlphaDropout)
+_CONV = {nn.Conv1d: F.conv1d, nn.Conv2d: F.conv2d, nn.Conv3d: F.conv3d}
+_BATCHNORM = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
+
+
+@dataclass
+class Chunk:
+    """The points of one chunk: ``theta`` (P, k) flat parameters; ``coef`` (P, 3) = (1, alpha, beta) on a plane."""
+
+    theta: Tensor
+    coef: Tensor | None = None
+
+
+@dataclass
+class Layer:
+    """One leaf module, where its parameters sit in the flat vector, and its plane terms once computed."""
+
+    module: nn.Module
+    slices: dict[str, tuple[int, int, tuple[int, ...]]] = field(default_factory=dict)  # name -> (start, stop, shape)
+    moves: bool = False
+    terms: Tensor | None = None          # first moving layer on a plane: (3, n, *out)
+
+    def param(self, name: str, chunk: Chunk) -> Tensor | None:
+        """The parameter at every point of the chunk, (P, *shape); the module's own when it is not a parameter."""
+        where = self.slices.get(name)
+        if where is None:
+            return None
+        start, stop, shape = where
+        return chunk.theta[:, start:stop].reshape(len(chunk.theta), *shape)
+
+    def basis(self, name: str, basis: Tensor) -> Tensor | None:
+        """(3, *shape): the parameter at the plane's origin and its two directions."""
+        where = self.slices.get(name)
+        if where is None:
+            return None
+        start, stop, shape = where
+        return basis[:, start:stop].reshape(3, *shape)
+
+
+def _leaves(module: nn.Module) -> list[nn.Module] | None:
+    if module._forward_hooks or module._forward_pre_hooks:
+        return None
+    kind = type(module)
+    if kind is nn.Sequential:
+        out = []
+        for child in module:
+            inner = _leaves(child)
+            if inner is None:
+                return None
+            out.extend(inner)
+        return out
+    if kind in _PER_SAMPLE or kind in _DROPOUT or kind is nn.Linear:
+        return [module]
+    if kind is nn.Flatten:
+        return [module] if module.start_dim >= 1 else None
+    if kind in (nn.Softmax, nn.LogSoftmax):
+        return [module] if module.dim is not None and module.dim != 0 else None
+    if kind in _CONV:
+        return [module] if module.padding_mode == "zeros" and not isinstance(module.padding, str) else None
+    if kind in _BATCHNORM:
+        return [module]
+    return None
+
+
+def compile_layers(module: nn.Module, offsets: dict[int, tuple[int, int]], moving: Tensor | None) -> list | None:
+    """The layers of a module this path can run, or None. ``offsets``: id(parameter) -> (start, stop) in the flat
+    vector; ``moving``: a bool (k,) mask of the coordinates some point changes (None: all of them)."""
+    leaves = _leaves(module)
+    if leaves is None:
+        return None
+    layers = []
+    for leaf in leaves:
+        layer = Layer(leaf)
+        for name, p in leaf.named_parameters(recurse=False):
+            start, stop = offsets[id(p)]
+            layer.slices[name] = (start, stop, tuple(p.shape))
+            layer.moves |= moving is None or bool(moving[start:stop].any())
+        layers.append(layer)
+    return layers
+
+
+def run_layers(layers: list[Layer], x: Tensor, chunk: Chunk, basis: Tensor | None, recompute: bool) -> Tensor:
+    """The module's output at every point of the chunk, (P, n, *out).
+
+    ``basis``: (3, k) origin, d1, d2 when the chunk lies on a plane (its ``coef`` set); ``recompute``: BatchNorm
+    normalises with each point's statistics over all of ``x`` instead of the running ones.
+    """
+    value, batched = x, False
+    n, size = x.shape[0], len(chunk.theta)
+    for layer in layers:
+        m = layer.module
+        kind = type(m)
+        if kind in _DROPOUT:
+            continue                      # dropout is off on surfaces
+        if not layer.moves and not (kind in _BATCHNORM and (recompute or m.running_mean is None)):
+            value = m(value) if not batched else _per_sample(m, value, size, n)
+        elif kind is nn.Linear or kind in _CONV:
+            if not batched and basis is not None and chunk.coef is not None:
+                if layer.terms is None:
+                    layer.terms = _plane_terms(layer, value, basis)
+                terms = layer.terms
+                value = (chunk.coef @ terms.reshape(3, -1)).reshape(size, *terms.shape[1:])
+            else:
+                value = _batched_affine(layer, value, batched, chunk)
+            batched = True
+        elif kind in _BATCHNORM:
+            value, batched = _batchnorm(layer, value, batched, chunk, recompute)
+        else:
+            value = _per_sample(m, value, size, n)
+    if not batched:
+        value = value.expand(size, *value.shape)
+    return value
+
+
+def _per_sample(m: nn.Module, value: Tensor, size: int, n: int) -> Tensor:
+    # (P, n, ...) -> (P * n, ...) and back: the layer sees one big batch of samples
+    out = m(value.reshape(size * n, *value.shape[2:]))
+    return out.reshape(size, n, *out.shape[1:])
+
+
+def _plane_terms(layer: Layer, x: Tensor, basis: Tensor) -> Tensor:
+    """(3, n, *out): the layer's output at the origin and its derivatives along d1 and d2 (it is affine in them)."""
+    m = layer.module
+    weight, bias = layer.basis("weight", basis), layer.basis("bias", basis)
+    if bias is None and m.bias is not None:                     # a bias the flat vector does not hold
+        bias = torch.stack([m.bias, torch.zeros_like(m.bias), torch.zeros_like(m.bias)])
+    conv = _CONV.get(type(m))
+    outs = []
+    for t in range(3):
+        b = None if bias is None else bias[t]
+        if conv is None:
+            outs.append(F.linear(x, weight[t], b))
+        else:
+            outs.append(conv(x, weight[t], b, m.stride, m.padding, m.dilation, m.groups))
+    return torch.stack(outs)
+
+
+def _batched_affine(layer: Layer, value: Tensor, batched: bool, chunk: Chunk) -> Tensor:
+    m = layer.module
+    size = len(chunk.theta)
+    weight = layer.param("weight", chunk)
+    if weight is None:
+        weight = m.weight.expand(size, *m.weight.shape)
+    bias = layer.param("bias", chunk)
+    if bias is None and m.bias is not None:
+        bias = m.bias.expand(size, *m.bias.shape)
+    conv = _CONV.get(type(m))
+    if conv is None:
+        if not batched:
+            value = value.expand(size, *value.shape)
+        wt = weight.transpose(1, 2)                              # (P, in, out)
+        flat = value.reshape(size, -1, value.shape[-1])
+        out = torch.bmm(flat, wt) if bias is None else torch.baddbmm(bias[:, None, :], flat, wt)
+        return out.reshape(*value.shape[:-1], wt.shape[-1])
+    # A grouped convolution: the P points' filters side by side as P * groups groups over (n, P * C_in, ...).
+    if batched:
+        n = value.shape[1]
+        stacked = value.transpose(0, 1).reshape(n, size * value.shape[2], *value.shape[3:])
+    else:
+        n = value.shape[0]
+        stacked = value.repeat(1, size, *([1] * (value.ndim - 2)))
+    out = conv(stacked, weight.reshape(-1, *weight.shape[2:]), None if bias is None else bias.reshape(-1),
+               m.stride, m.padding, m.dilation, m.groups * size)
+    return out.reshape(n, size, -1, *out.shape[2:]).transpose(0, 1)
+
+
+def _batchnorm(layer: Layer, value: Tensor, batched: bool, chunk: Chunk, recompute: bool) -> tuple[Tensor, bool]:
+    m = layer.module
+    size = len(chunk.theta)
+    batch_stats = recompute or m.running_mean is None      # torch uses batch statistics without running ones
+    if not batched:
+        # shared input: normalise once, then each point's affine part
+        if batch_stats:
+            normal = F.batch_norm(value, None, None, None, None, True, 0.0, m.eps)
+        else:
+            normal = F.batch_norm(value, m.running_mean, m.running_var, None, None, False, 0.0, m.eps)
+        value, batched = normal.expand(size, *normal.shape), True
+    else:
+        reduce = [1] + list(range(3, value.ndim))
+        if batch_stats:
+            var, mean = torch.var_mean(value, dim=reduce, correction=0, keepdim=True)
+        else:
+            shape = [1, 1, -1] + [1] * (value.ndim - 3)
+            mean, var = m.running_mean.reshape(shape), m.running_var.reshape(shape)
+        value = (value - mean) * torch.rsqrt(var + m.eps)
+    if not m.affine:
+        return value, batched
+    shape = [size, 1, -1] + [1] * (value.ndim - 3)
+    weight, bias = layer.param("weight", chunk), layer.param("bias", chunk)
+    weight = m.weight.expand(size, -1) if weight is None else weight
+    bias = m.bias.expand(size, -1) if bias is None else bias
+    return torch.addcmul(bias.reshape(shape), value, weight.reshape(shape)), batched
