@@ -21,8 +21,11 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import threading
-from typing import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -139,9 +142,7 @@ class _Evaluator:
         return t.to(device=self.device, dtype=self.dtype if t.is_floating_point() else t.dtype)
 
     def vector(self, v, name: str) -> Tensor:
-        v = self._cast(torch.as_tensor(v)).reshape(-1)
-        if not v.is_floating_point():
-            v = v.to(self.dtype)
+        v = torch.as_tensor(v).to(device=self.device, dtype=torch.float64).reshape(-1)
         if v.numel() != self.k:
             raise ValueError(f"{name} has {v.numel()} values, the module has {self.k} parameters")
         return v
@@ -149,33 +150,62 @@ class _Evaluator:
     # -- the loop -----------------------------------------------------------------------------------------------
 
     def run(self, rows: Tensor, basis: Tensor | None, chunk_bytes: int, progress, stop) -> np.ndarray:
-        """The value at each row: ``rows`` are (1, alpha, beta) coefficients on ``basis``, or flat points."""
+        """The value at each row: ``rows`` are (1, alpha, beta) coefficients on ``basis`` (3, k), or flat points.
+
+        ``rows`` and ``basis`` are float64: a point's parameters are rounded to the evaluation dtype once.
+        """
         total = len(rows)
         out = np.empty(total, dtype=np.float64)
         if total == 0:
             return out
-        rows = rows.to(device=self.device, dtype=self.dtype)
-        moving = None
-        if basis is not None:
-            moving = (basis[1] != 0) | (basis[2] != 0)
+        rows = rows.to(device=self.device, dtype=torch.float64)
+        moving = None if basis is None else (basis[1] != 0) | (basis[2] != 0)
         layers = compile_layers(self.module, self.offsets, moving)
-        size = self._chunk_points(chunk_bytes, total)
         evaluate = self._fast if layers is not None else self._vmapped
-        done = 0
-        with torch.no_grad():
-            while done < total:
-                if _stopped(stop):
-                    raise EvaluationStopped(f"stopped after {done} of {total} points")
-                part = rows[done:done + size]
-                if basis is None:
-                    chunk = Chunk(part)
-                else:
-                    chunk = Chunk(part @ basis, part)
-                values = evaluate(chunk, layers, basis)
-                out[done:done + len(part)] = values.double().cpu().numpy()
-                done += len(part)
-                if progress is not None:
-                    progress(done, total)
+        terms_basis = None if basis is None else basis.to(self.dtype)
+        workers = 1
+        if self.device.type == "cpu":
+            workers = max(1, min(torch.get_num_threads(), os.cpu_count() or 1))
+        size = self._chunk_points(chunk_bytes // workers, total)
+        starts = range(0, total, size)
+
+        def chunk_value(start: int) -> np.ndarray | None:
+            if _stopped(stop):
+                return None
+            part = rows[start:start + size]
+            if basis is None:
+                chunk = Chunk(part.to(self.dtype))
+            else:
+                chunk = Chunk((part @ basis).to(self.dtype), part.to(self.dtype))
+            with torch.no_grad():
+                return evaluate(chunk, layers, terms_basis).to(torch.float64).cpu().numpy()
+
+        def finish(start: int, values) -> None:
+            if values is None:
+                raise EvaluationStopped(f"stopped after {start} of {total} points")
+            out[start:start + len(values)] = values
+            if progress is not None:
+                progress(start + len(values), total)
+
+        with _single_threaded(self.device.type == "cpu"):
+            # The first chunk in this thread: it computes what later chunks share (the plane terms of the first
+            # layer, whether vmap can run the module) before they run side by side.
+            finish(0, chunk_value(0))
+            rest = starts[1:]
+            if workers == 1 or len(rest) < 2:
+                for start in rest:
+                    finish(start, chunk_value(start))
+                return out
+            # Whole chunks on worker threads, torch single-threaded in each: torch's own threads meet at a
+            # barrier after every operation, and on shared cores one descheduled thread stalls them all.
+            with ThreadPoolExecutor(workers, initializer=torch.set_num_threads, initargs=(1,)) as pool:
+                futures = [pool.submit(chunk_value, start) for start in rest]
+                try:
+                    for start, future in zip(rest, futures):
+                        finish(start, future.result())
+                finally:
+                    for future in futures:
+                        future.cancel()
         return out
 
     def _chunk_points(self, chunk_bytes: int, total: int) -> int:
@@ -264,3 +294,16 @@ def _stopped(stop) -> bool:
     if isinstance(stop, threading.Event):
         return stop.is_set()
     return bool(stop())
+
+
+@contextmanager
+def _single_threaded(active: bool) -> Iterator[None]:
+    """torch single-threaded in this thread for the block, and the thread count put back after (worker threads
+    that set theirs also change the default that threads started later inherit)."""
+    saved = torch.get_num_threads()
+    if active:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(saved)

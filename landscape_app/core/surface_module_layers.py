@@ -94,6 +94,11 @@ def compile_layers(module: nn.Module, offsets: dict[int, tuple[int, int]], movin
     leaves = _leaves(module)
     if leaves is None:
         return None
+    # ReLU then max-pooling equals max-pooling then ReLU exactly (ReLU is monotone): the ReLU then runs on a
+    # quarter of the values after a 2 x 2 pool.
+    for i in range(len(leaves) - 1):
+        if type(leaves[i]) is nn.ReLU and type(leaves[i + 1]) in _MAXPOOL:
+            leaves[i], leaves[i + 1] = leaves[i + 1], leaves[i]
     layers = []
     for leaf in leaves:
         layer = Layer(leaf)
@@ -105,51 +110,91 @@ def compile_layers(module: nn.Module, offsets: dict[int, tuple[int, int]], movin
     return layers
 
 
+# Layouts of an activation: shared (n, ...), one value for every point; point-major (P, n, ...); sample-major
+# (n, P, ...), what a grouped convolution reads and writes without copying.
+SHARED, PN, NP = "shared", "PN", "NP"
+
+
 def run_layers(layers: list[Layer], x: Tensor, chunk: Chunk, basis: Tensor | None, recompute: bool) -> Tensor:
     """The module's output at every point of the chunk, (P, n, *out).
 
     ``basis``: (3, k) origin, d1, d2 when the chunk lies on a plane (its ``coef`` set); ``recompute``: BatchNorm
     normalises with each point's statistics over all of ``x`` instead of the running ones.
     """
-    value, batched = x, False
-    n, size = x.shape[0], len(chunk.theta)
+    value, layout = x, SHARED
+    size = len(chunk.theta)
     for layer in layers:
         m = layer.module
         kind = type(m)
         if kind in _DROPOUT:
             continue                      # dropout is off on surfaces
         if not layer.moves and not (kind in _BATCHNORM and (recompute or m.running_mean is None)):
-            value = m(value) if not batched else _per_sample(m, value, size, n)
+            value = _per_sample(m, value, layout)
         elif kind is nn.Linear or kind in _CONV:
-            if not batched and basis is not None and chunk.coef is not None:
+            if layout == SHARED and basis is not None and chunk.coef is not None:
                 if layer.terms is None:
                     layer.terms = _plane_terms(layer, value, basis)
                 terms = layer.terms
-                value = (chunk.coef @ terms.reshape(3, -1)).reshape(size, *terms.shape[1:])
+                value, layout = (chunk.coef @ terms.reshape(3, -1)).reshape(size, *terms.shape[1:]), PN
+            elif kind is nn.Linear:
+                value, layout = _batched_linear(layer, value, layout, chunk), PN
             else:
-                value = _batched_affine(layer, value, batched, chunk)
-            batched = True
+                value, layout = _batched_conv(layer, value, layout, chunk), NP
         elif kind in _BATCHNORM:
-            value, batched = _batchnorm(layer, value, batched, chunk, recompute)
+            value, layout = _batchnorm(layer, value, layout, chunk, recompute)
         else:
-            value = _per_sample(m, value, size, n)
-    if not batched:
-        value = value.expand(size, *value.shape)
+            value = _per_sample(m, value, layout)
+    if layout == SHARED:
+        return value.expand(size, *value.shape)
+    return value.transpose(0, 1) if layout == NP else value
+
+
+def _per_sample(m: nn.Module, value: Tensor, layout: str) -> Tensor:
+    """A layer that treats samples alone, on the chunk's (P * n) samples as one batch."""
+    if type(m) in _MAXPOOL and _disjoint_pool(m):
+        def fn(v):
+            return _max_pool(v, _MAXPOOL[type(m)], m.kernel_size)
+    else:
+        fn = m
+    if layout == SHARED:
+        return fn(value)
+    a, b = value.shape[:2]
+    out = fn(value.reshape(a * b, *value.shape[2:]))
+    return out.reshape(a, b, *out.shape[1:])
+
+
+_MAXPOOL = {nn.MaxPool1d: 1, nn.MaxPool2d: 2, nn.MaxPool3d: 3}
+
+
+def _disjoint_pool(m) -> bool:
+    """A pool over disjoint windows (stride = kernel, no padding, dilation or ceil mode)."""
+    def each(v):
+        return v if isinstance(v, tuple) else (v,)
+    return (not m.return_indices and not m.ceil_mode and all(p == 0 for p in each(m.padding))
+            and all(d == 1 for d in each(m.dilation)) and (m.stride is None or each(m.stride) == each(m.kernel_size)))
+
+
+def _max_pool(value: Tensor, dims: int, kernel) -> Tensor:
+    """Max-pooling over disjoint windows as elementwise maxima of strided slices, one spatial axis at a time: the
+    same values as torch's max_pool (NaN included), several times faster on small images (12x on 8 x 8 here)."""
+    kernel = kernel if isinstance(kernel, tuple) else (kernel,) * dims
+    for axis, k in zip(range(value.ndim - dims, value.ndim), kernel):
+        if k == 1:
+            continue
+        length = value.shape[axis] // k
+        index = (slice(None),) * axis + (slice(None, None, k),)
+        parts = [value.narrow(axis, r, k * length - k + 1)[index] for r in range(k)]
+        out = torch.maximum(parts[0], parts[1])
+        for part in parts[2:]:
+            out = torch.maximum(out, part)
+        value = out
     return value
-
-
-def _per_sample(m: nn.Module, value: Tensor, size: int, n: int) -> Tensor:
-    # (P, n, ...) -> (P * n, ...) and back: the layer sees one big batch of samples
-    out = m(value.reshape(size * n, *value.shape[2:]))
-    return out.reshape(size, n, *out.shape[1:])
 
 
 def _plane_terms(layer: Layer, x: Tensor, basis: Tensor) -> Tensor:
     """(3, n, *out): the layer's output at the origin and its derivatives along d1 and d2 (it is affine in them)."""
     m = layer.module
     weight, bias = layer.basis("weight", basis), layer.basis("bias", basis)
-    if bias is None and m.bias is not None:                     # a bias the flat vector does not hold
-        bias = torch.stack([m.bias, torch.zeros_like(m.bias), torch.zeros_like(m.bias)])
     conv = _CONV.get(type(m))
     outs = []
     for t in range(3):
@@ -161,58 +206,62 @@ def _plane_terms(layer: Layer, x: Tensor, basis: Tensor) -> Tensor:
     return torch.stack(outs)
 
 
-def _batched_affine(layer: Layer, value: Tensor, batched: bool, chunk: Chunk) -> Tensor:
+def _batched_linear(layer: Layer, value: Tensor, layout: str, chunk: Chunk) -> Tensor:
+    """(P, n, ..., out) with each point's weights: one batched matmul."""
+    size = len(chunk.theta)
+    weight, bias = layer.param("weight", chunk), layer.param("bias", chunk)
+    if layout == SHARED:
+        value = value.expand(size, *value.shape)
+    elif layout == NP:
+        value = value.transpose(0, 1)
+    wt = weight.transpose(1, 2)                                  # (P, in, out)
+    flat = value.reshape(size, -1, value.shape[-1])
+    out = torch.bmm(flat, wt) if bias is None else torch.baddbmm(bias[:, None, :], flat, wt)
+    return out.reshape(*value.shape[:-1], wt.shape[-1])
+
+
+def _batched_conv(layer: Layer, value: Tensor, layout: str, chunk: Chunk) -> Tensor:
+    """(n, P, C_out, ...) with each point's filters: one grouped convolution, the P points' filters side by side
+    as P * groups groups over the (n, P * C_in, ...) input."""
     m = layer.module
     size = len(chunk.theta)
-    weight = layer.param("weight", chunk)
-    if weight is None:
-        weight = m.weight.expand(size, *m.weight.shape)
-    bias = layer.param("bias", chunk)
-    if bias is None and m.bias is not None:
-        bias = m.bias.expand(size, *m.bias.shape)
-    conv = _CONV.get(type(m))
-    if conv is None:
-        if not batched:
-            value = value.expand(size, *value.shape)
-        wt = weight.transpose(1, 2)                              # (P, in, out)
-        flat = value.reshape(size, -1, value.shape[-1])
-        out = torch.bmm(flat, wt) if bias is None else torch.baddbmm(bias[:, None, :], flat, wt)
-        return out.reshape(*value.shape[:-1], wt.shape[-1])
-    # A grouped convolution: the P points' filters side by side as P * groups groups over (n, P * C_in, ...).
-    if batched:
-        n = value.shape[1]
-        stacked = value.transpose(0, 1).reshape(n, size * value.shape[2], *value.shape[3:])
-    else:
-        n = value.shape[0]
+    weight, bias = layer.param("weight", chunk), layer.param("bias", chunk)
+    if layout == SHARED:
         stacked = value.repeat(1, size, *([1] * (value.ndim - 2)))
-    out = conv(stacked, weight.reshape(-1, *weight.shape[2:]), None if bias is None else bias.reshape(-1),
-               m.stride, m.padding, m.dilation, m.groups * size)
-    return out.reshape(n, size, -1, *out.shape[2:]).transpose(0, 1)
+    else:
+        if layout == PN:
+            value = value.transpose(0, 1)
+        stacked = value.reshape(value.shape[0], size * value.shape[2], *value.shape[3:])
+    out = _CONV[type(m)](
+        stacked, weight.reshape(-1, *weight.shape[2:]), None if bias is None else bias.reshape(-1),
+        m.stride, m.padding, m.dilation, m.groups * size)
+    return out.reshape(out.shape[0], size, -1, *out.shape[2:])
 
 
-def _batchnorm(layer: Layer, value: Tensor, batched: bool, chunk: Chunk, recompute: bool) -> tuple[Tensor, bool]:
+def _batchnorm(layer: Layer, value: Tensor, layout: str, chunk: Chunk, recompute: bool) -> tuple[Tensor, str]:
     m = layer.module
     size = len(chunk.theta)
     batch_stats = recompute or m.running_mean is None      # torch uses batch statistics without running ones
-    if not batched:
-        # shared input: normalise once, then each point's affine part
+    if layout == SHARED:
+        # one input for every point: normalise it once, then each point's affine part
         if batch_stats:
             normal = F.batch_norm(value, None, None, None, None, True, 0.0, m.eps)
         else:
             normal = F.batch_norm(value, m.running_mean, m.running_var, None, None, False, 0.0, m.eps)
-        value, batched = normal.expand(size, *normal.shape), True
+        value, layout = normal.expand(size, *normal.shape), PN
     else:
-        reduce = [1] + list(range(3, value.ndim))
+        channel = [1, 1, -1] + [1] * (value.ndim - 3)
         if batch_stats:
+            sample_axis = 1 if layout == PN else 0
+            reduce = [sample_axis] + list(range(3, value.ndim))
             var, mean = torch.var_mean(value, dim=reduce, correction=0, keepdim=True)
         else:
-            shape = [1, 1, -1] + [1] * (value.ndim - 3)
-            mean, var = m.running_mean.reshape(shape), m.running_var.reshape(shape)
+            mean, var = m.running_mean.reshape(channel), m.running_var.reshape(channel)
         value = (value - mean) * torch.rsqrt(var + m.eps)
     if not m.affine:
-        return value, batched
-    shape = [size, 1, -1] + [1] * (value.ndim - 3)
+        return value, layout
     weight, bias = layer.param("weight", chunk), layer.param("bias", chunk)
     weight = m.weight.expand(size, -1) if weight is None else weight
     bias = m.bias.expand(size, -1) if bias is None else bias
-    return torch.addcmul(bias.reshape(shape), value, weight.reshape(shape)), batched
+    shape = ([size, 1, -1] if layout == PN else [1, size, -1]) + [1] * (value.ndim - 3)
+    return torch.addcmul(bias.reshape(shape), value, weight.reshape(shape)), layout
