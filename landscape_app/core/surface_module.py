@@ -31,7 +31,9 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 from torch.func import functional_call, replace_all_batch_norm_modules_
+from torch.nn.utils import vector_to_parameters
 
+from .errors import ConfigError
 from .surface_module_layers import Chunk, compile_layers, run_layers
 
 # Largest single activation of a CPU chunk (bytes): measured fastest between ~4 and ~16 MB for the MLP and CNN
@@ -85,8 +87,8 @@ def module_losses(module: nn.Module, criterion: nn.Module | None, x: Tensor, tar
     evaluator = _Evaluator(module, criterion, x, target, metric, decision, bn, buffers, device, dtype)
     points = torch.as_tensor(np.asarray(points, dtype=np.float64) if not isinstance(points, Tensor) else points)
     if points.ndim != 2 or points.shape[1] != evaluator.k:
-        raise ValueError(f"points has shape {tuple(points.shape)}, expected (m, {evaluator.k}): one flat parameter "
-                         f"vector of the module per row")
+        raise ConfigError("points", f"shape {tuple(points.shape)}, expected (m, {evaluator.k}): one flat "
+                                    f"parameter vector of the module per row")
     return evaluator.run(points, None, chunk_bytes, progress, stop)
 
 
@@ -95,15 +97,15 @@ class _Evaluator:
 
     def __init__(self, module, criterion, x, target, metric, decision, bn, buffers, device, dtype):
         if metric not in METRICS:
-            raise ValueError(f"metric must be one of {METRICS}, not {metric!r}")
+            raise ConfigError("metric", f"must be one of {', '.join(METRICS)}, not {metric!r}")
         if bn not in BN_MODES:
-            raise ValueError(f"bn must be one of {BN_MODES}, not {bn!r}")
+            raise ConfigError("bn", f"must be one of {', '.join(BN_MODES)}, not {bn!r}")
         if decision not in DECISIONS:
-            raise ValueError(f"decision must be one of {DECISIONS}, not {decision!r}")
+            raise ConfigError("decision", f"must be one of {', '.join(DECISIONS)}, not {decision!r}")
         if metric == "loss" and criterion is None:
-            raise ValueError("metric='loss' needs a criterion")
+            raise ConfigError("criterion", "the loss needs a criterion (None is only for metric='accuracy')")
         if not dtype.is_floating_point:
-            raise ValueError(f"dtype must be a floating-point dtype, not {dtype}")
+            raise ConfigError("dtype", f"must be a floating-point dtype, not {dtype}")
         self.device = torch.device(device) if device is not None else torch.device("cpu")
         self.dtype = dtype
         self.metric, self.decision, self.recompute = metric, decision, bn == "recompute"
@@ -113,7 +115,7 @@ class _Evaluator:
             own = dict(self.module.named_buffers())
             unknown = sorted(set(buffers) - set(own))
             if unknown:
-                raise ValueError(f"buffers {unknown} are not buffers of the module (it has {sorted(own)})")
+                raise ConfigError("buffers", f"{unknown} are not buffers of the module (it has {sorted(own)})")
             with torch.no_grad():
                 for name, value in buffers.items():
                     own[name].copy_(torch.as_tensor(value))
@@ -144,7 +146,7 @@ class _Evaluator:
     def vector(self, v, name: str) -> Tensor:
         v = torch.as_tensor(v).to(device=self.device, dtype=torch.float64).reshape(-1)
         if v.numel() != self.k:
-            raise ValueError(f"{name} has {v.numel()} values, the module has {self.k} parameters")
+            raise ConfigError(name, f"has {v.numel()} values, the module has {self.k} parameters")
         return v
 
     # -- the loop -----------------------------------------------------------------------------------------------
@@ -159,7 +161,12 @@ class _Evaluator:
         if total == 0:
             return out
         rows = rows.to(device=self.device, dtype=torch.float64)
-        moving = None if basis is None else (basis[1] != 0) | (basis[2] != 0)
+        moving = None
+        if basis is not None:
+            moving = (basis[1] != 0) | (basis[2] != 0)
+            # layers no point moves run with the module's own parameters: make them the origin's
+            with torch.no_grad():
+                vector_to_parameters(basis[0].to(self.dtype), self.module.parameters())
         layers = compile_layers(self.module, self.offsets, moving)
         evaluate = self._fast if layers is not None else self._vmapped
         terms_basis = None if basis is None else basis.to(self.dtype)
