@@ -10,12 +10,13 @@ loss-landscapes' own functions exactly as its ``random_plane`` makes them) and t
 
 The baseline is ``loss_landscapes.random_plane`` (a per-point loop: set the parameters, call the model and the
 loss); ours is ``module_surface`` in float32 (its default, like the baseline's float32 model). The two alternate
-``--repeats`` times so that a change in the machine's load hits both alike; the figures are medians.
+``--repeats`` times so that a change in the machine's load hits both alike; the figures are medians (wall time,
+and CPU time of the process's threads, which a loaded machine inflates less).
 GFLOP/s counts the model's own multiply-adds (2 per MAC of its Linear and Conv layers, the work a per-point
 evaluation does) over the wall time, beside this machine's sgemm peak (a 2048 x 2048 torch.mm, measured here).
 Targets: at least 3x faster than loss-landscapes on the MLP, 2x on the CNN.
 
-Run:  .venv/bin/python benchmarks/bench_module_surface.py [--repeats 5]
+Run:  .venv/bin/python benchmarks/bench_module_surface.py [--repeats 5] [--threads 1] [--only mlp|cnn]
 It prints; it asserts nothing about time (the machine may be shared). Needs the ``bench`` extra.
 """
 from __future__ import annotations
@@ -47,6 +48,13 @@ def _timed(fn):
     t0 = time.perf_counter()
     result = fn()
     return time.perf_counter() - t0, result
+
+
+def _timed_cpu(fn):
+    """Wall and CPU seconds (this process, all threads) of one call."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
 def moons_mlp():
@@ -132,18 +140,25 @@ def case(title, model, criterion, x, y, steps, repeats, peak):
     points = steps * steps
     flops = model_flops(model, x) * points
     module_surface(model, criterion, x[:10], y[:10], *flat, coords[:3], coords[:3])       # warm-up
-    theirs, ours = [], []
+    theirs, ours, cpu_theirs, cpu_ours = [], [], [], []
     for _ in range(repeats):
-        theirs.append(_timed(lambda: baseline(model, criterion, x, y, steps, seed=1))[0])
-        t, surface = _timed(lambda: module_surface(model, criterion, x, y, *flat, coords, coords))
+        t, c = _timed_cpu(lambda: baseline(model, criterion, x, y, steps, seed=1))
+        theirs.append(t)
+        cpu_theirs.append(c)
+        t, c = _timed_cpu(lambda: module_surface(model, criterion, x, y, *flat, coords, coords))
         ours.append(t)
+        cpu_ours.append(c)
+    surface = module_surface(model, criterion, x, y, *flat, coords, coords)
     t_theirs, t_ours = statistics.median(theirs), statistics.median(ours)
+    c_theirs, c_ours = statistics.median(cpu_theirs), statistics.median(cpu_ours)
     err = check(model, criterion, x, y, flat, coords, surface)
     print(f"{title}: {points} points, {len(x)} samples, {flops / points / 1e6:.1f} MFLOP a point")
     print(f"  loss-landscapes  {t_theirs:7.3f} s  {t_theirs / points * 1e6:8.0f} us/point  "
-          f"{flops / t_theirs / 1e9:6.1f} GFLOP/s ({100 * flops / t_theirs / 1e9 / peak:4.1f}% of sgemm peak)")
+          f"{flops / t_theirs / 1e9:6.1f} GFLOP/s ({100 * flops / t_theirs / 1e9 / peak:4.1f}% of sgemm peak)  "
+          f"cpu {c_theirs:7.3f} s")
     print(f"  module_surface   {t_ours:7.3f} s  {t_ours / points * 1e6:8.0f} us/point  "
-          f"{flops / t_ours / 1e9:6.1f} GFLOP/s ({100 * flops / t_ours / 1e9 / peak:4.1f}% of sgemm peak)")
+          f"{flops / t_ours / 1e9:6.1f} GFLOP/s ({100 * flops / t_ours / 1e9 / peak:4.1f}% of sgemm peak)  "
+          f"cpu {c_ours:7.3f} s")
     print(f"  speed-up x{t_theirs / t_ours:.2f} (median of {repeats}; runs: ours "
           f"{', '.join(f'{t:.3f}' for t in ours)} s, theirs {', '.join(f'{t:.3f}' for t in theirs)} s); "
           f"max rel diff vs torch per point {err:.1e}")
@@ -154,7 +169,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="alternating runs of each (medians are printed)")
     parser.add_argument("--only", choices=("mlp", "cnn"), help="run one case")
+    parser.add_argument("--threads", type=int, help="torch threads for both (default: torch's own choice); on a "
+                        "loaded machine 1 measures the work per core without torch's threads waiting on each other")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
     peak = sgemm_peak()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cores, load average "

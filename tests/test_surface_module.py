@@ -366,3 +366,19 @@ def test_wrong_lengths_are_config_errors():
         module_losses(module, criterion, x, target, np.zeros((2, 5)))
     with pytest.raises(ConfigError, match="^criterion: "):
         module_losses(module, None, x, target, np.zeros((2, 1185)))
+
+
+@pytest.mark.parametrize("make", [mlp_and_moons, cnn_and_images])
+def test_samples_in_blocks_give_the_same_values(make, monkeypatch):
+    from landscape_app.core import surface_module
+    module, criterion, x, target = make()
+    plane = _plane(module)
+    alpha, beta = np.linspace(-1, 1, 3), np.linspace(-2, 2, 2)
+    whole = module_surface(module, criterion, x, target, *plane, alpha, beta, dtype=torch.float64)
+    monkeypatch.setattr(surface_module, "BLOCK_BYTES", 1)        # one sample a block
+    blocks = module_surface(module, criterion, x, target, *plane, alpha, beta, dtype=torch.float64)
+    np.testing.assert_allclose(blocks, whole, rtol=1e-12)
+    for i, b in enumerate(beta):
+        for j, a in enumerate(alpha):
+            theta = plane[0] + a * plane[1] + b * plane[2]
+            assert_close(blocks[i, j], reference(module, criterion, x, target, theta))

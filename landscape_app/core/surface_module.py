@@ -34,11 +34,13 @@ from torch.func import functional_call, replace_all_batch_norm_modules_
 from torch.nn.utils import vector_to_parameters
 
 from .errors import ConfigError
-from .surface_module_layers import Chunk, compile_layers, run_layers
+from .surface_module_layers import Chunk, batch_statistics, compile_layers, run_layers
 
-# Largest single activation of a CPU chunk (bytes): measured fastest between ~4 and ~16 MB for the MLP and CNN
-# benchmarks; larger chunks run from main memory instead of the cache.
-SPEED_BYTES = 8 * 2**20
+# Largest single activation of a CPU chunk (bytes): the MLP benchmark ran fastest near 4 MB (32 points of
+# 1,000 x 32 floats); smaller chunks pay per-call overheads, larger ones run from memory instead of the cache.
+SPEED_BYTES = 4 * 2**20
+# Within a chunk on the CPU, samples go through the layers in blocks of about this many bytes of activation.
+BLOCK_BYTES = 1 * 2**20
 METRICS = ("loss", "accuracy")
 BN_MODES = ("eval", "recompute")
 DECISIONS = ("logit", "probability")
@@ -232,13 +234,22 @@ class _Evaluator:
         # per point: every activation over all samples (twice: a temporary beside each), and the parameters
         per_point = 2 * n * sum(sizes) // probe + 3 * self.k * item + 1
         size = max(1, chunk_bytes // per_point)
+        self._widest = max(sizes, default=0) // probe
         if self.device.type == "cpu" and sizes:
             size = min(size, max(1, SPEED_BYTES // (n * max(sizes) // probe + 1)))
         return int(min(size, total))
 
     def _fast(self, chunk: Chunk, layers, basis) -> Tensor:
-        out = run_layers(layers, self.x, chunk, basis, self.recompute)
-        return self._score(out)
+        n = len(self.x)
+        block = n
+        if self.device.type == "cpu" and not batch_statistics(layers, self.recompute):
+            # the samples in blocks whose activations stay in the core's cache (BLOCK_BYTES) through all layers
+            block = max(1, min(n, BLOCK_BYTES // (len(chunk.theta) * self._widest + 1)))
+        if block >= n:
+            return self._score(run_layers(layers, self.x, chunk, basis, self.recompute))
+        outs = [run_layers(layers, self.x, chunk, basis, self.recompute, (start, min(n, start + block)))
+                for start in range(0, n, block)]
+        return self._score(torch.cat(outs, dim=1))
 
     def _vmapped(self, chunk: Chunk, layers, basis) -> Tensor:
         if self._by_point is None:

@@ -44,7 +44,7 @@ class Layer:
     module: nn.Module
     slices: dict[str, tuple[int, int, tuple[int, ...]]] = field(default_factory=dict)  # name -> (start, stop, shape)
     moves: bool = False
-    terms: Tensor | None = None          # first moving layer on a plane: (3, n, *out)
+    terms: dict = field(default_factory=dict)    # first moving layer on a plane: samples -> (3, n, *out)
 
     def param(self, name: str, chunk: Chunk) -> Tensor | None:
         """The parameter at every point of the chunk, (P, *shape); the module's own when it is not a parameter."""
@@ -115,13 +115,21 @@ def compile_layers(module: nn.Module, offsets: dict[int, tuple[int, int]], movin
 SHARED, PN, NP = "shared", "PN", "NP"
 
 
-def run_layers(layers: list[Layer], x: Tensor, chunk: Chunk, basis: Tensor | None, recompute: bool) -> Tensor:
+def batch_statistics(layers: list[Layer], recompute: bool) -> bool:
+    """Whether some BatchNorm normalises with statistics over all samples (the samples cannot go in blocks)."""
+    return any(type(layer.module) in _BATCHNORM and (recompute or layer.module.running_mean is None)
+               for layer in layers)
+
+
+def run_layers(layers: list[Layer], x: Tensor, chunk: Chunk, basis: Tensor | None, recompute: bool,
+               samples: tuple[int, int] | None = None) -> Tensor:
     """The module's output at every point of the chunk, (P, n, *out).
 
     ``basis``: (3, k) origin, d1, d2 when the chunk lies on a plane (its ``coef`` set); ``recompute``: BatchNorm
-    normalises with each point's statistics over all of ``x`` instead of the running ones.
+    normalises with each point's statistics over all of ``x`` instead of the running ones. ``samples``: (start,
+    stop), only those samples of ``x`` (not with batch statistics).
     """
-    value, layout = x, SHARED
+    value, layout = (x, SHARED) if samples is None else (x[samples[0]:samples[1]], SHARED)
     size = len(chunk.theta)
     for layer in layers:
         m = layer.module
@@ -132,9 +140,9 @@ def run_layers(layers: list[Layer], x: Tensor, chunk: Chunk, basis: Tensor | Non
             value = _per_sample(m, value, layout)
         elif kind is nn.Linear or kind in _CONV:
             if layout == SHARED and basis is not None and chunk.coef is not None:
-                if layer.terms is None:
-                    layer.terms = _plane_terms(layer, value, basis)
-                terms = layer.terms
+                terms = layer.terms.get(samples)
+                if terms is None:
+                    terms = layer.terms[samples] = _plane_terms(layer, value, basis)
                 value, layout = (chunk.coef @ terms.reshape(3, -1)).reshape(size, *terms.shape[1:]), PN
             elif kind is nn.Linear:
                 value, layout = _batched_linear(layer, value, layout, chunk), PN
@@ -158,12 +166,18 @@ def _per_sample(m: nn.Module, value: Tensor, layout: str) -> Tensor:
         fn = m
     if layout == SHARED:
         return fn(value)
+    inplace = _IN_PLACE.get(type(m))
+    if inplace is not None and value.is_contiguous():
+        # a chunk's activation is its own temporary (never the data or shared terms): overwrite it, one pass
+        # over memory instead of two
+        return inplace(value)
     a, b = value.shape[:2]
     out = fn(value.reshape(a * b, *value.shape[2:]))
     return out.reshape(a, b, *out.shape[1:])
 
 
 _MAXPOOL = {nn.MaxPool1d: 1, nn.MaxPool2d: 2, nn.MaxPool3d: 3}
+_IN_PLACE = {nn.ReLU: torch.relu_, nn.Tanh: torch.tanh_, nn.Sigmoid: torch.sigmoid_}
 
 
 def _disjoint_pool(m) -> bool:
