@@ -11,7 +11,10 @@ of batched matmuls and grouped convolutions (``surface_module_layers``); any oth
 ``torch.func.vmap`` over ``functional_call``, and one that vmap cannot run (data-dependent Python control flow,
 ``.item()``) point by point. A chunk holds as many points as fit in ``chunk_bytes`` of activations, and on the CPU
 no more than keep its largest activation within ``SPEED_BYTES``: bigger chunks were slower here (the temporaries
-leave the cache).
+leave the cache), and inside a chunk the samples go through the layers in blocks of ``BLOCK_BYTES``. On the CPU the
+fast path's chunks run on worker threads, torch single-threaded in each (see ``surface_parallel``: torch's own
+threads stall each other on shared cores). ``progress(done, total)`` is called in the calling thread after each
+chunk; ``stop`` raises ``EvaluationStopped`` before the next one.
 
 The default evaluation dtype is float32, the dtype the modules train in: on this machine's two cores float64 took
 about twice as long (sgemm ~230 vs dgemm ~140 GFLOP/s, and twice the memory traffic for the activations), which
@@ -173,7 +176,8 @@ class _Evaluator:
         evaluate = self._fast if layers is not None else self._vmapped
         terms_basis = None if basis is None else basis.to(self.dtype)
         workers = 1
-        if self.device.type == "cpu":
+        if self.device.type == "cpu" and layers is not None:
+            # (not through functional_call, which swaps the parameters of the one module it is given)
             workers = max(1, min(torch.get_num_threads(), os.cpu_count() or 1))
         size = self._chunk_points(chunk_bytes // workers, total)
         starts = range(0, total, size)
@@ -196,7 +200,7 @@ class _Evaluator:
             if progress is not None:
                 progress(start + len(values), total)
 
-        with _single_threaded(self.device.type == "cpu"):
+        with _single_threaded(workers > 1):
             # The first chunk in this thread: it computes what later chunks share (the plane terms of the first
             # layer, whether vmap can run the module) before they run side by side.
             finish(0, chunk_value(0))
