@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from .data import LandscapeDataset, check_binary_labels, make_dataset
+from .data import LandscapeDataset, check_binary_labels, check_class_labels, make_dataset
 from .errors import ConfigError
 from .models import CRITERIA, MODELS, check_criterion_options, check_pairing, param_names
 from .modelspec import GIVEN, MODULE_SPECS, check_model_options, is_file_spec
@@ -116,7 +116,7 @@ class Experiment:
             set_("module", None)
         set_("model", model)
         if self.criterion is None:
-            set_("criterion", module_fit.default_criterion(self.data))
+            set_("criterion", module_fit.default_criterion(self.data, model))
         if self.criterion not in CRITERIA:
             raise ConfigError("criterion", f"unknown criterion {self.criterion!r}; choose one of "
                                            f"{', '.join(CRITERIA)}")
@@ -150,6 +150,8 @@ class Experiment:
     def _check_training(self, set_) -> None:
         if CRITERIA[self.criterion][2]:
             check_binary_labels(self.data, self.criterion)
+        if self.criterion == "cross-entropy":
+            check_class_labels(self.data)
         set_("criterion_options", check_criterion_options(self.criterion, dict(self.criterion_options)))
         set_("lr", _finite("lr", self.lr))
         set_("optimizer_options", check_optimizer(self.optimizer, self.lr, dict(self.optimizer_options)))
