@@ -53,7 +53,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="centre an axes, random or Hessian plane at the start or at the trained end (trains "
                         "first; default start). A PCA plane is centred on the path's end.")
     g.add_argument("--span", metavar="S|LO,HI|LO,HI,LO,HI",
-                   help="the plane coordinates' range: a half-width, one range for both, or one per axis")
+                   help="the plane coordinates' range: a half-width, one range for both, or one per axis "
+                        "(write --span=-2,2 when it starts with a minus)")
     g.add_argument("--resolution", metavar="N|WxH", help="grid points per axis (default: the session's grid; "
                                                          "51x51 for a network)")
     g.add_argument("--metric", choices=("loss", "accuracy"), default="loss",
@@ -161,8 +162,6 @@ def make_plane(args, exp, trajectories):
     from ..core.plane import Plane
     kind = args.plane or ("random" if exp.is_module else "axes")
     if kind == "pca":
-        if args.at == "start":
-            raise UsageError("--at start: a PCA plane is centred on the path's end (Li et al.)")
         plane = Plane.pca(list(trajectories))
         return _with_buffers(plane, trajectories[0].buffers)
     at_end = args.at == "end"
@@ -223,6 +222,8 @@ def surface_command(args) -> int:
     device = check_device(args.device)
     if args.axes is not None and args.plane not in (None, "axes"):
         raise UsageError(f"--axes: names the parameters of an axes plane, not of a {args.plane} plane")
+    if args.plane == "pca" and args.at == "start":
+        raise UsageError("--at start: a PCA plane is centred on the path's end (Li et al.)")
     session = session_from(args)
     exp = session.experiment
     started = time.monotonic()
