@@ -178,11 +178,10 @@ def make_plane(args, exp, trajectories):
             held = {p: v for p, v in held.items() if p not in (x, y)}
         plane = Plane.axes(exp, x, y, held)
     elif kind == "random":
-        centre = exp.replace(start=tuple(map(float, end))) if at_end else exp
-        plane = Plane.random(centre, seed=args.plane_seed, normalization=args.normalization)
+        # Centred at the end, the directions are scaled to the trained filters' norms (Li et al.).
+        plane = Plane.random(exp, seed=args.plane_seed, normalization=args.normalization, origin=end)
     else:
-        params = end if at_end else exp.start_vector()
-        plane = Plane.hessian(exp, params, k=2)
+        plane = Plane.hessian(exp, trajectories[0] if at_end else None, k=2)
     return _with_buffers(plane, trajectories[0].buffers) if at_end else plane
 
 
@@ -232,6 +231,10 @@ def surface_command(args) -> int:
     try:
         batch = batch_of_iteration(exp, args.batch) if args.batch is not None else None
         plane = make_plane(args, exp, trajectories)
+        if span is None and plane is not None and plane.kind == "pca":
+            # A PCA plane's units are the path's own: show the whole path, not a fixed square.
+            from ..core.projection import covering_span
+            span = covering_span(plane, trajectories)
         if plane is None:
             if resolution is not None:
                 grid = dataclasses.replace(exp.grid, resolution=resolution)
