@@ -193,7 +193,13 @@ def _plane_meta(plane) -> dict | None:
     if plane is None:
         return None
     return {"labels": list(plane.labels), "kind": plane.kind, "info": _plain(dict(plane.info)),
-            "axes": list(plane.axes) if plane.axes else None}
+            "axes": _named_axes(plane)}
+
+
+def _named_axes(plane) -> list[str] | None:
+    # Only an axes plane names two parameters (elsewhere ``plane.axes`` may be the class's maker, not a value).
+    axes = plane.axes if plane.kind == "axes" else None
+    return [str(a) for a in axes] if isinstance(axes, (tuple, list)) else None
 
 
 def _plain(value):
@@ -242,7 +248,7 @@ def save_surface(path, session: Session, surface, paths: dict | None = None) -> 
             arrays.update(plane_origin=plane.origin, plane_d1=plane.d1, plane_d2=plane.d2,
                           plane_labels=np.array(list(plane.labels)), plane_kind=np.array(plane.kind),
                           plane_info=np.array(json.dumps(meta_plane["info"])),
-                          plane_axes=np.array(list(plane.axes or ()), dtype=str))
+                          plane_axes=np.array(meta_plane["axes"] or [], dtype=str))
         for key, column in dict(paths or {}).items():
             arrays[f"path_{key}"] = np.asarray(column)
         if plane is None or plane.kind == "axes":
