@@ -351,3 +351,63 @@ print(sorted(m for m in sys.modules if m.split(".")[0] in ("PySide6", "shiboken6
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.csv", "s.npz"]
+
+
+# -- random, PCA and Hessian planes -----------------------------------------------------------------------------
+needs_planes = pytest.mark.skipif(not hasattr(la.Plane, "random"), reason="Plane.random, pca and hessian not here")
+
+
+@needs_planes
+def test_a_networks_default_plane_is_random_and_seeded(tmp_path, capsys):
+    def surface(name, *extra):
+        assert commands.main(["surface", *MOONS, "--resolution", "4x3", *extra, "-o", str(tmp_path / name)]) == 0
+        return np.load(tmp_path / name)
+    first, again, other = surface("a.npz"), surface("b.npz", "--plane", "random"), surface("c.npz", "--plane-seed", "1")
+    assert str(first["plane_kind"]) == "random" and json.loads(str(first["plane_info"]))["seed"] == 0
+    for key in ("plane_d1", "plane_d2", "loss"):
+        np.testing.assert_array_equal(first[key], again[key])
+    assert not np.array_equal(first["plane_d1"], other["plane_d1"])
+    exp = moons_experiment()
+    np.testing.assert_array_equal(first["plane_origin"], exp.start_vector())
+    np.testing.assert_array_equal(first["alpha"], np.linspace(-1, 1, 4))      # a network's view: -1..1
+    _, s = load_surface(tmp_path / "a.npz")
+    np.testing.assert_allclose(s.loss, torch_losses(exp, s.plane, s.alpha, s.beta), rtol=1e-6)
+
+
+@needs_planes
+def test_a_pca_plane_of_a_race_trains_first_and_covers_the_paths(tmp_path, capsys):
+    exp = moons_experiment(optimizer="adam", lr=0.02, batch_size=20, shuffle=True, epochs=3)
+    la.Session((exp, exp.replace(optimizer="sgd", lr=0.5))).save(tmp_path / "race.toml")
+    out = tmp_path / "pca.npz"
+    assert commands.main(["surface", str(tmp_path / "race.toml"), "--plane", "pca", "--resolution", "5",
+                          "-o", str(out)]) == 0, capsys.readouterr().err
+    assert "on a pca plane (explained variance" in capsys.readouterr().out
+    z = np.load(out)
+    paths = [la.run(r) for r in la.Session.load(tmp_path / "race.toml").runs]
+    np.testing.assert_array_equal(z["plane_origin"], paths[0].params[-1])     # centred on the first run's end
+    assert z["path_run"].tolist() == [0] * len(paths[0]) + [1] * len(paths[1])
+    np.testing.assert_array_equal(z["path_loss"], np.concatenate([p.loss for p in paths]))
+    a, b, d = la.Plane(z["plane_origin"], z["plane_d1"], z["plane_d2"]).project(np.concatenate([p.params
+                                                                                              for p in paths]))
+    np.testing.assert_allclose(z["path_alpha"], a, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(z["path_distance"], d, rtol=1e-9, atol=1e-12)
+    # the view covers every projected step
+    assert z["alpha"][0] < z["path_alpha"].min() and z["path_alpha"].max() < z["alpha"][-1]
+    assert z["beta"][0] < z["path_beta"].min() and z["path_beta"].max() < z["beta"][-1]
+    end = len(paths[0]) - 1
+    assert z["path_distance"][end] == 0 and z["path_surface"][end] == pytest.approx(z["path_loss"][end], rel=1e-12)
+
+
+@needs_planes
+def test_a_hessian_plane_at_the_trained_end(tmp_path, capsys):
+    out = tmp_path / "h.npz"
+    assert commands.main(["surface", *MOONS, "--epochs", "3", "--plane", "hessian", "--at", "end",
+                          "--resolution", "3", "--span", "0.5", "-o", str(out)]) == 0, capsys.readouterr().err
+    z = np.load(out)
+    path = la.run(moons_experiment(epochs=3))
+    np.testing.assert_array_equal(z["plane_origin"], path.params[-1])
+    eigenvalues = json.loads(str(z["plane_info"]))["eigenvalues"]
+    assert len(eigenvalues) == 2 and abs(eigenvalues[0]) >= abs(eigenvalues[1])
+    assert str(z["plane_labels"][0]).startswith("Hessian 1")
+    assert np.dot(z["plane_d1"], z["plane_d2"]) == pytest.approx(0, abs=1e-8)
+    assert z["path_distance"][-1] == 0
