@@ -75,7 +75,7 @@ def test_a_given_module_is_copied_and_trains_but_cannot_be_saved(tmp_path):
     path = la.run(exp)
     assert path.outcome == "finished" and len(path) == 4
     with pytest.raises(ConfigError, match="cannot be saved.*file.py:function"):
-        exp.save(tmp_path / "x.toml")
+        la.save(exp, tmp_path / "x.toml")
     assert not (tmp_path / "x.toml").exists()
 
 
@@ -137,9 +137,9 @@ def test_a_users_file_builds_trains_and_round_trips(user_file, tmp_path):
     assert exp.param_count == 2 * 3 + 3 + 3 + 1
     assert exp.source_file == user_file.resolve()
     assert la.run(exp).outcome == "finished"
-    exp.save(tmp_path / "s.toml")
+    la.save(exp, tmp_path / "s.toml")
     assert 'model = "mynet.py:make_model"' in (tmp_path / "s.toml").read_text()   # relative to the file
-    back = la.Experiment.load(tmp_path / "s.toml")
+    back = la.load_experiment(tmp_path / "s.toml")
     np.testing.assert_array_equal(back.start_vector(), exp.start_vector())
 
 
@@ -239,3 +239,11 @@ def test_plane_point_and_project_round_trip():
     with pytest.raises(ConfigError, match="parallel"):
         la.Plane(np.zeros(3), np.ones(3), 2 * np.ones(3))
     assert math.isclose(np.linalg.norm(plane.point(0, 0) - plane.origin), 0)
+
+
+def test_the_grid_is_not_a_training_setting():
+    exp = la.Experiment()
+    regridded = exp.replace(grid=la.Grid(resolution=(31, 41), x_range=(-3.0, 3.0)))
+    assert regridded != exp and exp.same_training(regridded)
+    assert not exp.same_training(exp.replace(lr=0.5))
+    assert "grid" not in exp.training_settings()

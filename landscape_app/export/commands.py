@@ -54,8 +54,8 @@ def load_session(args):
     if args.preset:
         from ..core.presets import load_preset
         return load_preset(args.preset)
-    from ..core.session import Session
-    return Session.load(args.session)
+    from ..core.tomlio import load_session
+    return load_session(args.session)
 
 
 def export_command(args, interrupts) -> int:
