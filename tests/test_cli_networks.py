@@ -377,13 +377,13 @@ def test_a_networks_default_plane_is_random_and_seeded(tmp_path, capsys):
 @needs_planes
 def test_a_pca_plane_of_a_race_trains_first_and_covers_the_paths(tmp_path, capsys):
     exp = moons_experiment(optimizer="adam", lr=0.02, batch_size=20, shuffle=True, epochs=3)
-    la.Session((exp, exp.replace(optimizer="sgd", lr=0.5))).save(tmp_path / "race.toml")
+    la.save(la.Session((exp, exp.replace(optimizer="sgd", lr=0.5))), tmp_path / "race.toml")
     out = tmp_path / "pca.npz"
     assert commands.main(["surface", str(tmp_path / "race.toml"), "--plane", "pca", "--resolution", "5",
                           "-o", str(out)]) == 0, capsys.readouterr().err
     assert "on a pca plane (explained variance" in capsys.readouterr().out
     z = np.load(out)
-    paths = [la.run(r) for r in la.Session.load(tmp_path / "race.toml").runs]
+    paths = [la.run(r) for r in la.load_session(tmp_path / "race.toml").runs]
     np.testing.assert_array_equal(z["plane_origin"], paths[0].params[-1])     # centred on the first run's end
     assert z["path_run"].tolist() == [0] * len(paths[0]) + [1] * len(paths[1])
     np.testing.assert_array_equal(z["path_loss"], np.concatenate([p.loss for p in paths]))

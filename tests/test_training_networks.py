@@ -114,10 +114,10 @@ def test_a_network_session_round_trips_through_toml(tmp_path, model, options):
         la.make_dataset("digits", n_samples=50, seed=2)
     exp = la.Experiment(data=data, model=model, model_options=options, optimizer="adam", lr=0.01, batch_size=16,
                         shuffle=True, epochs=2, seed=3)
-    la.Session((exp, exp.replace(optimizer="sgd", lr=0.1)), title="net").save(tmp_path / "s.toml")
+    la.save(la.Session((exp, exp.replace(optimizer="sgd", lr=0.1)), title="net"), tmp_path / "s.toml")
     text = (tmp_path / "s.toml").read_text()
     assert f'model = "{model}"' in text
-    back = la.Session.load(tmp_path / "s.toml")
+    back = la.load_session(tmp_path / "s.toml")
     again = back.experiment
     assert again.model == model and again.model_options == exp.model_options
     assert again.data == data and again.data.source.params == data.source.params
