@@ -322,6 +322,7 @@ def test_a_failing_module_in_the_real_program(tmp_path, user_file):
     (["--model", "linear", "--data", "linear", "--metric", "accuracy"], "--metric: the accuracy surface is for "
                                                                          "classifier networks"),
     (["--model", "mlp", "--data", "moons", "--device", "toaster"], "--device: 'toaster' is not a torch device"),
+    (["--model", "mlp", "--data", "moons", "--ignore", "weights"], "--ignore 'weights': give bias, bn"),
 ])
 def test_mistakes_are_one_line_and_write_nothing(tmp_path, capsys, args, words):
     assert commands.main(["surface", *args, "-o", str(tmp_path / "s.npz")]) == 2
@@ -411,3 +412,14 @@ def test_a_hessian_plane_at_the_trained_end(tmp_path, capsys):
     assert str(z["plane_labels"][0]).startswith("Hessian 1")
     assert np.dot(z["plane_d1"], z["plane_d2"]) == pytest.approx(0, abs=1e-8)
     assert z["path_distance"][-1] == 0
+
+
+@needs_planes
+def test_a_random_plane_of_a_linear_model_needs_its_bias(tmp_path, capsys):
+    la.save(la.Experiment(data=la.make_dataset("linear", n_samples=20), epochs=2), tmp_path / "line.toml")
+    source = ["surface", str(tmp_path / "line.toml"), "--plane", "random", "--resolution", "3"]
+    assert commands.main([*source, "-o", str(tmp_path / "a.npz")]) == 2
+    assert "(here: --normalization none --ignore none, or --plane axes)" in err_line(capsys)
+    assert commands.main([*source, "--normalization", "none", "--ignore", "none", "-o", str(tmp_path / "a.npz")]) == 0
+    _, surface = load_surface(tmp_path / "a.npz")
+    assert surface.plane.kind == "random" and surface.loss.shape == (3, 3)

@@ -46,6 +46,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     g.add_argument("--plane-seed", type=int, default=0, metavar="N", help="seeds a random plane (default 0)")
     g.add_argument("--normalization", choices=("filter", "layer", "none"), default="filter",
                    help="a random plane's directions scaled per filter, per layer, or not (default filter)")
+    g.add_argument("--ignore", default="bias,bn", metavar="LIST",
+                   help="what a random plane leaves out of its directions (zeros there): bias, bn (BatchNorm's "
+                        "weights and biases), both (default bias,bn), or none")
     g.add_argument("--axes", metavar="X,Y",
                    help="an axes plane's two parameters: w,b for the linear models, a network's by name such as "
                         "0.weight[0,0],0.bias[0] (default: the session's grid, or a network's first two)")
@@ -105,6 +108,15 @@ def parse_axes(text: str) -> tuple[str, str]:
     return names[0], names[1]
 
 
+def parse_ignore(text: str) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    if names in (("none",), ()):
+        return ()
+    if not set(names) <= {"bias", "bn"}:
+        raise UsageError(f"--ignore {text!r}: give bias, bn, bias,bn or none")
+    return names
+
+
 def check_device(text: str | None):
     if text is None:
         return None
@@ -159,6 +171,7 @@ def _train(session, quiet: bool):
 
 def make_plane(args, exp, trajectories):
     """The plane the options ask for, or None for the session's own (w, b) grid."""
+    from ..core.errors import ConfigError
     from ..core.plane import Plane
     kind = args.plane or ("random" if exp.is_module else "axes")
     if kind == "pca":
@@ -179,7 +192,15 @@ def make_plane(args, exp, trajectories):
         plane = Plane.axes(exp, x, y, held)
     elif kind == "random":
         # Centred at the end, the directions are scaled to the trained filters' norms (Li et al.).
-        plane = Plane.random(exp, seed=args.plane_seed, normalization=args.normalization, origin=end)
+        try:
+            plane = Plane.random(exp, seed=args.plane_seed, normalization=args.normalization,
+                                 ignore=parse_ignore(args.ignore), origin=end)
+        except ConfigError as exc:
+            if "parallel" not in str(exc):
+                raise
+            # The core names its keywords; say which options those are here.
+            raise ConfigError("--plane", f"{str(exc).split(': ', 1)[-1]} (here: --normalization none "
+                                         "--ignore none, or --plane axes)") from None
     else:
         plane = Plane.hessian(exp, trajectories[0] if at_end else None, k=2)
     return _with_buffers(plane, trajectories[0].buffers) if at_end else plane
@@ -219,6 +240,7 @@ def surface_command(args) -> int:
     resolution = parse_resolution(args.resolution)
     span = parse_span(args.span)
     device = check_device(args.device)
+    parse_ignore(args.ignore)
     if args.axes is not None and args.plane not in (None, "axes"):
         raise UsageError(f"--axes: names the parameters of an axes plane, not of a {args.plane} plane")
     if args.plane == "pca" and args.at == "start":
