@@ -423,3 +423,9 @@ def test_a_random_plane_of_a_linear_model_needs_its_bias(tmp_path, capsys):
     assert commands.main([*source, "--normalization", "none", "--ignore", "none", "-o", str(tmp_path / "a.npz")]) == 0
     _, surface = load_surface(tmp_path / "a.npz")
     assert surface.plane.kind == "random" and surface.loss.shape == (3, 3)
+    assert commands.main([*source, "--normalization", "none", "--ignore", "none", "-o", str(tmp_path / "a.csv")]) == 0
+    rows = [r for r in (tmp_path / "a.csv").read_text().splitlines() if not r.startswith("#")]
+    assert rows[0] == "alpha,beta,loss" and len(rows) == 1 + 9     # long form; the labels are in the plane's line
+    _, again = load_surface(tmp_path / "a.csv")
+    np.testing.assert_array_equal(again.loss, surface.loss)
+    assert again.axes == surface.axes == ("random 1", "random 2")

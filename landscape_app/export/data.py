@@ -267,7 +267,11 @@ def save_surface(path, session: Session, surface, paths: dict | None = None) -> 
         vectors = {k: [float(v) for v in getattr(plane, k)] for k in ("origin", "d1", "d2")}
         out.write(f"# plane: {json.dumps({**meta_plane, **vectors}, ensure_ascii=False, allow_nan=False)}\n")
     out.write(_comment_block(toml_text))
-    out.write(f"{_csv_field(ax)},{_csv_field(ay)},{metric}\n")
+    # An axes plane's columns are its two parameters (w,b,loss as ever); any other plane's its coordinates, whose
+    # labels ("PCA 1 (71%)") are in the plane's line.
+    named = plane is None or plane.kind == "axes"
+    columns = (_csv_field(ax), _csv_field(ay)) if named else ("alpha", "beta")
+    out.write(f"{columns[0]},{columns[1]},{metric}\n")
     xx, yy = np.meshgrid(x, y)
     for xv, yv, lv in zip(xx.ravel().tolist(), yy.ravel().tolist(), loss.ravel().tolist()):
         out.write(f"{xv!r},{yv!r},{lv!r}\n")
