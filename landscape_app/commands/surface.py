@@ -236,6 +236,7 @@ def surface_command(args) -> int:
     from ..core.errors import ConfigError
     from ..core.surface import compute_surface
     from ..export.data import SURFACE_SUFFIXES, check_data_output, save_surface
+    from ..export.progress import ProgressBar
     path = check_data_output(args.output, SURFACE_SUFFIXES, "surface")
     resolution = parse_resolution(args.resolution)
     span = parse_span(args.span)
@@ -257,15 +258,17 @@ def surface_command(args) -> int:
             # A PCA plane's units are the path's own: show the whole path, not a fixed square.
             from ..core.projection import covering_span
             span = covering_span(plane, trajectories)
-        if plane is None:
-            if resolution is not None:
-                grid = dataclasses.replace(exp.grid, resolution=resolution)
-                session = session.replace(runs=tuple(r.replace(grid=grid) for r in session.runs))
-                exp = session.experiment
-            surface = compute_surface(exp, batch=batch, metric=args.metric, bn=args.bn)
-        else:
-            surface = compute_surface(exp, plane=plane, span=span, resolution=resolution, batch=batch,
-                                      metric=args.metric, bn=args.bn, device=device)
+        if plane is None and resolution is not None:
+            grid = dataclasses.replace(exp.grid, resolution=resolution)
+            session = session.replace(runs=tuple(r.replace(grid=grid) for r in session.runs))
+            exp = session.experiment
+        where = {} if plane is None else dict(plane=plane, span=span, resolution=resolution, device=device)
+        bar = ProgressBar("surface", "points", enabled=False if args.quiet else None)
+        try:
+            surface = compute_surface(exp, batch=batch, metric=args.metric, bn=args.bn, progress=bar.update,
+                                      **where)
+        finally:
+            bar.finish()
         paths = projected_paths(exp, surface.plane, trajectories, surface, args.bn) if trajectories else None
     except ConfigError as exc:
         raise _renamed(exc) from None
