@@ -57,7 +57,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         "first; default start). A PCA plane is centred on the path's end.")
     g.add_argument("--span", metavar="S|LO,HI|LO,HI,LO,HI",
                    help="the plane coordinates' range: a half-width, one range for both, or one per axis "
-                        "(write --span=-2,2 when it starts with a minus)")
+                        "(write --span=-2,2 when it starts with a minus; default: the session's grid, -1..1 on a "
+                        "network's plane, a PCA plane's covers the paths)")
     g.add_argument("--resolution", metavar="N|WxH", help="grid points per axis (default: the session's grid; "
                                                          "51x51 for a network)")
     g.add_argument("--metric", choices=("loss", "accuracy"), default="loss",
@@ -254,10 +255,6 @@ def surface_command(args) -> int:
     try:
         batch = batch_of_iteration(exp, args.batch) if args.batch is not None else None
         plane = make_plane(args, exp, trajectories)
-        if span is None and plane is not None and plane.kind == "pca":
-            # A PCA plane's units are the path's own: show the whole path, not a fixed square.
-            from ..core.projection import covering_span
-            span = covering_span(plane, trajectories)
         if plane is None and resolution is not None:
             grid = dataclasses.replace(exp.grid, resolution=resolution)
             session = session.replace(runs=tuple(r.replace(grid=grid) for r in session.runs))
