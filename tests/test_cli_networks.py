@@ -429,3 +429,19 @@ def test_a_random_plane_of_a_linear_model_needs_its_bias(tmp_path, capsys):
     _, again = load_surface(tmp_path / "a.csv")
     np.testing.assert_array_equal(again.loss, surface.loss)
     assert again.axes == surface.axes == ("random 1", "random 2")
+
+
+def test_data_from_a_csv_file(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((30, 2))
+    y = (x[:, 0] * x[:, 1] > 0).astype(float)
+    (tmp_path / "xor.csv").write_text("x1,x2,y\n" + "".join(f"{a!r},{b!r},{c!r}\n" for (a, b), c in zip(x.tolist(), y.tolist())))
+    out = tmp_path / "p.json"
+    assert commands.main(["run", "--model", "mlp", "--hidden", "4", "--data", str(tmp_path / "xor.csv"),
+                          "--epochs", "2", "-o", str(out)]) == 0, capsys.readouterr().err
+    session, (path,) = load_runs(out)
+    np.testing.assert_array_equal(session.experiment.data.numpy()[1], y)
+    assert session.experiment.criterion == "bce-logits" and len(path) == 3
+    assert commands.main(["run", "--model", "mlp", "--data", str(tmp_path / "xor.csv"), "--data-option", "noise=1",
+                          "-o", str(out)]) == 2
+    assert "--data-option: a CSV file" in err_line(capsys)
