@@ -435,7 +435,8 @@ def test_data_from_a_csv_file(tmp_path, capsys):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((30, 2))
     y = (x[:, 0] * x[:, 1] > 0).astype(float)
-    (tmp_path / "xor.csv").write_text("x1,x2,y\n" + "".join(f"{a!r},{b!r},{c!r}\n" for (a, b), c in zip(x.tolist(), y.tolist())))
+    rows = "".join(f"{a!r},{b!r},{c!r}\n" for (a, b), c in zip(x.tolist(), y.tolist()))
+    (tmp_path / "xor.csv").write_text("x1,x2,y\n" + rows)
     out = tmp_path / "p.json"
     assert commands.main(["run", "--model", "mlp", "--hidden", "4", "--data", str(tmp_path / "xor.csv"),
                           "--epochs", "2", "-o", str(out)]) == 0, capsys.readouterr().err
