@@ -27,7 +27,8 @@ def moons_experiment(**changes):
 
 
 def torch_losses(exp, plane, alpha, beta, buffers=None):
-    """The loss at each grid point as plain torch computes it: the module at those parameters, in float64."""
+    """The loss at each grid point as plain torch computes it: the module at those parameters, in float64.
+    A surface equals it within 1e-5 relative (the batched evaluator's promise)."""
     module = exp.build_module().double().eval()
     if buffers:
         for name, b in module.named_buffers():
@@ -74,7 +75,7 @@ def test_mlp_on_moons_surface_over_two_named_parameters(tmp_path, capsys):
     assert session.experiment.model == "mlp" and session.experiment.model_options["hidden"] == (6,)
     assert session.experiment.data == exp.data                     # the knobs came back: the same samples
     expected = torch_losses(exp, surface.plane, surface.alpha, surface.beta)
-    np.testing.assert_allclose(surface.loss, expected, rtol=1e-6)
+    np.testing.assert_allclose(surface.loss, expected, rtol=1e-5)
     assert "path_alpha" not in z.files                            # nothing trained, no path
 
 
@@ -139,7 +140,7 @@ def test_at_end_trains_and_keeps_the_projected_path(tmp_path, capsys):
     _, surface = load_surface(out)
     # BatchNorm evaluated with the trained end's running statistics, as the path's own losses are
     expected = torch_losses(exp, surface.plane, surface.alpha, surface.beta, buffers=path.buffers)
-    np.testing.assert_allclose(surface.loss, expected, rtol=1e-6)
+    np.testing.assert_allclose(surface.loss, expected, rtol=1e-5)
 
 
 def test_the_surface_of_one_mini_batch(tmp_path, capsys):
@@ -181,7 +182,8 @@ def test_cnn_on_digits_trains_and_draws_its_accuracy(tmp_path, capsys):
             for j, a in enumerate(surface.alpha):
                 nn.utils.vector_to_parameters(torch.from_numpy(surface.plane.point(a, b)), module.parameters())
                 right = (module(exp.data.x.double()).argmax(1) == exp.targets()).double().mean()
-                assert surface.loss[i, j] == pytest.approx(float(right), abs=1e-12)
+                # a logit tie a rounding apart may go either way: at most one of the 120 samples
+                assert surface.loss[i, j] == pytest.approx(float(right), abs=1.5 / 120)
 
 
 # -- a user's module from a file --------------------------------------------------------------------------------
@@ -253,7 +255,7 @@ def test_a_users_module_from_a_file(tmp_path, user_file, capsys):
     _, surface = load_surface(tmp_path / "s.npz")
     exp = session.experiment
     np.testing.assert_allclose(surface.loss, torch_losses(exp, surface.plane, surface.alpha, surface.beta),
-                               rtol=1e-6)
+                               rtol=1e-5)
 
 
 @pytest.mark.parametrize("func, line, text", [
@@ -372,7 +374,7 @@ def test_a_networks_default_plane_is_random_and_seeded(tmp_path, capsys):
     np.testing.assert_array_equal(first["plane_origin"], exp.start_vector())
     np.testing.assert_array_equal(first["alpha"], np.linspace(-1, 1, 4))      # a network's view: -1..1
     _, s = load_surface(tmp_path / "a.npz")
-    np.testing.assert_allclose(s.loss, torch_losses(exp, s.plane, s.alpha, s.beta), rtol=1e-6)
+    np.testing.assert_allclose(s.loss, torch_losses(exp, s.plane, s.alpha, s.beta), rtol=1e-5)
 
 
 @needs_planes
