@@ -7,11 +7,12 @@ import importlib
 
 _EXPORTS = {
     "data": ("DataSource", "LandscapeDataset", "dataset_from_arrays", "dataset_from_csv", "make_dataset"),
-    "errors": ("ConfigError", "DataError", "ExportError", "LandscapeError"),
+    "errors": ("ComputeError", "ConfigError", "DataError", "ExportError", "LandscapeError"),
     "experiment": ("Experiment", "Grid"),
     "helper": ("LossSurface",),
     "session": ("Session",),
     "surface": ("Surface", "compute_surface", "loss_at"),
+    "surface_h5": ("load_surface", "save_surface"),
     "training": ("Outcome", "Training", "run", "train"),
     "trajectory": ("Step", "Trajectory", "TrajectoryBuilder"),
 }

@@ -202,12 +202,23 @@ def _axis(name: str, values, default: np.ndarray) -> np.ndarray:
 # -- public functions -----------------------------------------------------------------------------------------
 
 def compute_surface(exp: Experiment, w=None, b=None, *, held=None, batch=None,
-                    chunk_bytes: int | None = None) -> Surface:
+                    chunk_bytes: int | None = None, engine: str = "local", **blocks) -> Surface:
     """The loss surface of ``exp`` over its grid (or explicit x-axis values ``w`` and y-axis values ``b``).
 
     ``held`` overrides the plane's held parameter (a number, or ``{name: value}``); ``batch`` gives sample
     indices for the surface of one mini-batch. ``chunk_bytes`` bounds the working memory of one chunk.
+    ``engine="ray"`` (with ``workers``, ``address``, ``store``, ``block_rows``, ``gpus_per_task``,
+    ``max_retries``, ``progress``), or ``store=`` alone: computed in blocks of rows, see
+    ``distributed.compute_surface_blocks``.
     """
+    if engine != "local" or blocks:
+        from .distributed import BLOCK_OPTIONS, compute_surface_blocks
+        unknown = sorted(set(blocks) - set(BLOCK_OPTIONS))
+        if unknown:
+            raise TypeError(f"compute_surface() got an unexpected keyword argument {unknown[0]!r}")
+        options = {k: v for k, v in (("held", held), ("batch", batch), ("chunk_bytes", chunk_bytes))
+                   if v is not None}
+        return compute_surface_blocks(exp, None, w, b, engine=engine, **blocks, **options)
     gx, gy = exp.grid_axes_values()
     X, Y = _axis("w", w, gx), _axis("b", b, gy)
     held_values = _held_values(exp, held)
