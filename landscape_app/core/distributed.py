@@ -169,7 +169,7 @@ def ray_cluster(address: str | None = None, workers: int | None = None):
             ray.init(address=address, **settings)
         else:
             ray.init(num_cpus=workers, **settings)
-    except (ConnectionError, TimeoutError, RuntimeError, ValueError) as exc:
+    except (OSError, RuntimeError, ValueError) as exc:   # ConnectionError, TimeoutError, a socket path
         where = f"the Ray cluster at {address}" if address else "a local Ray"
         raise ConfigError("address" if address else "engine", f"cannot start or reach {where}: "
                                                                f"{_first_line(exc)}") from None

@@ -68,9 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
     su = sub.add_parser("surface", help="write the loss surface (NPZ or CSV) with the session",
                         description="Compute the session's loss surface over its grid and write it.")
     _add_source(su)
-    su.add_argument("-o", "--output", required=True, metavar="surface.npz|surface.csv")
+    su.add_argument("-o", "--output", required=True, metavar="surface.npz|surface.csv|surface.h5",
+                    help="NPZ, CSV, or HDF5 in tomgoldstein/loss-landscape's layout (xcoordinates, "
+                         "ycoordinates, train_loss)")
     su.add_argument("--resolution", metavar="N|WxH", help="grid points per axis (default: the session's grid)")
     su.add_argument("-q", "--quiet", action="store_true")
+    from .engine_args import add_engine_options
+    add_engine_options(su)
 
     ru = sub.add_parser("run", help="train the session's runs and write their paths (CSV or JSON)",
                         description="Train every run of the session and write each step (parameters, losses, "
@@ -155,9 +159,22 @@ def _surface(args) -> int:
         except ConfigError as exc:
             raise ConfigError("--resolution", str(exc).split(": ", 1)[-1]) from None
         session = session.replace(runs=runs)
+    from .engine_args import engine_options
+    options = engine_options(args)
     from ..core.surface import compute_surface
+    from .progress import ProgressBar
     started = time.monotonic()
-    surface = compute_surface(session.experiment)
+    bar = ProgressBar("surface", "blocks", enabled=False if args.quiet else None)
+    if options:
+        options["progress"] = bar.update
+    try:
+        surface = compute_surface(session.experiment, **options)
+    except KeyboardInterrupt:
+        if args.store:
+            raise KeyboardInterrupt(f"the finished blocks are kept in {args.store}; the same command resumes")
+        raise
+    finally:
+        bar.finish()
     save_surface(path, session, surface)
     if not args.quiet:
         rows, cols = surface.loss.shape
@@ -209,8 +226,8 @@ def main(argv: list[str] | None = None, own_process: bool = False) -> int:
     except (LandscapeError, UsageError) as exc:
         print(f"landscape-app {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print(f"\nlandscape-app {args.command}: interrupted; nothing was written", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print(f"\nlandscape-app {args.command}: interrupted; {exc or 'nothing was written'}", file=sys.stderr)
         return EXIT_INTERRUPTED
 
 
