@@ -3,6 +3,7 @@ blocks only; a store of another surface is refused), and HDF5 files in tomgoldst
 theirs and ours."""
 import functools
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -255,3 +256,50 @@ def test_unreadable_surface_files_are_refused_by_name(tmp_path):
                           (tmp_path / "none.h5", "no such file")]:
         with pytest.raises(la.DataError, match=message):
             la.load_surface(path)
+
+
+# -- the command line ------------------------------------------------------------------------------------------
+
+def test_the_cli_writes_hdf5_through_a_store_and_resumes_after_ctrl_c(tmp_path, monkeypatch, capsys):
+    from landscape_app.export import commands
+    from landscape_app.export.data import load_surface as load_with_session
+    from landscape_app.export.progress import ProgressBar
+    exp = small_experiment()
+    la.Session((exp,), title="blocks").save(tmp_path / "s.toml")
+    out, store = tmp_path / "surface.h5", tmp_path / "store.h5"
+    argv = ["surface", str(tmp_path / "s.toml"), "-o", str(out), "--store", str(store), "--block-rows", "3"]
+    update = ProgressBar.update
+
+    def ctrl_c_at_block_2(self, done, total):
+        update(self, done, total)
+        if done == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(ProgressBar, "update", ctrl_c_at_block_2)
+    assert commands.main(argv) == commands.EXIT_INTERRUPTED
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1] == (f"landscape-app surface: interrupted; the finished blocks are kept in "
+                                            f"{store}; the same command resumes")
+    assert not out.exists()
+    with h5py.File(store, "r") as f:
+        assert f["landscape_app/blocks_done"][()].tolist() == [True, True, False, False, False, False]
+    monkeypatch.setattr(ProgressBar, "update", update)
+    assert commands.main(argv) == 0
+    assert capsys.readouterr().out.startswith(f"wrote {out}: 23x17 grid over (w, b)")
+    whole = la.compute_surface(exp)
+    session, surface = load_with_session(out)
+    assert session.title == "blocks" and np.array_equal(surface.loss, whole.loss)
+    assert np.array_equal(la.load_surface(out).loss, whole.loss)
+
+
+def test_the_cli_refuses_engine_mistakes_in_one_line(tmp_path, capsys):
+    from landscape_app.export import commands
+    small_experiment().save(tmp_path / "s.toml")
+    for extra, message in [(["--workers", "2"], "--workers: needs --engine ray"),
+                           (["--store", str(tmp_path / "store.txt")], "--store: .*ends in .h5 or .hdf5"),
+                           (["--engine", "mpi"], "argument --engine: invalid choice: 'mpi'")]:
+        assert commands.main(["surface", str(tmp_path / "s.toml"), "-o", str(tmp_path / "s.h5"), *extra]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1
+        assert re.search(message, err), err
+    assert sorted(os.listdir(tmp_path)) == ["s.toml"]
