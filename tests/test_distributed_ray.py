@@ -45,6 +45,22 @@ def lines(path):
     return path.read_text().splitlines() if path.exists() else []
 
 
+def test_the_cli_computes_on_ray_and_writes_loss_landscapes_file(tmp_path):
+    """A whole command: its own local Ray of two workers, started and shut down by the command (first in this
+    module, before the module's own cluster starts)."""
+    exp = experiment(grid=la.Grid(resolution=(25, 15)))
+    exp.save(tmp_path / "exp.toml")
+    out, store = tmp_path / "surface.h5", tmp_path / "store.h5"
+    run = subprocess.run([sys.executable, "-m", "landscape_app", "surface", str(tmp_path / "exp.toml"), "-o",
+                          str(out), "--engine", "ray", "--workers", "2", "--store", str(store), "--block-rows", "4"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith(f"wrote {out}: 25x15 grid over (w, b)")
+    whole = la.compute_surface(exp)
+    assert np.array_equal(la.load_surface(out).loss, whole.loss)
+    assert np.array_equal(la.load_surface(store).loss, whole.loss)
+
+
 def test_two_workers_give_exactly_the_single_process_surface(cluster, tmp_path):
     for exp in (experiment(), experiment(criterion="l1"),
                 experiment(model="plane", data=la.make_dataset("plane", n_samples=25, seed=2),
@@ -132,18 +148,3 @@ def test_a_lost_worker_is_retried_and_a_block_that_keeps_failing_is_named(cluste
                                block_function=functools.partial(dies_once, None, y[7]))
     with h5py.File(store, "r") as f:
         assert f["landscape_app/blocks_done"][()].tolist() == [True, False, True, True]
-
-
-def test_the_cli_computes_on_ray_and_writes_loss_landscapes_file(tmp_path):
-    """A whole command: its own local Ray of two workers, started and shut down by the command."""
-    exp = experiment(grid=la.Grid(resolution=(25, 15)))
-    exp.save(tmp_path / "exp.toml")
-    out, store = tmp_path / "surface.h5", tmp_path / "store.h5"
-    run = subprocess.run([sys.executable, "-m", "landscape_app", "surface", str(tmp_path / "exp.toml"), "-o",
-                          str(out), "--engine", "ray", "--workers", "2", "--store", str(store), "--block-rows", "4"],
-                         capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr
-    assert run.stdout.startswith(f"wrote {out}: 25x15 grid over (w, b)")
-    whole = la.compute_surface(exp)
-    assert np.array_equal(la.load_surface(out).loss, whole.loss)
-    assert np.array_equal(la.load_surface(store).loss, whole.loss)

@@ -201,6 +201,16 @@ def test_our_hdf5_file_reads_back_and_plots_as_loss_landscape_plots(tmp_path):
     assert z[i, j] == pytest.approx(la.loss_at(exp, [point[n] for n in exp.param_names]), rel=1e-12)
 
 
+def test_our_npz_reads_into_a_surface(tmp_path):
+    from landscape_app.export.data import save_surface as save_with_session
+    exp = small_experiment(criterion="huber")
+    surface = la.compute_surface(exp, batch=[1, 4, 9])
+    save_with_session(tmp_path / "s.npz", la.Session((exp,)), surface)
+    back = la.load_surface(tmp_path / "s.npz")
+    assert np.array_equal(back.loss, surface.loss) and back.batch.tolist() == [1, 4, 9]
+    assert (back.axes, back.criterion) == (("w", "b"), "huber")
+
+
 def _toml(text):
     import tomllib
     return tomllib.loads(text)
@@ -303,3 +313,23 @@ def test_the_cli_refuses_engine_mistakes_in_one_line(tmp_path, capsys):
         assert len(err.splitlines()) == 1
         assert re.search(message, err), err
     assert sorted(os.listdir(tmp_path)) == ["s.toml"]
+
+
+def test_a_plane_is_stored_as_its_arrays_and_a_store_knows_its_plane(tmp_path):
+    from landscape_app.core.surface_h5 import read_surface_file
+    from landscape_app.core.surface_job import PlaneRecord, SurfaceJob, experiment_dict
+    from landscape_app.core.surface_store import open_store
+    exp = small_experiment()
+    surface = la.compute_surface(exp)
+    plane = PlaneRecord([1.0, 2.0], [0.5, 0.0], [0.0, 0.25], labels=("d1", "d2"), kind="random")
+    la.save_surface(tmp_path / "plane.h5", surface, exp, plane=plane)
+    back = read_surface_file(tmp_path / "plane.h5").plane
+    assert back.same_as(plane) and back.labels == ("d1", "d2") and back.kind == "random"
+    job = SurfaceJob(experiment_dict(exp), plane, surface.w, surface.b, 5)
+    with open_store(tmp_path / "store.h5", job, surface) as store:
+        assert store.missing() == [0, 1, 2, 3]
+    other = PlaneRecord([1.0, 2.0], [0.5, 0.0], [0.0, 0.5], labels=("d1", "d2"), kind="random")
+    for changed in (other, None):
+        with pytest.raises(la.ConfigError, match=r"another surface \(the plane differs\)"):
+            open_store(tmp_path / "store.h5", SurfaceJob(experiment_dict(exp), changed, surface.w, surface.b, 5),
+                       surface)

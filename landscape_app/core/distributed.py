@@ -102,9 +102,9 @@ def _whole(name: str, value, low: int):
 
 def _axes(exp, plane, alpha, beta):
     from .surface import _axis
-    if plane is None:
+    if plane is None:      # compute_surface's w= and b=
         gx, gy = exp.grid_axes_values()
-        return _axis("alpha", alpha, gx), _axis("beta", beta, gy)
+        return _axis("w", alpha, gx), _axis("b", beta, gy)
     if alpha is None or beta is None:
         raise ConfigError("alpha", "a surface on a plane computed in blocks needs its alpha and beta values")
     return _axis("alpha", alpha, None), _axis("beta", beta, None)

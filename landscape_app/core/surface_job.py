@@ -41,6 +41,8 @@ def block_function(exp, plane, alpha: np.ndarray, beta_rows: np.ndarray, *, devi
 def surface_from_values(exp, plane, alpha: np.ndarray, beta: np.ndarray, values: np.ndarray, **options):
     """The ``Surface`` that ``compute_surface(exp, ...)`` would return, with ``values`` computed elsewhere."""
     from .surface import Surface, _batch_indices, _held_values
+    if plane is not None:
+        raise ConfigError("plane", "this version computes surfaces over the experiment's grid axes only")
     return Surface(alpha, beta, values, tuple(exp.grid.axes), _held_values(exp, options.get("held")),
                    exp.criterion, _batch_indices(options.get("batch"), len(exp.data)))
 

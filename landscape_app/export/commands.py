@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None, own_process: bool = False) -> int:
         print(f"landscape-app {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt as exc:
-        print(f"\nlandscape-app {args.command}: interrupted; {exc or 'nothing was written'}", file=sys.stderr)
+        print(f"\nlandscape-app {args.command}: interrupted; {str(exc) or 'nothing was written'}", file=sys.stderr)
         return EXIT_INTERRUPTED
 
 
