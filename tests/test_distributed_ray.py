@@ -49,7 +49,7 @@ def test_the_cli_computes_on_ray_and_writes_loss_landscapes_file(tmp_path):
     """A whole command: its own local Ray of two workers, started and shut down by the command (first in this
     module, before the module's own cluster starts)."""
     exp = experiment(grid=la.Grid(resolution=(25, 15)))
-    exp.save(tmp_path / "exp.toml")
+    la.save(exp, tmp_path / "exp.toml")
     out, store = tmp_path / "surface.h5", tmp_path / "store.h5"
     run = subprocess.run([sys.executable, "-m", "landscape_app", "surface", str(tmp_path / "exp.toml"), "-o",
                           str(out), "--engine", "ray", "--workers", "2", "--store", str(store), "--block-rows", "4"],
@@ -74,6 +74,12 @@ def test_two_workers_give_exactly_the_single_process_surface(cluster, tmp_path):
         blocks = lines(log)
         assert len(blocks) == -(-len(whole.b) // 3)
         assert os.getpid() not in {int(b.split()[0]) for b in blocks}     # computed on the workers
+    # A network on a plane through its parameters, rebuilt on the workers from its TOML table.
+    from test_distributed_store import network_on_a_plane
+    exp, plane = network_on_a_plane()
+    whole = la.compute_surface(exp, plane=plane, span=1.5, resolution=(13, 10))
+    ours = la.compute_surface(exp, plane=plane, span=1.5, resolution=(13, 10), engine="ray", workers=2, block_rows=3)
+    assert np.array_equal(ours.loss, whole.loss) and ours.plane is plane and ours.axes == plane.labels
     # The sigmoid kernel's sums depend on the rows it is given: Ray gives the same blocks as this process does.
     exp = experiment(model="logistic", criterion="bce", data=la.make_dataset("logistic", n_samples=40, seed=1))
     local = la.compute_surface(exp, store=tmp_path / "local.h5", block_rows=4)

@@ -15,6 +15,7 @@ import pytest
 import landscape_app as la
 from landscape_app.core.distributed import compute_surface_blocks
 from landscape_app.core.surface_job import block_function
+from landscape_app.core.tomlio import experiment_from_dict
 
 
 def small_experiment(**changes):
@@ -102,7 +103,7 @@ def test_a_failing_block_keeps_what_was_stored(tmp_path):
 KILLED_RUN = textwrap.dedent("""
     import os, signal, sys
     import landscape_app as la
-    exp = la.Experiment.load(sys.argv[1])
+    exp = la.load_experiment(sys.argv[1])
 
     def kill_after_three(done, total):
         if done == 3:
@@ -114,7 +115,7 @@ KILLED_RUN = textwrap.dedent("""
 
 def test_a_killed_process_leaves_a_store_that_resumes(tmp_path):
     exp = small_experiment(model="logistic", criterion="bce", data=la.make_dataset("logistic", n_samples=40, seed=2))
-    exp.save(tmp_path / "exp.toml")
+    la.save(exp, tmp_path / "exp.toml")
     store = tmp_path / "store.h5"
     run = subprocess.run([sys.executable, "-c", KILLED_RUN, str(tmp_path / "exp.toml"), str(store)],
                          capture_output=True, text=True, timeout=300)
@@ -138,8 +139,8 @@ def test_a_store_of_another_surface_is_refused(tmp_path):
     refusals = [
         (dict(), small_experiment(criterion="l1"), "the experiment's criterion differs"),
         (dict(), small_experiment(data=la.make_dataset("linear", n_samples=31, seed=3)), "the experiment's data"),
-        (dict(w=x * 2), exp, "the x axis differs"),
-        (dict(b=y[:-1]), exp, "the y axis differs"),
+        (dict(w=x * 2), exp, "the w axis differs"),
+        (dict(b=y[:-1]), exp, "the b axis differs"),
         (dict(block_rows=5), exp, "the block size .4 rows. differs"),
         (dict(batch=[0, 1, 2]), exp, "the options"),
     ]
@@ -190,7 +191,7 @@ def test_our_hdf5_file_reads_back_and_plots_as_loss_landscape_plots(tmp_path):
     assert (back.axes, back.held, back.criterion, back.batch) == (("w1", "b"), {"w2": 0.5}, "mse", None)
     from landscape_app.core.surface_h5 import read_surface_file
     read = read_surface_file(path)
-    assert read.origin == "landscape-app" and la.Experiment.from_dict(_toml(read.experiment)) == exp
+    assert read.origin == "landscape-app" and experiment_from_dict(_toml(read.experiment)) == exp
     # plot_2D.plot_2d_contour: X, Y = np.meshgrid(x, y); contour(X, Y, Z) with Z = f['train_loss'][:]
     with h5py.File(path, "r") as f:
         x, y, z = f["xcoordinates"][:], f["ycoordinates"][:], f["train_loss"][:]
@@ -275,7 +276,7 @@ def test_the_cli_writes_hdf5_through_a_store_and_resumes_after_ctrl_c(tmp_path, 
     from landscape_app.export.data import load_surface as load_with_session
     from landscape_app.export.progress import ProgressBar
     exp = small_experiment()
-    la.Session((exp,), title="blocks").save(tmp_path / "s.toml")
+    la.save(la.Session((exp,), title="blocks"), tmp_path / "s.toml")
     out, store = tmp_path / "surface.h5", tmp_path / "store.h5"
     argv = ["surface", str(tmp_path / "s.toml"), "-o", str(out), "--store", str(store), "--block-rows", "3"]
     update = ProgressBar.update
@@ -304,7 +305,7 @@ def test_the_cli_writes_hdf5_through_a_store_and_resumes_after_ctrl_c(tmp_path, 
 
 def test_the_cli_refuses_engine_mistakes_in_one_line(tmp_path, capsys):
     from landscape_app.export import commands
-    small_experiment().save(tmp_path / "s.toml")
+    la.save(small_experiment(), tmp_path / "s.toml")
     for extra, message in [(["--workers", "2"], "--workers: needs --engine ray"),
                            (["--store", str(tmp_path / "store.txt")], "--store: .*ends in .h5 or .hdf5"),
                            (["--engine", "mpi"], "argument --engine: invalid choice: 'mpi'")]:
@@ -317,19 +318,53 @@ def test_the_cli_refuses_engine_mistakes_in_one_line(tmp_path, capsys):
 
 def test_a_plane_is_stored_as_its_arrays_and_a_store_knows_its_plane(tmp_path):
     from landscape_app.core.surface_h5 import read_surface_file
-    from landscape_app.core.surface_job import PlaneRecord, SurfaceJob, experiment_dict
-    from landscape_app.core.surface_store import open_store
     exp = small_experiment()
-    surface = la.compute_surface(exp)
-    plane = PlaneRecord([1.0, 2.0], [0.5, 0.0], [0.0, 0.25], labels=("d1", "d2"), kind="random")
-    la.save_surface(tmp_path / "plane.h5", surface, exp, plane=plane)
-    back = read_surface_file(tmp_path / "plane.h5").plane
-    assert back.same_as(plane) and back.labels == ("d1", "d2") and back.kind == "random"
-    job = SurfaceJob(experiment_dict(exp), plane, surface.w, surface.b, 5)
-    with open_store(tmp_path / "store.h5", job, surface) as store:
-        assert store.missing() == [0, 1, 2, 3]
-    other = PlaneRecord([1.0, 2.0], [0.5, 0.0], [0.0, 0.5], labels=("d1", "d2"), kind="random")
-    for changed in (other, None):
-        with pytest.raises(la.ConfigError, match=r"another surface \(the plane differs\)"):
-            open_store(tmp_path / "store.h5", SurfaceJob(experiment_dict(exp), changed, surface.w, surface.b, 5),
-                       surface)
+    plane = la.Plane.through([-15.0, -10.0], [5.0, -8.0], [-12.0, 6.0])
+    span = dict(alpha=np.linspace(-0.5, 1.5, 13), beta=np.linspace(-0.5, 1.5, 9))
+    surface = la.compute_surface(exp, plane=plane, **span)
+    la.save_surface(tmp_path / "plane.h5", surface, exp)
+    read = read_surface_file(tmp_path / "plane.h5")
+    back = read.loss.plane
+    assert isinstance(back, la.Plane) and (back.labels, back.kind) == (plane.labels, plane.kind)
+    assert all(np.array_equal(getattr(back, n), getattr(plane, n)) for n in ("origin", "d1", "d2"))
+    assert np.array_equal(read.loss.loss, surface.loss) and read.loss.axes == plane.labels
+    # In blocks, into a store: the same surface; the store then refuses another plane and the (w, b) grid.
+    store = tmp_path / "store.h5"
+    blocks = la.compute_surface(exp, plane=plane, store=store, block_rows=2, **span)
+    assert np.array_equal(blocks.loss, surface.loss) and blocks.plane is plane
+    other = la.Plane.through([-15.0, -10.0], [5.0, -8.0], [-12.0, 7.0])
+    with pytest.raises(la.ConfigError, match=r"another surface \(the plane differs\)"):
+        la.compute_surface(exp, plane=other, store=store, **span)
+    with pytest.raises(la.ConfigError, match=r"another surface \(the (plane|w axis) differs\)"):
+        la.compute_surface(exp, w=span["alpha"], b=span["beta"], store=store)
+
+
+def network_on_a_plane():
+    exp = la.Experiment(model="mlp", data=la.make_dataset("moons", n_samples=90, seed=0),
+                        model_options={"hidden": (8,)})
+    p0 = exp.start_vector()
+    rng = np.random.default_rng(0)
+    plane = la.Plane.through(p0, p0 + rng.normal(size=p0.size), p0 + rng.normal(size=p0.size))
+    return exp, plane
+
+
+def test_a_network_accuracy_surface_resumes_exactly_and_reads_back(tmp_path):
+    exp, plane = network_on_a_plane()
+    grid = dict(plane=plane, span=1.5, resolution=(13, 10), metric="accuracy")
+    whole = la.compute_surface(exp, **grid)
+    store = tmp_path / "store.h5"
+
+    def stop_after_two(done, total):
+        if done == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        la.compute_surface(exp, store=store, block_rows=3, progress=stop_after_two, **grid)
+    resumed = la.compute_surface(exp, store=store, **grid)
+    assert np.array_equal(resumed.loss, whole.loss) and resumed.metric == "accuracy"
+    back = la.load_surface(store, metric="accuracy")
+    assert np.array_equal(back.loss, whole.loss) and back.plane.labels == plane.labels
+    with h5py.File(store, "r") as f:                    # loss-landscape's unit: percent
+        np.testing.assert_allclose(f["train_acc"][()], 100 * whole.loss, rtol=1e-15)
+    with pytest.raises(la.DataError, match="no loss surface"):
+        la.load_surface(store)

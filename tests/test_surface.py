@@ -196,8 +196,8 @@ def test_rows_are_b_and_columns_are_w():
             assert surface.loss[i, j] == pytest.approx(reference(exp, (w[j], b[i])), rel=1e-12)
     # and never the course helper's sign error: b enters as + b
     assert surface.loss[0, 0] != pytest.approx(reference(exp, (w[0], -b[0])), rel=1e-3)
-    np.testing.assert_array_equal(surface.x, w)
-    np.testing.assert_array_equal(surface.y, b)
+    np.testing.assert_array_equal(surface.alpha, w)
+    np.testing.assert_array_equal(surface.beta, b)
 
 
 def separable():

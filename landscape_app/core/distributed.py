@@ -22,31 +22,29 @@ from .surface_job import (SurfaceJob, block_function as default_block_function, 
                           surface_from_values)
 
 ENGINES = ("local", "ray")
-METRICS = ("loss", "accuracy")
-# compute_surface's keywords that choose how the blocks run (the rest are the surface's own options).
-BLOCK_OPTIONS = ("workers", "address", "store", "block_rows", "gpus_per_task", "max_retries", "progress")
 INSTALL_RAY = "pip install 'landscape-app[distributed]' (or pip install 'ray>=2.9')"
 
 
 def compute_surface_blocks(exp, plane=None, alpha=None, beta=None, *, engine: str = "local",
                            workers: int | None = None, address: str | None = None, store=None,
                            block_rows: int | None = None, gpus_per_task: float | None = None,
-                           max_retries: int = 3, metric: str = "loss",
+                           max_retries: int = 3, metric: str = "loss", resolution=None, span=None,
                            progress: Callable[[int, int], None] | None = None,
                            block_function=default_block_function, **options):
     """The surface of ``exp`` computed in blocks of ``block_rows`` rows (see ``compute_surface``).
 
-    ``engine``: "local" (this process, block after block) or "ray" (one Ray task per block; ``address``: a
-    running cluster, else a local Ray with ``workers`` CPUs). ``workers`` also bounds the blocks in flight.
+    ``plane`` None: the (w, b) grid, ``alpha``/``beta`` its w and b values. ``engine``: "local" (this process,
+    block after block) or "ray" (one Ray task per block; ``address``: a running cluster, else a local Ray with
+    ``workers`` CPUs). ``workers`` also bounds the blocks in flight (twice as many).
     ``store``: an HDF5 file that keeps every finished block; computing again with the same store computes only
     the blocks it lacks (a store made for another surface is refused). ``gpus_per_task``: GPUs per Ray task
-    (default: 1 where the cluster has GPUs, else 0). ``max_retries``: how often Ray reruns a block whose worker
-    died. ``progress(done, total)`` after each block. A block that fails raises ``ComputeError`` naming it.
+    (default: 1 where the cluster has GPUs, else 0); a task given one evaluates on "cuda". ``max_retries``: how
+    often Ray reruns a block whose worker died. ``progress(done, total)`` after each block. A block that fails
+    raises ``ComputeError`` naming it; ``options`` (``held``, ``batch``, ``bn``, ``device``, ``chunk_bytes``) go
+    to each block's ``compute_surface``.
     """
     if engine not in ENGINES:
         raise ConfigError("engine", f"must be one of {', '.join(ENGINES)}, not {engine!r}")
-    if metric not in METRICS:
-        raise ConfigError("metric", f"must be one of {', '.join(METRICS)}, not {metric!r}")
     workers = _whole("workers", workers, 1)
     max_retries = _whole("max_retries", max_retries, 0)
     if gpus_per_task is not None and (isinstance(gpus_per_task, bool) or not isinstance(gpus_per_task, (int, float))
@@ -54,15 +52,17 @@ def compute_surface_blocks(exp, plane=None, alpha=None, beta=None, *, engine: st
         raise ConfigError("gpus_per_task", f"must be a number >= 0, not {gpus_per_task!r}")
     if address is not None and engine != "ray":
         raise ConfigError("address", "a cluster address needs engine='ray'")
-    alpha, beta = _axes(exp, plane, alpha, beta)
-    record = plane_record(plane)
-    # Also checks the options (held values, mini-batch) before any work.
-    template = surface_from_values(exp, plane, alpha, beta, np.full((len(beta), len(alpha)), np.nan), **options)
+    # Everything compute_surface checks, before any work; and the axes, resolved.
+    template = surface_from_values(exp, plane, alpha, beta, None, metric=metric, resolution=resolution,
+                                   span=span, **options)
+    alpha, beta = template.w, template.b
     if block_rows is None and store is not None:
         from .surface_store import stored_block_rows
         block_rows = stored_block_rows(store)
     rows = default_block_rows(len(beta), workers) if block_rows is None else check_block_rows(block_rows, len(beta))
-    job = SurfaceJob(experiment_dict(exp), record, alpha, beta, rows, metric, dict(options))
+    # The plane the surface lies on (for the (w, b) grid, its axes plane): what a store remembers and checks.
+    job = SurfaceJob(experiment_dict(exp), plane_record(template.plane), np.array(alpha), np.array(beta), rows,
+                     metric, dict(options))
     if engine == "ray":
         _ray()   # refuse before making a store when Ray is missing
     values = np.full(job.shape, np.nan)
@@ -87,9 +87,9 @@ def compute_surface_blocks(exp, plane=None, alpha=None, beta=None, *, engine: st
             if engine == "local":
                 _run_local(job, exp, plane, todo, block_function, landed)
             else:
-                _run_ray(job, todo, block_function, landed, workers=workers, address=address,
+                _run_ray(job, plane, todo, block_function, landed, workers=workers, address=address,
                          gpus_per_task=gpus_per_task, max_retries=max_retries)
-    return surface_from_values(exp, plane, alpha, beta, values, **options)
+    return surface_from_values(exp, plane, alpha, beta, values, metric=metric, **options)
 
 
 def _whole(name: str, value, low: int):
@@ -98,16 +98,6 @@ def _whole(name: str, value, low: int):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
         raise ConfigError(name, f"must be a whole number >= {low}, not {value!r}")
     return int(value)
-
-
-def _axes(exp, plane, alpha, beta):
-    from .surface import _axis
-    if plane is None:      # compute_surface's w= and b=
-        gx, gy = exp.grid_axes_values()
-        return _axis("w", alpha, gx), _axis("b", beta, gy)
-    if alpha is None or beta is None:
-        raise ConfigError("alpha", "a surface on a plane computed in blocks needs its alpha and beta values")
-    return _axis("alpha", alpha, None), _axis("beta", beta, None)
 
 
 @contextmanager
@@ -134,8 +124,7 @@ def _check_block(job: SurfaceJob, k: int, block) -> np.ndarray:
 def _run_local(job: SurfaceJob, exp, plane, todo, block_function, landed) -> None:
     opts = _block_options(job)
     for k in todo:
-        landed(k, _check_block(job, k, block_function(exp, plane, job.alpha, job.beta[job.rows(k)], device=None,
-                                                      **opts)))
+        landed(k, _check_block(job, k, block_function(exp, plane, job.alpha, job.beta[job.rows(k)], **opts)))
 
 
 def _block_options(job: SurfaceJob) -> dict:
@@ -183,20 +172,24 @@ def ray_cluster(address: str | None = None, workers: int | None = None):
 _EXPERIMENTS: dict[str, object] = {}
 
 
-def run_block(key: str, table, record, alpha, beta_rows, options, block_function):
-    """One block on a worker: rebuild the experiment and plane from plain data, evaluate, return the rows."""
+def run_block(key: str, table, plane, alpha, beta_rows, options, block_function):
+    """One block on a worker: rebuild the experiment from its TOML dict, evaluate, return the rows.
+
+    ``plane``: the ``Plane`` (numpy arrays and labels only) or None for the (w, b) grid. A task given a GPU
+    evaluates there.
+    """
     exp = _EXPERIMENTS.get(key)
     if exp is None:
         if len(_EXPERIMENTS) >= 4:
             _EXPERIMENTS.clear()
         exp = _EXPERIMENTS[key] = experiment_from_dict(table)
-    plane = None if record is None else (record.to_plane() or record)
     import ray
-    device = "cuda" if ray.get_gpu_ids() else None
-    return np.asarray(block_function(exp, plane, alpha, beta_rows, device=device, **options), dtype=np.float64)
+    if ray.get_gpu_ids():
+        options = {**options, "device": "cuda"}
+    return np.asarray(block_function(exp, plane, alpha, beta_rows, **options), dtype=np.float64)
 
 
-def _run_ray(job: SurfaceJob, todo, block_function, landed, *, workers, address, gpus_per_task,
+def _run_ray(job: SurfaceJob, plane, todo, block_function, landed, *, workers, address, gpus_per_task,
              max_retries) -> None:
     with ray_cluster(address, workers) as ray:
         from ray.exceptions import RayError, RayTaskError
@@ -204,7 +197,7 @@ def _run_ray(job: SurfaceJob, todo, block_function, landed, *, workers, address,
             gpus_per_task = 1 if ray.cluster_resources().get("GPU", 0) > 0 else 0
         task = ray.remote(run_block).options(num_cpus=1, num_gpus=gpus_per_task, max_retries=max_retries,
                                              retry_exceptions=False)
-        shared = [ray.put(v) for v in (job.experiment_key(), job.experiment, job.plane, job.alpha)]
+        shared = [ray.put(v) for v in (job.experiment_key(), job.experiment, plane, job.alpha)]
         opts, fn = ray.put(_block_options(job)), ray.put(block_function)
         queue = deque(todo)
         window = 2 * workers if workers else len(queue)

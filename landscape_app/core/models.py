@@ -28,6 +28,7 @@ CRITERIA: dict[str, tuple[type[nn.Module], dict[str, Any], bool]] = {
     "huber": (nn.HuberLoss, {"delta": 1.0}, False),
     "bce": (nn.BCELoss, {}, True),
     "bce-logits": (nn.BCEWithLogitsLoss, {}, True),
+    "cross-entropy": (nn.CrossEntropyLoss, {}, False),
 }
 
 CRITERION_LABELS = {
@@ -36,6 +37,7 @@ CRITERION_LABELS = {
     "huber": "Huber",
     "bce": "BCE (on probabilities)",
     "bce-logits": "BCE with logits",
+    "cross-entropy": "Cross-entropy (classes)",
 }
 
 
@@ -43,6 +45,8 @@ def loss_unit(criterion: str | None) -> str:
     """A criterion's short name on axes and read-outs: "MSE", "BCE" (with logits or not, the same loss)."""
     if not criterion:
         return ""
+    if criterion == "cross-entropy":
+        return "CE"
     return "BCE" if criterion == "bce-logits" else criterion.upper()
 
 
@@ -65,6 +69,10 @@ def check_pairing(model: str, criterion: str) -> None:
         raise ConfigError("model", f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
     if criterion not in CRITERIA:
         raise ConfigError("criterion", f"unknown criterion {criterion!r}; choose one of {', '.join(CRITERIA)}")
+    if criterion == "cross-entropy":
+        raise ConfigError("criterion", f"'cross-entropy' needs one output per class, but the {model!r} model has "
+                                       "one output; use 'bce-logits' for 0/1 labels, or a network ('softmax', "
+                                       "'mlp', 'cnn') for classes")
     if criterion == "bce" and not output_is_probability(model, criterion):
         raise ConfigError("criterion", f"'bce' needs a probability in (0, 1), but the {model!r} model's output "
                                        "is not one; use the 'logistic' model, or 'bce-logits'")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import weakref
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Any, Mapping
 
 import numpy as np
 import torch
@@ -18,6 +18,7 @@ import torch
 from .errors import ConfigError
 from .experiment import MAX_RESOLUTION, Experiment
 from .models import output_is_probability
+from .plane import Plane
 from .surface_direct import DIRECT_BLOCK, direct_sums, point_sum, settle_cells, terms
 from .surface_kernel import kernel_sums
 from .surface_parallel import serial_torch
@@ -40,6 +41,8 @@ class Surface:
     held: Mapping[str, float] = field(default_factory=dict)
     criterion: str = "mse"
     batch: np.ndarray | None = None
+    plane: Any = None          # the Plane the surface lies on (None: the experiment's (w, b) grid)
+    metric: str = "loss"       # or "accuracy"
 
     def __post_init__(self):
         for name in ("w", "b", "loss"):
@@ -58,11 +61,13 @@ class Surface:
             object.__setattr__(self, "batch", batch)
 
     @property
-    def x(self) -> np.ndarray:
+    def alpha(self) -> np.ndarray:
+        """The first plane coordinate (columns); on an axes plane, the x-axis parameter's values."""
         return self.w
 
     @property
-    def y(self) -> np.ndarray:
+    def beta(self) -> np.ndarray:
+        """The second plane coordinate (rows)."""
         return self.b
 
     def argmin(self) -> tuple[float, float, float]:
@@ -82,9 +87,9 @@ class _Problem:
     u: np.ndarray              # coefficient of the x-axis parameter, per sample
     v: np.ndarray              # coefficient of the y-axis parameter
     c: np.ndarray              # the held parameters' part of the output
-    template: np.ndarray       # a full parameter vector with the held values (axis entries overwritten)
-    ix: int                    # index of the x-axis parameter in the model's parameter vector
-    iy: int
+    origin: np.ndarray         # the plane: parameters at (X, Y) are origin + X d1 + Y d2
+    d1: np.ndarray
+    d2: np.ndarray
     criterion: str
     delta: float
     prob: bool                 # the criterion sees sigmoid(z) rather than z
@@ -94,11 +99,12 @@ class _Problem:
         return self.x.shape[0]
 
     def params(self, X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
-        """Full parameter rows for grid points with x-axis values ``X`` and y-axis values ``Y`` (same length)."""
-        p = torch.from_numpy(self.template).repeat(X.shape[0], 1)
-        p[:, self.ix] = X
-        p[:, self.iy] = Y
-        return p
+        """Full parameter rows for grid points with x-axis values ``X`` and y-axis values ``Y`` (same length).
+
+        On an axes plane this is exact: the axis entries are 0 + X*1 + Y*0 = X, the held ones h + 0 + 0 = h.
+        """
+        o, d1, d2 = (torch.tensor(a) for a in (self.origin, self.d1, self.d2))   # planes are read-only
+        return o + X.reshape(-1, 1) * d1 + Y.reshape(-1, 1) * d2
 
     def exact(self, X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
         """The summed loss at grid points (X[m], Y[m]), term by term as torch computes it."""
@@ -141,14 +147,15 @@ def _batch_indices(batch, n: int) -> np.ndarray | None:
     return idx.astype(np.int64)
 
 
-def _held_values(exp: Experiment, held) -> dict[str, float]:
+def _axes_plane(exp: Experiment, held) -> tuple[Plane, dict[str, float]]:
+    """The experiment's (w, b) grid as a plane, and the held parameters' values."""
     names = exp.param_names
     ax, ay = exp.grid.axes
     free = [p for p in names if p not in (ax, ay)]
     if not free:
         if held:
             raise ConfigError("held", f"the {exp.model!r} model has no held parameter (both are on the axes)")
-        return {}
+        return Plane.axes(exp, ax, ay), {}
     (name,) = free
     default = exp.grid.held if exp.grid.held is not None else exp.start[names.index(name)]
     if held is None:
@@ -163,25 +170,20 @@ def _held_values(exp: Experiment, held) -> dict[str, float]:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
             or not math.isfinite(value):
         raise ConfigError(f"held.{name}", f"must be a finite number, not {value!r}")
-    return {name: float(value)}
+    return Plane.axes(exp, ax, ay, {name: float(value)}), {name: float(value)}
 
 
-def _problem(exp: Experiment, held: dict[str, float], batch: np.ndarray | None) -> _Problem:
+def _problem(exp: Experiment, plane: Plane, batch: np.ndarray | None) -> _Problem:
+    """The linear family on any plane: the output is affine in (alpha, beta), u X + v Y + c per sample."""
     x, y = _float64_data(exp.data)
     if batch is not None:
         sel = torch.from_numpy(batch)
         x, y = x[sel], y[sel]
-    names = exp.param_names
-    ax, ay = exp.grid.axes
     xn = x.numpy()
-    coef = {p: (xn[:, i] if i < xn.shape[1] else np.ones(xn.shape[0])) for i, p in enumerate(names)}
-    template = np.array(exp.start, dtype=np.float64)
-    c = np.zeros(xn.shape[0])
-    for name, value in held.items():
-        template[names.index(name)] = value
-        c = c + coef[name] * value
-    return _Problem(x, y, coef[ax], coef[ay], c, template, names.index(ax), names.index(ay), exp.criterion,
-                    float(exp.criterion_options.get("delta", 1.0)),
+    # Each parameter's coefficient in the output: the features, then 1 for the bias.
+    coef = np.concatenate([xn, np.ones((xn.shape[0], 1))], axis=1)
+    return _Problem(x, y, coef @ plane.d1, coef @ plane.d2, coef @ plane.origin, plane.origin, plane.d1,
+                    plane.d2, exp.criterion, float(exp.criterion_options.get("delta", 1.0)),
                     output_is_probability(exp.model, exp.criterion))
 
 
@@ -201,33 +203,92 @@ def _axis(name: str, values, default: np.ndarray) -> np.ndarray:
 
 # -- public functions -----------------------------------------------------------------------------------------
 
-def compute_surface(exp: Experiment, w=None, b=None, *, held=None, batch=None,
-                    chunk_bytes: int | None = None, engine: str = "local", **blocks) -> Surface:
-    """The loss surface of ``exp`` over its grid (or explicit x-axis values ``w`` and y-axis values ``b``).
+def compute_surface(exp: Experiment, w=None, b=None, *, plane: Plane | None = None, alpha=None, beta=None,
+                    resolution=None, span=None, held=None, batch=None, metric: str = "loss", bn: str = "eval",
+                    device=None, chunk_bytes: int | None = None, progress=None, stop=None) -> Surface:
+    """The loss surface of ``exp`` over a plane of its parameters.
 
-    ``held`` overrides the plane's held parameter (a number, or ``{name: value}``); ``batch`` gives sample
-    indices for the surface of one mini-batch. ``chunk_bytes`` bounds the working memory of one chunk.
-    ``engine="ray"`` (with ``workers``, ``address``, ``store``, ``block_rows``, ``gpus_per_task``,
-    ``max_retries``, ``progress``), or ``store=`` alone: computed in blocks of rows, see
-    ``distributed.compute_surface_blocks``.
+    Without ``plane``: the experiment's (w, b) grid (or explicit x-axis values ``w`` and y-axis values ``b``);
+    ``held`` overrides the plane model's held parameter (a number, or ``{name: value}``).
+    With ``plane``: ``loss[i, j]`` at ``plane.point(alpha[j], beta[i])``; ``alpha``/``beta`` give the coordinates,
+    else ``span`` (a half-width, ``(low, high)``, or one pair per axis) and ``resolution`` (points per axis, or a
+    pair) do, else the experiment's grid. ``batch`` gives sample indices for the surface of one mini-batch.
+    ``metric="accuracy"``: the fraction classified right (networks). ``bn``: BatchNorm with its running statistics
+    ("eval") or with the statistics of the data at each point ("recompute"). ``device``: where a network's batched
+    evaluation runs ("cuda" where present). ``chunk_bytes`` bounds the working memory of one chunk; ``progress``
+    (``progress(done, total)``) and ``stop`` (a callable or ``threading.Event``) serve long computations.
     """
-    if engine != "local" or blocks:
-        from .distributed import BLOCK_OPTIONS, compute_surface_blocks
-        unknown = sorted(set(blocks) - set(BLOCK_OPTIONS))
-        if unknown:
-            raise TypeError(f"compute_surface() got an unexpected keyword argument {unknown[0]!r}")
-        options = {k: v for k, v in (("held", held), ("batch", batch), ("chunk_bytes", chunk_bytes))
-                   if v is not None}
-        return compute_surface_blocks(exp, None, w, b, engine=engine, **blocks, **options)
-    gx, gy = exp.grid_axes_values()
-    X, Y = _axis("w", w, gx), _axis("b", b, gy)
-    held_values = _held_values(exp, held)
+    X, Y, plane, held_values, idx = surface_frame(exp, w, b, plane, alpha, beta, resolution, span, held, batch,
+                                                  metric)
+    if not exp.is_module:
+        prob = _problem(exp, plane, idx)
+        with serial_torch():
+            loss = _surface_sums(prob, X, Y, chunk_bytes).numpy()
+        np.divide(loss, prob.n, out=loss)
+    else:
+        from .surface_network import network_surface
+        loss = network_surface(exp, plane, X, Y, batch=idx, metric=metric, bn=bn, device=device,
+                               chunk_bytes=chunk_bytes, progress=progress, stop=stop)
+    return Surface(X, Y, loss, tuple(plane.labels), held_values, exp.criterion, idx, plane, metric)
+
+
+def surface_frame(exp: Experiment, w=None, b=None, plane: Plane | None = None, alpha=None, beta=None,
+                  resolution=None, span=None, held=None, batch=None, metric: str = "loss"):
+    """What a surface is computed over, checked: ``(X, Y, plane, held_values, batch_indices)``; for the (w, b)
+    grid (``plane`` None) the plane is the grid's axes plane."""
+    if plane is None and exp.is_module:
+        raise ConfigError("plane", "a network's surface lies on a plane through its parameters: pass "
+                                   "plane=la.Plane.random(exp), Plane.pca(...), Plane.hessian(...) or Plane.axes(...)")
+    if plane is not None and (w is not None or b is not None):
+        raise ConfigError("w", "w= and b= give the (w, b) grid's axes; with a plane give alpha= and beta=")
     idx = _batch_indices(batch, len(exp.data))
-    prob = _problem(exp, held_values, idx)
-    with serial_torch():
-        loss = _surface_sums(prob, X, Y, chunk_bytes).numpy()
-    np.divide(loss, prob.n, out=loss)
-    return Surface(X, Y, loss, tuple(exp.grid.axes), held_values, exp.criterion, idx)
+    if plane is None:
+        gx, gy = exp.grid_axes_values()
+        X, Y = _axis("w", w, gx), _axis("b", b, gy)
+        plane, held_values = _axes_plane(exp, held)
+    else:
+        if not isinstance(plane, Plane):
+            raise ConfigError("plane", f"must be a la.Plane, not {type(plane).__name__}")
+        if plane.dim != exp.param_count:
+            raise ConfigError("plane", f"lies among {plane.dim} parameters but the model has {exp.param_count}")
+        if held is not None:
+            raise ConfigError("held", "a plane holds its origin's values; held= is for the (w, b) grid")
+        X, Y = _plane_axes(exp, alpha, beta, span, resolution)
+        held_values = {}
+    if metric not in ("loss", "accuracy"):
+        raise ConfigError("metric", f"must be 'loss' or 'accuracy', not {metric!r}")
+    if not exp.is_module and metric != "loss":
+        raise ConfigError("metric", "the accuracy surface is for classifier networks (mlp, softmax, cnn, "
+                                    "your own module)")
+    return X, Y, plane, held_values, idx
+
+
+def _plane_axes(exp: Experiment, alpha, beta, span, resolution) -> tuple[np.ndarray, np.ndarray]:
+    """alpha and beta from explicit values, or a span and resolution, or the experiment's grid."""
+    g = exp.grid
+    ranges = [g.x_range, g.y_range]
+    if span is not None:
+        pair = lambda v: (-float(v), float(v)) if np.ndim(v) == 0 else tuple(map(float, v))  # noqa: E731
+        try:
+            if np.ndim(span) == 2:
+                ranges = [pair(span[0]), pair(span[1])]
+            else:
+                ranges = [pair(span), pair(span)]
+        except (TypeError, ValueError):
+            raise ConfigError("span", f"must be a half-width, (low, high), or one pair per axis, not {span!r}") from None
+        for r in ranges:
+            if len(r) != 2 or not all(math.isfinite(v) for v in r) or not r[0] < r[1]:
+                raise ConfigError("span", f"must give finite ranges with low < high, not {span!r}")
+    res = g.resolution if resolution is None else resolution
+    if isinstance(res, int) and not isinstance(res, bool):
+        res = (res, res)
+    if (isinstance(res, (str, bytes)) or not hasattr(res, "__len__") or len(res) != 2
+            or any(isinstance(r, bool) or not isinstance(r, (int, np.integer)) or not 2 <= r <= MAX_RESOLUTION
+                   for r in res)):
+        raise ConfigError("resolution", f"must be one or two whole numbers from 2 to {MAX_RESOLUTION}, not {res!r}")
+    X = _axis("alpha", alpha, np.linspace(*ranges[0], int(res[0])))
+    Y = _axis("beta", beta, np.linspace(*ranges[1], int(res[1])))
+    return X, Y
 
 
 def _surface_sums(prob: _Problem, X: np.ndarray, Y: np.ndarray, chunk_bytes: int | None) -> torch.Tensor:
@@ -250,6 +311,10 @@ def loss_at(exp: Experiment, params, batch=None):
     Parameters are in model order (weights..., bias). ``batch``: sample indices (None: all the data).
     """
     p = np.asarray(params, dtype=np.float64)
+    if exp.is_module:
+        from .module_points import module_losses
+        out = module_losses(exp, p, batch)
+        return float(out[0]) if p.ndim == 1 else out
     k = len(exp.param_names)
     single = p.ndim == 1
     pts = p.reshape(1, -1) if single else p

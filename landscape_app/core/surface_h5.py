@@ -9,7 +9,8 @@ take the flat order and ignore the declared shape, so both read right. Entries t
 and read as NaN.
 
 Ours add, under ``landscape_app/``: the experiment (TOML), the plane's arrays, the axes' names, the held values,
-the criterion and the mini-batch; a resumable store also keeps which blocks of rows are done.
+the criterion, the mini-batch and an accuracy surface's exact fractions; a resumable store also keeps which blocks
+of rows are done.
 """
 from __future__ import annotations
 
@@ -99,12 +100,31 @@ def write_layout(f, x: np.ndarray, y: np.ndarray, *, metric: str = "loss", value
     if session is not None:
         g.attrs["session"] = session
     g.create_dataset("batch", data=np.asarray([] if batch is None else batch, dtype=np.int64))
+    if metric == "accuracy":
+        # train_acc is in percent (loss-landscape's unit), and x100 then /100 does not always give back the same
+        # float: the fractions themselves are kept here, so what is read (or resumed) equals what was computed.
+        g.create_dataset("accuracy", data=data)
     if plane is not None:
         p = g.create_group("plane")
         for name in ("origin", "d1", "d2"):
             p.create_dataset(name, data=getattr(plane, name))
         p.attrs["labels"] = json.dumps(list(plane.labels))
         p.attrs["kind"] = plane.kind
+        if plane.buffers is not None:
+            b = p.create_group("buffers")
+            for name, value in plane.buffers.items():
+                b.create_dataset(name, data=value)
+
+
+def read_plane(g):
+    """The ``PlaneRecord`` in a file's ``landscape_app/plane`` group (None: no plane stored)."""
+    from .surface_job import PlaneRecord
+    if "plane" not in g:
+        return None
+    p = g["plane"]
+    buffers = {k: v[()] for k, v in p["buffers"].items()} if "buffers" in p else None
+    return PlaneRecord(p["origin"][()], p["d1"][()], p["d2"][()], tuple(json.loads(p.attrs["labels"])),
+                       str(p.attrs["kind"]), buffers)
 
 
 def check_output(path) -> Path:
@@ -131,16 +151,15 @@ def create_atomic(path, fill) -> None:
         raise
 
 
-def save_surface(path, surface, experiment=None, plane=None, *, metric: str = "loss",
-                 session: str | None = None) -> None:
-    """Write ``surface`` as HDF5 in loss-landscape's layout, with the experiment (an ``Experiment`` or its TOML
-    text) and the plane (None: the grid's axes) as attributes. Written through a temporary file renamed."""
+def save_surface(path, surface, experiment=None, *, session: str | None = None) -> None:
+    """Write ``surface`` as HDF5 in loss-landscape's layout (``train_loss``, or ``train_acc`` for an accuracy
+    surface), with the experiment (an ``Experiment`` or its TOML text) and the surface's plane as attributes.
+    Written through a temporary file renamed into place."""
     from .surface_job import plane_record
     path = check_output(path)
-    if metric not in KEYS:
-        raise ConfigError("metric", f"must be 'loss' or 'accuracy', not {metric!r}")
+    metric = getattr(surface, "metric", "loss")
     text = experiment if experiment is None or isinstance(experiment, str) else experiment_toml(experiment)
-    record = plane_record(plane)
+    record = plane_record(getattr(surface, "plane", None))
     create_atomic(path, lambda f: write_layout(
         f, surface.w, surface.b, metric=metric, values=surface.loss, experiment=text, session=session,
         plane=record, axes=surface.axes, held=surface.held, criterion=surface.criterion, batch=surface.batch))
@@ -177,7 +196,6 @@ def load_surface(path, metric: str = "loss"):
 
 def _read_h5(path: Path, f) -> SurfaceFile:
     from .surface import Surface
-    from .surface_job import PlaneRecord
     if "xcoordinates" not in f:
         raise DataError(f"{path}: not a surface file (no xcoordinates)")
     if "ycoordinates" not in f:
@@ -206,7 +224,9 @@ def _read_h5(path: Path, f) -> SurfaceFile:
     loss, acc = grid(KEYS["loss"]), grid(KEYS["accuracy"])
     if loss is None and acc is None:
         raise DataError(f"{path}: no train_loss or train_acc in the file")
-    if acc is not None:
+    if ours and "accuracy" in g:
+        acc = np.asarray(g["accuracy"][()], dtype=np.float64)
+    elif acc is not None:
         acc /= 100.0
     if ours:
         axes = tuple(json.loads(g.attrs["axes"]))
@@ -214,20 +234,18 @@ def _read_h5(path: Path, f) -> SurfaceFile:
         criterion = str(g.attrs["criterion"])
         batch = np.asarray(g["batch"][()], dtype=np.int64)
         batch = batch if batch.size else None
-        plane = None
-        if "plane" in g:
-            p = g["plane"]
-            plane = PlaneRecord(p["origin"][()], p["d1"][()], p["d2"][()], tuple(json.loads(p.attrs["labels"])),
-                                str(p.attrs["kind"]))
+        plane = read_plane(g)
         experiment = g.attrs.get("experiment")
         session = g.attrs.get("session")
     else:
         axes, held, criterion, batch, plane, experiment, session = ("x", "y"), {}, "", None, None, None, None
 
-    def surface(values, crit):
-        return None if values is None else Surface(x, y, values, axes, held, crit, batch)
+    surface_plane = None if plane is None else plane.to_plane()
 
-    return SurfaceFile(surface(loss, criterion), surface(acc, "accuracy"), _text(experiment), _text(session), plane,
+    def surface(values, metric):
+        return None if values is None else Surface(x, y, values, axes, held, criterion, batch, surface_plane, metric)
+
+    return SurfaceFile(surface(loss, "loss"), surface(acc, "accuracy"), _text(experiment), _text(session), plane,
                        "landscape-app" if ours else "loss-landscape")
 
 
@@ -255,5 +273,6 @@ def _read_npz(path: Path) -> SurfaceFile:
     return SurfaceFile(surface, None, None, str(d["session"]), None, "landscape-app")
 
 
-__all__ = ["SurfaceFile", "save_surface", "load_surface", "read_surface_file", "write_layout", "create_atomic",
+__all__ = ["SurfaceFile", "save_surface", "load_surface", "read_surface_file", "write_layout", "read_plane",
+           "create_atomic",
            "require_h5py", "FORMAT", "KEYS", "SUFFIXES"]

@@ -22,42 +22,50 @@ from .errors import ConfigError
 DEFAULT_BLOCKS = 64
 
 
-# -- the two calls that depend on the surface API -------------------------------------------------------------
+# -- the two calls on the surface API ----------------------------------------------------------------------------
 
-def block_function(exp, plane, alpha: np.ndarray, beta_rows: np.ndarray, *, device=None,
-                   **options) -> np.ndarray:
-    """The loss over ``alpha`` (columns) x ``beta_rows`` (rows): a (len(beta_rows), len(alpha)) float64 array.
+def block_function(exp, plane, alpha: np.ndarray, beta_rows: np.ndarray, **options) -> np.ndarray:
+    """The surface over ``alpha`` (columns) x ``beta_rows`` (rows): a (len(beta_rows), len(alpha)) float64 array.
 
-    ``plane``: None (the experiment's grid axes) or a plane object; ``options`` go to ``compute_surface``
-    (``held``, ``batch``, ``metric`` ...). ``device``: where a worker's accelerator is (a Ray task given a GPU);
-    today's axis surfaces run on the CPU and ignore it.
+    ``plane``: a ``Plane``, or None for the experiment's (w, b) grid (``alpha``, ``beta_rows`` are then w and b
+    values); ``options`` go to ``compute_surface`` (``held``, ``batch``, ``metric``, ``bn``, ``device`` ...).
     """
     from .surface import compute_surface
-    if plane is not None:
-        raise ConfigError("plane", "this version computes surfaces over the experiment's grid axes only")
-    return compute_surface(exp, w=alpha, b=beta_rows, **options).loss
+    if plane is None:
+        return compute_surface(exp, w=alpha, b=beta_rows, **options).loss
+    return compute_surface(exp, plane=plane, alpha=alpha, beta=beta_rows, **options).loss
 
 
-def surface_from_values(exp, plane, alpha: np.ndarray, beta: np.ndarray, values: np.ndarray, **options):
-    """The ``Surface`` that ``compute_surface(exp, ...)`` would return, with ``values`` computed elsewhere."""
-    from .surface import Surface, _batch_indices, _held_values
-    if plane is not None:
-        raise ConfigError("plane", "this version computes surfaces over the experiment's grid axes only")
-    return Surface(alpha, beta, values, tuple(exp.grid.axes), _held_values(exp, options.get("held")),
-                   exp.criterion, _batch_indices(options.get("batch"), len(exp.data)))
+def surface_from_values(exp, plane, alpha, beta, values: np.ndarray | None, *, metric: str = "loss", held=None,
+                        batch=None, resolution=None, span=None, **_):
+    """The ``Surface`` that ``compute_surface(exp, ...)`` returns, with ``values`` computed elsewhere (None: NaN).
+
+    Checks everything ``compute_surface`` checks first, and resolves the axes (``alpha``/``beta`` None: from
+    ``span``, ``resolution`` or the experiment's grid).
+    """
+    from .surface import Surface, surface_frame
+    if plane is None:
+        frame = surface_frame(exp, alpha, beta, None, held=held, batch=batch, metric=metric)
+    else:
+        frame = surface_frame(exp, None, None, plane, alpha, beta, resolution, span, held, batch, metric)
+    X, Y, axes_plane, held_values, idx = frame
+    if values is None:
+        values = np.full((len(Y), len(X)), np.nan)
+    return Surface(X, Y, values, tuple(axes_plane.labels), held_values, exp.criterion, idx, axes_plane, metric)
 
 
 # -- planes as plain arrays ------------------------------------------------------------------------------------
 
 @dataclass(frozen=True, eq=False)
 class PlaneRecord:
-    """A plane as arrays (origin, d1, d2: float64 (k,)) with its labels and kind: what is stored and sent."""
+    """A plane as arrays (origin, d1, d2: float64 (k,)), labels, kind and BatchNorm buffers: what a store keeps."""
 
     origin: np.ndarray
     d1: np.ndarray
     d2: np.ndarray
     labels: tuple[str, str] = ("alpha", "beta")
     kind: str = ""
+    buffers: Mapping[str, np.ndarray] | None = None
 
     def __post_init__(self):
         for name in ("origin", "d1", "d2"):
@@ -68,22 +76,29 @@ class PlaneRecord:
             raise ConfigError("plane", f"origin, d1 and d2 must have one length, not {self.origin.shape[0]}, "
                                        f"{self.d1.shape[0]} and {self.d2.shape[0]}")
         object.__setattr__(self, "labels", tuple(str(s) for s in self.labels))
+        if self.buffers is not None:
+            object.__setattr__(self, "buffers", {str(k): np.array(v, dtype=np.float64)
+                                                 for k, v in dict(self.buffers).items()})
 
     def same_as(self, other: "PlaneRecord | None") -> bool:
-        return (other is not None and self.labels == other.labels and self.kind == other.kind
-                and all(np.array_equal(getattr(self, n), getattr(other, n)) for n in ("origin", "d1", "d2")))
+        if other is None or (self.labels, self.kind) != (other.labels, other.kind):
+            return False
+        if not all(np.array_equal(getattr(self, n), getattr(other, n)) for n in ("origin", "d1", "d2")):
+            return False
+        mine, theirs = self.buffers or {}, other.buffers or {}
+        return mine.keys() == theirs.keys() and all(np.array_equal(mine[k], theirs[k]) for k in mine)
 
     def to_plane(self):
-        """The core's plane object, where this version has one (None otherwise: the arrays are the plane)."""
+        """The core's ``Plane`` (None where these arrays do not make one, e.g. a kind it does not know)."""
+        from .plane import Plane
         try:
-            from .plane import Plane
-        except ImportError:
+            return Plane(self.origin, self.d1, self.d2, self.labels, self.kind, buffers=self.buffers)
+        except ConfigError:
             return None
-        return Plane(self.origin, self.d1, self.d2, self.labels, self.kind)
 
 
 def plane_record(plane) -> PlaneRecord | None:
-    """A plane object (anything with ``origin``, ``d1``, ``d2``, optional ``labels`` and ``kind``) as arrays."""
+    """A plane object (``origin``, ``d1``, ``d2``, optional ``labels``, ``kind``, ``buffers``) as arrays."""
     if plane is None or isinstance(plane, PlaneRecord):
         return plane
     try:
@@ -92,7 +107,9 @@ def plane_record(plane) -> PlaneRecord | None:
         raise ConfigError("plane", "must be a plane with origin, d1 and d2 (or None for the grid's axes)") \
             from None
     labels = tuple(getattr(plane, "labels", None) or ("alpha", "beta"))
-    return PlaneRecord(*arrays, labels=labels, kind=str(getattr(plane, "kind", "") or ""))
+    buffers = getattr(plane, "buffers", None)
+    return PlaneRecord(*arrays, labels=labels, kind=str(getattr(plane, "kind", "") or ""),
+                       buffers=None if buffers is None else {k: _numpy(v) for k, v in dict(buffers).items()})
 
 
 def _numpy(value):
@@ -137,7 +154,7 @@ class SurfaceJob:
         if self.plane is not None:
             return self.plane.labels[1]
         grid = self.experiment.get("grid", {})
-        return str(grid.get("axes", ("w", "b"))[1])
+        return str((grid.get("axes") or ("w", "b"))[1])
 
     def options_json(self) -> str:
         """The options as canonical JSON (arrays as lists): what a store compares."""
@@ -174,16 +191,17 @@ def check_block_rows(value, n_rows: int) -> int:
 
 def experiment_dict(exp) -> dict[str, Any]:
     """The experiment as its TOML dict; one that cannot be written (a live module) is refused by name."""
+    from .tomlio import experiment_to_dict
     try:
-        return exp.to_dict()
+        return experiment_to_dict(exp)
     except ConfigError as exc:
         raise ConfigError("experiment", f"a surface computed in blocks rebuilds the model from the saved "
                                         f"experiment, and this one cannot be saved ({exc})") from None
 
 
 def experiment_from_dict(table: Mapping[str, Any]):
-    from .experiment import Experiment
-    return Experiment.from_dict(table)
+    from .tomlio import experiment_from_dict as from_dict
+    return from_dict(table)
 
 
 __all__ = ["block_function", "surface_from_values", "PlaneRecord", "plane_record", "SurfaceJob",

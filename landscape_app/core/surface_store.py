@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ConfigError, DataError
-from .surface_h5 import FORMAT, GROUP, KEYS, check_output, create_atomic, require_h5py, write_layout
-from .surface_job import PlaneRecord, SurfaceJob
+from .surface_h5 import FORMAT, GROUP, KEYS, check_output, create_atomic, read_plane, require_h5py, write_layout
+from .surface_job import SurfaceJob
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -73,6 +73,7 @@ class SurfaceStore:
             self._check()
             g = self._file[GROUP]
             self._values = self._file[KEYS[job.metric]]
+            self._exact = g["accuracy"] if job.metric == "accuracy" else self._values
             self._done = g["blocks_done"]
             self.done = np.asarray(self._done[()], dtype=bool)
         except BaseException:
@@ -111,15 +112,12 @@ class SurfaceStore:
             self._refuse(f"the experiment's {first}")
         if str(g.attrs.get("metric")) != job.metric:
             self._refuse("the metric")
-        if not (np.array_equal(f["xcoordinates"][()], job.alpha)):
-            self._refuse("the alpha axis" if job.plane is not None else "the x axis")
-        if not (np.array_equal(f["ycoordinates"][()], job.beta)):
-            self._refuse("the beta axis" if job.plane is not None else "the y axis")
-        plane = None
-        if "plane" in g:
-            p = g["plane"]
-            plane = PlaneRecord(p["origin"][()], p["d1"][()], p["d2"][()], tuple(json.loads(p.attrs["labels"])),
-                                str(p.attrs["kind"]))
+        ax, ay = job.plane.labels if job.plane is not None else ("x", "y")
+        if not np.array_equal(f["xcoordinates"][()], job.alpha):
+            self._refuse(f"the {ax} axis")
+        if not np.array_equal(f["ycoordinates"][()], job.beta):
+            self._refuse(f"the {ay} axis")
+        plane = read_plane(g)
         if (plane is None) != (job.plane is None) or (plane is not None and not plane.same_as(job.plane)):
             self._refuse("the plane")
         if json.loads(str(g.attrs.get("options", "{}"))) != json.loads(job.options_json()):
@@ -134,15 +132,18 @@ class SurfaceStore:
     def write_block(self, k: int, values: np.ndarray) -> None:
         """Store block ``k``'s rows, then flag it done (each step flushed, in that order)."""
         rows = self.job.rows(k)
-        self._values[rows] = values * 100.0 if self.job.metric == "accuracy" else values
+        if self.job.metric == "accuracy":
+            self._exact[rows] = values
+            self._values[rows] = values * 100.0
+        else:
+            self._values[rows] = values
         self._file.flush()
         self._done[k] = True
         self._file.flush()
         self.done[k] = True
 
     def read_block(self, k: int) -> np.ndarray:
-        values = np.asarray(self._values[self.job.rows(k)], dtype=np.float64)
-        return values / 100.0 if self.job.metric == "accuracy" else values
+        return np.asarray(self._exact[self.job.rows(k)], dtype=np.float64)
 
     def close(self) -> None:
         if self._file.id.valid:

@@ -20,7 +20,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from .experiment import Experiment
-from .models import build_criterion, build_model, flat_params
+from .models import build_criterion, flat_params
 from .optimizers import build_optimizer, build_scheduler
 from .surface import loss_at
 from .trajectory import Step, Trajectory, TrajectoryBuilder
@@ -114,10 +114,13 @@ class Training(Iterator[Step]):
 
     def _steps(self, exp: Experiment, stop, run_id: int):
         data = exp.data
-        loader = DataLoader(_IndexedBatches(data.x, data.y), batch_size=exp.effective_batch_size,
+        loader = DataLoader(_IndexedBatches(data.x, exp.targets()), batch_size=exp.effective_batch_size,
                             shuffle=exp.shuffle, generator=torch.Generator().manual_seed(exp.seed),
                             collate_fn=_as_batch)
-        model = build_model(exp.model, exp.criterion, exp.start)
+        model = exp.build_module()
+        if any(isinstance(m, torch.nn.Dropout) for m in model.modules()):
+            # Dropout draws from torch's global random state: seeded here, the run is reproducible.
+            torch.manual_seed(exp.seed)
         criterion = build_criterion(exp.criterion, exp.criterion_options)
         optimizer = build_optimizer(exp.optimizer, model.parameters(), exp.lr, exp.optimizer_options)
         scheduler = build_scheduler(exp.scheduler, optimizer, exp.scheduler_options)
@@ -125,7 +128,8 @@ class Training(Iterator[Step]):
         names = exp.param_names
 
         params = flat_params(model).double().numpy()
-        yield Step(0, 0, params, math.nan, float(loss_at(exp, params)), _NO_BATCH, math.nan, run_id)
+        buffers = _buffers(model)
+        yield Step(0, 0, params, math.nan, _full_loss(exp, params, buffers), _NO_BATCH, math.nan, run_id, buffers)
 
         iteration = 0
         for epoch in range(1, exp.epochs + 1):
@@ -151,28 +155,46 @@ class Training(Iterator[Step]):
                     optimizer.step()
                     batch_loss = float(loss.detach())
                 params = flat_params(model).double().numpy()
+                buffers = _buffers(model)
                 why = _divergence(params, names, batch_loss)
-                full_loss = float(loss_at(exp, params)) if why is None else math.nan
+                full_loss = _full_loss(exp, params, buffers) if why is None else math.nan
                 if why is None and not math.isfinite(full_loss):
                     why = f"the loss became {full_loss}"
                 if why is not None:
                     return Outcome("diverged", f"diverged at iteration {iteration} (epoch {epoch}): {why}; "
                                                f"try a smaller learning rate")
-                yield Step(iteration, epoch, params, batch_loss, full_loss, idx.numpy(), lr, run_id)
+                yield Step(iteration, epoch, params, batch_loss, full_loss, idx.numpy(), lr, run_id, buffers)
             if scheduler is not None:
                 scheduler.step()
         return Outcome("finished", f"finished {exp.epochs} epoch(s), {iteration} iteration(s)")
+
+
+def _buffers(model: torch.nn.Module):
+    """A network's floating-point buffers (BatchNorm's running statistics) as numpy copies, or None."""
+    out = {name: b.detach().double().numpy().copy() for name, b in model.named_buffers()
+           if b.dtype.is_floating_point}
+    return out or None
+
+
+def _full_loss(exp: Experiment, params: np.ndarray, buffers) -> float:
+    """The full-data loss at the step's parameters (a network's in eval mode, with its running statistics)."""
+    if not exp.is_module:
+        return float(loss_at(exp, params))
+    from .module_points import module_losses
+    return float(module_losses(exp, params, buffers=buffers)[0])
 
 
 def _divergence(params: np.ndarray, names, batch_loss: float) -> str | None:
     """Why the update left the map (a non-finite or huge parameter, a non-finite batch loss), or None."""
     if not math.isfinite(batch_loss):
         return f"the mini-batch loss became {batch_loss}"
-    for name, value in zip(names, params):
+    bad = ~np.isfinite(params) | (np.abs(params) > DIVERGENCE_BOUND)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        name, value = names[i], float(params[i])
         if not math.isfinite(value):
             return f"parameter {name} became {value}"
-        if abs(value) > DIVERGENCE_BOUND:
-            return f"parameter {name} = {value:.3g} is beyond ±{DIVERGENCE_BOUND:g}"
+        return f"parameter {name} = {value:.3g} is beyond ±{DIVERGENCE_BOUND:g}"
     return None
 
 

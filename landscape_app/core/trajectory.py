@@ -34,6 +34,7 @@ class Step:
     batch: np.ndarray         # int64 sample indices of that mini-batch
     lr: float = float("nan")  # the learning rate used for the update
     run_id: int = 0
+    buffers: Any = None       # a network's BatchNorm running statistics after the update ({name: array}), or None
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Trajectory:
     batches: tuple[np.ndarray, ...] = ()
     outcome: str = "finished"
     message: str = ""         # why it ended, for people (e.g. where it diverged)
+    buffers: Any = None       # a network's BatchNorm running statistics at the last point, or None
 
     def __len__(self) -> int:
         return int(self.iteration.shape[0])
@@ -62,7 +64,7 @@ class Trajectory:
         """The first ``n`` points (views of the same arrays)."""
         return Trajectory(self.param_names, self.iteration[:n], self.epoch[:n], self.params[:n],
                           self.batch_loss[:n], self.loss[:n], self.lr[:n], self.batches[:n],
-                          self.outcome, self.message)
+                          self.outcome, self.message, self.buffers if n >= len(self) else None)
 
     def equals(self, other: "Trajectory") -> bool:
         """Same names, outcome, message and values (NaN equal to NaN), batches included."""
@@ -117,7 +119,8 @@ class Trajectory:
         path = Path(path)
         table = self.to_dict()
         if experiment is not None:
-            table["experiment"] = experiment.to_dict(path.resolve().parent)
+            from .tomlio import experiment_to_dict
+            table["experiment"] = experiment_to_dict(experiment, path.resolve().parent)
         write_text_atomic(path, json.dumps(table, allow_nan=False) + "\n")
 
     @classmethod
@@ -137,6 +140,7 @@ class TrajectoryBuilder:
     _batches: list = field(default_factory=list)
     outcome: str = "running"
     message: str = ""
+    buffers: Any = None
 
     def __post_init__(self):
         self._grow(256)
@@ -164,6 +168,7 @@ class TrajectoryBuilder:
         a["loss"][i] = step.loss
         a["lr"][i] = step.lr
         self._batches.append(step.batch)
+        self.buffers = step.buffers
         self._n += 1
 
     def extend(self, steps) -> None:
@@ -187,6 +192,7 @@ class TrajectoryBuilder:
         a["loss"][i: i + m] = [s.loss for s in steps]
         a["lr"][i: i + m] = [s.lr for s in steps]
         self._batches.extend(s.batch for s in steps)
+        self.buffers = steps[-1].buffers
         self._n += m
 
     def trajectory(self) -> Trajectory:
@@ -194,7 +200,7 @@ class TrajectoryBuilder:
         a, n = self._arrays, self._n
         return Trajectory(self.param_names, a["iteration"][:n], a["epoch"][:n], a["params"][:n],
                           a["batch_loss"][:n], a["loss"][:n], a["lr"][:n], tuple(self._batches),
-                          self.outcome, self.message)
+                          self.outcome, self.message, self.buffers)
 
 
 # -- file helpers --------------------------------------------------------------------------------------------
@@ -291,8 +297,8 @@ def load_json(path):
     trajectory = trajectory_from_dict(table, where=str(path))
     experiment = None
     if "experiment" in table:
-        from .experiment import Experiment
-        experiment = Experiment.from_dict(table["experiment"], path.resolve().parent, where="experiment.")
+        from .tomlio import experiment_from_dict
+        experiment = experiment_from_dict(table["experiment"], path.resolve().parent, where="experiment.")
     return trajectory, experiment
 
 

@@ -98,8 +98,8 @@ def _load_session(args):
     if args.preset:
         from ..core.presets import load_preset
         return load_preset(args.preset)
-    from ..core.session import Session
-    return Session.load(args.session)
+    from ..core.tomlio import load_session
+    return load_session(args.session)
 
 
 def _export(args) -> int:
@@ -161,7 +161,7 @@ def _surface(args) -> int:
         session = session.replace(runs=runs)
     from .engine_args import engine_options
     options = engine_options(args)
-    from ..core.surface import compute_surface
+    from ..core.surface_api import compute_surface
     from .progress import ProgressBar
     started = time.monotonic()
     bar = ProgressBar("surface", "blocks", enabled=False if args.quiet else None)

@@ -16,6 +16,7 @@ from ..core.errors import ConfigError, DataError
 from ..core.experiment import Experiment
 from ..core.models import loss_unit
 from ..core.session import Session
+from ..core.tomlio import load_session
 from . import race
 from .controls import ControlPanel
 from .main_actions import WindowActions
@@ -111,7 +112,7 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
 
     def load_session_file(self, path) -> None:
         """Open a session TOML; a user's mistake raises ConfigError/DataError (the caller shows it)."""
-        session = Session.load(path)
+        session = load_session(path)
         self.set_session(session, str(path))
         remember_session(path)
 
