@@ -1,8 +1,9 @@
 """A surface as Ray tasks: blocks per second with 1 and 2 local workers, and what Ray costs per block.
 
-The surface: a logistic model's BCE over 5,000 samples on a 401 x 401 grid, in blocks of 8 rows (51 blocks),
-a stand-in for a module surface until the CNN on digits is a built-in model. Timed, each after a warm-up that
-starts the workers and loads the package in them:
+The surface: the built-in CNN (conv 8, conv 16, linear) on the 1,797 digits, cross-entropy, on a plane through
+its start and two random points, 21 x 21, one row per block (21 blocks); or, with ``--logistic``, a logistic
+model's BCE over 5,000 samples on a 401 x 401 grid in blocks of 8 rows (51 blocks). Timed, each after a warm-up
+that starts the workers and loads the package in them:
 
   (a) this process: the whole grid in one call, then block after block (``engine="local"``), then block after
       block into an HDF5 store; torch as compute_surface runs it (its own worker threads, one per core);
@@ -13,7 +14,7 @@ starts the workers and loads the package in them:
 Ray's start-up (``ray.init``) is printed apart: a cluster is started once per computation, not per block.
 The machine may be shared: the load average is printed; nothing about time is asserted.
 
-    .venv/bin/python benchmarks/bench_distributed.py [--quick] [--repeat N]
+    .venv/bin/python benchmarks/bench_distributed.py [--logistic] [--quick] [--repeat N]
 """
 from __future__ import annotations
 
@@ -30,7 +31,6 @@ import numpy as np
 import landscape_app as la
 from landscape_app.core.distributed import compute_surface_blocks
 
-ROWS_PER_BLOCK = 8
 TRIVIAL_BLOCKS = 400
 
 
@@ -49,27 +49,41 @@ def timed(fn, repeat: int) -> tuple[float, object]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a smaller surface (201 x 201, 2,000 samples)")
+    parser.add_argument("--logistic", action="store_true", help="the logistic surface instead of the CNN's")
+    parser.add_argument("--quick", action="store_true", help="a smaller surface (CNN: 11 x 11; logistic: "
+                                                             "201 x 201, 2,000 samples)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure; the median is printed")
     args = parser.parse_args(argv)
     import ray
 
-    n, res = (2000, 201) if args.quick else (5000, 401)
-    exp = la.Experiment(model="logistic", criterion="bce", data=la.make_dataset("logistic", n_samples=n, seed=0),
-                        grid=la.Grid(resolution=(res, res)))
-    blocks = -(-res // ROWS_PER_BLOCK)
+    if args.logistic:
+        n, res = (2000, 201) if args.quick else (5000, 401)
+        exp = la.Experiment(model="logistic", criterion="bce",
+                            data=la.make_dataset("logistic", n_samples=n, seed=0), grid=la.Grid(resolution=(res, res)))
+        grid, rows_per_block = {}, 8
+        what = f"logistic BCE, {n:,} samples, {res} x {res} grid"
+    else:
+        res = 11 if args.quick else 21
+        exp = la.Experiment(model="cnn", data=la.make_dataset("digits"))
+        p0 = exp.start_vector()
+        rng = np.random.default_rng(0)
+        plane = la.Plane.through(p0, p0 + 0.5 * rng.normal(size=p0.size), p0 + 0.5 * rng.normal(size=p0.size))
+        grid, rows_per_block = dict(plane=plane, span=1.0, resolution=res), 1
+        what = f"CNN on {len(exp.data):,} digits ({exp.param_count:,} parameters), cross-entropy, {res} x {res} plane"
+    blocks = -(-res // rows_per_block)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"surface: logistic BCE, {n:,} samples, {res} x {res} grid, {blocks} blocks of {ROWS_PER_BLOCK} rows; "
-          f"{os.cpu_count()} cores, load average {load:.2f} at start")
+    print(f"surface: {what}, {blocks} blocks of {rows_per_block} row(s); {os.cpu_count()} cores, "
+          f"load average {load:.2f} at start")
 
-    t_whole, _ = timed(lambda: la.compute_surface(exp), args.repeat)
+    t_whole, _ = timed(lambda: la.compute_surface(exp, **grid), args.repeat)
     print(f"  this process, the whole grid:       {t_whole:7.2f} s  {blocks / t_whole:7.1f} blocks/s")
-    t_local, reference = timed(lambda: compute_surface_blocks(exp, block_rows=ROWS_PER_BLOCK), args.repeat)
+    t_local, reference = timed(lambda: compute_surface_blocks(exp, block_rows=rows_per_block, **grid),
+                                 args.repeat)
     print(f"  this process, block after block:    {t_local:7.2f} s  {blocks / t_local:7.1f} blocks/s")
     with tempfile.TemporaryDirectory() as tmp:
         def stored():
             store = Path(tmp) / f"local-{time.perf_counter_ns()}.h5"
-            return compute_surface_blocks(exp, block_rows=ROWS_PER_BLOCK, store=store)
+            return compute_surface_blocks(exp, block_rows=rows_per_block, store=store, **grid)
         t_stored, _ = timed(stored, args.repeat)
     print(f"  ... each block into an HDF5 store:  {t_stored:7.2f} s  {blocks / t_stored:7.1f} blocks/s  "
           f"(the store: {(t_stored - t_local) / blocks * 1e3:+.1f} ms a block)")
@@ -81,7 +95,7 @@ def main(argv=None) -> int:
         started = time.perf_counter() - t0
         try:
             def on_ray():
-                return compute_surface_blocks(exp, engine="ray", workers=workers, block_rows=ROWS_PER_BLOCK)
+                return compute_surface_blocks(exp, engine="ray", workers=workers, block_rows=rows_per_block, **grid)
             on_ray()                                   # warm-up: workers started, package imported
             t, surface = timed(on_ray, args.repeat)
             assert np.array_equal(surface.loss, reference.loss), "Ray's blocks differ from this process's"
@@ -90,7 +104,7 @@ def main(argv=None) -> int:
                   f"{blocks / t:7.1f} blocks/s   (ray.init: {started:.1f} s)")
             if workers == 2:
                 rows = TRIVIAL_BLOCKS
-                small = exp.replace(grid=la.Grid(resolution=(res, rows)))
+                small = la.Experiment(grid=la.Grid(resolution=(res, rows)))
 
                 def trivial_on_ray():
                     return compute_surface_blocks(small, engine="ray", workers=2, block_rows=1,

@@ -1,8 +1,8 @@
 """A surface computed in blocks of rows, in this process or as Ray tasks, optionally into a resumable store.
 
 ``compute_surface(exp, ..., engine="ray", workers=N)`` lands here. Each block is one call of
-``surface_job.block_function`` (on a worker: one Ray task that rebuilds the experiment from its TOML dict and the
-plane from its arrays), results are placed by their rows, and with ``store=path`` each block is written to an
+``surface_job.block_function`` (on a worker: one Ray task that rebuilds the experiment from its TOML dict and
+receives the plane as a value of arrays), results are placed by their rows, and with ``store=path`` each block is written to an
 HDF5 store as it arrives, so a run stopped for any reason resumes with the missing blocks only.
 
 Ray is optional (``pip install 'landscape-app[distributed]'``); it is imported only when asked for.
