@@ -11,6 +11,8 @@ _EXPORTS = {
     "experiment": ("Experiment", "Grid"),
     "modelspec": ("UserCodeError",),
     "plane": ("Plane",),
+    "interpolation": ("Interpolation", "interpolate"),
+    "projection": ("ProjectedPath", "project_path"),
     "session": ("Session",),
     "surface": ("Surface", "loss_at"),
     "surface_api": ("compute_surface",),
