@@ -75,8 +75,8 @@ def main(argv: list[str] | None = None, own_process: bool = False) -> int:
     except (LandscapeError, UsageError) as exc:
         print(f"landscape-app {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print(f"\nlandscape-app {args.command}: interrupted; nothing was written", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print(f"\nlandscape-app {args.command}: interrupted; {str(exc) or 'nothing was written'}", file=sys.stderr)
         return EXIT_INTERRUPTED
 
 

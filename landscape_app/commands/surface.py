@@ -36,8 +36,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
                "  |  landscape-app surface --model mlp --data moons --optimizer adam --lr 0.01 --epochs 50 "
                "--plane pca -o pca.npz  |  landscape-app surface session.toml -o surface.csv")
     add_source_options(su)
-    su.add_argument("-o", "--output", required=True, metavar="surface.npz|surface.csv",
-                    help="NPZ (also the plane's vectors and the projected path) or CSV (alpha, beta, loss)")
+    su.add_argument("-o", "--output", required=True, metavar="surface.npz|surface.csv|surface.h5",
+                    help="NPZ (also the plane's vectors and the projected path), CSV (alpha, beta, loss), or HDF5 "
+                         "in tomgoldstein/loss-landscape's layout (xcoordinates, ycoordinates, train_loss)")
     g = su.add_argument_group("the plane and the grid")
     g.add_argument("--plane", choices=PLANES,
                    help="axes: two named parameters (--axes); random: Li et al.'s random directions; pca: the "
@@ -68,6 +69,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     g.add_argument("--batch", type=int, metavar="K",
                    help="the surface of one mini-batch: the samples of training iteration K (1 = the first)")
     g.add_argument("--device", metavar="NAME", help="where a network's surface is evaluated (cpu, cuda, cuda:1)")
+    from .engine_args import add_engine_options
+    add_engine_options(su)
     su.add_argument("-q", "--quiet", action="store_true")
     return su
 
@@ -235,14 +238,16 @@ def projected_paths(exp, plane, trajectories, surface, bn: str = "eval") -> dict
 
 def surface_command(args) -> int:
     from ..core.errors import ConfigError
-    from ..core.surface import compute_surface
+    from ..core.surface_api import compute_surface
     from ..export.data import SURFACE_SUFFIXES, check_data_output, save_surface
+    from .engine_args import engine_options
     from ..export.progress import ProgressBar
     path = check_data_output(args.output, SURFACE_SUFFIXES, "surface")
     resolution = parse_resolution(args.resolution)
     span = parse_span(args.span)
     device = check_device(args.device)
     parse_ignore(args.ignore)
+    blocks = engine_options(args)
     if args.axes is not None and args.plane not in (None, "axes"):
         raise UsageError(f"--axes: names the parameters of an axes plane, not of a {args.plane} plane")
     if args.plane == "pca" and args.at == "start":
@@ -260,10 +265,14 @@ def surface_command(args) -> int:
             session = session.replace(runs=tuple(r.replace(grid=grid) for r in session.runs))
             exp = session.experiment
         where = {} if plane is None else dict(plane=plane, span=span, resolution=resolution, device=device)
-        bar = ProgressBar("surface", "points", enabled=False if args.quiet else None)
+        bar = ProgressBar("surface", "blocks" if blocks else "points", enabled=False if args.quiet else None)
         try:
             surface = compute_surface(exp, batch=batch, metric=args.metric, bn=args.bn, progress=bar.update,
-                                      **where)
+                                      **where, **blocks)
+        except KeyboardInterrupt:
+            if args.store:
+                raise KeyboardInterrupt(f"the finished blocks are kept in {args.store}; the same command resumes")
+            raise
         finally:
             bar.finish()
         paths = projected_paths(exp, surface.plane, trajectories, surface, args.bn) if trajectories else None

@@ -7,14 +7,16 @@ import importlib
 
 _EXPORTS = {
     "data": ("DataSource", "LandscapeDataset", "dataset_from_arrays", "dataset_from_csv", "make_dataset"),
-    "errors": ("ConfigError", "DataError", "ExportError", "LandscapeError"),
+    "errors": ("ComputeError", "ConfigError", "DataError", "ExportError", "LandscapeError"),
     "experiment": ("Experiment", "Grid"),
     "modelspec": ("UserCodeError",),
     "plane": ("Plane",),
     "interpolation": ("Interpolation", "interpolate"),
     "projection": ("ProjectedPath", "project_path"),
     "session": ("Session",),
-    "surface": ("Surface", "compute_surface", "loss_at"),
+    "surface": ("Surface", "loss_at"),
+    "surface_api": ("compute_surface",),
+    "surface_h5": ("load_surface", "save_surface"),
     "tomlio": ("load_experiment", "load_session", "save"),
     "training": ("Outcome", "Training", "run", "train"),
     "trajectory": ("Step", "Trajectory", "TrajectoryBuilder"),

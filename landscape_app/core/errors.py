@@ -19,3 +19,8 @@ class DataError(LandscapeError, ValueError):
 
 class ExportError(LandscapeError):
     """An export cannot be made as asked (bad path, format, view, size, or no OpenGL)."""
+
+
+class ComputeError(LandscapeError):
+    """A part of a computation failed where it ran (a block of a surface on a worker); the message names the part
+    and the cause. What was finished before it is kept (a surface store keeps its blocks)."""

@@ -218,6 +218,24 @@ def compute_surface(exp: Experiment, w=None, b=None, *, plane: Plane | None = No
     evaluation runs ("cuda" where present). ``chunk_bytes`` bounds the working memory of one chunk; ``progress``
     (``progress(done, total)``) and ``stop`` (a callable or ``threading.Event``) serve long computations.
     """
+    X, Y, plane, held_values, idx = surface_frame(exp, w, b, plane, alpha, beta, resolution, span, held, batch,
+                                                  metric)
+    if not exp.is_module:
+        prob = _problem(exp, plane, idx)
+        with serial_torch():
+            loss = _surface_sums(prob, X, Y, chunk_bytes).numpy()
+        np.divide(loss, prob.n, out=loss)
+    else:
+        from .surface_network import network_surface
+        loss = network_surface(exp, plane, X, Y, batch=idx, metric=metric, bn=bn, device=device,
+                               chunk_bytes=chunk_bytes, progress=progress, stop=stop)
+    return Surface(X, Y, loss, tuple(plane.labels), held_values, exp.criterion, idx, plane, metric)
+
+
+def surface_frame(exp: Experiment, w=None, b=None, plane: Plane | None = None, alpha=None, beta=None,
+                  resolution=None, span=None, held=None, batch=None, metric: str = "loss"):
+    """What a surface is computed over, checked: ``(X, Y, plane, held_values, batch_indices)``; for the (w, b)
+    grid (``plane`` None) the plane is the grid's axes plane."""
     if plane is None and exp.is_module:
         raise ConfigError("plane", "a network's surface lies on a plane through its parameters: pass "
                                    "plane=la.Plane.random(exp), Plane.pca(...), Plane.hessian(...) or Plane.axes(...)")
@@ -240,20 +258,10 @@ def compute_surface(exp: Experiment, w=None, b=None, *, plane: Plane | None = No
         held_values = {}
     if metric not in ("loss", "accuracy"):
         raise ConfigError("metric", f"must be 'loss' or 'accuracy', not {metric!r}")
-    axes = plane.labels
-    if not exp.is_module:
-        if metric != "loss":
-            raise ConfigError("metric", "the accuracy surface is for classifier networks (mlp, softmax, cnn, "
-                                        "your own module)")
-        prob = _problem(exp, plane, idx)
-        with serial_torch():
-            loss = _surface_sums(prob, X, Y, chunk_bytes).numpy()
-        np.divide(loss, prob.n, out=loss)
-    else:
-        from .surface_network import network_surface
-        loss = network_surface(exp, plane, X, Y, batch=idx, metric=metric, bn=bn, device=device,
-                               chunk_bytes=chunk_bytes, progress=progress, stop=stop)
-    return Surface(X, Y, loss, tuple(axes), held_values, exp.criterion, idx, plane, metric)
+    if not exp.is_module and metric != "loss":
+        raise ConfigError("metric", "the accuracy surface is for classifier networks (mlp, softmax, cnn, "
+                                    "your own module)")
+    return X, Y, plane, held_values, idx
 
 
 def _plane_axes(exp: Experiment, alpha, beta, span, resolution) -> tuple[np.ndarray, np.ndarray]:

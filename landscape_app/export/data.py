@@ -1,5 +1,5 @@
-"""Data for people who plot elsewhere: the runs' paths (CSV, JSON) and the surface (NPZ, CSV) with the plane it lies
-on, each file carrying the session (TOML) that made it, so it alone reproduces the numbers.
+"""Data for people who plot elsewhere: the runs' paths (CSV, JSON) and the surface (NPZ, CSV, HDF5) with the plane it
+lies on, each file carrying the session (TOML) that made it, so it alone reproduces the numbers.
 
 Files are written through a temporary file renamed into place; the readers give back the same values exactly.
 """
@@ -30,7 +30,7 @@ RUNS_FORMAT = "landscape-app runs"
 SURFACE_FORMAT = "landscape-app surface"
 VERSION = 1
 RUN_SUFFIXES = (".csv", ".json")
-SURFACE_SUFFIXES = (".npz", ".csv")
+SURFACE_SUFFIXES = (".npz", ".csv", ".h5", ".hdf5")
 _BEGIN, _END = "# --- session (TOML) ---", "# --- end of session ---"
 
 
@@ -237,6 +237,10 @@ def save_surface(path, session: Session, surface, paths: dict | None = None) -> 
     batch = np.asarray([] if surface.batch is None else surface.batch, dtype=np.int64)
     toml_text = _session_toml(session, path.absolute().parent)
     x, y, loss = (np.asarray(a, dtype=np.float64) for a in (surface.w, surface.b, surface.loss))
+    if path.suffix.lower() in (".h5", ".hdf5"):
+        from ..core import surface_h5
+        surface_h5.save_surface(path, surface, session.experiment, session=toml_text)
+        return
     plane = getattr(surface, "plane", None)
     meta_plane = _plane_meta(plane)
     metric = str(getattr(surface, "metric", "loss"))
@@ -290,6 +294,12 @@ def load_surface(path):
     from ..core.surface import Surface
     path = Path(path)
     base = path.absolute().parent
+    if path.suffix.lower() in (".h5", ".hdf5"):
+        from ..core.surface_h5 import read_surface_file
+        read = read_surface_file(path)
+        if read.session is None:
+            raise DataError(f"{path}: a surface without its session (not written by landscape-app)")
+        return _session_from_toml(read.session, base, str(path)), read.surface()
     if path.suffix.lower() == ".npz":
         try:
             with np.load(path, allow_pickle=False) as z:
