@@ -14,11 +14,12 @@ from PySide6.QtCore import QObject, Signal
 from ..core.errors import ConfigError, DataError
 from ..core.experiment import Experiment
 from ..core.models import loss_unit
+from ..core.palette import run_color
 from ..core.session import Session
 from . import race
 from .playback import PLAYING, Playback
 from .scene_controller import SceneController, surface_fields, training_differs
-from .views.base import RUN_COLORS, RunStyle
+from .views.base import RunStyle
 
 
 class Controller(QObject):
@@ -51,7 +52,7 @@ class Controller(QObject):
         return self.session.runs[self.row]
 
     def run_styles(self) -> list[RunStyle]:
-        return [RunStyle(rid, name, color or RUN_COLORS[rid % len(RUN_COLORS)])
+        return [RunStyle(rid, name, run_color(rid, color))
                 for rid, name, color in zip(self.run_ids, self.session.names, self.session.colors)]
 
     def run_rows(self) -> list[tuple[str, str, str, str]]:

@@ -155,6 +155,10 @@ class SceneController(QObject):
         else:
             shown = ", ".join(str(int(i)) for i in batch[:6]) + (", …" if batch.size > 6 else "")
             title, part = f"Step {int(traj.iteration[n - 1])}: batch of {batch.size} (samples {shown})", batch
+        if part is None and self.surface is not None and not self.jobs.pending(SURFACE):
+            self.jobs.cancel(MINIBATCH)
+            self.minibatch_ready.emit(exp, self.surface, title)      # the full batch's is the surface shown
+            return True
         self.jobs.submit(MINIBATCH, lambda stop, progress: compute_surface(exp, held=held_arg, batch=part, stop=stop),
                          (exp, title))
         return True

@@ -181,8 +181,7 @@ class ViewSet(QWidget):
     def set_log_scale(self, on: bool) -> None:
         self.contour.set_log_scale(on)
         self.minibatch.set_log_scale(on)
-        if hasattr(self.surface3d, "set_log_scale"):
-            self.surface3d.set_log_scale(on)
+        self.surface3d.set_log_scale(on)
 
     def set_gradient_field(self, on: bool) -> None:
         self.contour.set_gradient_field(on)
@@ -193,6 +192,9 @@ class ViewSet(QWidget):
 
     def set_minibatch_visible(self, on: bool) -> None:
         self.minibatch.setVisible(on)
+        if on and self._experiment is not None and self.contour.surface is not None:
+            # Until a step arrives to say which batch: the full surface, not an empty plot.
+            self.set_minibatch_scene(self._experiment, self.contour.surface, "Mini-batch surface: no step yet")
         sizes = self.top.sizes()
         total = sum(sizes) or 1080
         self.top.setSizes([total * 4 // 10, total * 3 // 10, total * 3 // 10] if on
