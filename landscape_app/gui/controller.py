@@ -117,8 +117,6 @@ class Controller(QObject):
         self._edited()
         if training_differs(old, exp):
             self.restart(play=playing)
-        else:
-            self.runs_changed.emit()
         return True
 
     def select(self, row: int) -> bool:
