@@ -69,7 +69,7 @@ class FrameRenderer:
 
         from ..gui import style
         from ..gui.views.base import RunStyle
-        from ..gui.lifted import LiftedPaths
+        from ..gui.scene_controller import SceneController
         from .caption import Caption
 
         if QApplication.instance() is None:
@@ -116,11 +116,15 @@ class FrameRenderer:
         exp = scene.experiment
         # Every run's losses in the shown surface's unit (a run trained on another loss is re-evaluated on it),
         # as the window shows them: heights in 3-D, the loss curve, the caption. Headless, evaluated here.
-        lifted = LiftedPaths()
-        lifted.reset(exp, dict(enumerate(scene.session.runs)))
+        # The window's scene controller, driven headless: it lifts the losses and computes the plane model's
+        # slice as the first run moves (waited for, frame by frame, so every frame is the same on any machine).
+        self.controller = SceneController(follow_every_s=0.0)
+        self.controller.surface_ready.connect(self._show_surface)
+        self.controller.set_run_experiments(dict(enumerate(scene.session.runs)))
+        self.controller.lifted.reset(exp)
         paths = dict(enumerate(scene.trajectories))
-        lifted.compute(paths, batch_loss="loss" in plan.views)
-        self.shown = tuple(lifted.paths(paths, batch_loss="loss" in plan.views).values())
+        self.controller.lifted.compute(paths, batch_loss="loss" in plan.views)
+        self.shown = tuple(self.controller.lifted.paths(paths, batch_loss="loss" in plan.views).values())
 
         self.caption = None
         if plan.caption:
@@ -128,14 +132,15 @@ class FrameRenderer:
                                    sizes.label_pt + 3, unit=f"{loss_unit(exp.criterion)} loss")
             outer.addWidget(self.caption)
 
-        self._surface = scene.surface_at(1)
+        self._surface = None
         for view in self.views.values():
             view.set_lecture_mode(plan.lecture)
             view.set_log_scale(plan.log)
             view.set_runs(self.styles)
             # The caption names the runs in their colours: legends beside every view would only repeat it.
             view.set_run_legend(self.caption is None or not self.caption.with_names)
-            view.set_scene(exp, self._surface)
+        self.controller.seed(exp, scene.surface, scene.held_value(1))
+        for view in self.views.values():
             # The whole run is known: axes that would follow the growing paths hold their final extent.
             view.fix_ranges(dict(enumerate(self.shown)))
         self.camera = self._initial_camera(camera)
@@ -149,6 +154,11 @@ class FrameRenderer:
         self._closed = False
         self._gl_views = None
         self._settle()
+
+    def _show_surface(self, experiment, surface) -> None:
+        self._surface = surface
+        for view in self.views.values():
+            view.set_scene(experiment, surface)
 
     def _add_title(self, outer, width: int, sizes):
         """The title (the plan's, else the session's) and, under the session's own title, its description."""
@@ -208,11 +218,10 @@ class FrameRenderer:
     # -- one frame ----------------------------------------------------------------------------------------
     def update(self, upto: int, frame_index: int = 0, n_motion: int = 1) -> None:
         """Put every view at timeline point ``upto`` (points shown) and frame ``frame_index`` of the orbit."""
-        surface = self.scene.surface_at(upto)
-        if surface is not self._surface:       # the plane slice follows the held parameter
-            self._surface = surface
-            for view in self.views.values():
-                view.set_scene(self.scene.experiment, surface)
+        # The plane model's slice follows the first run's held parameter (computed by the controller).
+        self.controller.follow(self.scene.trajectories[0], upto)
+        if self.controller.busy:
+            self.controller.wait()
         # Only the path so far: a view never hints at where the run goes next.
         paths = {i: _prefix(t, upto) for i, t in enumerate(self.shown)}
         for view in self.views.values():
@@ -276,11 +285,8 @@ class FrameRenderer:
 
     def pixel_of(self, view_name: str, x: float, y: float) -> tuple[float, float]:
         """Where the data point (x, y) of a 2-D view lands in the frame, in frame pixels (for checks)."""
-        from PySide6.QtCore import QPointF
         view = self.views[view_name]
-        scene_point = view.vb.mapViewToScene(QPointF(float(x), float(y)))
-        local = view.widget.mapFromScene(scene_point)
-        point = view.widget.mapTo(self.window, local)
+        point = view.mapTo(self.window, view.point_at(x, y))
         return point.x() * self.scale, point.y() * self.scale
 
     # -- lifetime -----------------------------------------------------------------------------------------
@@ -288,6 +294,7 @@ class FrameRenderer:
         if self._closed:
             return
         self._closed = True
+        self.controller.shutdown()
         self.window.close()
         self.window.deleteLater()
 

@@ -67,8 +67,9 @@ class SceneController(QObject):
     progress = Signal(int, int)                     # done, total of the surface in flight (0, 0: unknown)
     failed = Signal(str)
 
-    def __init__(self, parent: QObject | None = None):
+    def __init__(self, parent: QObject | None = None, follow_every_s: float = FOLLOW_S):
         super().__init__(parent)
+        self.follow_every_s = follow_every_s      # 0 for an exporter: every frame's slice, whatever the clock says
         self.jobs = Jobs(self)
         self.jobs.done.connect(self._job_done)
         self.jobs.failed.connect(self._job_failed)
@@ -96,6 +97,16 @@ class SceneController(QObject):
             return
         self._request(experiment, None, wanted)
 
+    def seed(self, experiment: Experiment, surface, held: float | None = None) -> None:
+        """Start from a surface computed already (an exporter's prepared scene): shown as if it had arrived."""
+        self.experiment = experiment
+        if experiment is not self.lifted.experiment:
+            self.lifted.reset(experiment)
+        self._wanted = (surface_fields(experiment), held if follows_run(experiment) else None)
+        self.settings = SceneSettings.of(experiment, held)
+        self.surface = surface
+        self.surface_ready.emit(experiment, surface)
+
     def _request(self, experiment: Experiment, held: float | None, wanted) -> None:
         self._wanted = wanted
         self.settings = SceneSettings.of(experiment, held)
@@ -118,7 +129,7 @@ class SceneController(QObject):
         if wanted == self._wanted:
             return True
         now = time.perf_counter()
-        if self.jobs.pending(SURFACE) or now - self._held_time < FOLLOW_S:
+        if self.jobs.pending(SURFACE) or now - self._held_time < self.follow_every_s:
             return False
         self._held_time = now
         self._request(exp, value, wanted)
