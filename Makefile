@@ -45,4 +45,4 @@ system-deps:
 	fi
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis .import_linter_cache

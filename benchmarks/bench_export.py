@@ -115,7 +115,7 @@ def write_session(folder: Path) -> Path:
     exp = la.Experiment(data=la.make_dataset("linear", n_samples=60, noise=0.1, seed=0), lr=0.01,
                         epochs=FRAMES - 1, start=(-15.0, -10.0))
     path = folder / "bench.toml"
-    Session((exp,)).save(path)
+    la.save(Session((exp,)), path)
     return path
 
 
@@ -149,12 +149,12 @@ def frame_count(path: Path) -> int:
 
 def gl_worker(session_path: str) -> None:
     """Render-only frames/s (no encoding) for the 3-D view and the 2x2 grid; prints one JSON line."""
-    from landscape_app.core.session import Session
+    from landscape_app.core.tomlio import load_session
     from landscape_app.export.display import QtSession
     from landscape_app.export.frames import BASE_HEIGHT, FrameRenderer, iter_frames
     from landscape_app.export.plan import make_plan
     from landscape_app.export.scene import prepare_scene
-    scene = prepare_scene(Session.load(session_path))
+    scene = prepare_scene(load_session(session_path))
     results = {}
     configs = {"3-D view 1280x720": ("surface", (1280, 720), 60.0),
                "2x2 grid of all views 1920x1080": ("contour,surface,loss,data", (1920, 1080), 0.0)}

@@ -1,15 +1,20 @@
 """landscape-app: watch a PyTorch optimizer walk across the exact loss surface of a small model.
 
 The public API (``la.Experiment``, ``la.compute_surface``, ``la.train``, ...) lives in ``landscape_app.core``
-and loads on first use, so the command line can refuse a mistake before importing torch.
+and loads on first use, so the command line can refuse a mistake before importing torch. ``la.LossSurface``, the
+course's helper, draws, so it lives above the core, in ``landscape_app.course``.
 """
 from . import core
 
 __version__ = "0.1.0"
-__all__ = core.__all__
+__all__ = sorted([*core.__all__, "LossSurface"])
 
 
 def __getattr__(name):
+    if name == "LossSurface":
+        from .course import LossSurface
+        globals()[name] = LossSurface
+        return LossSurface
     return getattr(core, name)
 
 

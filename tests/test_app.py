@@ -6,6 +6,7 @@ from PySide6.QtGui import QColor
 
 import landscape_app as la
 from landscape_app.core.session import Session
+from landscape_app.core.tomlio import session_to_dict
 from landscape_app.gui.main_menus import recent_sessions
 from landscape_app.gui.main_window import MainWindow
 from landscape_app.gui.playback import PAUSED, PLAYING
@@ -187,7 +188,7 @@ def test_session_save_open_round_trip_and_recent(window, qtbot, tmp_path):
     window.new_session()
     assert len(window.session.runs) == 1
     assert window.open_path(str(path))
-    assert window.session.to_dict() == saved.to_dict()
+    assert session_to_dict(window.session) == session_to_dict(saved)
     assert recent_sessions() == [str(path.resolve())]
     assert (tmp_path / "settings.ini").exists()
 

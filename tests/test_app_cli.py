@@ -70,7 +70,7 @@ def test_the_plane_model_plays_in_opengl_without_drawing_errors(tmp_path, gl_env
     """
     import landscape_app as la
     session = tmp_path / "plane.toml"
-    la.Experiment(data=la.make_dataset("plane"), model="plane", lr=0.05, epochs=20).save(session)
+    la.save(la.Experiment(data=la.make_dataset("plane"), model="plane", lr=0.05, epochs=20), session)
     out = tmp_path / "plane.png"
     r = _run([str(session), "--play", "--screenshot", str(out), "--quit-after", "2"], env=gl_env)
     assert r.returncode == 0, r.stderr

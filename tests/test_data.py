@@ -15,7 +15,7 @@ def test_generators_are_seeded_and_reproducible(name):
     c = la.make_dataset(name, n_samples=40, seed=4)
     assert a == b and torch.equal(a.y, b.y)
     assert not torch.equal(a.y, c.y)
-    n_features = 2 if name == "plane" else 1
+    n_features = GENERATORS[name][0]
     assert a.x.shape == (40, n_features) and a.y.shape == (40, 1)
     assert a.x.dtype == a.y.dtype == torch.float32
     assert len(a) == 40 and a.n_features == n_features
@@ -77,7 +77,7 @@ def test_arrays():
 
 @pytest.mark.parametrize("x, y, message", [
     ([1, 2, 3], [1, 2], "x has 3 samples but y has 2"),
-    ([[1, 2, 3, 4]] * 3, [1, 2, 3], "x must have shape (n,), (n, 1) or (n, 2)"),
+    ([[[1, 2], [3, 4]]] * 3, [1, 2, 3], "x must have shape (n,) or (n, features)"),
     ([1, 2, 3], [[1, 2]] * 3, "y must have shape (n,) or (n, 1)"),
     (["a", "b"], [1, 2], "x and y must be numeric"),
     ([1.0], [2.0], "a single sample"),
@@ -112,8 +112,7 @@ def test_csv_with_and_without_header(tmp_path, text, x, y):
     ("\n  \n,\n", "the file is empty"),
     ("x,y\n", "the file has a header but no data rows"),
     ("x,y\n1,2\n", "a single sample"),
-    ("1,2,3,4\n5,6,7,8\n", "line 1: 4 columns; expected 2 (x,y) or 3 (x1,x2,y)"),
-    ("1\n2\n", "line 1: 1 columns; expected 2"),
+    ("1\n2\n", "line 1: 1 column; expected 2"),
     ("x,y\n1,2\n3,4,5\n", "line 3: 3 columns; expected 2 like the first row"),
     ("x,y\n1,2\n3,four\n", "line 3, column 2: 'four' is not a number"),
     ("1,2x\n3,4\n", "line 1, column 2: '2x' is not a number"),
@@ -148,3 +147,13 @@ def test_labels_outside_0_1_for_bce(tmp_path, criterion):
         la.Experiment(data=la.dataset_from_arrays([0, 1, 2], [0, 0.5, 1]), model="logistic", criterion=criterion)
     # The same data is fine for a criterion that takes any target.
     la.Experiment(data=la.dataset_from_csv(path), model="logistic", criterion="mse")
+
+
+def test_networks_take_any_number_of_features(tmp_path):
+    path = tmp_path / "four.csv"
+    path.write_text("a,b,c,d,label\n1,2,3,4,0\n5,6,7,8,1\n0,1,0,1,1\n")
+    data = la.dataset_from_csv(path)
+    assert data.x.shape == (3, 4) and data.y[:, 0].tolist() == [0, 1, 1]
+    assert la.Experiment(data=data, model="mlp").build_module()[0].in_features == 4
+    with pytest.raises(la.ConfigError, match="needs 1 input feature"):
+        la.Experiment(data=data, model="linear")

@@ -109,7 +109,7 @@ def test_export_command_never_imports_the_compiler(tmp_path):
     exp = la.Experiment(data=la.make_dataset("linear", n_samples=20, noise=0.3, seed=2), optimizer="adam",
                         lr=0.5, epochs=6, batch_size=5, grid=la.Grid(resolution=(41, 41)))
     session = tmp_path / "s.toml"
-    Session((exp, exp.replace(optimizer="sgd", lr=0.05))).save(session)
+    la.save(Session((exp, exp.replace(optimizer="sgd", lr=0.05))), session)
     out = tmp_path / "out.mp4"
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
     done = subprocess.run([sys.executable, "-X", "importtime", "-m", "landscape_app", "export", str(session),
@@ -128,7 +128,7 @@ def test_other_headless_commands_exit_with_their_status(tmp_path, command):
     exp = la.Experiment(data=la.make_dataset("linear", n_samples=20, noise=0.3, seed=2), epochs=3,
                         grid=la.Grid(resolution=(21, 21)))
     session = tmp_path / "s.toml"
-    Session((exp,)).save(session)
+    la.save(Session((exp,)), session)
     out = tmp_path / ("paths.csv" if command == "run" else "surface.npz")
     done = subprocess.run([sys.executable, "-m", "landscape_app", command, str(session), "-o", str(out)],
                           capture_output=True, text=True, timeout=300)

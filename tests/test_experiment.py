@@ -9,6 +9,7 @@ import torch
 import landscape_app as la
 from landscape_app.core.experiment import MAX_RESOLUTION
 from landscape_app.core.optimizers import OPTIMIZERS, SCHEDULERS, build_optimizer
+from landscape_app.core.tomlio import experiment_to_dict
 
 LINEAR = la.make_dataset("linear", n_samples=20, seed=1)
 PLANE = la.make_dataset("plane", n_samples=20, seed=1)
@@ -134,7 +135,7 @@ def _assert_same_session(a: la.Session, b: la.Session):
     assert (a.names, a.colors, a.title, a.description) == (b.names, b.colors, b.title, b.description)
     assert a.runs == b.runs
     for x, y in zip(a.runs, b.runs):
-        assert x.to_dict() == y.to_dict()
+        assert experiment_to_dict(x) == experiment_to_dict(y)
 
 
 @pytest.mark.parametrize("exp", [
@@ -157,12 +158,12 @@ def _assert_same_session(a: la.Session, b: la.Session):
         "arrays-plane"])
 def test_experiment_toml_round_trip_is_exact(tmp_path, exp):
     path = tmp_path / "exp.toml"
-    exp.save(path)
-    back = la.Experiment.load(path)
+    la.save(exp, path)
+    back = la.load_experiment(path)
     assert back == exp
-    assert back.to_dict() == exp.to_dict()
+    assert experiment_to_dict(back) == experiment_to_dict(exp)
     assert back.data == exp.data and np.array_equal(back.data.x.numpy(), exp.data.x.numpy())
-    back.save(tmp_path / "again.toml")
+    la.save(back, tmp_path / "again.toml")
     assert (tmp_path / "again.toml").read_text() == path.read_text()
     assert la.run(back).equals(la.run(exp))
 
@@ -174,14 +175,14 @@ def test_csv_data_is_referenced_relative_to_the_file_and_moves_with_it(tmp_path,
     monkeypatch.chdir(folder)
     exp = la.Experiment(data=la.dataset_from_csv("data/points.csv"), epochs=3)   # relative to the cwd
     (folder / "runs").mkdir()
-    exp.save(folder / "runs" / "exp.toml")
+    la.save(exp, folder / "runs" / "exp.toml")
     text = (folder / "runs" / "exp.toml").read_text()
     assert 'path = "../data/points.csv"' in text
-    assert la.Experiment.load(folder / "runs" / "exp.toml") == exp
+    assert la.load_experiment(folder / "runs" / "exp.toml") == exp
     monkeypatch.chdir(tmp_path)
     moved = tmp_path / "moved"
     shutil.move(folder, moved)
-    loaded = la.Experiment.load(moved / "runs" / "exp.toml")
+    loaded = la.load_experiment(moved / "runs" / "exp.toml")
     assert loaded.data.source.path == str(moved / "data" / "points.csv")
     assert loaded.data.x.tolist() == exp.data.x.tolist() and la.run(loaded).equals(la.run(exp))
 
@@ -193,13 +194,13 @@ def test_session_with_several_runs_round_trips(tmp_path):
                          names=("plain", "momentum", "adam", ""), colors=("#E69F00", None, "#56B4E9", None),
                          title="Momentum vs plain SGD", description="Same data, four optimizers.")
     path = tmp_path / "race.toml"
-    session.save(path)
-    back = la.Session.load(path)
+    la.save(session, path)
+    back = la.load_session(path)
     assert session.names == ("plain", "momentum", "adam", "SGD, lr 0.1")    # a blank name gets the default
     _assert_same_session(back, session)
-    back.save(tmp_path / "again.toml")
+    la.save(back, tmp_path / "again.toml")
     assert (tmp_path / "again.toml").read_text() == path.read_text()
-    assert la.Experiment.load(path) == base                # the first run
+    assert la.load_experiment(path) == base                # the first run
 
 
 def test_session_runs_must_share_data_model_and_grid():
@@ -237,7 +238,7 @@ def test_bad_toml_names_file_and_field(tmp_path, text, field, message):
     path = tmp_path / "bad.toml"
     path.write_text(text)
     with pytest.raises(la.ConfigError) as err:
-        la.Session.load(path)
+        la.load_session(path)
     assert err.value.field == f"{path}: {field}"
     assert message in str(err.value)
 
@@ -246,22 +247,22 @@ def test_invalid_toml_and_missing_files(tmp_path):
     path = tmp_path / "broken.toml"
     path.write_text('[experiment]\nlr = 0.1\nlr = 0.2\n')
     with pytest.raises(la.ConfigError, match=r"broken.toml: not valid TOML \(.*line 3"):
-        la.Experiment.load(path)
+        la.load_experiment(path)
     path.write_text('[experiment\n')
     with pytest.raises(la.ConfigError, match="not valid TOML"):
-        la.Experiment.load(path)
+        la.load_experiment(path)
     with pytest.raises(la.ConfigError, match="nothing.toml: no such file"):
-        la.Experiment.load(tmp_path / "nothing.toml")
+        la.load_experiment(tmp_path / "nothing.toml")
 
 
 def test_data_errors_in_toml_name_the_file(tmp_path):
     path = tmp_path / "exp.toml"
     path.write_text(MINIMAL + '[experiment.data]\nname = "linear"\nslopes = 2\n')
     with pytest.raises(la.DataError, match="exp.toml: dataset 'linear' has no knob 'slopes'"):
-        la.Experiment.load(path)
+        la.load_experiment(path)
     path.write_text(MINIMAL + '[experiment.data]\nkind = "csv"\npath = "gone.csv"\n')
     with pytest.raises(la.DataError, match="gone.csv: no such file"):
-        la.Experiment.load(path)
+        la.load_experiment(path)
 
 
 def test_scheduler_catalogue_builds():
@@ -290,7 +291,7 @@ def test_a_run_in_toml_may_change_the_optimizer_alone(tmp_path):
     path = tmp_path / "race.toml"
     path.write_text(MINIMAL + '[experiment.optimizer_options]\nmomentum = 0.9\n'
                     '[[runs]]\nname = "momentum"\n[[runs]]\nname = "adam"\noptimizer = "adam"\nlr = 0.5\n')
-    session = la.Session.load(path)
+    session = la.load_session(path)
     assert session.runs[0].optimizer_options["momentum"] == 0.9
     assert session.runs[1].optimizer == "adam" and session.runs[1].optimizer_options["betas"] == (0.9, 0.999)
 
@@ -300,19 +301,19 @@ def test_optimizer_options_in_torchs_shapes_from_toml_and_the_older_beta1_beta2(
     path.write_text(MINIMAL + 'optimizer = "adam"\n[experiment.optimizer_options]\nbetas = [0.8, 0.99]\n'
                     '[[runs]]\n[[runs]]\noptimizer = "adamax"\noptimizer_options = { beta2 = 0.95 }\n'
                     '[[runs]]\noptimizer = "rprop"\noptimizer_options = { etas = [0.3, 1.5], step_sizes = [0, 3] }\n')
-    session = la.Session.load(path)
+    session = la.load_session(path)
     assert session.runs[0].optimizer_options["betas"] == (0.8, 0.99)
     # Files saved with beta1/beta2 keep loading: the missing one takes torch's default.
     assert session.runs[1].optimizer_options["betas"] == (0.9, 0.95)
     assert session.runs[2].optimizer_options == {"etas": (0.3, 1.5), "step_sizes": (0.0, 3.0)}
     # Saved in the one canonical form: torch's names, a pair as an array.
-    session.save(tmp_path / "again.toml")
+    la.save(session, tmp_path / "again.toml")
     text = (tmp_path / "again.toml").read_text()
     assert "beta1" not in text and "beta2 =" not in text and "betas = [" in text and "etas = [" in text
-    assert la.Session.load(tmp_path / "again.toml").runs == session.runs
+    assert la.load_session(tmp_path / "again.toml").runs == session.runs
     path.write_text(MINIMAL + 'optimizer = "adam"\n[experiment.optimizer_options]\nbetas = [0.8]\n')
     with pytest.raises(la.ConfigError, match=r"experiment.optimizer_options.betas: must be two numbers"):
-        la.Session.load(path)
+        la.load_session(path)
 
 
 def test_options_in_torchs_shapes_build_torchs_optimizer():
@@ -329,9 +330,9 @@ def test_options_in_torchs_shapes_build_torchs_optimizer():
 def test_adafactor_eps_keeps_torchs_none_and_saves_it_as_none(tmp_path):
     exp = la.Experiment(data=LINEAR, optimizer="adafactor", lr=0.5)
     assert exp.optimizer_options["eps"] == (None, 1e-3)
-    exp.save(tmp_path / "a.toml")
+    la.save(exp, tmp_path / "a.toml")
     assert 'eps = [\n    "none",' in (tmp_path / "a.toml").read_text()
-    assert la.Experiment.load(tmp_path / "a.toml") == exp
+    assert la.load_experiment(tmp_path / "a.toml") == exp
     assert exp.replace(optimizer_options={"eps": ("none", 0.01)}).optimizer_options["eps"] == (None, 0.01)
     with pytest.raises(la.ConfigError, match=r"optimizer_options.eps\[1\]: must be a finite number"):
         exp.replace(optimizer_options={"eps": (1e-30, None)})
@@ -348,6 +349,18 @@ def test_a_saved_session_gets_the_permissions_of_a_plain_new_file(tmp_path):
     import os
     from landscape_app.core.files import default_mode
     path = tmp_path / "session.toml"
-    la.Experiment().save(path)
+    la.save(la.Experiment(), path)
     assert os.stat(path).st_mode & 0o777 == default_mode()
     assert [p.name for p in tmp_path.iterdir()] == ["session.toml"]
+
+
+def test_save_takes_an_experiment_or_a_session_and_writes_nothing_for_anything_else(tmp_path):
+    exp = la.Experiment(data=LINEAR, epochs=3)
+    session = la.Session((exp, exp.replace(lr=0.05)), title="Two rates")
+    la.save(session, tmp_path / "race.toml")
+    la.save(exp, tmp_path / "one.toml")
+    assert la.load_session(tmp_path / "race.toml") == session
+    assert la.load_session(tmp_path / "one.toml").runs == (exp,)
+    with pytest.raises(la.ConfigError, match=r"^value: must be an Experiment or a Session, not dict$"):
+        la.save({"lr": 0.1}, tmp_path / "bad.toml")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one.toml", "race.toml"]

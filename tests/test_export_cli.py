@@ -22,7 +22,7 @@ def session_file(tmp_path_factory):
     exp = la.Experiment(data=la.make_dataset("linear", n_samples=24, noise=0.3, seed=4), lr=0.08, epochs=10,
                         batch_size=8, start=(-12.0, 9.0), grid=la.Grid(resolution=(81, 61)))
     path = folder / "race.toml"
-    Session((exp, exp.replace(optimizer="adam", lr=0.9)), title="CLI race").save(path)
+    la.save(Session((exp, exp.replace(optimizer="adam", lr=0.9)), title="CLI race"), path)
     return path
 
 
@@ -49,7 +49,7 @@ def test_export_mp4_without_a_display(tmp_path, session_file, qapp):
     assert done.stdout.startswith(f"wrote {out}") and "frames" in done.stdout
     frames = read_video(out)
     plan = make_plan(str(tmp_path / "same.mp4"), views="contour,loss", size=(480, 270), every=2, hold=0.5, fps=10)
-    session = Session.load(session_file)
+    session = la.load_session(session_file)
     from landscape_app.export.frames import FrameRenderer
     from landscape_app.export.scene import prepare_scene
     scene = prepare_scene(session)
@@ -130,7 +130,7 @@ def test_bad_session_and_source_are_refused(tmp_path, capsys):
 def test_too_many_frames_refused_before_training(tmp_path, capsys):
     exp = la.Experiment(epochs=200_000)
     path = tmp_path / "long.toml"
-    Session((exp,)).save(path)
+    la.save(Session((exp,)), path)
     assert commands.main(["export", str(path), "-o", str(tmp_path / "x.mp4"), "--every", "1"]) == 2
     assert "--every" in capsys.readouterr().err
     assert [p.name for p in tmp_path.iterdir()] == ["long.toml"]
@@ -174,8 +174,8 @@ def test_run_command_in_a_subprocess(tmp_path, session_file):
     done = cli(["run", session_file, "-o", tmp_path / "paths.json"])
     assert done.returncode == 0, done.stderr
     session, trajectories = load_runs(tmp_path / "paths.json")
-    assert len(trajectories) == 2 and session.names == Session.load(session_file).names
-    fresh = la.run(Session.load(session_file).runs[1])
+    assert len(trajectories) == 2 and session.names == la.load_session(session_file).names
+    fresh = la.run(la.load_session(session_file).runs[1])
     assert np.array_equal(trajectories[1].params, fresh.params)
 
 
@@ -217,7 +217,7 @@ def test_a_real_interrupt_leaves_nothing(tmp_path, signum):
     import time
     exp = la.Experiment(lr=0.001, epochs=5000)
     session = tmp_path / "long.toml"
-    Session((exp,)).save(session)
+    la.save(Session((exp,)), session)
     out = tmp_path / "out"
     out.mkdir()
     proc = subprocess.Popen([sys.executable, "-m", "landscape_app", "export", str(session), "-o",

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 import landscape_app as la
-from landscape_app.core.helper import LossSurface
+from landscape_app.course import LossSurface
 
 X = torch.arange(-3, 3, 0.1).view(-1, 1)
 Y = 2 * X - 1 + 0.1 * torch.randn(X.size(), generator=torch.Generator().manual_seed(0))

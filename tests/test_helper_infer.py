@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from landscape_app.core import helper_infer as infer
-from landscape_app.core.helper import LossSurface
+from landscape_app.course import LossSurface
 
 X = torch.arange(-1, 1, 0.1).view(-1, 1)
 LABELS = (X > 0.2).float()

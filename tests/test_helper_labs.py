@@ -11,7 +11,7 @@ from torch import nn, optim
 from torch.utils.data import DataLoader, Dataset
 
 import landscape_app as la
-from landscape_app.core import helper as helper_module
+from landscape_app import course as helper_module
 
 plot_error_surfaces = la.LossSurface        # the one changed line
 

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QLabel, QMessageBox
 
 import landscape_app as la
 from landscape_app.core.session import Session, default_run_name
+from landscape_app.core.tomlio import load_session, session_from_dict
 from landscape_app.export.frames import FrameRenderer
 from landscape_app.export.plan import make_plan
 from landscape_app.export.scene import prepare_scene
@@ -64,7 +65,7 @@ def test_saved_toml_and_exported_frames_say_edited(window, qtbot, tmp_path):
     assert window.save_to(path)
     text = path.read_text()
     assert "edited = true" in text and COURSE_TEXT in text      # the original's words, marked as such
-    back = Session.load(path)
+    back = load_session(path)
     assert back.edited and back.runs[0].start == (4.0, 3.0)
     assert back.shown_title.endswith(" (edited)") and back.shown_description.startswith("Originally: ")
     window.new_session()
@@ -97,8 +98,8 @@ def test_session_edited_flag_is_checked():
     with pytest.raises(la.ConfigError, match="^edited: must be true or false"):
         Session((exp,), edited="yes")
     with pytest.raises(la.ConfigError, match="^edited: must be true or false"):
-        Session.from_dict({"experiment": {}, "edited": 1})
-    assert not Session.from_dict({"experiment": {}}).edited
+        session_from_dict({"experiment": {}, "edited": 1})
+    assert not session_from_dict({"experiment": {}}).edited
     assert Session((exp,), edited=True).shown_title == ""       # nothing to mark
 
 
@@ -221,7 +222,7 @@ def test_closing_edited_can_save_first(window, tmp_path):
     seen = []
     _answer(window, QMessageBox.StandardButton.Save, seen)
     assert window.close() and len(seen) == 1 and "race.toml" in seen[0]
-    assert len(Session.load(path).runs) == 2 and Session.load(path).edited
+    assert len(load_session(path).runs) == 2 and load_session(path).edited
 
 
 def test_saving_clears_unsaved(window, tmp_path):

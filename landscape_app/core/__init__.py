@@ -11,9 +11,9 @@ _EXPORTS = {
     "experiment": ("Experiment", "Grid"),
     "modelspec": ("UserCodeError",),
     "plane": ("Plane",),
-    "helper": ("LossSurface",),
     "session": ("Session",),
     "surface": ("Surface", "compute_surface", "loss_at"),
+    "tomlio": ("load_experiment", "load_session", "save"),
     "training": ("Outcome", "Training", "run", "train"),
     "trajectory": ("Step", "Trajectory", "TrajectoryBuilder"),
 }

@@ -16,9 +16,13 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from .errors import DataError
+from .data_classify import DIGITS_COUNT, DIGITS_IMAGE_SHAPE, MAKERS
+from .errors import ConfigError, DataError
 
 # Generator name -> (number of input features, default knobs). Knob names are the TOML keys.
+# The 2-D classification sets default to 1,000 samples with a lecture's noise: moons as scikit-learn's
+# make_moons(1000, noise=0.1, random_state=0) at seed 0; circles a clear gap (radii 1 and 0.5, noise 0.1); xor and
+# spirals clean, as TensorFlow Playground opens them (its noise slider goes to 0.5).
 GENERATORS: dict[str, tuple[int, dict[str, Any]]] = {
     "linear": (1, {"n_samples": 60, "noise": 0.1, "slope": 1.0, "intercept": 0.0, "x_min": -3.0, "x_max": 3.0}),
     "linear-outliers": (1, {"n_samples": 60, "noise": 0.1, "slope": 1.0, "intercept": 0.0, "x_min": -3.0,
@@ -26,11 +30,22 @@ GENERATORS: dict[str, tuple[int, dict[str, Any]]] = {
     "logistic": (1, {"n_samples": 60, "threshold": 0.0, "overlap": 0.5, "x_min": -3.0, "x_max": 3.0}),
     "plane": (2, {"n_samples": 60, "noise": 0.1, "slope1": 1.0, "slope2": -1.0, "intercept": 0.0,
                   "x_min": -2.0, "x_max": 2.0}),
+    "moons": (2, {"n_samples": 1000, "noise": 0.1}),
+    "circles": (2, {"n_samples": 1000, "noise": 0.1, "factor": 0.5}),
+    "xor": (2, {"n_samples": 1000, "noise": 0.0}),
+    "spirals": (2, {"n_samples": 1000, "noise": 0.0}),
+    "digits": (64, {"n_samples": DIGITS_COUNT}),
 }
+# How many classes a generator's labels name (absent: regression targets), and the image shape of a sample.
+GENERATOR_CLASSES = {"logistic": 2, "moons": 2, "circles": 2, "xor": 2, "spirals": 2, "digits": 10}
+GENERATOR_IMAGE_SHAPES = {"digits": DIGITS_IMAGE_SHAPE}
 
 # Knobs that take whole numbers; the rest are floats.
 _INT_KNOBS = {"n_samples"}
 MAX_SAMPLES = 1_000_000
+_MAX_GENERATOR_SAMPLES = {"digits": DIGITS_COUNT}
+# numpy's and scikit-learn's seeds: numpy refuses negative ones, scikit-learn's RandomState those of 2**32 and up.
+MAX_SEED = 2**32 - 1
 
 
 @dataclass(frozen=True)
@@ -60,6 +75,26 @@ class LandscapeDataset(Dataset):
     @property
     def n_features(self) -> int:
         return self.x.shape[1]
+
+    @property
+    def n_classes(self) -> int | None:
+        """How many classes the labels name: None for regression targets. A generator declares it (2 for the
+        binary sets, 10 for digits, even in a subset that misses some digit); for arrays and CSV files it is C
+        when the labels are exactly the whole numbers 0..C-1 (C >= 2, each present), and None otherwise."""
+        src = self.source
+        if src.kind == "generator":
+            return GENERATOR_CLASSES.get(src.name)
+        labels = torch.unique(self.y)
+        count = len(labels)
+        if count >= 2 and torch.equal(labels, torch.arange(count, dtype=labels.dtype)):
+            return count
+        return None
+
+    @property
+    def image_shape(self) -> tuple[int, int, int] | None:
+        """(channels, height, width) of one sample's image (``x[i].reshape(image_shape)``), or None."""
+        src = self.source
+        return GENERATOR_IMAGE_SHAPES.get(src.name) if src.kind == "generator" else None
 
     def numpy(self) -> tuple[np.ndarray, np.ndarray]:
         """``(x, y)`` as float64 arrays of shape (n, features) and (n,)."""
@@ -101,21 +136,33 @@ def _checked_knobs(name: str, knobs: Mapping[str, Any]) -> dict[str, Any]:
             if not math.isfinite(value):
                 raise DataError(f"dataset knob {key!r} must be finite, not {value!r}")
         out[key] = value
-    if not 2 <= out["n_samples"] <= MAX_SAMPLES:
-        raise DataError(f"n_samples must be between 2 and {MAX_SAMPLES:,}, not {out['n_samples']}")
+    most = _MAX_GENERATOR_SAMPLES.get(name, MAX_SAMPLES)
+    if not 2 <= out["n_samples"] <= most:
+        raise DataError(f"n_samples must be between 2 and {most:,}, not {out['n_samples']}")
+    if not 0 <= out["seed"] <= MAX_SEED:
+        raise DataError(f"dataset knob 'seed' must be between 0 and {MAX_SEED:,}, not {out['seed']}")
     for key in ("noise", "overlap", "outlier_scale"):
         if out.get(key, 0.0) < 0:
             raise DataError(f"dataset knob {key!r} must be >= 0, not {out[key]}")
     if not 0.0 <= out.get("outlier_fraction", 0.0) <= 1.0:
         raise DataError(f"outlier_fraction must be between 0 and 1, not {out['outlier_fraction']}")
-    if out["x_min"] >= out["x_max"]:
+    if not 0.0 <= out.get("factor", 0.0) < 1.0:
+        raise DataError(f"factor (the inner circle's radius) must be at least 0 and less than 1, "
+                        f"not {out['factor']}")
+    if "x_min" in out and out["x_min"] >= out["x_max"]:
         raise DataError(f"x_min ({out['x_min']}) must be less than x_max ({out['x_max']})")
     return out
 
 
 def make_dataset(name: str = "linear", **knobs) -> LandscapeDataset:
-    """A seeded, reproducible built-in dataset: ``linear``, ``linear-outliers``, ``logistic`` or ``plane``."""
+    """A seeded, reproducible built-in dataset: ``linear``, ``linear-outliers``, ``logistic`` or ``plane``
+    (regression and 1-D classification), ``moons``, ``circles``, ``xor`` or ``spirals`` (2-D, labels 0/1), or
+    ``digits`` (64 pixels in [0, 1], labels 0..9). ``GENERATORS`` lists each one's knobs and defaults."""
     k = _checked_knobs(name, knobs)
+    source = DataSource("generator", name=name, params=k)
+    if name in MAKERS:
+        features, y = MAKERS[name](k)
+        return _from_numpy(features, y, source)
     rng = np.random.default_rng(k["seed"])
     n = k["n_samples"]
     # Evenly spaced inputs, like the course's torch.arange data, so the surface is the same on every machine.
@@ -139,7 +186,6 @@ def make_dataset(name: str = "linear", **knobs) -> LandscapeDataset:
         x2 = rng.uniform(k["x_min"], k["x_max"], n)
         y = k["slope1"] * x1 + k["slope2"] * x2 + k["intercept"] + k["noise"] * rng.standard_normal(n)
         features = np.stack([x1, x2], axis=1)
-    source = DataSource("generator", name=name, params=k)
     return _from_numpy(features, y, source)
 
 
@@ -150,7 +196,10 @@ def _from_numpy(x: np.ndarray, y: np.ndarray, source: DataSource) -> LandscapeDa
 
 
 def dataset_from_arrays(x, y) -> LandscapeDataset:
-    """A dataset from array-likes: ``x`` of shape (n,) or (n, 1|2), ``y`` of shape (n,) or (n, 1)."""
+    """A dataset from array-likes: ``x`` of shape (n,) or (n, features), ``y`` of shape (n,) or (n, 1).
+
+    The closed-form models take 1 (line, sigmoid) or 2 (plane) features; networks take any number.
+    """
     try:
         xa = np.asarray(x, dtype=np.float64)
         ya = np.asarray(y, dtype=np.float64)
@@ -160,8 +209,8 @@ def dataset_from_arrays(x, y) -> LandscapeDataset:
         xa = xa[:, None]
     if ya.ndim == 2 and ya.shape[1] == 1:
         ya = ya[:, 0]
-    if xa.ndim != 2 or xa.shape[1] not in (1, 2):
-        raise DataError(f"x must have shape (n,), (n, 1) or (n, 2), not {xa.shape}")
+    if xa.ndim != 2 or xa.shape[1] < 1:
+        raise DataError(f"x must have shape (n,) or (n, features), not {xa.shape}")
     if ya.ndim != 1:
         raise DataError(f"y must have shape (n,) or (n, 1), not {np.shape(y)}")
     if xa.shape[0] != ya.shape[0]:
@@ -196,7 +245,8 @@ def read_user_text(path: Path, encoding: str = "utf-8-sig") -> str:
 
 
 def dataset_from_csv(path) -> LandscapeDataset:
-    """A dataset from a CSV file with columns ``x,y`` or ``x1,x2,y``; a header row is optional."""
+    """A dataset from a CSV file with columns ``x,y``, ``x1,x2,y`` or more features (the last column is the target);
+    a header row is optional."""
     path = Path(path)
     text = read_user_text(path)
     rows = [(i, r) for i, r in enumerate(csv.reader(text.splitlines()), start=1) if any(c.strip() for c in r)]
@@ -209,8 +259,9 @@ def dataset_from_csv(path) -> LandscapeDataset:
         rows = rows[1:]
         if not rows:
             raise DataError(f"{path}: the file has a header but no data rows")
-    if width not in (2, 3):
-        raise DataError(f"{path}, line {rows[0][0]}: {width} columns; expected 2 (x,y) or 3 (x1,x2,y)")
+    if width < 2:
+        raise DataError(f"{path}, line {rows[0][0]}: {width} column; expected 2 (x,y), 3 (x1,x2,y) or more "
+                        "(features, then the target)")
     values = np.empty((len(rows), width))
     for r, (line, cells) in enumerate(rows):
         if len(cells) != width:
@@ -246,3 +297,35 @@ def check_binary_labels(dataset: LandscapeDataset, criterion: str) -> None:
         where = dataset.source.path or "the data"
         raise DataError(f"{where}: criterion {criterion!r} needs labels 0 or 1, but sample {i} "
                         f"has y = {float(y[i]):g}")
+
+
+def check_class_labels(dataset: LandscapeDataset, n_classes: int | None = None,
+                       criterion: str = "cross-entropy") -> int:
+    """Cross-entropy needs class indices, whole numbers 0..C-1: name the first sample that is not one. C is
+    ``n_classes`` (a model's outputs) when given, else the dataset's own ``n_classes``, else the largest label + 1.
+    Returns C."""
+    y = dataset.y[:, 0]
+    where = _where(dataset)
+    bad = (y != torch.floor(y)) | (y < 0)
+    if bool(bad.any()):
+        i = int(torch.nonzero(bad)[0][0])
+        raise DataError(f"{where}: criterion {criterion!r} needs class labels 0, 1, 2, ... (whole numbers), "
+                        f"but sample {i} has y = {float(y[i]):g}")
+    if n_classes is not None and n_classes < 2:
+        raise ConfigError("criterion", f"{criterion!r} needs at least 2 classes (outputs), not {n_classes}")
+    classes = n_classes or dataset.n_classes or int(y.max()) + 1
+    if classes < 2:
+        raise DataError(f"{where}: criterion {criterion!r} needs at least 2 classes, but every label is 0")
+    over = y >= classes
+    if bool(over.any()):
+        i = int(torch.nonzero(over)[0][0])
+        raise DataError(f"{where}: criterion {criterion!r} with {classes} classes needs labels 0 to "
+                        f"{classes - 1}, but sample {i} has y = {float(y[i]):g}")
+    return classes
+
+
+def _where(dataset: LandscapeDataset) -> str:
+    src = dataset.source
+    if src.kind == "csv":
+        return src.path
+    return f"dataset {src.name!r}" if src.kind == "generator" else "the data"

@@ -1,13 +1,12 @@
-"""The experiment: one frozen, validated config for a whole run, saved to and loaded from TOML."""
+"""The experiment: one frozen, validated config for a whole run (a plain value; ``tomlio`` reads and writes it)."""
 from __future__ import annotations
 
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Mapping
 
-from .data import LandscapeDataset, check_binary_labels, make_dataset
+from .data import LandscapeDataset, check_binary_labels, check_class_labels, make_dataset
 from .errors import ConfigError
 from .models import CRITERIA, MODELS, check_criterion_options, check_pairing, param_names
 from .modelspec import GIVEN, MODULE_SPECS, check_model_options, is_file_spec
@@ -116,7 +115,7 @@ class Experiment:
             set_("module", None)
         set_("model", model)
         if self.criterion is None:
-            set_("criterion", module_fit.default_criterion(self.data))
+            set_("criterion", module_fit.default_criterion(self.data, model))
         if self.criterion not in CRITERIA:
             raise ConfigError("criterion", f"unknown criterion {self.criterion!r}; choose one of "
                                            f"{', '.join(CRITERIA)}")
@@ -150,6 +149,8 @@ class Experiment:
     def _check_training(self, set_) -> None:
         if CRITERIA[self.criterion][2]:
             check_binary_labels(self.data, self.criterion)
+        if self.criterion == "cross-entropy":
+            check_class_labels(self.data)
         set_("criterion_options", check_criterion_options(self.criterion, dict(self.criterion_options)))
         set_("lr", _finite("lr", self.lr))
         set_("optimizer_options", check_optimizer(self.optimizer, self.lr, dict(self.optimizer_options)))
@@ -259,6 +260,14 @@ class Experiment:
     def steps_per_epoch(self) -> int:
         return math.ceil(len(self.data) / self.effective_batch_size)
 
+    def training_settings(self) -> dict[str, Any]:
+        """Everything that decides the path: all fields but the grid (a view of the surface, never retrained for)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "grid"}
+
+    def same_training(self, other: "Experiment") -> bool:
+        """Whether ``other`` trains exactly like this one (their grids may differ)."""
+        return isinstance(other, Experiment) and self.training_settings() == other.training_settings()
+
     def replace(self, **changes) -> "Experiment":
         """A copy with ``changes``, validated again.
 
@@ -275,25 +284,3 @@ class Experiment:
         import numpy as np
         g = self.grid
         return (np.linspace(*g.x_range, g.resolution[0]), np.linspace(*g.y_range, g.resolution[1]))
-
-    # -- TOML ---------------------------------------------------------------------------------------------
-    def to_dict(self, base_dir: Path | None = None) -> dict[str, Any]:
-        from .tomlio import experiment_to_dict
-        return experiment_to_dict(self, base_dir)
-
-    @classmethod
-    def from_dict(cls, table: Mapping[str, Any], base_dir: Path | None = None, where: str = "") -> "Experiment":
-        from .tomlio import experiment_from_dict
-        return experiment_from_dict(table, base_dir, where)
-
-    def save(self, path) -> None:
-        """Write the experiment as TOML; the file alone reproduces the run."""
-        from .session import Session
-        Session(runs=(self,)).save(path)
-
-    @classmethod
-    def load(cls, path) -> "Experiment":
-        """The experiment in a TOML file (the first run of a session with several)."""
-        from .session import Session
-        return Session.load(path).runs[0]
-

@@ -1,23 +1,13 @@
-"""The course's helper, ``plot_error_surfaces``, as a drop-in: the labs swap the class name and change nothing else::
+"""What the course's helper knows, without drawing: the exact loss surface of a loop's own model and loss, and the
+path the loop records with ``set_para_loss``.
 
-    get_surface = la.LossSurface(15, 13, X, Y, 30, go=False)    # the course's arguments, in the course's order
-    for epoch in range(epochs):
-        for x, y in trainloader:
-            yhat = model(x)
-            loss = criterion(yhat, y)
-            get_surface.set_para_loss(model, loss.tolist())      # or set_para_loss(w.data.tolist(), b..., loss)
-            ...
-        get_surface.plot_ps()       # data space beside the contour: inline in Jupyter, a live window on a desktop
-    get_surface.final_plot()        # and the 3-D surface with the path on it; final_plot("path.png") writes a file
-
-The surface is the core's exact one (the correct sign of b) of the loop's own model and loss: the module given
-to ``set_para_loss`` says which model it is, and the recorded losses say which criterion (see ``helper_infer``).
-This module stays free of Qt: drawing lives in ``landscape_app.gui.helper_show``, imported only to draw.
+``SurfaceRecorder`` is the part of ``la.LossSurface`` (``landscape_app.course``) that needs no screen: the module
+given to ``set_para_loss`` says which model it is, and the recorded losses say which criterion (see
+``helper_infer``); ``helper_place`` says where a figure goes and what range it shows. Drawing lives above the core.
 """
 from __future__ import annotations
 
 import math
-import sys
 import warnings
 import weakref
 from numbers import Real
@@ -29,14 +19,13 @@ from . import helper_infer as infer
 from .data import dataset_from_arrays
 from .errors import ConfigError
 from .experiment import Experiment, Grid
-from .helper_place import output_place, widened_range
+from .helper_place import widened_range
 from .surface import compute_surface, loss_at
 from .trajectory import Step, Trajectory
 
 DISPLAY_RESOLUTION = 201     # the drawn surface is at least this fine, whatever grid the course asked for
 WIDEN_LIMIT = 1.0            # a path may widen each side of the view by up to this many spans of the range
 SETTLED = 20                 # exact matches after which the losses are weighed only now and then
-SHOW_CHOICES = ("auto", "inline", "window", "none")
 
 
 def _axis_range(field: str, value) -> tuple[float, float]:
@@ -67,23 +56,18 @@ def _scalar(name: str, value) -> float:
     return float(arr.reshape(()))
 
 
-class LossSurface:
+class SurfaceRecorder:
     """The loss surface of a one-input model over a (w, b) grid, and the path recorded by ``set_para_loss``.
 
     The course's parameters, in its order: ``w_range``/``b_range`` (a half-width ``r`` for -r..r, or a pair
-    (low, high)), the data ``X``, ``Y``, ``n_samples`` grid points per axis (or a pair), and ``go``: draw the
-    surface at once (inline in a notebook, a window on a desktop, nothing in a headless script).
+    (low, high)), the data ``X``, ``Y`` and ``n_samples`` grid points per axis (or a pair).
 
     Keyword-only: ``criterion`` (mse, l1, huber, bce, bce-logits) and ``model`` ("linear" or "logistic") when
-    you would rather say than have them inferred; ``criterion_options`` (Huber's delta); ``show``: "auto",
-    "inline", "window" or "none".
+    you would rather say than have them inferred; ``criterion_options`` (Huber's delta).
     """
 
-    def __init__(self, w_range, b_range, X, Y, n_samples=30, go=True, *, criterion: str | None = None,
-                 model: str | None = None, criterion_options=None, show: str = "auto"):
-        if show not in SHOW_CHOICES:
-            raise ConfigError("show", f"must be one of {', '.join(SHOW_CHOICES)}, not {show!r}")
-        self.show = show
+    def __init__(self, w_range, b_range, X, Y, n_samples=30, *, criterion: str | None = None,
+                 model: str | None = None, criterion_options=None):
         self._x_in = (X.detach() if isinstance(X, torch.Tensor)
                       else torch.as_tensor(np.asarray(X, dtype=np.float32)))
         if self._x_in.ndim == 1:
@@ -115,16 +99,12 @@ class LossSurface:
         self._evidence = infer.Evidence()
         self._state = "unknown"
         self._warned = False
-        self._said_headless = False
         self._clear_records()
         self._module_ref = None
         self._probe = None
         self._hook = None
         self._swapped = False
         self._display_cache = None
-        self._figures = {}           # drawing state kept by the gui side, per figure kind
-        if go:
-            self._draw("surface", None, None, quiet=True)
 
     # -- the model and loss drawn ---------------------------------------------------------------------------
     def _set_combo(self, combo) -> None:
@@ -180,6 +160,7 @@ class LossSurface:
         return single if combos[0] == self._combo else None
 
     def _warn_if_unsure(self) -> None:
+        """Warn once, before a figure is drawn, when the recorded losses fit more than one loss (or none)."""
         if self._warned or (self._user["model"] and self._user["criterion"]):
             return
         if self._state not in ("ambiguous", "unmatched"):
@@ -187,6 +168,7 @@ class LossSurface:
         self._warned = True
         others = [c for c in infer.distinct(self._allowed())[1:] if self._evidence.consistent(c)]
         message = infer.unsure_message(self._combo, others if self._state == "ambiguous" else [])
+        # stacklevel 4: past this method, course.LossSurface._draw and the drawing call, to the user's line.
         warnings.warn(message, UserWarning, stacklevel=4)
 
     # -- the course helper's names --------------------------------------------------------------------------
@@ -385,38 +367,5 @@ class LossSurface:
             self._display_cache = (key, surface)
         return self._display_cache[1]
 
-    # -- drawing --------------------------------------------------------------------------------------------
-    def plot_ps(self, path=None, *, size=None) -> None:
-        """The data space (points, the fitted line or sigmoid, the current mini-batch) beside the contour with
-        the path, titled with the iteration: inline in a notebook, in the live window on a desktop (without
-        blocking), or into the image file ``path`` (PNG, JPEG, BMP)."""
-        self._draw("plot_ps", path, size)
 
-    def final_plot(self, path=None, *, size=None) -> None:
-        """``plot_ps``'s panels with the 3-D surface and the path lifted onto it, and the loss per iteration.
-        On a desktop the window stays until closed (like ``plt.show()``); in a notebook nothing blocks."""
-        self._draw("final_plot", path, size)
-
-    def _draw(self, kind: str, path, size, quiet: bool = False) -> None:
-        self._warn_if_unsure()
-        place = "file" if path is not None else output_place(self.show)
-        if place == "none":
-            if not quiet:
-                self.say_headless(kind)
-            return
-        from ..gui import helper_show     # Qt loads only when something is drawn
-        if path is not None:
-            helper_show.save(self, kind, path, size)
-        else:
-            helper_show.show(self, kind, place, size, quiet=quiet)
-
-    def say_headless(self, call: str) -> None:
-        """One line, once: there is no screen to show a figure on (a script on a server, say)."""
-        if self._said_headless:
-            return
-        self._said_headless = True
-        print(f"LossSurface.{call}: no display to show the figure on; pass a file name to save it, "
-              f"e.g. {call}('surface.png')", file=sys.stderr)
-
-
-__all__ = ["LossSurface"]
+__all__ = ["SurfaceRecorder"]

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from .errors import ConfigError
+from .models import build_criterion
 from .modelspec import (GIVEN, MODULE_SPECS, UserCodeError, build_builtin, call_factory, coordinate_names,
                         describe_failure, is_file_spec, load_factory, user_frame, where_defined)
 
@@ -65,10 +66,12 @@ def class_count(data) -> int | None:
     return int(y.max()) + 1
 
 
-def default_criterion(data) -> str:
-    """The natural loss for a network on this data: cross-entropy for 3+ classes, BCE with logits for 0/1 labels,
-    MSE otherwise."""
+def default_criterion(data, model: str = "mlp") -> str:
+    """The natural loss for a network on this data: cross-entropy for 3+ classes (and for the classifiers
+    ``softmax`` and ``cnn``), BCE with logits for 0/1 labels, MSE otherwise."""
     classes = class_count(data)
+    if model in ("softmax", "cnn") and classes is not None:
+        return "cross-entropy"
     if classes is not None and classes > 2:
         return "cross-entropy"
     if classes is not None and classes <= 2:
@@ -99,7 +102,15 @@ def build(model: str, options: Mapping[str, Any], given: nn.Module | None, data,
         if model not in MODULE_SPECS:
             raise ConfigError("model", f"unknown model {model!r}")
         image_shape = getattr(data, "image_shape", None)
-        return build_builtin(model, options, data.n_features, output_count(criterion, data), image_shape), None, None
+        n_out = output_count(criterion, data)
+        if model in ("softmax", "cnn"):
+            # Classifiers: one output per class whatever the criterion (the criterion's check names a mismatch).
+            classes = class_count(data)
+            if classes is None:
+                raise ConfigError("model", f"the {model!r} model classifies, but the data's labels are not classes "
+                                           "(whole numbers 0, 1, 2, ...)")
+            n_out = max(classes, 2)
+        return build_builtin(model, options, data.n_features, n_out, image_shape), None, None
 
 
 def fit(model: str, options: Mapping[str, Any], given: nn.Module | None, data, criterion: str, seed: int,
@@ -162,10 +173,10 @@ def _check_output(fitted: FittedModule, data, criterion: str, start: torch.Tenso
     if criterion == "bce" and bool(((out < 0) | (out > 1)).any()):
         raise ConfigError("criterion", "'bce' needs a probability in [0, 1] from the model, but its output is "
                                        "not one (it ends without a sigmoid); use 'bce-logits'")
+    target = data.y.reshape(-1).to(torch.int64) if criterion == "cross-entropy" else data.y
+    with torch.no_grad():
+        loss = float(build_criterion(criterion, {})(out, target))
+    if not math.isfinite(loss) or not bool(torch.isfinite(out).all()):
+        bad = loss if not math.isfinite(loss) else math.nan
+        raise UserCodeError(f"{where}: the loss at the start is {bad}; the model's output is not finite there")
     return n_out
-
-
-def check_start_loss(loss: float, fitted: FittedModule) -> None:
-    if not math.isfinite(loss):
-        raise UserCodeError(f"{fitted.where()}: the loss at the start is {loss}; the model's output is not "
-                            "finite there")

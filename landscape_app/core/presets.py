@@ -65,8 +65,8 @@ def preset_path(name: str) -> Path:
 def load_preset(name: str):
     """The preset's Session (validated)."""
     path = preset_path(name)
-    from .session import Session  # imports torch: only once the name is known to be good
-    return Session.load(path)
+    from .tomlio import load_session  # imports torch: only once the name is known to be good
+    return load_session(path)
 
 
 def default_session():

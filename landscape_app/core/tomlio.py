@@ -1,18 +1,42 @@
-"""Experiments to and from TOML tables: the file alone reproduces the run."""
+"""Experiments and sessions to and from TOML: the file alone reproduces the run.
+
+All TOML reading and writing lives here, above the plain values it reads and writes (``Experiment``,
+``Session``). The file layout::
+
+    title = "Momentum vs plain SGD"
+    description = "One line shown under the title."
+    edited = true         # optional: the runs were changed after the title and description were written
+    [experiment]          # every field of an Experiment, with [experiment.data] and [experiment.grid]
+    [[runs]]              # optional: each run changes some of the run fields, and may have a name and colour
+    name = "momentum 0.9"
+    optimizer_options = { momentum = 0.9 }
+"""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any, Mapping
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+import tomli_w
+
 from .data import DataSource, LandscapeDataset, dataset_from_arrays, dataset_from_csv, make_dataset
-from .errors import ConfigError
+from .errors import ConfigError, DataError
+from .experiment import Experiment, Grid
+from .files import write_text_atomic
+from .session import Session, default_run_name
 
 # Fields a [[runs]] entry may change; the rest (data, model, grid) are shared so the runs share a surface.
 RUN_FIELDS = ("criterion", "criterion_options", "optimizer", "lr", "optimizer_options", "scheduler",
               "scheduler_options", "batch_size", "shuffle", "epochs", "seed", "start")
 EXPERIMENT_FIELDS = ("model", "model_options") + RUN_FIELDS + ("data", "grid")
 GRID_FIELDS = ("x_range", "y_range", "resolution", "axes", "held")
+SESSION_KEYS = ("title", "description", "edited", "experiment", "runs")
 
 
 def data_to_dict(data: LandscapeDataset, base_dir: Path | None) -> dict[str, Any]:
@@ -67,7 +91,7 @@ def options_to_toml(options: Mapping[str, Any]) -> dict[str, Any]:
     return {k: value(v) for k, v in options.items()}
 
 
-def run_fields_to_dict(exp) -> dict[str, Any]:
+def run_fields_to_dict(exp: Experiment) -> dict[str, Any]:
     out: dict[str, Any] = {
         "criterion": exp.criterion, "criterion_options": dict(exp.criterion_options),
         "optimizer": exp.optimizer, "lr": exp.lr, "optimizer_options": options_to_toml(exp.optimizer_options),
@@ -95,7 +119,8 @@ def _model_to_toml(exp, base_dir: Path | None) -> str:
     return exp.model
 
 
-def experiment_to_dict(exp, base_dir: Path | None = None) -> dict[str, Any]:
+def experiment_to_dict(exp: Experiment, base_dir: Path | None = None) -> dict[str, Any]:
+    """The experiment as a TOML table; a CSV data path (and a model file) is written relative to ``base_dir``."""
     g = exp.grid
     out = {"model": _model_to_toml(exp, base_dir), **run_fields_to_dict(exp)}
     if exp.model_options:
@@ -119,8 +144,8 @@ def normalise_run_fields(table: Mapping[str, Any]) -> dict[str, Any]:
     return kw
 
 
-def experiment_from_dict(table: Mapping[str, Any], base_dir: Path | None = None, where: str = ""):
-    from .experiment import Experiment, Grid
+def experiment_from_dict(table: Mapping[str, Any], base_dir: Path | None = None, where: str = "") -> Experiment:
+    """The inverse of ``experiment_to_dict``; ``ConfigError`` names the field at fault, after ``where``."""
     if not isinstance(table, Mapping):
         raise ConfigError(where.rstrip(".") or "experiment", "must be a table")
     unknown = set(table) - set(EXPERIMENT_FIELDS)
@@ -157,3 +182,101 @@ def experiment_from_dict(table: Mapping[str, Any], base_dir: Path | None = None,
         if where:
             raise ConfigError(f"{where}{exc.field}", str(exc).split(": ", 1)[1]) from None
         raise
+
+
+def session_to_dict(session: Session, base_dir: Path | None = None) -> dict[str, Any]:
+    """The session as a TOML table: the first run in full under [experiment], every run's own fields in [[runs]]."""
+    out: dict[str, Any] = {}
+    if session.title:
+        out["title"] = session.title
+    if session.description:
+        out["description"] = session.description
+    if session.edited:
+        out["edited"] = True
+    out["experiment"] = experiment_to_dict(session.runs[0], base_dir)
+    runs = []
+    for run, name, color in zip(session.runs, session.names, session.colors):
+        entry: dict[str, Any] = {"name": name}
+        if color:
+            entry["color"] = color
+        entry.update(run_fields_to_dict(run))
+        runs.append(entry)
+    out["runs"] = runs
+    return out
+
+
+def session_from_dict(table: Mapping[str, Any], base_dir: Path | None = None) -> Session:
+    """The inverse of ``session_to_dict``; ``ConfigError`` names the key at fault (``runs[2].lr``)."""
+    unknown = set(table) - set(SESSION_KEYS)
+    if unknown:
+        raise ConfigError(sorted(unknown)[0], f"unknown key; a session has {', '.join(SESSION_KEYS)}")
+    if "experiment" not in table:
+        raise ConfigError("experiment", "missing: a session needs an [experiment] table")
+    base = experiment_from_dict(table["experiment"], base_dir, where="experiment.")
+    entries = table.get("runs", [])
+    if not isinstance(entries, list):
+        raise ConfigError("runs", "must be an array of tables ([[runs]])")
+    runs, names, colors = [], [], []
+    for i, entry in enumerate(entries, start=1):
+        if not isinstance(entry, Mapping):
+            raise ConfigError(f"runs[{i}]", "must be a table")
+        entry = dict(entry)
+        name, color = entry.pop("name", None), entry.pop("color", None)
+        unknown = set(entry) - set(RUN_FIELDS)
+        if unknown:
+            raise ConfigError(f"runs[{i}].{sorted(unknown)[0]}",
+                              f"a run may set only {', '.join(('name', 'color') + RUN_FIELDS)}")
+        try:
+            run = base.replace(**normalise_run_fields(entry))
+        except ConfigError as exc:
+            raise ConfigError(f"runs[{i}].{exc.field}", str(exc).split(": ", 1)[1]) from None
+        runs.append(run)
+        names.append(str(name) if name else default_run_name(run))
+        colors.append(str(color) if color else None)
+    if not runs:
+        runs, names, colors = [base], [default_run_name(base)], [None]
+    edited = table.get("edited", False)
+    if not isinstance(edited, bool):
+        raise ConfigError("edited", f"must be true or false, not {edited!r}")
+    return Session(tuple(runs), tuple(names), tuple(colors), str(table.get("title", "")),
+                   str(table.get("description", "")), edited)
+
+
+def save(value: Session | Experiment, path) -> None:
+    """Write a session, or one experiment (a session of one run), as TOML; the file alone reproduces the runs.
+
+    Atomic: a temporary file beside the target, renamed at the end. CSV data paths are written relative to
+    the file, so a folder holding both can move as a whole.
+    """
+    if isinstance(value, Experiment):
+        value = Session(runs=(value,))
+    elif not isinstance(value, Session):
+        raise ConfigError("value", f"must be an Experiment or a Session, not {type(value).__name__}")
+    path = Path(path)
+    write_text_atomic(path, tomli_w.dumps(session_to_dict(value, path.resolve().parent)))
+
+
+def load_session(path) -> Session:
+    """The session in a TOML file; ``ConfigError``/``DataError`` name the file and what is wrong in it."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(str(path), "no such file") from None
+    except OSError as exc:
+        raise ConfigError(str(path), f"cannot read ({exc.strerror})") from None
+    try:
+        table = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(str(path), f"not valid TOML ({exc})") from None
+    try:
+        return session_from_dict(table, path.resolve().parent)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc.field}", str(exc).split(": ", 1)[1]) from None
+    except DataError as exc:
+        raise DataError(f"{path}: {exc}") from None
+
+
+def load_experiment(path) -> Experiment:
+    """The experiment in a TOML file (the first run of a session with several)."""
+    return load_session(path).runs[0]

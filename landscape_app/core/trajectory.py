@@ -119,7 +119,8 @@ class Trajectory:
         path = Path(path)
         table = self.to_dict()
         if experiment is not None:
-            table["experiment"] = experiment.to_dict(path.resolve().parent)
+            from .tomlio import experiment_to_dict
+            table["experiment"] = experiment_to_dict(experiment, path.resolve().parent)
         write_text_atomic(path, json.dumps(table, allow_nan=False) + "\n")
 
     @classmethod
@@ -296,8 +297,8 @@ def load_json(path):
     trajectory = trajectory_from_dict(table, where=str(path))
     experiment = None
     if "experiment" in table:
-        from .experiment import Experiment
-        experiment = Experiment.from_dict(table["experiment"], path.resolve().parent, where="experiment.")
+        from .tomlio import experiment_from_dict
+        experiment = experiment_from_dict(table["experiment"], path.resolve().parent, where="experiment.")
     return trajectory, experiment
 
 

@@ -94,8 +94,8 @@ def _load_session(args):
     if args.preset:
         from ..core.presets import load_preset
         return load_preset(args.preset)
-    from ..core.session import Session
-    return Session.load(args.session)
+    from ..core.tomlio import load_session
+    return load_session(args.session)
 
 
 def _export(args) -> int:

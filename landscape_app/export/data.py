@@ -17,6 +17,7 @@ import numpy as np
 
 from ..core.errors import DataError, ExportError
 from ..core.session import Session
+from ..core.tomlio import session_from_dict, session_to_dict
 from ..core.trajectory import Trajectory
 from .writers import temp_file_beside, write_text_atomic
 
@@ -53,12 +54,12 @@ def check_data_output(path, suffixes: Sequence[str], what: str) -> Path:
 # -- the session as text -----------------------------------------------------------------------------------
 def _session_toml(session: Session, base_dir: Path) -> str:
     import tomli_w
-    return tomli_w.dumps(session.to_dict(base_dir))
+    return tomli_w.dumps(session_to_dict(session, base_dir))
 
 
 def _session_from_toml(text: str, base_dir: Path, where: str) -> Session:
     try:
-        return Session.from_dict(tomllib.loads(text), base_dir)
+        return session_from_dict(tomllib.loads(text), base_dir)
     except tomllib.TOMLDecodeError as exc:
         raise DataError(f"{where}: the session stored in the file is not valid TOML ({exc})") from None
 
@@ -109,7 +110,7 @@ def save_runs(path, session: Session, trajectories: Sequence[Trajectory]) -> Non
     base = path.absolute().parent
     colors = _colors(session)
     if path.suffix.lower() == ".json":
-        table = {"format": RUNS_FORMAT, "version": VERSION, "session": session.to_dict(base),
+        table = {"format": RUNS_FORMAT, "version": VERSION, "session": session_to_dict(session, base),
                  "runs": [{"name": n, "color": c, "trajectory": t.to_dict()}
                           for n, c, t in zip(session.names, colors, trajectories)]}
         write_text_atomic(path, json.dumps(table, allow_nan=False, ensure_ascii=False) + "\n")
@@ -145,7 +146,7 @@ def load_runs(path) -> tuple[Session, tuple[Trajectory, ...]]:
             raise DataError(f"{path}, line {exc.lineno}: not valid JSON ({exc.msg})") from None
         if not isinstance(table, dict) or table.get("format") != RUNS_FORMAT:
             raise DataError(f"{path}: not a landscape-app runs file (no \"format\": \"{RUNS_FORMAT}\")")
-        session = Session.from_dict(table["session"], base)
+        session = session_from_dict(table["session"], base)
         runs = table.get("runs", [])
         return session, tuple(trajectory_from_dict(r["trajectory"], where=f"{path}: runs[{i}]")
                               for i, r in enumerate(runs))

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from ..core.session import Session
+from ..core.tomlio import load_session
 from .plan import ExportPlan, check_frame_count, make_plan
 from .scene import ExportScene, max_points, prepare_scene
 
@@ -100,7 +101,7 @@ def export_animation(session: Session | str | Path, output, *, trajectories=None
     started = time.monotonic()
     plan = make_plan(output, **options)
     if isinstance(session, (str, Path)):
-        session = Session.load(session)
+        session = load_session(session)
     if trajectories is None and plan.is_animation:
         check_frame_count(plan, max_points(session))
     train_cb = (lambda d, t: progress("train", d, t)) if progress else None

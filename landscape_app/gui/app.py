@@ -56,8 +56,8 @@ def _load_session(args):
         from ..core.presets import load_preset
         return load_preset(args.preset), None
     if args.session:
-        from ..core.session import Session
-        return Session.load(args.session), str(args.session)
+        from ..core.tomlio import load_session
+        return load_session(args.session), str(args.session)
     return None, None
 
 

@@ -1,6 +1,6 @@
 """Where the course helper's figures go: inline in a Jupyter notebook, the live window, or an image file.
 
-``core.helper.LossSurface`` calls ``show`` and ``save`` only; everything Qt starts here.
+``landscape_app.course.LossSurface`` calls ``show`` and ``save`` only; everything Qt starts here.
 """
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 
 from ..core.errors import LandscapeError
 from ..core.presets import default_session
+from ..core.tomlio import save
 from .main_layout import EDITED_TIP
 from .main_menus import remember_session
 
@@ -158,7 +159,7 @@ class WindowActions:
 
     def save_to(self, path) -> bool:
         try:
-            self.session.save(path)
+            save(self.session, path)
         except OSError as exc:
             self.show_error("Cannot save the session", f"{path}: {exc.strerror or exc}")
             return False

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
 from ..core.experiment import Experiment
 from ..core.presets import default_session, load_preset
 from ..core.session import Session
+from ..core.tomlio import load_session
 from .controller import Controller
 from .controls import ControlPanel
 from .main_actions import WindowActions
@@ -137,7 +138,7 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
 
     def load_session_file(self, path) -> None:
         """Open a session TOML; a user's mistake raises ConfigError/DataError (the caller shows it)."""
-        session = Session.load(path)
+        session = load_session(path)
         self.set_session(session, str(path))
         remember_session(path)
 

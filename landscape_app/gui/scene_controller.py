@@ -10,7 +10,7 @@ the values on (signals); views draw them. The exporter drives the same object he
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
@@ -47,7 +47,7 @@ def surface_fields(experiment: Experiment) -> tuple:
 
 def training_differs(old: Experiment, new: Experiment) -> bool:
     """Whether ``new`` trains differently from ``old`` (anything but the scene's grid changed)."""
-    return any(getattr(old, f.name) != getattr(new, f.name) for f in fields(Experiment) if f.name != "grid")
+    return not old.same_training(new)
 
 
 def follows_run(experiment: Experiment) -> bool:
