@@ -21,7 +21,9 @@ from .plot_view import PlotView
 
 ARROWS_ACROSS = 18        # gradient arrows along the longer axis
 HOVER_OFFSET = 16         # pixels between the cursor and its read-out
-MAX_ISOLINE_NODES = 301   # iso-lines are traced on at most about this many nodes per axis
+# Iso-lines of a fine grid (a 1201 x 1201 surface) come from every k-th node: at a view's few hundred pixels they
+# look the same, and tracing them all took half a second of the GUI thread.
+MAX_ISOLINE_NODES = 301
 
 
 def surface_extent(surface) -> QRectF:
@@ -156,11 +158,8 @@ class ContourView(PlotView):
                                     **{"color": style.FOREGROUND,
                                        "font-size": f"{style.sizes(self.lecture).label_pt}pt"})
         iso_lo = max(lo, floor) if self.log_scale else lo
-        # Iso-lines of a fine grid (a 1201 x 1201 surface) come from every k-th node: at a view's few hundred
-        # pixels they look the same, and tracing them all took half a second of the GUI thread.
-        w, b = np.asarray(s.w), np.asarray(s.b)
-        jj, ii = _strided(len(w), MAX_ISOLINE_NODES), _strided(len(b), MAX_ISOLINE_NODES)
-        segs = isolines(loss[np.ix_(ii, jj)], w[jj], b[ii], nice_levels(iso_lo, hi, self.log_scale))
+        segs = isolines(loss, np.asarray(s.w), np.asarray(s.b), nice_levels(iso_lo, hi, self.log_scale),
+                        max_nodes=MAX_ISOLINE_NODES)
         self.isolines.setData(segs[:, 0], segs[:, 1])
 
     def _draw_gradient(self) -> None:
@@ -390,9 +389,3 @@ def gradient_arrows(surface) -> np.ndarray:
         out[2 * k::6] = segs[2 * k]
         out[2 * k + 1::6] = segs[2 * k + 1]
     return out
-
-
-def _strided(n: int, most: int) -> np.ndarray:
-    """Every k-th of ``n`` indices (the last one always), at most about ``most`` of them."""
-    step = max(1, int(np.ceil(n / most)))
-    return np.unique(np.r_[np.arange(0, n, step), n - 1])
