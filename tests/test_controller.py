@@ -122,6 +122,8 @@ def test_the_window_draws_while_a_big_surface_computes(window, qtbot):
     exp = window.experiment
     window.experiment_edited(exp.replace(grid=la.Grid(resolution=(801, 801))))
     assert window.views.contour.surface is old and window.scene.busy
+    assert window.status._busy_timer.isActive()          # the status bar's progress shows if it takes a moment
     settle(qtbot, window)
     assert window.views.contour.surface.loss.shape == (801, 801)
+    assert not window.status.busy.isVisible() and not window.status._busy_timer.isActive()
     assert np.isfinite(window.views.contour.surface.loss).all()

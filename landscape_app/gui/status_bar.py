@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QTimer, Slot
-from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QStatusBar, QWidget
 
 from ..core.models import loss_unit
 from . import style
@@ -58,12 +58,19 @@ class StatusBar(QStatusBar):
         self.alert.setStyleSheet(f"color: {style.DIVERGED_COLOR}; font-weight: bold;")
         # While a surface computes (off the GUI thread) a small bar says so; shown only for one that takes a
         # moment, so a quick surface does not make it flicker.
-        self.busy = QProgressBar()
+        self.busy = QWidget()
         self.busy.setObjectName("status_busy")
-        self.busy.setFormat("surface %p%")
-        self.busy.setMaximumWidth(150)
-        self.busy.setMaximumHeight(16)
         self.busy.setToolTip("Computing the surface; the runs and the views go on meanwhile")
+        busy_row = QHBoxLayout(self.busy)
+        busy_row.setContentsMargins(0, 0, 0, 0)
+        busy_label = QLabel("computing the surface…")
+        busy_label.setStyleSheet(f"color: {style.MUTED};")
+        self.busy_bar = QProgressBar()
+        self.busy_bar.setTextVisible(False)
+        self.busy_bar.setMaximumWidth(120)
+        self.busy_bar.setMaximumHeight(14)
+        busy_row.addWidget(busy_label)
+        busy_row.addWidget(self.busy_bar)
         self.busy.setVisible(False)
         self._busy_timer = QTimer(self)
         self._busy_timer.setSingleShot(True)
@@ -87,8 +94,8 @@ class StatusBar(QStatusBar):
     @Slot(int, int)
     def set_progress(self, done: int, total: int) -> None:
         """How far the surface in flight is (0 of 0: not known, the bar moves to and fro)."""
-        self.busy.setRange(0, max(total, 0))
-        self.busy.setValue(min(done, total) if total > 0 else 0)
+        self.busy_bar.setRange(0, max(total, 0))
+        self.busy_bar.setValue(min(done, total) if total > 0 else 0)
 
     def show_position(self, traj, index: int, steps_per_second: float, criterion: str = "") -> None:
         self.position.setText(readout(traj, index, steps_per_second, criterion))
