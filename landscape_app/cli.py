@@ -16,7 +16,7 @@ def main(argv: list[str] | None = None) -> int:
     own_process = argv is None
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] in SUBCOMMANDS:
-        from .export.commands import main as headless_main
+        from .commands import main as headless_main
         status = headless_main(argv, own_process=own_process)
         if own_process:
             # Everything is written and closed, the Qt application and any Xvfb are shut down: tearing down

@@ -9,7 +9,7 @@ import pytest
 
 import landscape_app as la
 from landscape_app.core.session import Session
-from landscape_app.export import commands
+from landscape_app import commands
 from landscape_app.export.data import load_runs, load_surface
 from landscape_app.export.plan import make_plan
 

@@ -11,6 +11,8 @@ _EXPORTS = {
     "experiment": ("Experiment", "Grid"),
     "modelspec": ("UserCodeError",),
     "plane": ("Plane",),
+    "interpolation": ("Interpolation", "interpolate"),
+    "projection": ("ProjectedPath", "project_path"),
     "session": ("Session",),
     "surface": ("Surface", "compute_surface", "loss_at"),
     "tomlio": ("load_experiment", "load_session", "save"),

@@ -212,7 +212,7 @@ def compute_surface(exp: Experiment, w=None, b=None, *, plane: Plane | None = No
     ``held`` overrides the plane model's held parameter (a number, or ``{name: value}``).
     With ``plane``: ``loss[i, j]`` at ``plane.point(alpha[j], beta[i])``; ``alpha``/``beta`` give the coordinates,
     else ``span`` (a half-width, ``(low, high)``, or one pair per axis) and ``resolution`` (points per axis, or a
-    pair) do, else the experiment's grid. ``batch`` gives sample indices for the surface of one mini-batch.
+    pair) do, else the plane's own span (a PCA plane's covers its paths) or the experiment's grid. ``batch`` gives sample indices for the surface of one mini-batch.
     ``metric="accuracy"``: the fraction classified right (networks). ``bn``: BatchNorm with its running statistics
     ("eval") or with the statistics of the data at each point ("recompute"). ``device``: where a network's batched
     evaluation runs ("cuda" where present). ``chunk_bytes`` bounds the working memory of one chunk; ``progress``
@@ -235,7 +235,8 @@ def compute_surface(exp: Experiment, w=None, b=None, *, plane: Plane | None = No
             raise ConfigError("plane", f"lies among {plane.dim} parameters but the model has {exp.param_count}")
         if held is not None:
             raise ConfigError("held", "a plane holds its origin's values; held= is for the (w, b) grid")
-        X, Y = _plane_axes(exp, alpha, beta, span, resolution)
+        # A PCA plane knows where its paths lie: its span is the default view, not the experiment's grid.
+        X, Y = _plane_axes(exp, alpha, beta, plane.info.get("span") if span is None else span, resolution)
         held_values = {}
     if metric not in ("loss", "accuracy"):
         raise ConfigError("metric", f"must be 'loss' or 'accuracy', not {metric!r}")

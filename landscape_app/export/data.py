@@ -1,5 +1,5 @@
-"""Data for people who plot elsewhere: the runs' paths (CSV, JSON) and the surface (NPZ, CSV), each file carrying
-the session (TOML) that made it, so it alone reproduces the numbers.
+"""Data for people who plot elsewhere: the runs' paths (CSV, JSON) and the surface (NPZ, CSV) with the plane it lies
+on, each file carrying the session (TOML) that made it, so it alone reproduces the numbers.
 
 Files are written through a temporary file renamed into place; the readers give back the same values exactly.
 """
@@ -189,40 +189,104 @@ def _colors(session: Session) -> list[str]:
 
 
 # -- surface -------------------------------------------------------------------------------------------------
-def save_surface(path, session: Session, surface) -> None:
-    """The surface as NPZ (arrays ``x``, ``y``, ``loss``, also under the axis names) or CSV (one row per grid
-    point: x, y, loss), with the session that made it."""
+def _plane_meta(plane) -> dict | None:
+    """The plane as JSON-ready values: labels, kind, info, and its three vectors."""
+    if plane is None:
+        return None
+    return {"labels": list(plane.labels), "kind": plane.kind, "info": _plain(dict(plane.info)),
+            "axes": _named_axes(plane)}
+
+
+def _named_axes(plane) -> list[str] | None:
+    # Only an axes plane names two parameters (elsewhere ``plane.axes`` may be the class's maker, not a value).
+    axes = plane.axes if plane.kind == "axes" else None
+    return [str(a) for a in axes] if isinstance(axes, (tuple, list)) else None
+
+
+def _plain(value):
+    """numpy values (a PCA's variance ratios, a Hessian's eigenvalues) as JSON numbers and lists."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _plane_from(meta: dict | None, origin, d1, d2):
+    if meta is None:
+        return None
+    from ..core.plane import Plane
+    axes = tuple(meta["axes"]) if meta.get("axes") else None
+    return Plane(origin, d1, d2, labels=tuple(meta["labels"]), kind=meta["kind"], info=meta.get("info", {}),
+                 axes=axes)
+
+
+def save_surface(path, session: Session, surface, paths: dict | None = None) -> None:
+    """The surface as NPZ (arrays ``alpha``/``x``, ``beta``/``y``, ``loss``, also under an axes plane's parameter
+    names, and the plane's ``plane_origin``, ``plane_d1``, ``plane_d2``, ``plane_labels``, ``plane_kind``,
+    ``plane_info``) or CSV (one row per grid point: alpha, beta, loss; the plane in a header line), with the
+    session that made it. ``paths``: the runs' paths projected on the plane (columns ``run``, ``iteration``,
+    ``alpha``, ``beta``, ``distance``, ``loss``, ``surface``), kept in the NPZ as ``path_<column>``."""
     path = Path(path)
     ax, ay = (str(a) for a in surface.axes)
     held = {str(k): float(v) for k, v in dict(surface.held or {}).items()}
     batch = np.asarray([] if surface.batch is None else surface.batch, dtype=np.int64)
     toml_text = _session_toml(session, path.absolute().parent)
     x, y, loss = (np.asarray(a, dtype=np.float64) for a in (surface.w, surface.b, surface.loss))
+    plane = getattr(surface, "plane", None)
+    meta_plane = _plane_meta(plane)
+    metric = str(getattr(surface, "metric", "loss"))
     if path.suffix.lower() == ".npz":
-        arrays = {"x": x, "y": y, "loss": loss, "axes": np.array([ax, ay]),
+        arrays = {"x": x, "y": y, "alpha": x, "beta": y, "loss": loss, "axes": np.array([ax, ay]),
                   "held_names": np.array(list(held), dtype=str), "held_values": np.array(list(held.values())),
-                  "criterion": np.array(str(surface.criterion or "")), "batch": batch,
+                  "criterion": np.array(str(surface.criterion or "")), "metric": np.array(metric), "batch": batch,
                   "session": np.array(toml_text), "format": np.array(SURFACE_FORMAT)}
-        for name, arr in ((ax, x), (ay, y)):
-            arrays.setdefault(name, arr)
+        if plane is not None:
+            arrays.update(plane_origin=plane.origin, plane_d1=plane.d1, plane_d2=plane.d2,
+                          plane_labels=np.array(list(plane.labels)), plane_kind=np.array(plane.kind),
+                          plane_info=np.array(json.dumps(meta_plane["info"])),
+                          plane_axes=np.array(meta_plane["axes"] or [], dtype=str))
+        for key, column in dict(paths or {}).items():
+            arrays[f"path_{key}"] = np.asarray(column)
+        if plane is None or plane.kind == "axes":
+            for name, arr in ((ax, x), (ay, y)):
+                arrays.setdefault(name, arr)
         _write_npz_atomic(path, arrays)
         return
     out = io.StringIO()
-    out.write(f"# {SURFACE_FORMAT} (version {VERSION}): the loss at every grid point; rows of {ay} in order, "
+    out.write(f"# {SURFACE_FORMAT} (version {VERSION}): the {metric} at every grid point; rows of {ay} in order, "
               f"{ax} varying fastest\n")
     meta = {"axes": [ax, ay], "shape": list(loss.shape), "criterion": str(surface.criterion or ""),
-            "held": held, "batch": batch.tolist()}
-    out.write(f"# surface: {json.dumps(meta)}\n")
+            "held": held, "batch": batch.tolist(), "metric": metric}
+    out.write(f"# surface: {json.dumps(meta, ensure_ascii=False)}\n")
+    if plane is not None:
+        vectors = {k: [float(v) for v in getattr(plane, k)] for k in ("origin", "d1", "d2")}
+        out.write(f"# plane: {json.dumps({**meta_plane, **vectors}, ensure_ascii=False, allow_nan=False)}\n")
     out.write(_comment_block(toml_text))
-    out.write(f"{ax},{ay},loss\n")
+    # An axes plane's columns are its two parameters (w,b,loss as ever); any other plane's its coordinates, whose
+    # labels ("PCA 1 (71%)") are in the plane's line.
+    named = plane is None or plane.kind == "axes"
+    columns = (_csv_field(ax), _csv_field(ay)) if named else ("alpha", "beta")
+    out.write(f"{columns[0]},{columns[1]},{metric}\n")
     xx, yy = np.meshgrid(x, y)
     for xv, yv, lv in zip(xx.ravel().tolist(), yy.ravel().tolist(), loss.ravel().tolist()):
         out.write(f"{xv!r},{yv!r},{lv!r}\n")
     write_text_atomic(path, out.getvalue())
 
 
+def _csv_field(text: str) -> str:
+    """A header cell, quoted where it holds a comma (a network's ``0.weight[3,1]``)."""
+    cell = io.StringIO()
+    csv.writer(cell, lineterminator="").writerow([text])
+    return cell.getvalue()
+
+
 def load_surface(path):
-    """Read a file written by ``save_surface``: ``(session, surface)``."""
+    """Read a file written by ``save_surface``: ``(session, surface)`` (with its plane)."""
     from ..core.surface import Surface
     path = Path(path)
     base = path.absolute().parent
@@ -239,11 +303,17 @@ def load_surface(path):
         session = _session_from_toml(str(d["session"]), base, str(path))
         held = {str(k): float(v) for k, v in zip(d["held_names"], d["held_values"])}
         batch = d["batch"] if d["batch"].size else None
+        plane = None
+        if "plane_origin" in d:
+            meta = {"labels": [str(v) for v in d["plane_labels"]], "kind": str(d["plane_kind"]),
+                    "info": json.loads(str(d["plane_info"])), "axes": [str(v) for v in d["plane_axes"]]}
+            plane = _plane_from(meta, d["plane_origin"], d["plane_d1"], d["plane_d2"])
         surface = Surface(d["x"], d["y"], d["loss"], tuple(str(a) for a in d["axes"]), held,
-                          str(d["criterion"]), batch)
+                          str(d["criterion"]), batch, plane, str(d.get("metric", "loss")))
         return session, surface
     toml_text, comments, lines = _split_comments(path, _read_text(path))
     meta = next((json.loads(c.split(":", 1)[1]) for c in comments if c.startswith("surface:")), None)
+    plane_meta = next((json.loads(c.split(":", 1)[1]) for c in comments if c.startswith("plane:")), None)
     if toml_text is None or meta is None:
         raise DataError(f"{path}: not a landscape-app surface (no surface or session header)")
     session = _session_from_toml(toml_text, base, str(path))
@@ -253,8 +323,11 @@ def load_surface(path):
         raise DataError(f"{path}: expected {rows * cols} rows of 3 values, found {values.shape[0]}")
     grid = values.reshape(rows, cols, 3)
     batch = np.asarray(meta["batch"], dtype=np.int64) if meta["batch"] else None
+    plane = None if plane_meta is None else _plane_from(plane_meta, plane_meta["origin"], plane_meta["d1"],
+                                                        plane_meta["d2"])
     surface = Surface(grid[0, :, 0].copy(), grid[:, 0, 1].copy(), grid[:, :, 2].copy(), tuple(meta["axes"]),
-                      {k: float(v) for k, v in meta["held"].items()}, meta["criterion"], batch)
+                      {k: float(v) for k, v in meta["held"].items()}, meta["criterion"], batch, plane,
+                      meta.get("metric", "loss"))
     return session, surface
 
 

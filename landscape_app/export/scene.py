@@ -126,7 +126,7 @@ def _copy(traj: Trajectory) -> Trajectory:
     # The builder's arrays are views into buffers that may be reused: own them.
     return Trajectory(traj.param_names, traj.iteration.copy(), traj.epoch.copy(), traj.params.copy(),
                       traj.batch_loss.copy(), traj.loss.copy(), traj.lr.copy(), traj.batches, traj.outcome,
-                      traj.message)
+                      traj.message, traj.buffers)
 
 
 def prepare_scene(session: Session, trajectories: Sequence[Trajectory] | None = None,
