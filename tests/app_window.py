@@ -15,6 +15,7 @@ def open_window(qtbot, tmp_path, monkeypatch, session=None, fast: bool = True) -
     if fast:
         w.transport.set_speed(None)
         w.playback.set_speed(None)
+    settle(qtbot, w)
     return w
 
 
@@ -23,6 +24,16 @@ def close_window(w: MainWindow) -> None:
         w.message_box.close()
     w.confirm_discard = False
     w.close()
+
+
+def settle(qtbot, w) -> None:
+    """Wait until the surfaces and lifted losses the window asked for (off the GUI thread) arrived, and draw."""
+    def settled():
+        w.redraw()
+        return not w.scene.busy
+    qtbot.waitUntil(settled, timeout=WAIT)
+    w.playback.dirty = True
+    w.redraw()
 
 
 def type_into(field, text) -> None:
@@ -43,4 +54,4 @@ def play_to_end(qtbot, w) -> None:
     ready(qtbot, w)
     with qtbot.waitSignal(w.playback.state_changed, timeout=WAIT, check_params_cb=lambda s: s == FINISHED):
         w.toggle_play()
-    w.redraw()
+    settle(qtbot, w)

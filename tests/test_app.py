@@ -15,7 +15,8 @@ from landscape_app.gui.views.base import RUN_COLORS
 from landscape_app.gui.worker import live_threads
 
 from app_window import WAIT
-from app_window import lengths as _lengths, play_to_end as _play_to_end, ready as _ready, type_into as _type
+from app_window import lengths as _lengths, play_to_end as _play_to_end, ready as _ready, settle as _settle
+from app_window import type_into as _type
 
 # Qt's offscreen platform says this whenever a top-level window's size constraints change; it is not our doing.
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
@@ -36,7 +37,8 @@ def test_control_edit_rebinds_the_selected_run_and_restarts(window, qtbot):
     assert window.playback.experiments[0].lr == 0.05
     _type(window.panel.data.knobs["noise"], "0.5")
     assert window.session.runs[0].data.source.params["noise"] == 0.5
-    assert window.views.contour.experiment.data.source.params["noise"] == 0.5    # surface redrawn at once
+    _settle(qtbot, window)          # the surface is computed off the GUI thread
+    assert window.views.contour.experiment.data.source.params["noise"] == 0.5
 
 
 def test_invalid_entry_disables_play(window, qtbot):
@@ -203,6 +205,7 @@ def test_mixed_losses_are_explained(window, qtbot):
     window.apply_preset("outliers-mse-l1-huber")
     assert "differ in loss" in window.scene_label.text()
     window.runs_panel.list.setCurrentRow(1)
+    _settle(qtbot, window)
     assert window.views.contour.surface.criterion == "l1"
     assert "L1" in window.scene_label.text()
 
@@ -215,7 +218,7 @@ def test_minibatch_view_follows_the_batch(window, qtbot):
     with qtbot.waitSignal(window.playback.idle, timeout=WAIT):
         window.step()
     qtbot.waitUntil(lambda: all(n == 2 for n in _lengths(window)), timeout=WAIT)
-    window.redraw()
+    _settle(qtbot, window)
     mb = window.views.minibatch
     assert mb.isVisible() and "batch of 10" in mb.title()
     assert not np.allclose(mb.surface.loss, window.views.contour.surface.loss)
@@ -225,6 +228,7 @@ def test_plane_slice_follows_the_training(window, qtbot):
     window.panel.model.model.setCurrentIndex(window.panel.model.model.findData("plane"))
     assert window.experiment.model == "plane"
     assert "held" in window.scene_label.text()
+    _settle(qtbot, window)
     first = window.views.contour.surface.loss.copy()
     _play_to_end(qtbot, window)
     qtbot.waitUntil(lambda: (window.redraw() or True) and not np.allclose(window.views.contour.surface.loss,

@@ -10,7 +10,7 @@ from landscape_app.gui.playback import FINISHED, PAUSED, PLAYING
 from landscape_app.gui.views.loss_curve import OWN_LOSSES_LABEL
 
 from app_window import WAIT
-from app_window import lengths as _lengths, play_to_end as _play_to_end, ready as _ready
+from app_window import lengths as _lengths, play_to_end as _play_to_end, ready as _ready, settle
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
@@ -49,7 +49,7 @@ def test_loss_curves_of_other_criteria_are_shown_in_the_axis_unit(window, qtbot)
 
     # Selecting the L1 run shows the L1 surface: now the MSE and Huber runs are drawn at their L1 loss.
     window.runs_panel.list.setCurrentRow(1)
-    window.redraw()
+    settle(qtbot, window)           # the L1 surface and the lifted losses are computed off the GUI thread
     assert window.views.loss.y_label() == "L1 loss"
     x, y = window.views.loss.curves[window.run_ids[0]].full.data()
     np.testing.assert_allclose(y, loss_at(window.experiment, paths[window.run_ids[0]].params[x.astype(int)]),

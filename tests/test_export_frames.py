@@ -206,27 +206,6 @@ def test_log_option_reaches_the_views(qapp, tmp_path, scene):
     assert frame.shape == (240, 320, 3)
 
 
-def test_pictures_of_a_view_as_png_and_svg(qtbot, tmp_path, scene):
-    from landscape_app.core.errors import ExportError
-    from landscape_app.export import save_picture
-    from landscape_app.gui.views import ContourView, RunStyle
-    view = ContourView()
-    qtbot.addWidget(view)
-    view.resize(400, 300)
-    view.set_runs([RunStyle(0, "SGD", "#E69F00")])
-    view.set_scene(scene.experiment, scene.surface)
-    view.show_paths({0: scene.trajectories[0]})
-    save_picture(view, tmp_path / "view.png")
-    png = np.asarray(Image.open(tmp_path / "view.png").convert("RGB"))
-    assert png.shape == (300, 400, 3) and count(png, ORANGE) > 50
-    save_picture(view, tmp_path / "view.svg")
-    text = (tmp_path / "view.svg").read_text()
-    assert text.count("<svg") == 1 and "clipPath" in text and "#e69f00" in text.lower()
-    with pytest.raises(ExportError, match=".png or .svg"):
-        save_picture(view, tmp_path / "view.jpg")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["view.png", "view.svg"]
-
-
 def test_loss_axis_spans_the_whole_run_from_the_first_frame(qapp, tmp_path, scene):
     plan = make_plan(str(tmp_path / "x.mp4"), views="loss", size=(480, 270), every=1)
     last = max(int(t.iteration[-1]) for t in scene.trajectories)

@@ -59,6 +59,15 @@ REGRESSIONS = [
      "landscape_app.gui.race -> landscape_app.export.job"),
     ("gui/app.py", "from .. import cli", "layers", "landscape_app.gui.app -> landscape_app.cli"),
     ("export/plan.py", "from .. import course", "layers", "landscape_app.export.plan -> landscape_app.course"),
+    # The circles once found, each closed again by one import.
+    ("gui/views/data_common.py", "from . import data_view", "gui-export-acyclic", ".data_common -> .data_view"),
+    ("export/stills.py", "from . import frames", "gui-export-acyclic", ".stills -> .frames"),
+    ("export/images.py", "from . import frames", "gui-export-acyclic", ".images -> .frames"),
+    ("export/writer_base.py", "from . import gif", "gui-export-acyclic", ".writer_base -> .gif"),
+    ("gui/views/contour.py", "from ..scene_controller import SceneController", "views",
+     "landscape_app.gui.views.contour -> landscape_app.gui.scene_controller"),
+    ("export/frames.py", "from ..gui.controller import Controller", "export",
+     "landscape_app.export.frames -> landscape_app.gui.controller"),
 ]
 
 

@@ -13,7 +13,7 @@ from landscape_app.export.plan import make_plan
 from landscape_app.export.scene import prepare_scene
 from landscape_app.gui import race
 
-from app_window import close_window, open_window, type_into as _type
+from app_window import close_window, open_window, settle, type_into as _type
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
@@ -141,6 +141,7 @@ def test_the_surface_waits_for_a_finished_range_and_play_takes_what_is_typed(win
     assert window.views.contour.experiment.grid.x_range == (-20.0, 20.0) and not window.session.edited
     qtbot.keyClicks(lo, "0")
     qtbot.keyClick(lo, Qt.Key.Key_Return)
+    settle(qtbot, window)
     assert window.views.contour.experiment.grid.x_range == (-30.0, 20.0)
     epochs = window.panel.training.epochs
     epochs.clear()

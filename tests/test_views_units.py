@@ -22,6 +22,19 @@ def test_isolines_of_a_paraboloid_are_circles():
         assert np.histogram(angles, bins=12, range=(-np.pi, np.pi))[0].min() > 0
 
 
+def test_isolines_of_a_fine_grid_are_traced_on_fewer_nodes_and_stay_on_the_level():
+    x = np.linspace(-3, 3, 1201)
+    y = np.linspace(-2, 2.5, 901)
+    z = x[None, :] ** 2 + y[:, None] ** 2
+    full = isolines(z, x, y, [1.0])
+    coarse = isolines(z, x, y, [1.0], max_nodes=151)
+    assert 20 < len(coarse) < len(full) / 4           # far fewer segments: far less work
+    assert np.abs(np.hypot(coarse[:, 0], coarse[:, 1]) - 1.0).max() < 0.01
+    small = z[::10, ::10]                              # 121 x 91 nodes: within the limit, traced as it is
+    within = isolines(small, x[::10], y[::10], [1.0], max_nodes=151)
+    assert len(within) > 20 and np.array_equal(within, isolines(small, x[::10], y[::10], [1.0]))
+
+
 def test_isolines_ignore_nan_and_handle_saddles():
     x = y = np.linspace(-1, 1, 41)
     z = x[None, :] * y[:, None]             # a saddle: level 0 is the two axes

@@ -50,11 +50,6 @@ class QtSession:
             raise
         return self
 
-    @property
-    def gl_scaled(self) -> bool:
-        """Whether Qt itself scales by ``scale`` (so a GL framebuffer grab has the frame's resolution)."""
-        return self.owned and self.needs_gl and self.scale > 1.0
-
     def __exit__(self, *exc):
         if self.owned and self.app is not None:
             self.app.processEvents()

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-import math
 from typing import Iterator, Sequence
 
 import numpy as np
 
 from ..core.models import loss_unit
 from ..core.errors import ExportError
+from .images import qimage_to_qt32, qimage_to_rgb
 from .plan import ExportPlan
 from .scene import ExportScene
 
@@ -69,7 +69,7 @@ class FrameRenderer:
 
         from ..gui import style
         from ..gui.views.base import RunStyle
-        from ..gui.views.lifted import LiftedPaths
+        from ..gui.scene_controller import SceneController
         from .caption import Caption
 
         if QApplication.instance() is None:
@@ -115,11 +115,16 @@ class FrameRenderer:
 
         exp = scene.experiment
         # Every run's losses in the shown surface's unit (a run trained on another loss is re-evaluated on it),
-        # as the window shows them: heights in 3-D, the loss curve, the caption.
-        lifted = LiftedPaths()
-        lifted.reset(exp, dict(enumerate(scene.session.runs)))
-        self.shown = tuple(lifted.paths(dict(enumerate(scene.trajectories)),
-                                        batch_loss="loss" in plan.views).values())
+        # as the window shows them: heights in 3-D, the loss curve, the caption. Headless, evaluated here.
+        # The window's scene controller, driven headless: it lifts the losses and computes the plane model's
+        # slice as the first run moves (waited for, frame by frame, so every frame is the same on any machine).
+        self.controller = SceneController(follow_every_s=0.0)
+        self.controller.surface_ready.connect(self._show_surface)
+        self.controller.set_run_experiments(dict(enumerate(scene.session.runs)))
+        self.controller.lifted.reset(exp)
+        paths = dict(enumerate(scene.trajectories))
+        self.controller.lifted.compute(paths, batch_loss="loss" in plan.views)
+        self.shown = tuple(self.controller.lifted.paths(paths, batch_loss="loss" in plan.views).values())
 
         self.caption = None
         if plan.caption:
@@ -127,18 +132,17 @@ class FrameRenderer:
                                    sizes.label_pt + 3, unit=f"{loss_unit(exp.criterion)} loss")
             outer.addWidget(self.caption)
 
-        self._surface = scene.surface_at(1)
+        self._surface = None
         for view in self.views.values():
             view.set_lecture_mode(plan.lecture)
-            if plan.log:
-                for option in ("set_log_scale", "set_log_y"):
-                    if hasattr(view, option):
-                        getattr(view, option)(True)
+            view.set_log_scale(plan.log)
             view.set_runs(self.styles)
             # The caption names the runs in their colours: legends beside every view would only repeat it.
             view.set_run_legend(self.caption is None or not self.caption.with_names)
-            view.set_scene(exp, self._surface)
-        self._fix_ranges()
+        self.controller.seed(exp, scene.surface, scene.held_value(1))
+        for view in self.views.values():
+            # The whole run is known: axes that would follow the growing paths hold their final extent.
+            view.fix_ranges(dict(enumerate(self.shown)))
         self.camera = self._initial_camera(camera)
 
         self.window.resize(*logical)
@@ -150,6 +154,11 @@ class FrameRenderer:
         self._closed = False
         self._gl_views = None
         self._settle()
+
+    def _show_surface(self, experiment, surface) -> None:
+        self._surface = surface
+        for view in self.views.values():
+            view.set_scene(experiment, surface)
 
     def _add_title(self, outer, width: int, sizes):
         """The title (the plan's, else the session's) and, under the session's own title, its description."""
@@ -187,39 +196,6 @@ class FrameRenderer:
         self.paint()
         QApplication.processEvents()
 
-    def _fix_ranges(self) -> None:
-        """Axes that follow the data would rescale every frame: fix the loss curve's to the whole run."""
-        self._loss_range = self._held_view = None
-        view = self.views.get("loss")
-        vb = getattr(view, "vb", None)
-        if vb is None:
-            return
-        from ..gui.views.loss_axis import plan_axis
-        trajs = self.shown
-        last = max(float(t.iteration[-1]) for t in trajs)
-        # The full-data loss sets the range, as in the window (a mini-batch's spikes would squash the curves),
-        # and a run that diverges leaves through the top rather than pressing the others flat.
-        log = getattr(view, "log_y", False)
-        axis = plan_axis({i: t.loss for i, t in enumerate(trajs)}, getattr(view, "surface_top", None),
-                         positive=log)
-        if axis is None:
-            return
-        lo, hi = (math.log10(axis.lo), math.log10(axis.hi)) if log else (axis.lo, axis.hi)
-        if hi <= lo:
-            lo, hi = lo - 0.5, hi + 0.5
-        self._loss_range = (vb, (0.0, max(last, 1.0)), (lo, hi))
-        self._hold_ranges()
-
-    def _hold_ranges(self) -> None:
-        """Put the loss curve's fixed range back if the view changed it (its own auto range, a minimum span)."""
-        if self._loss_range is None:
-            return
-        vb, x_range, y_range = self._loss_range
-        if any(vb.autoRangeEnabled()) or vb.viewRange() != self._held_view:
-            vb.disableAutoRange()
-            vb.setRange(xRange=x_range, yRange=y_range, padding=0.03)
-            self._held_view = vb.viewRange()
-
     # -- camera -------------------------------------------------------------------------------------------
     def _initial_camera(self, camera: dict | None):
         view = self.views.get("surface")
@@ -242,16 +218,14 @@ class FrameRenderer:
     # -- one frame ----------------------------------------------------------------------------------------
     def update(self, upto: int, frame_index: int = 0, n_motion: int = 1) -> None:
         """Put every view at timeline point ``upto`` (points shown) and frame ``frame_index`` of the orbit."""
-        surface = self.scene.surface_at(upto)
-        if surface is not self._surface:       # the plane slice follows the held parameter
-            self._surface = surface
-            for view in self.views.values():
-                view.set_scene(self.scene.experiment, surface)
+        # The plane model's slice follows the first run's held parameter (computed by the controller).
+        self.controller.follow(self.scene.trajectories[0], upto)
+        if self.controller.busy:
+            self.controller.wait()
         # Only the path so far: a view never hints at where the run goes next.
         paths = {i: _prefix(t, upto) for i, t in enumerate(self.shown)}
         for view in self.views.values():
             view.show_paths(paths, None)
-        self._hold_ranges()
         self._orbit(frame_index, n_motion)
         if self.caption is not None:
             self.caption.show_at(upto)
@@ -311,11 +285,8 @@ class FrameRenderer:
 
     def pixel_of(self, view_name: str, x: float, y: float) -> tuple[float, float]:
         """Where the data point (x, y) of a 2-D view lands in the frame, in frame pixels (for checks)."""
-        from PySide6.QtCore import QPointF
         view = self.views[view_name]
-        scene_point = view.vb.mapViewToScene(QPointF(float(x), float(y)))
-        local = view.widget.mapFromScene(scene_point)
-        point = view.widget.mapTo(self.window, local)
+        point = view.mapTo(self.window, view.point_at(x, y))
         return point.x() * self.scale, point.y() * self.scale
 
     # -- lifetime -----------------------------------------------------------------------------------------
@@ -323,6 +294,7 @@ class FrameRenderer:
         if self._closed:
             return
         self._closed = True
+        self.controller.shutdown()
         self.window.close()
         self.window.deleteLater()
 
@@ -339,26 +311,6 @@ def _prefix(traj, upto: int):
     if upto >= len(traj):
         return traj
     return dataclasses.replace(traj.upto(max(int(upto), 1)), outcome="running", message="")
-
-
-def qimage_to_qt32(image) -> np.ndarray:
-    """A (height, width, 4) uint8 copy of an RGB32 QImage's pixels as they lie in memory (each the 32-bit word
-    0xffRRGGBB: ``writers.QT32_PIXEL_FORMAT``)."""
-    from PySide6.QtGui import QImage
-    if image.format() != QImage.Format.Format_RGB32:
-        image = image.convertToFormat(QImage.Format.Format_RGB32)
-    w, h = image.width(), image.height()
-    buf = np.frombuffer(image.constBits(), np.uint8, count=image.sizeInBytes()).reshape(h, image.bytesPerLine())
-    return buf[:, : 4 * w].reshape(h, w, 4).copy()
-
-
-def qimage_to_rgb(image) -> np.ndarray:
-    """A (height, width, 3) uint8 copy of a QImage."""
-    from PySide6.QtGui import QImage
-    rgb = image.convertToFormat(QImage.Format.Format_RGB888)
-    w, h = rgb.width(), rgb.height()
-    buf = np.frombuffer(rgb.constBits(), np.uint8, count=rgb.sizeInBytes()).reshape(h, rgb.bytesPerLine())
-    return buf[:, : 3 * w].reshape(h, w, 3).copy()
 
 
 def iter_frames(renderer: FrameRenderer, schedule: Sequence[int], layout: str = "rgb") -> Iterator[np.ndarray]:

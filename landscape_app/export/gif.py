@@ -6,7 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .writers import FrameWriter, _unlink, temp_file_beside
+from ..core.files import temp_file_beside, unlink_quietly as _unlink
+from .writer_base import FrameWriter
 
 TRANSPARENT = 255           # palette index kept free to mark unchanged pixels in a delta frame
 

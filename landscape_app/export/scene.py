@@ -8,18 +8,17 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from ..core.errors import ExportError
+from ..core.palette import RUN_COLORS, run_color
 from ..core.session import Session
 from ..core.trajectory import Trajectory
 
-# The palette of the views (gui/views/base.py), repeated here so this module needs no Qt.
-RUN_COLORS = ("#E69F00", "#56B4E9", "#FF4FA0", "#00D084", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
 
 Progress = Callable[[int, int], None]      # (done, total)
 
 
 def run_colors(session: Session) -> tuple[str, ...]:
     """Each run's colour: its own from the session, else the palette's, in order."""
-    return tuple(c or RUN_COLORS[i % len(RUN_COLORS)] for i, c in enumerate(session.colors))
+    return tuple(run_color(i, c) for i, c in enumerate(session.colors))
 
 
 def max_points(session: Session) -> int:

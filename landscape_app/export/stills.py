@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import contextlib
 
-from ..core.errors import ExportError
-
 
 def save_svg(renderer, path) -> None:
     """Write ``renderer``'s final frame to ``path`` as SVG, atomically (3-D views as embedded images)."""
@@ -20,46 +18,6 @@ def save_svg(renderer, path) -> None:
     title = renderer.title.text() if renderer.title is not None else "landscape-app"
     write_bytes_atomic(path, svg_bytes(renderer.window, renderer.plan.size, renderer.scale, title,
                                        rasters=renderer.gl_views()))
-
-
-def save_picture(widget, path) -> None:
-    """A view or the whole window as it is on screen, to ``path``: PNG or SVG (its 3-D views as images).
-
-    For the window's File > Save picture; written atomically; ``ExportError`` for an unusable path or format.
-    """
-    from pathlib import Path
-
-    import numpy as np
-
-    from .frames import qimage_to_rgb
-    from .writers import write_bytes_atomic, write_png
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".png", ".svg"):
-        raise ExportError(f"{path}: save a picture as .png or .svg")
-    if not path.absolute().parent.is_dir():
-        raise ExportError(f"{path}: the folder {path.absolute().parent} does not exist")
-    if suffix == ".png":
-        render = getattr(widget, "render_image", None)        # a View paints twice for settled axes
-        image = render() if callable(render) else widget.grab().toImage()
-        write_png(path, np.ascontiguousarray(qimage_to_rgb(image)))
-        return
-    write_bytes_atomic(path, svg_bytes(widget, (widget.width(), widget.height()), 1.0,
-                                       widget.windowTitle() or "landscape-app", rasters=_opengl_views(widget, path)))
-
-
-def _opengl_views(widget, path) -> list:
-    """The views under ``widget`` (itself included) that draw with OpenGL now, to embed as images."""
-    from PySide6.QtOpenGLWidgets import QOpenGLWidget
-
-    from ..gui.views.base import View
-    views = [v for v in [widget, *widget.findChildren(View)]
-             if isinstance(v, View) and v.shows_opengl() and (v is widget or v.isVisibleTo(widget))]
-    covered = [w for v in views for w in [v, *v.findChildren(QOpenGLWidget)]]
-    if any(w not in covered for w in [widget, *widget.findChildren(QOpenGLWidget)]
-           if isinstance(w, QOpenGLWidget) and w.isVisible()):
-        raise ExportError(f"{path}: this 3-D picture cannot be drawn as SVG; save a .png")
-    return views
 
 
 def svg_bytes(widget, size, scale: float, title: str, rasters=()) -> bytes:
@@ -147,4 +105,4 @@ def _export_mode(widget):
                 item.setExportMode(False)
 
 
-__all__ = ["save_svg", "save_picture", "svg_bytes"]
+__all__ = ["save_svg", "svg_bytes"]

@@ -13,7 +13,6 @@ import os
 import queue
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -23,6 +22,7 @@ import numpy as np
 from ..core.errors import ExportError
 from ..core.files import default_mode, temp_file_beside, unlink_quietly, write_bytes_atomic, write_text_atomic
 from .plan import FRAME_NAME, FRAME_PATTERN, ExportPlan
+from .writer_base import LAYOUTS, QT32_PIXEL_FORMAT, FrameWriter
 
 # x264's "veryfast" preset: about as fast as "ultrafast" here but a third of the size on these mostly-still frames.
 FFMPEG_CODECS = {
@@ -31,93 +31,6 @@ FFMPEG_CODECS = {
     "webm": ["-f", "webm", "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-row-mt", "1",
              "-b:v", "0", "-crf", "30", "-pix_fmt", "yuv420p"],
 }
-# QImage.Format_RGB32 holds each pixel as the 32-bit word 0xffRRGGBB: in memory B, G, R, 0xff on a little-endian
-# machine. ffmpeg reads that as it is; converting it to packed RGB ourselves cost a third of rendering a frame.
-QT32_PIXEL_FORMAT = "bgr0" if sys.byteorder == "little" else "0rgb"
-LAYOUTS = {"rgb": ("rgb24", 3), "qt32": (QT32_PIXEL_FORMAT, 4)}    # frame layout: ffmpeg's name, channels
-
-
-class FrameWriter:
-    """Base: a ``with`` block commits on success and aborts on any exception.
-
-    Nothing touches the disk before the first frame (``_open``): an interrupt between making the writer and
-    entering its ``with`` block cannot leave a temporary file behind.
-    """
-
-    layout = "rgb"              # the frames it takes (see LAYOUTS)
-
-    def __init__(self, path: Path, size: tuple[int, int]):
-        self.path = Path(path)
-        self.size = (int(size[0]), int(size[1]))
-        self.frames_written = 0
-        self._done = False
-        self._opened = False
-
-    def write(self, frame: np.ndarray) -> None:
-        """Append one frame of the writer's size and layout (RGB unless made otherwise)."""
-        if self._done:
-            raise RuntimeError("writer already closed")
-        w, h = self.size
-        channels = LAYOUTS[self.layout][1]
-        if frame.shape != (h, w, channels) or frame.dtype != np.uint8:
-            raise ValueError(f"frame must be ({h}, {w}, {channels}) uint8, not {frame.shape} {frame.dtype}")
-        self._ensure_open()
-        self._write(frame)
-        self.frames_written += 1
-
-    def _ensure_open(self) -> None:
-        if not self._opened:
-            self._opened = True       # first: an interrupt inside _open still gets _discard
-            self._open()
-
-    def close(self) -> None:
-        """Finish the file and move it into place."""
-        if self._done:
-            return
-        self._done = True
-        try:
-            if self.frames_written == 0:
-                raise ExportError(f"{self.path}: no frames to write")
-            self._finish()
-        except BaseException:
-            self._discard_if_open()
-            raise
-
-    def abort(self) -> None:
-        """Throw away what was written; the target stays as it was."""
-        if self._done:
-            return
-        self._done = True
-        self._discard_if_open()
-
-    def _discard_if_open(self) -> None:
-        if self._opened:
-            self._discard()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
-        return False
-
-    # subclasses: _discard must cope with an _open that was interrupted halfway (attributes still None)
-    def _open(self) -> None:
-        raise NotImplementedError
-
-    def _write(self, frame: np.ndarray) -> None:
-        raise NotImplementedError
-
-    def _finish(self) -> None:
-        raise NotImplementedError
-
-    def _discard(self) -> None:
-        raise NotImplementedError
-
-
 # The atomic-file helpers live in the core (sessions use them too); re-exported for the writers' users.
 _unlink = unlink_quietly
 

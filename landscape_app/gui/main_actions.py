@@ -13,14 +13,13 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 from ..core.errors import LandscapeError
 from ..core.presets import default_session
 from ..core.tomlio import save
-from . import race
 from .main_layout import EDITED_TIP
 from .main_menus import remember_session
 
 
 
 class WindowActions:
-    """Menu commands; needs the attributes MainWindow sets up (views, playback, session, ...)."""
+    """Menu commands; needs MainWindow's controller and widgets."""
 
     # Whether discarding unsaved edits (closing the window, New, Open, a preset) asks first. The app's entry point
     # turns it on; a window made in a test or for a --quit-after screenshot never asks.
@@ -30,13 +29,6 @@ class WindowActions:
     # -- the session's header: title, description, unsaved edits ----------------------------------------------
     def _session_loaded(self) -> None:
         """A session was opened (a file, a preset, New): its text describes its runs, and nothing is unsaved."""
-        self._described_runs = None if self.session.edited else self.session.runs
-        self._saved_session = self.session
-        self._show_header()
-
-    def _session_edited(self) -> None:
-        """The runs or their names changed: a title and description that no longer hold are marked edited."""
-        self.session = race.mark_edited(self.session, self._described_runs)
         self._show_header()
 
     def _show_header(self) -> None:
@@ -52,7 +44,7 @@ class WindowActions:
     @property
     def unsaved(self) -> bool:
         """Whether the session differs from the one last opened or saved."""
-        return self.session != self._saved_session
+        return self.controller.unsaved
 
     def may_close(self) -> bool:
         """True when the window may close (asking first about unsaved edits)."""
@@ -106,6 +98,7 @@ class WindowActions:
 
     def set_minibatch_view(self, on: bool) -> None:
         self.views.set_minibatch_visible(on)
+        self.scene.set_minibatch(on)
         self.playback.dirty = True
 
     def set_log_loss(self, on: bool) -> None:
@@ -170,8 +163,7 @@ class WindowActions:
         except OSError as exc:
             self.show_error("Cannot save the session", f"{path}: {exc.strerror or exc}")
             return False
-        self.path = str(path)
-        self._saved_session = self.session
+        self.controller.mark_saved(path)
         self._show_header()
         remember_session(path)
         self.status.showMessage(f"Saved {path}", 4000)

@@ -1,5 +1,5 @@
-"""How the main window draws: a frame timer that shows whatever steps arrived, within a CPU budget, and the
-plane model's slice that follows the training. A mixin of ``MainWindow``."""
+"""How the main window draws: a frame timer that shows whatever steps arrived, within a CPU budget, handing the
+scene controller what it follows (the plane model's slice, the mini-batch surface). A mixin of ``MainWindow``."""
 from __future__ import annotations
 
 import time
@@ -11,11 +11,10 @@ from .playback import PLAYING
 GUI_SHARE = 0.04
 MAX_FRAME_GAP_S = 0.5         # ...but the screen never waits longer than this between frames
 FRAME_MS = 16                 # the frame timer's tick: at most ~60 frames a second
-PLANE_FOLLOW_S = 0.1          # the plane model's slice is recomputed at most 10 times a second
 
 
 class WindowDrawing:
-    """Needs MainWindow's playback, views, transport, status, experiment and run_ids."""
+    """Needs MainWindow's controller (playback, scene) and widgets."""
 
     def _frame(self) -> None:
         """The frame timer: draw what arrived, keeping the GUI's CPU share small while training flat out.
@@ -54,25 +53,15 @@ class WindowDrawing:
         self.transport.set_length(len(longest), longest.iteration)
         upto = self.transport.upto
         selected = paths.get(self.run_ids[self.row])
-        self._follow_plane(selected, upto)
-        self.views.show_paths(paths, upto)
-        self.views.update_minibatch(self.experiment, selected, upto)
+        scene = self.scene
+        # The scene's jobs (the plane's slice, the mini-batch surface, lifted losses) run off this thread; one
+        # that must wait its turn brings the next frame back for it.
+        if not scene.follow(selected, upto):
+            self.playback.dirty = True
+        if not scene.update_minibatch(selected, upto):
+            self.playback.dirty = True
+        lifted = scene.lifted_paths(paths, batch_loss=not self.views.own_losses)
+        self.views.show_paths(paths, lifted, upto)
         index = (len(selected) if upto is None else min(upto, len(selected))) - 1 if selected is not None else 0
         rate = self.playback.steps_per_second if self.playback.state == PLAYING else 0.0
         self.status.show_position(selected, index, rate, self.experiment.criterion)
-
-    def _follow_plane(self, traj, upto) -> None:
-        """The plane model's slice follows the selected run's held parameter, throttled."""
-        exp = self.experiment
-        held = [i for i, n in enumerate(exp.param_names) if n not in exp.grid.axes]
-        if not held or traj is None or len(traj) == 0:
-            return
-        n = len(traj) if upto is None else min(upto, len(traj))
-        value = float(traj.params[n - 1, held[0]])
-        now = time.perf_counter()
-        if value == self._held_shown or now - self._held_time < PLANE_FOLLOW_S:
-            if value != self._held_shown:
-                self.playback.dirty = True      # come back on a later frame for the last value
-            return
-        self._held_shown, self._held_time = value, now
-        self._surface = self.views.set_scene(exp, held={exp.param_names[held[0]]: value})

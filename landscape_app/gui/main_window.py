@@ -1,8 +1,9 @@
 """The main window: the race's runs and the control panel on the left, the linked views, the transport bar.
 
-It owns the Session (the race) and the Playback (the training thread). Every edit in the control panel
-rebuilds the selected run's Experiment; the window replaces that run in the session, recomputes the surface
-when data, model, grid or loss changed, and restarts the race. A 60 Hz timer draws whatever steps arrived.
+It lays the widgets out and wires them to the ``Controller``, which owns the Session (the race), the selection,
+the training thread and the scene (the surface, computed off the GUI thread). Every edit in the control panel
+rebuilds the selected run's Experiment and goes to the controller; what changed comes back as signals. A 60 Hz
+timer draws whatever steps arrived.
 """
 from __future__ import annotations
 
@@ -12,23 +13,21 @@ from PySide6.QtCore import QEvent, QPoint, QTimer, Slot
 from PySide6.QtGui import QFont, QImage, QPainter
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
 
-from ..core.errors import ConfigError, DataError
 from ..core.experiment import Experiment
-from ..core.models import loss_unit
+from ..core.presets import default_session, load_preset
 from ..core.session import Session
 from ..core.tomlio import load_session
-from . import race
+from .controller import Controller
 from .controls import ControlPanel
 from .main_actions import WindowActions
 from .main_drawing import FRAME_MS, WindowDrawing
 from .main_layout import WindowLayout
 from .main_menus import build_menus, remember_session
-from .playback import PLAYING, Playback
-from ..core.presets import default_session, load_preset
+from .playback import PLAYING
 from .runs_panel import RunsPanel
 from .status_bar import StatusBar
 from .timeline import Replay, TransportBar, speed_at
-from .views.base import RUN_COLORS, RunStyle
+from .views.base import RunStyle
 from .window_views import ViewSet
 
 STARTUP_MARK_ENV = "LANDSCAPE_APP_STARTUP_MARK"
@@ -39,19 +38,14 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
     def __init__(self, session: Session | None = None, path: str | None = None, train_fn=None):
         super().__init__()
         self.setWindowTitle("landscape-app")
-        self.playback = Playback(self, train_fn)
-        self.session: Session = session or default_session()
-        self.path: str | None = path
-        self.run_ids: list[int] = []
-        self.row = 0
+        self.controller = Controller(session or default_session(), path, train_fn, self)
+        self.playback = self.controller.playback
+        self.scene = self.controller.scene
         self.lecture = False
         self.message_box: QMessageBox | None = None
         self._base_font = QFont(QApplication.font())
-        self._surface = None
-        self._held_shown: float | None = None
-        self._held_time = 0.0
-        self._batch_shown = None
         self._scrub_dirty = False
+        self._scene_note = False
 
         self.panel = ControlPanel(self.session.runs[0])
         self.runs_panel = RunsPanel()
@@ -85,6 +79,21 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
         self.views.hovered.connect(self._hovered)
         self.views.hover_left.connect(self.status.clear_hover)
 
+        c = self.controller
+        c.session_loaded.connect(self._session_loaded)
+        c.session_edited.connect(self._show_header)
+        c.runs_changed.connect(self._refresh_runs)
+        c.selection_changed.connect(self._selection_changed)
+        c.scene_text_changed.connect(self._scene_text_changed)
+        c.restarted.connect(self._restarted)
+        c.refused.connect(self._refused)
+        self.scene.surface_ready.connect(self._surface_ready)
+        self.scene.minibatch_ready.connect(self.views.set_minibatch_scene)
+        self.scene.lifted_changed.connect(self._lifted_changed)
+        self.scene.busy_changed.connect(self.status.set_busy)
+        self.scene.progress.connect(self.status.set_progress)
+        self.scene.failed.connect(self.status.show_alert)
+
         self.playback.set_speed(speed_at(self.transport.speed.value()))
         self.timer = QTimer(self)
         self.timer.setInterval(FRAME_MS)
@@ -93,22 +102,39 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
         self.timer.start()
         # Training starts after the first paint: building the first torch optimizer imports torch._dynamo
         # (~1 s of Python holding the GIL), which would otherwise delay the window's first appearance.
-        self._first_paint_done = False
-        self._pending: dict | None = None
         self.views.contour.widget.viewport().installEventFilter(self)
         self.set_session(self.session, path)
+
+    # -- what the controller holds ----------------------------------------------------------------------------
+    @property
+    def session(self) -> Session:
+        return self.controller.session
+
+    @property
+    def path(self) -> str | None:
+        return self.controller.path
+
+    @property
+    def run_ids(self) -> list[int]:
+        return self.controller.run_ids
+
+    @property
+    def row(self) -> int:
+        return self.controller.row
+
+    @property
+    def experiment(self) -> Experiment:
+        """The selected run's experiment."""
+        return self.controller.experiment
+
+    def run_styles(self) -> list[RunStyle]:
+        return self.controller.run_styles()
 
     # -- the session ----------------------------------------------------------------------------------------
     def set_session(self, session: Session, path: str | None = None) -> None:
         """Show ``session`` (a preset, a file, or new) from its start, paused."""
-        self.session, self.path = session, path
-        self.run_ids = list(range(len(session.runs)))
-        self.row = 0
-        self._session_loaded()
-        self.panel.set_experiment(session.runs[0])
+        self.controller.set_session(session, path)
         self.status.show_alert("")
-        self._scene_changed()
-        self._restart(play=False)
 
     def load_session_file(self, path) -> None:
         """Open a session TOML; a user's mistake raises ConfigError/DataError (the caller shows it)."""
@@ -119,155 +145,88 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
     def apply_preset(self, name: str) -> None:
         self.set_session(load_preset(name))
 
-    @property
-    def experiment(self) -> Experiment:
-        """The selected run's experiment."""
-        return self.session.runs[self.row]
-
-    def run_styles(self) -> list[RunStyle]:
-        return [RunStyle(rid, name, color or RUN_COLORS[rid % len(RUN_COLORS)])
-                for rid, name, color in zip(self.run_ids, self.session.names, self.session.colors)]
-
-    def _restart(self, play: bool) -> None:
-        """Load the session's runs into the training thread (a new generation) and show them."""
-        experiments = dict(zip(self.run_ids, self.session.runs))
+    # -- from the controller --------------------------------------------------------------------------------
+    @Slot()
+    def _restarted(self) -> None:
         self.replay.stop()
-        self.views.set_run_experiments(experiments)
-        if self._first_paint_done:
-            self.playback.load(experiments, play=play and self.panel.valid)
-        else:
-            self._pending = {"experiments": experiments, "play": play}
+        self.views.set_mixed_losses(self.scene.lifted.mixed())
+        self.views.set_planned_length(max((e.epochs * e.steps_per_epoch for e in self.session.runs), default=None))
         self.transport.follow()
         self.status.show_alert("")
-        self._refresh_runs()
-        self.views.set_runs(self.run_styles())
         self.views.set_start_marker(self.experiment)
 
-    def _run_rows(self) -> list[tuple[str, str, str, str]]:
-        """Each run's (name, colour, outcome, message), for the runs list and the legend."""
-        return [(s.name, s.color, *self.playback.outcome(s.run_id)) for s in self.run_styles()]
-
+    @Slot()
     def _refresh_runs(self) -> None:
-        rows = self._run_rows()
+        rows = self.controller.run_rows()
         self.runs_panel.set_runs(rows, self.row)
         self.legend.set_runs(rows)
+        self.views.set_runs(self.run_styles())
 
-    def _scene_changed(self) -> None:
-        """Recompute the surface of the selected run (its loss; for the plane, its held value) and show it."""
-        self._held_shown = None
-        self._batch_shown = None
-        self._surface = self.views.set_scene(self.experiment, held=None)
-        criteria = {r.criterion for r in self.session.runs}
-        text = f"Surface: {loss_unit(self.experiment.criterion)} loss"
-        if len(criteria) > 1:
-            text += f" of the selected run ({self.session.names[self.row]}); the runs differ in loss"
-        g = self.experiment.grid
-        held = [n for n in self.experiment.param_names if n not in g.axes]
-        if held:
-            text += f"  ·  {held[0]} held at the selected run's current value"
+    @Slot()
+    def _selection_changed(self) -> None:
+        self.panel.set_experiment(self.experiment)
+
+    @Slot()
+    def _scene_text_changed(self) -> None:
+        text, self._scene_note = self.controller.scene_text()
         self.scene_label.setText(text)
-        self._scene_note = len(criteria) > 1 or bool(held)     # more than the colour bar's title says
+        self.views.set_mixed_losses(self.scene.lifted.mixed())
         self._header_lines()
+
+    @Slot(object, object)
+    def _surface_ready(self, experiment, surface) -> None:
+        self.views.set_scene(experiment, surface)
+        self.views.set_mixed_losses(self.scene.lifted.mixed())
+        self.playback.dirty = True          # the paths again, over the new surface
+
+    @Slot()
+    def _lifted_changed(self) -> None:
+        self.playback.dirty = True
+
+    @Slot(str, str)
+    def _refused(self, title: str, message: str) -> None:
+        self.show_error(title, message)
+        self.panel.set_experiment(self.experiment)
 
     # -- edits ----------------------------------------------------------------------------------------------
     @Slot(object)
     def experiment_edited(self, exp: Experiment) -> None:
-        old = self.experiment
-        try:
-            self.session = race.replace_run(self.session, self.row, exp)
-        except (ConfigError, DataError) as exc:
-            self.show_error("This change does not fit the race", str(exc))
-            self.panel.set_experiment(old)
-            return
-        if any(getattr(old, f) != getattr(exp, f) for f in ("data", "model", "grid", "criterion",
-                                                              "criterion_options")):
-            self._scene_changed()
-        self._session_edited()
-        self._restart(play=self.playback.state == PLAYING)
+        self.controller.edit_run(exp, playing=self.controller.playing and self.panel.valid)
 
     @Slot(int)
     def select_run(self, row: int) -> None:
-        if not 0 <= row < len(self.session.runs) or row == self.row:
-            return
-        new = self.session.runs[row]
-        changed = (new.criterion, dict(new.criterion_options)) != (self.experiment.criterion,
-                                                                  dict(self.experiment.criterion_options))
-        self.row = row
-        self.panel.set_experiment(self.experiment)
-        if changed:
-            self._scene_changed()
-        self.playback.dirty = True
+        self.controller.select(row)
 
     @Slot()
     def add_run(self) -> None:
-        try:
-            self.session = race.add_run(self.session, self.row)
-        except ConfigError as exc:
-            self.show_error("Cannot add a run", str(exc))
-            return
-        used = set(self.run_ids)
-        self.run_ids.append(min(i for i in range(len(used) + 1) if i not in used))
-        self.row = len(self.session.runs) - 1
-        self.panel.set_experiment(self.experiment)
-        self._session_edited()
-        self._scene_changed()
-        self._restart(play=False)
+        self.controller.add_run()
 
     @Slot(int)
     def remove_run(self, row: int) -> None:
-        try:
-            self.session = race.remove_run(self.session, row)
-        except ConfigError as exc:
-            self.show_error("Cannot remove the run", str(exc))
-            return
-        del self.run_ids[row]
-        self.row = min(self.row if self.row < row else max(self.row - 1, 0), len(self.session.runs) - 1)
-        self.panel.set_experiment(self.experiment)
-        self._session_edited()
-        self._scene_changed()
-        self._restart(play=False)
+        self.controller.remove_run(row)
 
     @Slot(int, str)
     def rename_run(self, row: int, name: str) -> None:
-        self.session = race.rename_run(self.session, row, name)
-        self._session_edited()
-        self._refresh_runs()
-        self.views.set_runs(self.run_styles())
+        self.controller.rename_run(row, name)
 
     @Slot(float, float)
     def set_start_point(self, x: float, y: float) -> None:
         """A click on the contour: every run starts there (the surface's two axes; a held parameter stays)."""
-        exp = self.experiment
-        start = dict(zip(exp.param_names, exp.start))
-        start[exp.grid.axes[0]], start[exp.grid.axes[1]] = x, y
-        try:
-            self.session = race.set_start(self.session, tuple(start[n] for n in exp.param_names))
-        except ConfigError as exc:
-            self.show_error("Cannot start there", str(exc))
-            return
-        self.panel.set_experiment(self.experiment)
-        self._session_edited()
-        if len(exp.param_names) > 2:
-            self._scene_changed()       # the held parameter's slice is taken at the start until the run moves
-        self._restart(play=self.playback.state == PLAYING)
+        self.controller.set_start(x, y, playing=self.controller.playing and self.panel.valid)
 
     def eventFilter(self, watched, event) -> bool:
-        if not self._first_paint_done and event.type() == QEvent.Type.Paint:
+        if not self.controller.training_started and event.type() == QEvent.Type.Paint:
             QTimer.singleShot(0, self.start_training_thread)
         return False
 
     @Slot()
     def start_training_thread(self) -> None:
         """Load the race into the training thread (once the window has painted, or on the first command)."""
-        if self._first_paint_done:
+        if not self.controller.start_training(self.panel.valid):
             return
-        self._first_paint_done = True
         self.views.contour.widget.viewport().removeEventFilter(self)
         if os.environ.get(STARTUP_MARK_ENV):
             print(STARTUP_MARK, flush=True)      # for benchmarks/bench_startup.py
-        if self._pending is not None:
-            pending, self._pending = self._pending, None
-            self.playback.load(pending["experiments"], play=pending["play"] and self.panel.valid)
 
     # -- running --------------------------------------------------------------------------------------------
     @Slot()
@@ -311,7 +270,7 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
 
     @Slot()
     def reset(self) -> None:
-        self._restart(play=False)
+        self.controller.restart(play=False)
 
     @Slot(bool)
     def _validity_changed(self, valid: bool) -> None:
@@ -332,7 +291,7 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
             row = self.run_ids.index(run_id)
             self.runs_panel.set_outcome(row, outcome, message)
             if outcome in ("diverged", "failed"):
-                self.legend.set_runs(self._run_rows())
+                self.legend.set_runs(self.controller.run_rows())
                 self.status.show_alert(f"{self.session.names[row]}: {message} — its path so far stays on screen")
 
     @Slot(object)
@@ -375,7 +334,7 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
             event.ignore()
             return
         self.timer.stop()
-        self.playback.shutdown()
+        self.controller.shutdown()
         if self.lecture:
             QApplication.instance().setFont(self._base_font)
         super().closeEvent(event)

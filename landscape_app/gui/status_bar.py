@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+from PySide6.QtCore import QTimer, Slot
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QStatusBar, QWidget
 
 from ..core.models import loss_unit
 from . import style
@@ -16,6 +17,8 @@ def _num(v: float) -> str:
         return "—"
     return f"{v:.4g}" if abs(v) >= 1e-3 or v == 0 else f"{v:.2e}"
 
+
+BUSY_SHOW_MS = 250       # a surface that takes longer than this shows the progress bar
 
 POSITION_TIP = ("The selected run at the timeline's iteration: its parameters, the loss over all the data at "
                 "those parameters (a point of the surface), and the loss of the mini-batch that drove this "
@@ -53,9 +56,46 @@ class StatusBar(QStatusBar):
         self.alert = ElidedLabel("")
         self.alert.setObjectName("status_alert")
         self.alert.setStyleSheet(f"color: {style.DIVERGED_COLOR}; font-weight: bold;")
+        # While a surface computes (off the GUI thread) a small bar says so; shown only for one that takes a
+        # moment, so a quick surface does not make it flicker.
+        self.busy = QWidget()
+        self.busy.setObjectName("status_busy")
+        self.busy.setToolTip("Computing the surface; the runs and the views go on meanwhile")
+        busy_row = QHBoxLayout(self.busy)
+        busy_row.setContentsMargins(0, 0, 0, 0)
+        busy_label = QLabel("computing the surface…")
+        busy_label.setStyleSheet(f"color: {style.MUTED};")
+        self.busy_bar = QProgressBar()
+        self.busy_bar.setTextVisible(False)
+        self.busy_bar.setMaximumWidth(120)
+        self.busy_bar.setMaximumHeight(14)
+        busy_row.addWidget(busy_label)
+        busy_row.addWidget(self.busy_bar)
+        self.busy.setVisible(False)
+        self._busy_timer = QTimer(self)
+        self._busy_timer.setSingleShot(True)
+        self._busy_timer.setInterval(BUSY_SHOW_MS)
+        self._busy_timer.timeout.connect(lambda: self.busy.setVisible(True))
         self.addWidget(self.position, 0)
         self.addWidget(self.alert, 1)
+        self.addPermanentWidget(self.busy)
         self.addPermanentWidget(self.hover)
+
+    @Slot(bool)
+    def set_busy(self, on: bool) -> None:
+        """A surface is computing (``on``) or nothing is."""
+        if on:
+            if not self.busy.isVisible() and not self._busy_timer.isActive():
+                self._busy_timer.start()
+        else:
+            self._busy_timer.stop()
+            self.busy.setVisible(False)
+
+    @Slot(int, int)
+    def set_progress(self, done: int, total: int) -> None:
+        """How far the surface in flight is (0 of 0: not known, the bar moves to and fro)."""
+        self.busy_bar.setRange(0, max(total, 0))
+        self.busy_bar.setValue(min(done, total) if total > 0 else 0)
 
     def show_position(self, traj, index: int, steps_per_second: float, criterion: str = "") -> None:
         self.position.setText(readout(traj, index, steps_per_second, criterion))

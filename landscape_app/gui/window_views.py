@@ -1,21 +1,18 @@
 """The main window's linked views: contour (and the mini-batch contour beside it), 3-D surface, loss, data.
 
-``ViewSet`` computes the surface once and hands it to every view, forwards paths and options, and keeps the
-mini-batch contour on the batch the shown step descended. Views only draw (see ``views.base.View``).
+``ViewSet`` lays the views out and hands each the values the controller computed (the surface, the paths, the
+mini-batch surface of the shown step) and the options. Views only draw (see ``views.base.View``).
 """
 from __future__ import annotations
 
 
-import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
-from ..core.surface import compute_surface
 from . import style
 from .elided import ElidedLabel
 from .views import ContourView, DataView, LossView, SurfaceView, gl_available
 from .views.base import View
-from .views.lifted import LiftedPaths
 
 
 class Placeholder(View):
@@ -61,7 +58,6 @@ class ViewSet(QWidget):
         else:
             self.surface3d = Placeholder("The 3-D surface needs OpenGL, which this display does not offer.\n"
                                          "The contour, loss and data views show everything else.")
-        self.lifted = LiftedPaths()
         self.data = DataView()
         self.all = [self.contour, self.minibatch, self.surface3d, self.loss, self.data]
 
@@ -87,9 +83,9 @@ class ViewSet(QWidget):
         self.contour.hovered.connect(self.hovered)
         self.contour.hover_left.connect(self.hover_left)
         self._experiment = None
-        self._held = None
         self._paths: dict = {}
-        self._batch_key = None
+        self._upto = None
+        self._mixed = False
         self.own_losses = False       # the loss curve shows each run's own training loss, not the shown one's
 
     def _with_reset_button(self, view: QWidget) -> QWidget:
@@ -115,28 +111,26 @@ class ViewSet(QWidget):
         return box
 
     # -- the scene ------------------------------------------------------------------------------------------
-    def set_scene(self, experiment, held: dict | None = None):
-        """Compute the surface of ``experiment`` (the plane's held parameter at ``held``) and show it."""
-        surface = compute_surface(experiment, held=held)
+    def set_scene(self, experiment, surface) -> None:
+        """Show ``surface`` (computed by the controller) in every view."""
         if self._experiment is not None and experiment.param_names != self._experiment.param_names:
-            self.show_paths({}, None)     # another model: the old paths mean nothing on the new scene
-        if experiment is not self._experiment:
-            self.lifted.reset(experiment)
-        self._experiment, self._held = experiment, held
+            self.show_paths({}, {}, None)     # another model: the old paths mean nothing on the new scene
+        self._experiment = experiment
         for view in (self.contour, self.surface3d, self.loss, self.data):
             view.set_scene(experiment, surface)
-        self.loss.set_own_losses(self.own_losses, self.lifted.mixed())
-        self._batch_key = None
-        return surface
+        if self.minibatch.isVisible() and self.minibatch.surface is None:
+            # Until a step arrives to say which batch: the full surface, not an empty plot.
+            self.set_minibatch_scene(experiment, surface, "Mini-batch surface: no step yet")
 
-    def set_run_experiments(self, run_experiments: dict) -> None:
-        """Which experiment each run trains (a new race): the 3-D heights of other losses are recomputed."""
-        self.lifted.reset(run_experiments=run_experiments)
-        self.loss.set_own_losses(self.own_losses, self.lifted.mixed())
+    def set_mixed_losses(self, mixed: bool) -> None:
+        """Whether some run trains on another loss than the shown one (the loss curve's label says so)."""
+        self._mixed = bool(mixed)
+        self.loss.set_own_losses(self.own_losses, self._mixed)
+
+    def set_planned_length(self, iterations: int | None) -> None:
         # The loss curve's x axis spans the whole planned run: it does not re-tick on every frame, and
         # people see how far through training each run is.
-        self.loss.set_planned_length(max((e.epochs * e.steps_per_epoch for e in run_experiments.values()),
-                                         default=None))
+        self.loss.set_planned_length(iterations)
 
     def set_runs(self, runs) -> None:
         for view in self.all:
@@ -147,43 +141,32 @@ class ViewSet(QWidget):
         ax, ay = experiment.grid.axes
         self.contour.set_start_marker(start[ax], start[ay])
 
-    def show_paths(self, paths, upto=None) -> None:
-        self._paths = paths
+    def show_paths(self, paths, lifted, upto=None) -> None:
+        """Each run's path (``paths``) and the same paths in the shown surface's unit (``lifted``: a run trained
+        on another loss, re-evaluated on the shown one, for the 3-D heights and the loss curve)."""
+        if self._experiment is not None:
+            # Paths of another model than the scene's wait for their surface (it is computed off the GUI thread).
+            names = self._experiment.param_names
+            paths = {rid: t for rid, t in paths.items() if t.param_names == names}
+            lifted = {rid: t for rid, t in lifted.items() if t.param_names == names}
+        self._paths, self._upto = paths, upto
         for view in (self.contour, self.data):
             view.show_paths(paths, upto)
-        # Runs trained on another loss, in the shown loss's unit: heights on the 3-D surface, and (unless the
-        # loss curve shows each run's own loss) their curves on the loss axis. Computed once per new point.
-        lifted = self.lifted.paths(paths, batch_loss=not self.own_losses)
         self.loss.show_paths(paths if self.own_losses else lifted, upto)
         self.surface3d.show_paths(lifted, upto)
+        if self.minibatch.isVisible():
+            self.minibatch.show_paths(paths, upto)
 
     def set_own_losses(self, on: bool) -> None:
         """The loss curve shows each run's own training loss (``on``) or every run's loss on the shown criterion."""
         self.own_losses = bool(on)
-        self.loss.set_own_losses(self.own_losses, self.lifted.mixed())
+        self.loss.set_own_losses(self.own_losses, self._mixed)
 
-    def update_minibatch(self, experiment, traj, upto) -> None:
-        """Keep the mini-batch contour on the batch that the shown step of the selected run descended."""
-        if not self.minibatch.isVisible() or traj is None or len(traj) == 0:
-            return
-        n = len(traj) if upto is None else max(1, min(upto, len(traj)))
-        batch = traj.batches[n - 1] if n > 1 else np.empty(0, np.int64)
-        key = (id(experiment), n if batch.size else 0, batch.tobytes())
-        if key != self._batch_key:
-            self._batch_key = key
-            if batch.size == 0:
-                surface = compute_surface(experiment, held=self._held)
-                title = "Mini-batch surface: no step yet"
-            elif batch.size >= len(experiment.data):
-                surface = compute_surface(experiment, held=self._held)
-                title = f"Step {int(traj.iteration[n - 1])}: the full batch (same surface)"
-            else:
-                surface = compute_surface(experiment, held=self._held, batch=batch)
-                shown = ", ".join(str(int(i)) for i in batch[:6]) + (", …" if batch.size > 6 else "")
-                title = f"Step {int(traj.iteration[n - 1])}: batch of {batch.size} (samples {shown})"
-            self.minibatch.set_scene(experiment, surface)
-            self.minibatch.set_title(title)
-        self.minibatch.show_paths(self._paths, n)
+    def set_minibatch_scene(self, experiment, surface, title: str) -> None:
+        """The surface of the batch that the shown step descended (computed by the controller)."""
+        self.minibatch.set_scene(experiment, surface)
+        self.minibatch.set_title(title)
+        self.minibatch.show_paths(self._paths, self._upto)
 
     # -- options --------------------------------------------------------------------------------------------
     def set_run_legends(self, on: bool) -> None:
@@ -198,8 +181,7 @@ class ViewSet(QWidget):
     def set_log_scale(self, on: bool) -> None:
         self.contour.set_log_scale(on)
         self.minibatch.set_log_scale(on)
-        if hasattr(self.surface3d, "set_log_scale"):
-            self.surface3d.set_log_scale(on)
+        self.surface3d.set_log_scale(on)
 
     def set_gradient_field(self, on: bool) -> None:
         self.contour.set_gradient_field(on)
@@ -210,11 +192,9 @@ class ViewSet(QWidget):
 
     def set_minibatch_visible(self, on: bool) -> None:
         self.minibatch.setVisible(on)
-        self._batch_key = None
-        if on and self._experiment is not None:
+        if on and self._experiment is not None and self.contour.surface is not None:
             # Until a step arrives to say which batch: the full surface, not an empty plot.
-            self.minibatch.set_scene(self._experiment, compute_surface(self._experiment, held=self._held))
-            self.minibatch.set_title("Mini-batch surface: no step yet")
+            self.set_minibatch_scene(self._experiment, self.contour.surface, "Mini-batch surface: no step yet")
         sizes = self.top.sizes()
         total = sum(sizes) or 1080
         self.top.setSizes([total * 4 // 10, total * 3 // 10, total * 3 // 10] if on

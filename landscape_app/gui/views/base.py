@@ -13,10 +13,9 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QWidget
 
 from ...core.experiment import Experiment
+from ...core.palette import RUN_COLORS  # noqa: F401  (the views' palette, kept in the core for the Qt-free exporter)
 from ...core.trajectory import Trajectory
 
-# A colour-blind-safe palette (Okabe-Ito, reordered so the first four are far apart on dark and light).
-RUN_COLORS = ("#E69F00", "#56B4E9", "#FF4FA0", "#00D084", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
 
 
 def axis_columns(traj, surface) -> tuple[int, int] | None:
@@ -65,6 +64,13 @@ class View(QWidget):
 
         A view's legend never lies over its plot: it sits beside it (views without a legend ignore this).
         """
+
+    def set_log_scale(self, on: bool) -> None:
+        """A logarithmic scale for the loss: colours of a surface, or the loss axis (views without one ignore it)."""
+
+    def fix_ranges(self, paths: Mapping[int, Trajectory]) -> None:
+        """The whole run is known before the first frame (an export): axes that would follow the paths as they
+        grow hold the extent of the final ``paths`` from the start (views whose axes never move ignore this)."""
 
     def render_image(self, width: int | None = None, height: int | None = None) -> QImage:
         """The view drawn at ``width`` x ``height`` pixels (its current size if omitted), shown or not.

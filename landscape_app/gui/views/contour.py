@@ -21,6 +21,9 @@ from .plot_view import PlotView
 
 ARROWS_ACROSS = 18        # gradient arrows along the longer axis
 HOVER_OFFSET = 16         # pixels between the cursor and its read-out
+# Iso-lines of a fine grid (a 1201 x 1201 surface) come from every k-th node: at a view's few hundred pixels they
+# look the same, and tracing them all took half a second of the GUI thread.
+MAX_ISOLINE_NODES = 301
 
 
 def surface_extent(surface) -> QRectF:
@@ -155,7 +158,8 @@ class ContourView(PlotView):
                                     **{"color": style.FOREGROUND,
                                        "font-size": f"{style.sizes(self.lecture).label_pt}pt"})
         iso_lo = max(lo, floor) if self.log_scale else lo
-        segs = isolines(loss, np.asarray(s.w), np.asarray(s.b), nice_levels(iso_lo, hi, self.log_scale))
+        segs = isolines(loss, np.asarray(s.w), np.asarray(s.b), nice_levels(iso_lo, hi, self.log_scale),
+                        max_nodes=MAX_ISOLINE_NODES)
         self.isolines.setData(segs[:, 0], segs[:, 1])
 
     def _draw_gradient(self) -> None:

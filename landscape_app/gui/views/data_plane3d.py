@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from .. import style
 from .gl import grab_with_legend, make_gl_legend, make_gl_widget, overlay_gl_options, update_gl_legend
 from .gl_labels import GLLabels, label
-from .data_view import _predict, current_batch, current_index
+from .data_common import current_batch, current_index, prediction
 
 SIZE = 10.0
 HEIGHT = 6.0
@@ -113,7 +113,7 @@ class DataPlane3D(QWidget):
                 its["plane"].setVisible(False)
                 its["batch"].setData(pos=np.empty((0, 3)))
                 continue
-            z = _predict(self.exp, traj.params[i], mesh).reshape(PLANE_NODES, PLANE_NODES)
+            z = prediction(self.exp, traj.params[i], mesh).reshape(PLANE_NODES, PLANE_NODES)
             # A wild plane leaves the box; far outside it is clamped (where the camera does not look).
             h = c1 - c0
             z = np.clip(z, c0 - 3 * h, c1 + 3 * h)

@@ -10,14 +10,13 @@ from typing import Mapping
 
 import numpy as np
 import pyqtgraph as pg
-import torch
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStackedLayout, QWidget
 
-from ...core.models import predict
 from .. import style
 from .base import View
+from .data_common import current_batch, current_index, prediction
 from .decimate import clip_segments
 from .gl import gl_available
 from .layers import LayerItem, Lines, Symbols
@@ -26,19 +25,6 @@ from .plot_view import PlotView
 
 CURVE_POINTS = 200            # samples of the sigmoid curve
 POINT_COLOR = (225, 228, 235, 200)
-
-
-def current_index(traj, upto) -> int:
-    """The index of the drawn path's current point (-1: nothing drawn)."""
-    n = len(traj) if upto is None else max(0, min(int(upto), len(traj)))
-    return n - 1
-
-
-def current_batch(traj, i: int) -> np.ndarray:
-    """The sample indices of step ``i``'s mini-batch (empty for the start point or when not recorded)."""
-    if 0 <= i < len(traj.batches):
-        return np.asarray(traj.batches[i], dtype=np.int64)
-    return np.empty(0, np.int64)
 
 
 class _Plot2D(PlotView):
@@ -122,7 +108,7 @@ class _Plot2D(PlotView):
             params = traj.params[i]
             batch = current_batch(traj, i)
             if self.projection:
-                yhat = _predict(self.exp, params, self.x)
+                yhat = prediction(self.exp, params, self.x)
                 its["proj"].set_points(yhat, self.y)
                 its["line"].clear()
                 its["halo"].clear()
@@ -143,7 +129,7 @@ class _Plot2D(PlotView):
         span = max(x1 - x0, 1e-12)
         count = 2 if self.exp.model == "linear" else CURVE_POINTS
         xs = np.linspace(x0 - span, x1 + span, count)
-        ys = _predict(self.exp, params, xs[:, None])
+        ys = prediction(self.exp, params, xs[:, None])
         if count == 2:       # a steep line: clip it to a box around the view (Qt misdraws huge coordinates)
             h = max(y1 - y0, 1e-12)
             box_lo, box_hi = np.array([x0 - span, y0 - 10 * h]), np.array([x1 + span, y1 + 10 * h])
@@ -246,14 +232,6 @@ class DataView(View):
     def grab_image(self) -> QImage:
         active = self._active()
         return active.grab_image() if active is self.plane3d else super().grab_image()
-
-
-def _predict(exp, params, x: np.ndarray) -> np.ndarray:
-    """The model's prediction (what people see: σ(logit) for logistic models) at inputs ``x`` (m, features)."""
-    xt = torch.as_tensor(np.asarray(x, dtype=np.float64))
-    with torch.no_grad(), np.errstate(over="ignore", invalid="ignore"):
-        out = predict(exp.model, exp.criterion, np.asarray(params, dtype=np.float64), xt)
-    return out.numpy().reshape(-1)
 
 
 def _padded(values: np.ndarray, frac: float) -> tuple[float, float]:

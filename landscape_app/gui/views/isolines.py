@@ -101,7 +101,17 @@ def isoline_segments(z: np.ndarray, x: np.ndarray, y: np.ndarray, level: float) 
     return out
 
 
-def isolines(z: np.ndarray, x: np.ndarray, y: np.ndarray, levels) -> np.ndarray:
-    """All levels' segments in one (2m, 2) array (pairs of endpoints), for one ``connect="pairs"`` curve."""
+def isolines(z: np.ndarray, x: np.ndarray, y: np.ndarray, levels, max_nodes: int | None = None) -> np.ndarray:
+    """All levels' segments in one (2m, 2) array (pairs of endpoints), for one ``connect="pairs"`` curve;
+    ``max_nodes``: traced on every k-th node (and the last) so that at most about that many lie along an axis."""
+    if max_nodes is not None:
+        jj, ii = _strided(len(x), max_nodes), _strided(len(y), max_nodes)
+        z, x, y = np.asarray(z)[np.ix_(ii, jj)], np.asarray(x)[jj], np.asarray(y)[ii]
     parts = [isoline_segments(z, x, y, float(v)) for v in levels]
     return np.concatenate(parts) if parts else np.empty((0, 2))
+
+
+def _strided(n: int, most: int) -> np.ndarray:
+    """Every k-th of ``n`` indices (the last one always), at most about ``most`` of them."""
+    step = max(1, int(np.ceil(n / most)))
+    return np.unique(np.r_[np.arange(0, n, step), n - 1])

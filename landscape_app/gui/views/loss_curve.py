@@ -6,6 +6,7 @@ leaves through the top of the plot, marked there, and the axis keeps to the othe
 """
 from __future__ import annotations
 
+import math
 from typing import Mapping
 
 import numpy as np
@@ -79,6 +80,7 @@ class LossView(PlotView):
         self.own_losses = False           # each run's own training loss (True) or the shown criterion's
         self.mixed = False                # the runs train on different losses
         self.surface_top: float | None = None
+        self._fixed = self._held_view = None       # (x range, y range) held by ``fix_ranges``
         self.marks: dict[int, pg.TextItem] = {}       # "diverged" where a run leaves through the top
         self._exits: dict[int, tuple] = {}
         self._last = ({}, None)
@@ -129,6 +131,37 @@ class LossView(PlotView):
             self.plot.getAxis("left").enableAutoSIPrefix(not self.log_y)
         self._redraw()
         self.vb.enableAutoRange(y=True)
+
+    def set_log_scale(self, on: bool) -> None:
+        self.set_log_y(on)
+
+    def fix_ranges(self, paths: Mapping) -> None:
+        """Hold the axes on the whole of ``paths``: every iteration, and the full-data losses that
+        ``plan_axis`` counts (a mini-batch's spikes would squash the curves, and a run that diverges leaves
+        through the top rather than pressing the others flat), as the window shows them at the end."""
+        self._fixed = None
+        trajs = [t for t in paths.values() if len(t)]
+        if not trajs:
+            return
+        last = max(float(t.iteration[-1]) for t in trajs)
+        axis = plan_axis({rid: t.loss for rid, t in paths.items() if len(t)}, self.surface_top, positive=self.log_y)
+        if axis is None:
+            return
+        lo, hi = (math.log10(axis.lo), math.log10(axis.hi)) if self.log_y else (axis.lo, axis.hi)
+        if hi <= lo:
+            lo, hi = lo - 0.5, hi + 0.5
+        self._fixed = ((0.0, max(last, 1.0)), (lo, hi))
+        self._held_view = None
+        self._hold_fixed()
+
+    def _hold_fixed(self) -> None:
+        """Put the fixed range back if the view changed it (its own auto range, a minimum span)."""
+        if self._fixed is None:
+            return
+        if any(self.vb.autoRangeEnabled()) or self.vb.viewRange() != self._held_view:
+            self.vb.disableAutoRange()
+            self.vb.setRange(xRange=self._fixed[0], yRange=self._fixed[1], padding=0.03)
+            self._held_view = self.vb.viewRange()
 
     def set_runs(self, runs) -> None:
         super().set_runs(runs)
@@ -194,6 +227,7 @@ class LossView(PlotView):
             self.timeline.setValue(current)
         self._set_extent(paths, axis)
         self._keep_min_x_span(current)
+        self._hold_fixed()
         self._place_marks()
 
     def _set_extent(self, paths: Mapping, axis) -> None:

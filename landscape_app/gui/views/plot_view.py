@@ -89,6 +89,12 @@ class PlotView(View):
             item.setData(px, py)
 
     # -- text ---------------------------------------------------------------------------------------------
+    def point_at(self, x: float, y: float):
+        """Where the data point (x, y) lies in this view's own coordinates (a QPoint)."""
+        from PySide6.QtCore import QPointF
+        local = self.widget.mapFromScene(self.vb.mapViewToScene(QPointF(float(x), float(y))))
+        return self.widget.mapTo(self, local)
+
     def set_axis_labels(self, bottom: str, left: str) -> None:
         self._axis_labels = {"bottom": bottom, "left": left}
         for side, text in self._axis_labels.items():

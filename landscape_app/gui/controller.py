@@ -1,0 +1,207 @@
+"""The controller between the session and the widgets: it owns the race, the selection, playback and the scene.
+
+``Controller`` holds the Session (the race), each run's id, the selected row, the training (``Playback``) and
+the scene (``SceneController``: the surface and what derives from it, computed off the GUI thread). Edits come
+in as calls (from the control panel, the runs list, a click on the contour); what changed goes out as signals,
+which the main window wires to its widgets. An edit of the training settings retrains the race; an edit of the
+scene settings only (the grid: ranges, resolution, axes, held value) recomputes the surface and keeps the runs.
+(pyapp-kit/ndv's ``ArrayViewer`` is the model: models in, views out, stale results dropped by generation.)
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from ..core.errors import ConfigError, DataError
+from ..core.experiment import Experiment
+from ..core.models import loss_unit
+from ..core.palette import run_color
+from ..core.session import Session
+from . import race
+from .playback import PLAYING, Playback
+from .scene_controller import SceneController, surface_fields, training_differs
+from .views.base import RunStyle
+
+
+class Controller(QObject):
+    session_loaded = Signal()        # a session was opened (file, preset, New): its text describes its runs
+    session_edited = Signal()        # the runs or their names changed (the header may now be marked edited)
+    runs_changed = Signal()          # runs added, removed, renamed, or their outcomes: lists and legends
+    selection_changed = Signal()     # another run is selected (the panel shows its settings)
+    scene_text_changed = Signal()    # what the surface shows, in words (``scene_text``)
+    restarted = Signal()             # the race was loaded anew into the training thread (a new generation)
+    refused = Signal(str, str)       # an edit that cannot be made: (title, message)
+
+    def __init__(self, session: Session, path: str | None = None, train_fn=None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.playback = Playback(self, train_fn)
+        self.scene = SceneController(self)
+        self.session = session
+        self.path = path
+        self.run_ids: list[int] = list(range(len(session.runs)))
+        self.row = 0
+        self._described_runs = None
+        self.saved_session = session
+        # Training starts after the window's first paint (see MainWindow.start_training_thread).
+        self.training_started = False
+        self._pending: dict | None = None
+
+    # -- what the widgets read ------------------------------------------------------------------------------
+    @property
+    def experiment(self) -> Experiment:
+        """The selected run's experiment."""
+        return self.session.runs[self.row]
+
+    def run_styles(self) -> list[RunStyle]:
+        return [RunStyle(rid, name, run_color(rid, color))
+                for rid, name, color in zip(self.run_ids, self.session.names, self.session.colors)]
+
+    def run_rows(self) -> list[tuple[str, str, str, str]]:
+        """Each run's (name, colour, outcome, message), for the runs list and the legend."""
+        return [(s.name, s.color, *self.playback.outcome(s.run_id)) for s in self.run_styles()]
+
+    @property
+    def unsaved(self) -> bool:
+        """Whether the session differs from the one last opened or saved."""
+        return self.session != self.saved_session
+
+    def scene_text(self) -> tuple[str, bool]:
+        """What the surface shows, in words, and whether that says more than the colour bar's title."""
+        exp = self.experiment
+        criteria = {r.criterion for r in self.session.runs}
+        text = f"Surface: {loss_unit(exp.criterion)} loss"
+        if len(criteria) > 1:
+            text += f" of the selected run ({self.session.names[self.row]}); the runs differ in loss"
+        held = [n for n in exp.param_names if n not in exp.grid.axes]
+        if held:
+            text += f"  ·  {held[0]} held at the selected run's current value"
+        return text, len(criteria) > 1 or bool(held)
+
+    # -- the session ----------------------------------------------------------------------------------------
+    def set_session(self, session: Session, path: str | None = None) -> None:
+        """Show ``session`` (a preset, a file, or new) from its start, paused."""
+        self.session, self.path = session, path
+        self.run_ids = list(range(len(session.runs)))
+        self.row = 0
+        self._described_runs = None if session.edited else session.runs
+        self.saved_session = session
+        self.session_loaded.emit()
+        self.selection_changed.emit()
+        self._show_scene()
+        self.restart(play=False)
+
+    def mark_saved(self, path: str) -> None:
+        self.path = str(path)
+        self.saved_session = self.session
+
+    def _edited(self) -> None:
+        """The runs or their names changed: a title and description that no longer hold are marked edited."""
+        self.session = race.mark_edited(self.session, self._described_runs)
+        self.session_edited.emit()
+
+    def _show_scene(self, force: bool = False) -> None:
+        self.scene.show(self.experiment, force=force)
+        self.scene_text_changed.emit()
+
+    # -- edits ----------------------------------------------------------------------------------------------
+    def edit_run(self, exp: Experiment, playing: bool) -> bool:
+        """The selected run's settings became ``exp``: a training edit retrains the race, a scene edit (the grid)
+        only recomputes the surface. False (and ``refused``) when the race cannot take it."""
+        old = self.experiment
+        try:
+            self.session = race.replace_run(self.session, self.row, exp)
+        except (ConfigError, DataError) as exc:
+            self.refused.emit("This change does not fit the race", str(exc))
+            return False
+        if surface_fields(old) != surface_fields(exp):
+            self._show_scene()
+        self._edited()
+        if training_differs(old, exp):
+            self.restart(play=playing)
+        return True
+
+    def select(self, row: int) -> bool:
+        if not 0 <= row < len(self.session.runs) or row == self.row:
+            return False
+        self.row = row
+        self.selection_changed.emit()
+        self._show_scene()
+        self.playback.dirty = True
+        return True
+
+    def add_run(self) -> None:
+        try:
+            self.session = race.add_run(self.session, self.row)
+        except ConfigError as exc:
+            self.refused.emit("Cannot add a run", str(exc))
+            return
+        used = set(self.run_ids)
+        self.run_ids.append(min(i for i in range(len(used) + 1) if i not in used))
+        self.row = len(self.session.runs) - 1
+        self.selection_changed.emit()
+        self._edited()
+        self._show_scene()
+        self.restart(play=False)
+
+    def remove_run(self, row: int) -> None:
+        try:
+            self.session = race.remove_run(self.session, row)
+        except ConfigError as exc:
+            self.refused.emit("Cannot remove the run", str(exc))
+            return
+        del self.run_ids[row]
+        self.row = min(self.row if self.row < row else max(self.row - 1, 0), len(self.session.runs) - 1)
+        self.selection_changed.emit()
+        self._edited()
+        self._show_scene()
+        self.restart(play=False)
+
+    def rename_run(self, row: int, name: str) -> None:
+        self.session = race.rename_run(self.session, row, name)
+        self._edited()
+        self.runs_changed.emit()
+
+    def set_start(self, x: float, y: float, playing: bool) -> None:
+        """Every run starts at (x, y) on the surface's two axes (a held parameter stays)."""
+        exp = self.experiment
+        start = dict(zip(exp.param_names, exp.start))
+        start[exp.grid.axes[0]], start[exp.grid.axes[1]] = x, y
+        try:
+            self.session = race.set_start(self.session, tuple(start[n] for n in exp.param_names))
+        except ConfigError as exc:
+            self.refused.emit("Cannot start there", str(exc))
+            return
+        self.selection_changed.emit()
+        self._edited()
+        self._show_scene()      # the plane model's held slice is taken at the start until the run moves
+        self.restart(play=playing)
+
+    # -- training -------------------------------------------------------------------------------------------
+    def restart(self, play: bool) -> None:
+        """Load the session's runs into the training thread (a new generation)."""
+        experiments = dict(zip(self.run_ids, self.session.runs))
+        self.scene.set_run_experiments(experiments)
+        if self.training_started:
+            self.playback.load(experiments, play=play)
+        else:
+            self._pending = {"experiments": experiments, "play": play}
+        self.restarted.emit()
+        self.runs_changed.emit()
+
+    def start_training(self, can_play: bool) -> bool:
+        """Start the training thread with the race loaded so far; False when it had started already."""
+        if self.training_started:
+            return False
+        self.training_started = True
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            self.playback.load(pending["experiments"], play=pending["play"] and can_play)
+        return True
+
+    @property
+    def playing(self) -> bool:
+        return self.playback.state == PLAYING
+
+    def shutdown(self) -> None:
+        """Stop the training thread and the scene's jobs, and wait for them."""
+        self.playback.shutdown()
+        self.scene.shutdown()

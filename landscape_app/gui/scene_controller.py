@@ -1,0 +1,227 @@
+"""The scene: which surface the views show, computed off the GUI thread, and everything derived from it.
+
+``SceneController`` holds the *scene settings* (the shown run's surface: its data, model and loss, the grid's
+ranges, resolution and axes, the held value of the plane model and whether it follows the run) apart from the
+training settings, and computes in worker threads (``jobs.Jobs``): the surface, the plane model's slice as the
+run moves, the mini-batch surface of the shown step, and the losses of runs trained on another criterion lifted
+onto the shown one. Results arrive tagged with a generation; a stale one is dropped. The GUI thread only hands
+the values on (signals); views draw them. The exporter drives the same object headless (``wait``).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal, Slot
+
+from ..core.experiment import Experiment, Grid
+from ..core.surface import compute_surface
+from . import lifted as lifting
+from .jobs import Jobs
+
+FOLLOW_S = 0.1          # the plane model's slice is recomputed at most 10 times a second
+SURFACE, MINIBATCH, LIFT = "surface", "minibatch", "lift"
+
+
+@dataclass(frozen=True)
+class SceneSettings:
+    """What the surface shows, apart from how the runs train: a change here recomputes, never retrains."""
+
+    grid: Grid
+    held: float | None          # the plane model's held value now (None: the grid's, else the start's)
+
+    @staticmethod
+    def of(experiment: Experiment, held: float | None = None) -> "SceneSettings":
+        return SceneSettings(experiment.grid, held)
+
+
+def surface_fields(experiment: Experiment) -> tuple:
+    """What the surface of ``experiment`` depends on (its data, model, loss and grid; the start for a held
+    parameter that is taken at the start)."""
+    start = experiment.start if len(experiment.param_names) > 2 and experiment.grid.held is None else None
+    return (experiment.data, experiment.model, experiment.criterion, tuple(sorted(experiment.criterion_options.items())),
+            experiment.grid, start)
+
+
+def training_differs(old: Experiment, new: Experiment) -> bool:
+    """Whether ``new`` trains differently from ``old`` (anything but the scene's grid changed)."""
+    return not old.same_training(new)
+
+
+def follows_run(experiment: Experiment) -> bool:
+    """Whether the plane model's slice follows the run's held parameter (the grid does not pin it)."""
+    return len(experiment.param_names) > 2 and experiment.grid.held is None
+
+
+def held_name(experiment: Experiment) -> str | None:
+    return next((n for n in experiment.param_names if n not in experiment.grid.axes), None)
+
+
+class SceneController(QObject):
+    surface_ready = Signal(object, object)          # experiment, Surface: every view redraws its background
+    minibatch_ready = Signal(object, object, str)   # experiment, Surface, title
+    lifted_changed = Signal()                       # more lifted losses arrived: draw the paths again
+    busy_changed = Signal(bool)
+    progress = Signal(int, int)                     # done, total of the surface in flight (0, 0: unknown)
+    failed = Signal(str)
+
+    def __init__(self, parent: QObject | None = None, follow_every_s: float = FOLLOW_S):
+        super().__init__(parent)
+        self.follow_every_s = follow_every_s      # 0 for an exporter: every frame's slice, whatever the clock says
+        self.jobs = Jobs(self)
+        self.jobs.done.connect(self._job_done)
+        self.jobs.failed.connect(self._job_failed)
+        self.jobs.progress.connect(self._job_progress)
+        self.jobs.busy_changed.connect(self.busy_changed)
+        self.experiment: Experiment | None = None       # the shown run's (its loss is the surface's)
+        self.settings: SceneSettings | None = None
+        self.surface = None                             # the last surface shown
+        self._wanted = None                             # surface_fields + held of the surface asked for
+        self._held_time = 0.0
+        self.lifted = lifting.LiftedPaths()
+        self._minibatch_key = None
+        self.minibatch_on = False
+
+    # -- the surface ----------------------------------------------------------------------------------------
+    def show(self, experiment: Experiment, force: bool = False) -> None:
+        """Show the surface of ``experiment`` (the selected run): computed off the GUI thread unless the
+        surface it needs is the one shown or on its way."""
+        if experiment is not self.experiment:
+            self.lifted.reset(experiment)
+            self._minibatch_key = None
+        self.experiment = experiment
+        wanted = (surface_fields(experiment), None)
+        if not force and wanted == self._wanted:
+            return
+        self._request(experiment, None, wanted)
+
+    def seed(self, experiment: Experiment, surface, held: float | None = None) -> None:
+        """Start from a surface computed already (an exporter's prepared scene): shown as if it had arrived."""
+        self.experiment = experiment
+        if experiment is not self.lifted.experiment:
+            self.lifted.reset(experiment)
+        self._wanted = (surface_fields(experiment), held if follows_run(experiment) else None)
+        self.settings = SceneSettings.of(experiment, held)
+        self.surface = surface
+        self.surface_ready.emit(experiment, surface)
+
+    def _request(self, experiment: Experiment, held: float | None, wanted) -> None:
+        self._wanted = wanted
+        self.settings = SceneSettings.of(experiment, held)
+        name = held_name(experiment)
+        held_arg = {name: held} if held is not None and name is not None else None
+        self.progress.emit(0, 0)
+        self.jobs.submit(SURFACE, lambda stop, progress: compute_surface(experiment, held=held_arg, stop=stop,
+                                                                          progress=progress),
+                         (experiment, held))
+
+    def follow(self, traj, upto: int | None) -> bool:
+        """The plane model's slice follows the selected run's held parameter (throttled, one job at a time);
+        False while a newer value waits for its turn (the caller comes back on a later frame)."""
+        exp = self.experiment
+        if exp is None or not follows_run(exp) or traj is None or len(traj) == 0:
+            return True
+        n = len(traj) if upto is None else max(1, min(upto, len(traj)))
+        value = float(traj.column(held_name(exp))[n - 1])
+        wanted = (surface_fields(exp), value)
+        if wanted == self._wanted:
+            return True
+        now = time.perf_counter()
+        if self.jobs.pending(SURFACE) or now - self._held_time < self.follow_every_s:
+            return False
+        self._held_time = now
+        self._request(exp, value, wanted)
+        return True
+
+    # -- the mini-batch surface -----------------------------------------------------------------------------
+    def set_minibatch(self, on: bool) -> None:
+        self.minibatch_on = bool(on)
+        self._minibatch_key = None
+        if not on:
+            self.jobs.cancel(MINIBATCH)
+
+    def update_minibatch(self, traj, upto: int | None) -> bool:
+        """Ask for the surface of the batch that the shown step of ``traj`` descended (one job at a time);
+        False while a newer batch waits for its turn."""
+        exp = self.experiment
+        if not self.minibatch_on or exp is None:
+            return True
+        n = 0 if traj is None or len(traj) == 0 else (len(traj) if upto is None else max(1, min(upto, len(traj))))
+        batch = traj.batches[n - 1] if n > 1 else np.empty(0, np.int64)
+        key = (id(exp), self.settings, n if batch.size else 0, batch.tobytes())
+        if key == self._minibatch_key:
+            return True
+        if self.jobs.pending(MINIBATCH):
+            return False
+        self._minibatch_key = key
+        held = self.settings.held if self.settings is not None else None
+        name = held_name(exp)
+        held_arg = {name: held} if held is not None and name is not None else None
+        if batch.size == 0:
+            title, part = "Mini-batch surface: no step yet", None
+        elif batch.size >= len(exp.data):
+            title, part = f"Step {int(traj.iteration[n - 1])}: the full batch (same surface)", None
+        else:
+            shown = ", ".join(str(int(i)) for i in batch[:6]) + (", …" if batch.size > 6 else "")
+            title, part = f"Step {int(traj.iteration[n - 1])}: batch of {batch.size} (samples {shown})", batch
+        if part is None and self.surface is not None and not self.jobs.pending(SURFACE):
+            self.jobs.cancel(MINIBATCH)
+            self.minibatch_ready.emit(exp, self.surface, title)      # the full batch's is the surface shown
+            return True
+        self.jobs.submit(MINIBATCH, lambda stop, progress: compute_surface(exp, held=held_arg, batch=part, stop=stop),
+                         (exp, title))
+        return True
+
+    # -- runs trained on another loss -----------------------------------------------------------------------
+    def set_run_experiments(self, run_experiments: Mapping[int, Experiment]) -> None:
+        self.lifted.reset(run_experiments=run_experiments)
+
+    def lifted_paths(self, paths: Mapping, batch_loss: bool = False) -> dict:
+        """``paths`` in the shown loss's unit as far as evaluated; what is missing is evaluated off the GUI thread
+        (one job at a time; ``lifted_changed`` says when more arrived)."""
+        if not self.jobs.pending(LIFT):
+            work = self.lifted.missing(paths, batch_loss)
+            if work:
+                exp, version = self.lifted.experiment, self.lifted.version
+                self.jobs.submit(LIFT, lambda stop, progress: lifting.evaluate(exp, work, stop), version)
+        return self.lifted.paths(paths, batch_loss)
+
+    # -- results --------------------------------------------------------------------------------------------
+    @Slot(str, object, object)
+    def _job_done(self, channel: str, context, result) -> None:
+        if channel == SURFACE:
+            experiment, _held = context
+            self.surface = result
+            self.surface_ready.emit(experiment, result)
+        elif channel == MINIBATCH:
+            experiment, title = context
+            self.minibatch_ready.emit(experiment, result, title)
+        elif channel == LIFT:
+            if context == self.lifted.version:
+                self.lifted.absorb(result)
+            self.lifted_changed.emit()
+
+    @Slot(str, object, str)
+    def _job_failed(self, channel: str, context, message: str) -> None:
+        if channel == SURFACE:
+            self._wanted = None
+        self.failed.emit(f"The {channel} could not be computed: {message}")
+
+    @Slot(str, int, int)
+    def _job_progress(self, channel: str, done: int, total: int) -> None:
+        if channel == SURFACE:
+            self.progress.emit(done, total)
+
+    # -- headless -------------------------------------------------------------------------------------------
+    def wait(self, timeout: float = 120.0) -> bool:
+        """Block until every job in flight has delivered (the exporter, tests); True when they all did."""
+        return self.jobs.wait(None, timeout)
+
+    @property
+    def busy(self) -> bool:
+        return self.jobs.busy
+
+    def shutdown(self) -> None:
+        self.jobs.shutdown()
