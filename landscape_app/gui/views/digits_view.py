@@ -71,12 +71,15 @@ def digits_layout(width: float, height: float, count: int, n_classes: int, lectu
     n = max(n_classes, 1)
     wide = body_w >= body_h * 1.15
     # Two passes: the labels' band (two text lines) depends on the cells' size, which depends on the band.
+    def matrix_side(label: float) -> float:
+        return max(min(body_h - label, body_w * 0.55 - label) if wide else
+                   min(body_w - label, body_h * 0.55 - label), 1.0)
+
     label_px, label = small_px, small * 2 + 2
     for _ in range(2):
-        side = max(min(body_h - label, body_w * 0.55 - label) if wide else
-                   min(body_w - label, body_h * 0.55 - label), 1.0)
-        label_px = max(6, min(small_px, int(side / n * 0.75)))
+        label_px = max(6, min(label_px, int(matrix_side(label) / n * 0.75)))
         label = QFontMetricsF(pixel_font(label_px)).height() * 2 + 2
+    side = matrix_side(label)     # the labels' font only shrinks with the side: the band keeps fitting it
     cell = side / n
     count_px = min(small_px, int(cell * 0.45))
     count_px = count_px if count_px >= 7 else 0
