@@ -52,6 +52,7 @@ def test_a_binary_map_is_the_networks_probability_on_the_datas_box(moons):
     # Rows follow x2, columns x1: the grid node (i, j) is (x1[j], x2[i]).
     ref = torch.sigmoid(direct_outputs(exp, params, grid_points(m))[:, 0]).numpy().reshape(m.prob.shape)
     np.testing.assert_allclose(m.prob, ref, atol=1e-5)
+    np.testing.assert_allclose(m.margin, np.abs(2 * ref - 1), atol=2e-5)
     sure = np.abs(ref - 0.5) > UNSURE
     np.testing.assert_array_equal(m.classes[sure], (ref > 0.5)[sure])
     on_data = torch.sigmoid(direct_outputs(exp, params, x)[:, 0]).numpy()
@@ -92,6 +93,7 @@ def test_more_classes_give_the_winners_class_and_probability():
     assert m.n_classes == 3 and not m.binary
     np.testing.assert_allclose(m.prob, soft.max(axis=1).reshape(m.prob.shape), atol=1e-5)
     ranked = np.sort(soft, axis=1)
+    np.testing.assert_allclose(m.margin, (ranked[:, -1] - ranked[:, -2]).reshape(m.prob.shape), atol=2e-5)
     sure = (ranked[:, -1] - ranked[:, -2] > UNSURE).reshape(m.prob.shape)
     np.testing.assert_array_equal(m.classes[sure], soft.argmax(axis=1).reshape(m.prob.shape)[sure])
     assert set(np.unique(m.classes)) == {0, 1, 2}

@@ -43,7 +43,8 @@ def hand_map(points=np.empty((0, 2)), labels=np.empty(0, np.int64), steep=8.0, *
     x1, x2 = np.linspace(-1, 1, 81), np.linspace(-0.8, 0.8, 65)
     prob = np.broadcast_to(1 / (1 + np.exp(-steep * (x1 - 0.1))), (len(x2), len(x1))).astype(np.float32)
     labels = np.asarray(labels, np.int64)
-    return DecisionMap(x1=x1, x2=x2, prob=prob, classes=(prob > 0.5).astype(np.int16), n_classes=2,
+    return DecisionMap(x1=x1, x2=x2, prob=prob, classes=(prob > 0.5).astype(np.int16),
+                       margin=np.abs(2 * prob - 1), n_classes=2,
                        points=np.asarray(points, float).reshape(-1, 2), labels=labels, predicted=labels,
                        accuracy=0.75, **kw)
 
@@ -98,7 +99,7 @@ def test_more_classes_get_their_own_regions(decision):
     x1, x2 = np.linspace(0, 3, 61), np.linspace(0, 1, 21)
     classes = np.broadcast_to(np.minimum((x1 // 1).astype(np.int16), 2), (len(x2), len(x1)))
     d = DecisionMap(x1=x1, x2=x2, prob=np.full(classes.shape, 0.98, np.float32), classes=classes.copy(),
-                    n_classes=3, points=np.empty((0, 2)), labels=np.empty(0, np.int64),
+                    margin=np.full(classes.shape, 0.97, np.float32), n_classes=3, points=np.empty((0, 2)), labels=np.empty(0, np.int64),
                     predicted=np.empty(0, np.int64), accuracy=1.0)
     decision.show_predictions(d)
     arr = pixels(decision)

@@ -52,6 +52,7 @@ class DecisionMap:
     x2: np.ndarray            # float64 (ny,): grid along the second input (image rows)
     prob: np.ndarray          # float32 (ny, nx)
     classes: np.ndarray       # int16 (ny, nx): the predicted class at each grid point
+    margin: np.ndarray        # float32 (ny, nx): how sure: the winner's probability less the runner-up's (0: a tie)
     n_classes: int
     points: np.ndarray        # float64 (n, 2): the data
     labels: np.ndarray        # int64 (n,)
@@ -131,12 +132,12 @@ def decision_map(exp, params, buffers=None, resolution: int = DECISION_RESOLUTIO
     n_classes = _n_classes(exp)
     with serial_torch():     # small batches: torch's thread barrier costs more than it gives (surface_parallel)
         out = _outputs(exp, params, buffers, torch.cat([grid, _cache(exp)["points32"]]))
-        prob, classes = _probabilities(out, exp.criterion)
+        prob, classes, margin = _probabilities(out, exp.criterion)
     on_grid, on_data = slice(0, len(grid)), slice(len(grid), None)
     predicted = classes[on_data].astype(np.int64)
     shape = (len(x2), len(x1))
     return DecisionMap(x1=x1, x2=x2, prob=prob[on_grid].reshape(shape), classes=classes[on_grid].reshape(shape),
-                       n_classes=n_classes, points=points, labels=labels, predicted=predicted,
+                       margin=margin[on_grid].reshape(shape), n_classes=n_classes, points=points, labels=labels, predicted=predicted,
                        accuracy=float(np.mean(predicted == labels)), run_id=run_id, iteration=iteration)
 
 
@@ -151,7 +152,7 @@ def digit_predictions(exp, params, buffers=None, count: int = SAMPLE_IMAGES, run
     n_classes = _n_classes(exp)
     with serial_torch():
         out = _outputs(exp, params, buffers, x)
-        confidence, predicted = _probabilities(out, exp.criterion)
+        confidence, predicted, _ = _probabilities(out, exp.criterion)
     if out.shape[1] == 1:      # one output: its probability is class 1's; the prediction's is the larger one
         confidence = np.where(predicted == 1, confidence, 1.0 - confidence).astype(np.float32)
     predicted = predicted.astype(np.int64)
@@ -179,8 +180,9 @@ def sample_indices(labels: np.ndarray, count: int, n_classes: int) -> np.ndarray
 
 
 # -- evaluation --------------------------------------------------------------------------------------------------
-def _probabilities(out: torch.Tensor, criterion: str) -> tuple[np.ndarray, np.ndarray]:
-    """(prob, class) per row of a classifier's output: P(class 1) for one or two outputs, else the winner's."""
+def _probabilities(out: torch.Tensor, criterion: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(prob, class, margin) per row of a classifier's output: P(class 1) for one or two outputs, else the
+    winner's; the margin is the winner's probability less the runner-up's."""
     if out.shape[1] == 1:
         value = out[:, 0]
         if criterion == "bce-logits":
@@ -188,11 +190,15 @@ def _probabilities(out: torch.Tensor, criterion: str) -> tuple[np.ndarray, np.nd
         else:            # a probability already (bce), or a regression onto the labels 0 and 1
             prob = value.clamp(0.0, 1.0)
         # Strictly above one half, as module_points.correct counts a logit of exactly 0 as class 0.
-        return prob.numpy().astype(np.float32), (prob > 0.5).numpy().astype(np.int16)
+        margin = (2.0 * prob - 1.0).abs()
+        return (prob.numpy().astype(np.float32), (prob > 0.5).numpy().astype(np.int16),
+                margin.numpy().astype(np.float32))
     soft = torch.softmax(out, dim=1)
-    classes = soft.argmax(dim=1)
-    prob = soft[:, 1] if out.shape[1] == 2 else soft.max(dim=1).values
-    return prob.numpy().astype(np.float32), classes.numpy().astype(np.int16)
+    top = soft.topk(2, dim=1)
+    prob = soft[:, 1] if out.shape[1] == 2 else top.values[:, 0]
+    margin = top.values[:, 0] - top.values[:, 1]
+    return (prob.numpy().astype(np.float32), top.indices[:, 0].numpy().astype(np.int16),
+            margin.numpy().astype(np.float32))
 
 
 def _outputs(exp, params, buffers, x: torch.Tensor) -> torch.Tensor:

@@ -38,24 +38,23 @@ def class_color(k: int) -> str:
     return CLASS_COLORS[k % len(CLASS_COLORS)]
 
 
-def region_image(prob: np.ndarray, classes: np.ndarray, n_classes: int) -> np.ndarray:
-    """The regions as an RGB uint8 image (ny, nx, 3): each class's colour, faded to the background by doubt.
+def region_image(classes: np.ndarray, margin: np.ndarray, n_classes: int) -> np.ndarray:
+    """The regions as an RGBA uint8 image (ny, nx, 4): each class's colour, faded to the background by doubt.
 
-    Two classes: a diverging map of P(class 1), the background at 0.5. More: the winner's colour, faded as its
-    probability falls towards 1/C (a tie of all classes).
+    The fade follows the margin (the winner's probability less the runner-up's): with two classes a diverging
+    map of P(class 1) with the background at 0.5, as Playground draws it; with more, every boundary between two
+    classes fades alike.
     """
     bg = np.array(pg.mkColor(style.BACKGROUND).getRgb()[:3], dtype=np.float32)
     palette = np.array([pg.mkColor(class_color(k)).getRgb()[:3] for k in range(max(n_classes, 2))],
                        dtype=np.float32)
-    prob = np.nan_to_num(np.asarray(prob, dtype=np.float32), nan=0.5 if n_classes == 2 else 0.0)
-    if n_classes == 2:
-        sure = np.abs(2.0 * prob - 1.0)
-    else:
-        sure = np.clip((prob - 1.0 / n_classes) / (1.0 - 1.0 / n_classes), 0.0, 1.0)
+    sure = np.clip(np.nan_to_num(np.asarray(margin, dtype=np.float32), nan=0.0), 0.0, 1.0)
     # A square root: Playground's regions take colour quickly away from the boundary, not only where p ~ 0 or 1.
     weight = (REGION_STRENGTH * np.sqrt(sure))[..., None]
     colour = palette[np.clip(classes, 0, len(palette) - 1)]
-    return (bg + (colour - bg) * weight).round().astype(np.uint8)
+    out = np.full(sure.shape + (4,), 255, np.uint8)
+    out[..., :3] = (bg + (colour - bg) * weight).round()
+    return out
 
 
 class DecisionView(PlotView):
@@ -128,8 +127,9 @@ class DecisionView(PlotView):
             self._update_title()
             return
         x1, x2 = decision.x1, decision.x2
-        self.image.setImage(region_image(decision.prob, decision.classes, decision.n_classes), autoLevels=False,
-                            levels=(0, 255))
+        # RGBA bytes as they are (no levels: no rescaling pass), which Qt paints without converting them first.
+        self.image.setImage(region_image(decision.classes, decision.margin, decision.n_classes), autoLevels=False,
+                            levels=None)
         dx = (x1[-1] - x1[0]) / max(len(x1) - 1, 1)
         dy = (x2[-1] - x2[0]) / max(len(x2) - 1, 1)
         rect = QRectF(x1[0] - dx / 2, x2[0] - dy / 2, dx * len(x1), dy * len(x2))
