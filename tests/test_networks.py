@@ -223,7 +223,7 @@ def test_a_networks_surface_needs_a_plane_and_equals_torch():
             torch.nn.utils.vector_to_parameters(torch.tensor(plane.point(a, b)), module.parameters())
             with torch.no_grad():
                 ref = float(nn.functional.binary_cross_entropy_with_logits(module(x), y))
-            assert surface.loss[i, j] == pytest.approx(ref, rel=1e-9)
+            assert surface.loss[i, j] == pytest.approx(ref, rel=1e-5)    # evaluated in float32
     accuracy = la.compute_surface(exp, plane=plane, span=0.5, resolution=3, metric="accuracy")
     assert ((accuracy.loss >= 0) & (accuracy.loss <= 1)).all() and accuracy.metric == "accuracy"
 

@@ -174,7 +174,8 @@ def test_a_random_plane_through_a_runs_end_normalises_to_that_point_and_keeps_it
     np.testing.assert_allclose(np.linalg.norm(rows, axis=1), np.linalg.norm(end[weight].reshape(5, 6), axis=1),
                                rtol=1e-9)
     surface = la.compute_surface(bn_exp, plane=plane, resolution=3, span=0.5)
-    assert surface.loss[1, 1] == pytest.approx(bn_run.loss[-1], rel=1e-12)   # the centre is the run's end
+    # the centre is the run's end (a network's surface is evaluated in float32, the path's loss in float64)
+    assert surface.loss[1, 1] == pytest.approx(bn_run.loss[-1], rel=1e-5)
 
 
 def test_the_linear_family_gets_random_planes_where_they_exist():

@@ -107,8 +107,9 @@ def test_the_surface_values_are_the_drawn_surfaces(mlp, mlp_run):
     path = la.project_path(mlp, mlp_run, plane)
     alpha, beta = path.alpha[:2], path.beta[:2]
     surface = la.compute_surface(mlp, plane=plane, alpha=alpha, beta=beta)
-    assert path.surface_loss[0] == pytest.approx(surface.loss[0, 0], rel=1e-9)
-    assert path.surface_loss[1] == pytest.approx(surface.loss[1, 1], rel=1e-9)
+    # a network's surface is evaluated in float32 (the dtype it trains in), the path in float64
+    assert path.surface_loss[0] == pytest.approx(surface.loss[0, 0], rel=1e-5)
+    assert path.surface_loss[1] == pytest.approx(surface.loss[1, 1], rel=1e-5)
 
 
 def test_a_linear_run_on_its_axes_plane_lies_on_it():

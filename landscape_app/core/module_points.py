@@ -17,6 +17,8 @@ from .models import build_criterion
 from .surface_parallel import serial_torch
 
 BN_MODES = ("eval", "recompute")
+# From this many points on, the batched evaluator's set-up pays for itself.
+BATCHED_FROM = 8
 METRICS = ("loss", "accuracy")
 
 
@@ -89,6 +91,9 @@ def module_losses(exp, points, batch=None, buffers=None, bn: str = "eval", metri
     pts = pts.reshape(1, -1) if pts.ndim == 1 else pts
     if pts.ndim != 2 or pts.shape[1] != exp.param_count:
         raise ConfigError("params", f"must have {exp.param_count} values per point, not shape {pts.shape}")
+    if pts.shape[0] >= BATCHED_FROM:
+        from .surface_network import network_losses
+        return network_losses(exp, pts, batch=batch, buffers=buffers, metric=metric, bn=bn)
     x = exp.data.x.to(torch.float64)
     target = exp.targets()
     if batch is not None:
