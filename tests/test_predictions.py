@@ -150,6 +150,7 @@ def test_the_image_sample_shows_every_digit_and_stays_put(digits):
     a = digit_predictions(exp, traj.params[0])
     b = digit_predictions(exp, traj.params[-1])
     np.testing.assert_array_equal(a.indices, b.indices)
+    assert a.images is b.images          # the same arrays: a view converts the pictures once
     assert len(a.indices) == 24
     np.testing.assert_array_equal(a.labels[:10], np.arange(10))
     np.testing.assert_array_equal(a.labels[10:20], np.arange(10))

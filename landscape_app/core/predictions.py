@@ -137,8 +137,9 @@ def decision_map(exp, params, buffers=None, resolution: int = DECISION_RESOLUTIO
     predicted = classes[on_data].astype(np.int64)
     shape = (len(x2), len(x1))
     return DecisionMap(x1=x1, x2=x2, prob=prob[on_grid].reshape(shape), classes=classes[on_grid].reshape(shape),
-                       margin=margin[on_grid].reshape(shape), n_classes=n_classes, points=points, labels=labels, predicted=predicted,
-                       accuracy=float(np.mean(predicted == labels)), run_id=run_id, iteration=iteration)
+                       margin=margin[on_grid].reshape(shape), n_classes=n_classes, points=points, labels=labels,
+                       predicted=predicted, accuracy=float(np.mean(predicted == labels)), run_id=run_id,
+                       iteration=iteration)
 
 
 def digit_predictions(exp, params, buffers=None, count: int = SAMPLE_IMAGES, run_id: int | None = None,
@@ -158,9 +159,7 @@ def digit_predictions(exp, params, buffers=None, count: int = SAMPLE_IMAGES, run
     predicted = predicted.astype(np.int64)
     size = max(n_classes, out.shape[1])     # a module may offer more outputs than the data has classes
     confusion = np.bincount(labels * size + predicted, minlength=size * size).reshape(size, size)
-    idx = sample_indices(labels, count, n_classes)
-    channels, height, width = exp.data.image_shape
-    images = exp.data.x[idx].reshape(len(idx), channels, height, width).mean(dim=1).numpy().astype(np.float32)
+    idx, images = _sample(exp, count)
     return DigitPredictions(images=images, indices=idx, labels=labels[idx], predicted=predicted[idx],
                             confidence=confidence[idx], confusion=confusion.astype(np.int64),
                             accuracy=float(np.mean(predicted == labels)), run_id=run_id, iteration=iteration)
@@ -257,7 +256,19 @@ def _grid(exp, resolution: int) -> tuple[np.ndarray, np.ndarray, torch.Tensor]:
         axes = [c + (np.arange(n) - (n - 1) / 2) * step for c, n in zip((lo + hi) / 2, counts)]
         g1, g2 = np.meshgrid(axes[0], axes[1])
         grid = torch.as_tensor(np.column_stack([g1.ravel(), g2.ravel()]), dtype=torch.float32)
-        cache[key] = (axes[0], axes[1], grid)
+        cache[key] = (_frozen(axes[0]), _frozen(axes[1]), grid)
+    return cache[key]
+
+
+def _sample(exp, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The sampled images' indices and pixels, the same arrays every frame (a view converts them once)."""
+    cache = _cache(exp)
+    key = ("sample", count)
+    if key not in cache:
+        idx = sample_indices(_points(exp)[1], count, _n_classes(exp))
+        channels, height, width = exp.data.image_shape
+        images = exp.data.x[idx].reshape(len(idx), channels, height, width).mean(dim=1).numpy()
+        cache[key] = (_frozen(idx), _frozen(images.astype(np.float32)))
     return cache[key]
 
 
@@ -265,7 +276,7 @@ def _points(exp) -> tuple[np.ndarray, np.ndarray]:
     cache = _cache(exp)
     if "points" not in cache:
         x, y = exp.data.numpy()
-        cache["points"] = (x, np.rint(y).astype(np.int64))
+        cache["points"] = (_frozen(x), _frozen(np.rint(y).astype(np.int64)))
         cache["points32"] = exp.data.x.to(torch.float32)
     return cache["points"]
 
@@ -275,6 +286,12 @@ def _n_classes(exp) -> int | None:
     if "n_classes" not in cache:
         cache["n_classes"] = exp.data.n_classes
     return cache["n_classes"]
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    """Read-only: these arrays go into every frame's value, shared, so no one may change them in place."""
+    a.flags.writeable = False
+    return a
 
 
 def _cache(exp) -> dict:
