@@ -99,8 +99,8 @@ def test_more_classes_get_their_own_regions(decision):
     x1, x2 = np.linspace(0, 3, 61), np.linspace(0, 1, 21)
     classes = np.broadcast_to(np.minimum((x1 // 1).astype(np.int16), 2), (len(x2), len(x1)))
     d = DecisionMap(x1=x1, x2=x2, prob=np.full(classes.shape, 0.98, np.float32), classes=classes.copy(),
-                    margin=np.full(classes.shape, 0.97, np.float32), n_classes=3, points=np.empty((0, 2)), labels=np.empty(0, np.int64),
-                    predicted=np.empty(0, np.int64), accuracy=1.0)
+                    margin=np.full(classes.shape, 0.97, np.float32), n_classes=3, points=np.empty((0, 2)),
+                    labels=np.empty(0, np.int64), predicted=np.empty(0, np.int64), accuracy=1.0)
     decision.show_predictions(d)
     arr = pixels(decision)
     palette = np.array([rgb(c) for c in CLASS_COLORS[:3]])
