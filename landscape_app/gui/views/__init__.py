@@ -6,9 +6,11 @@ views need (see ``gl.py``). ``pyqtgraph.opengl`` itself is imported only when a 
 from .base import RUN_COLORS, RunStyle, View
 from .contour import ContourView
 from .data_view import DataView
+from .decision_view import DecisionView
+from .digits_view import DigitsView
 from .gl import gl_available
 from .loss_curve import LossView
 from .surface3d import SurfaceView
 
-__all__ = ["View", "RunStyle", "RUN_COLORS", "ContourView", "LossView", "DataView", "SurfaceView",
-           "gl_available"]
+__all__ = ["View", "RunStyle", "RUN_COLORS", "ContourView", "LossView", "DataView", "DecisionView", "DigitsView",
+           "SurfaceView", "gl_available"]
