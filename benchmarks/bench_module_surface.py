@@ -9,7 +9,7 @@ loss-landscapes' own functions exactly as its ``random_plane`` makes them) and t
       conv 3x3 1->8 (padding 1), ReLU, max-pool 2; conv 3x3 8->16 (padding 1), ReLU, max-pool 2; linear 64->10.
 
 The baseline is ``loss_landscapes.random_plane`` (a per-point loop: set the parameters, call the model and the
-loss); ours is ``module_surface`` in float32 (its default, like the baseline's float32 model). The two alternate
+loss); ours is ``la.compute_surface`` (the batched evaluator, ``module_surface``) in float32 (its default, like the baseline's float32 model). The two alternate
 ``--repeats`` times so that a change in the machine's load hits both alike; the figures are medians (wall time,
 and CPU time of the process's threads, which a loaded machine inflates less).
 GFLOP/s counts the model's own multiply-adds (2 per MAC of its Linear and Conv layers, the work a per-point
@@ -33,6 +33,7 @@ import torch
 from torch import nn
 from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
+import landscape_app as la
 from landscape_app.core.surface_module import module_surface
 
 
@@ -58,23 +59,17 @@ def _timed_cpu(fn):
 
 
 def moons_mlp():
-    from sklearn.datasets import make_moons
-    x, y = make_moons(1000, noise=0.1, random_state=0)
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(2, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh(), nn.Linear(32, 1))
-    return (model, nn.BCEWithLogitsLoss(), torch.tensor(x, dtype=torch.float32),
-            torch.tensor(y, dtype=torch.float32)[:, None])
+    """The built-in ``mlp`` (2-32-32-1, tanh) on the built-in ``moons`` (make_moons(1000, noise=0.1, seed 0))."""
+    exp = la.Experiment(data=la.make_dataset("moons"), model="mlp",
+                        model_options={"hidden": (32, 32), "activation": "tanh"})
+    return exp, exp.build_module(), nn.BCEWithLogitsLoss(), exp.data.x, exp.data.y
 
 
 def digits_cnn():
-    from sklearn.datasets import load_digits
-    digits = load_digits()
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Flatten(), nn.Linear(64, 10))
-    x = torch.tensor(digits.data / 16, dtype=torch.float32).reshape(-1, 1, 8, 8)
-    return model, nn.CrossEntropyLoss(), x, torch.tensor(digits.target)
+    """The built-in ``cnn`` (conv 3x3 1->8, ReLU, max-pool 2, conv 3x3 8->16, ReLU, max-pool 2, linear 64->10) on
+    the built-in ``digits`` (the 1,797 images, x / 16)."""
+    exp = la.Experiment(data=la.make_dataset("digits"), model="cnn")
+    return exp, exp.build_module(), nn.CrossEntropyLoss(), exp.data.x, exp.targets()
 
 
 def model_flops(model: nn.Module, x: torch.Tensor) -> float:
@@ -135,20 +130,22 @@ def check(model, criterion, x, y, flat, coords, surface, samples: int = 5) -> fl
     return worst
 
 
-def case(title, model, criterion, x, y, steps, repeats, peak):
+def case(title, exp, model, criterion, x, y, steps, repeats, peak):
     flat, coords = plane_like_random_plane(model, steps, seed=1)
     points = steps * steps
     flops = model_flops(model, x) * points
-    module_surface(model, criterion, x[:10], y[:10], *flat, coords[:3], coords[:3])       # warm-up
+    plane = la.Plane(*flat)        # the same directions, through the public API: la.compute_surface
+    ours_fn = lambda: la.compute_surface(exp, plane=plane, alpha=coords, beta=coords).loss  # noqa: E731
+    la.compute_surface(exp, plane=plane, alpha=coords[:3], beta=coords[:3])       # warm-up
     theirs, ours, cpu_theirs, cpu_ours = [], [], [], []
     for _ in range(repeats):
         t, c = _timed_cpu(lambda: baseline(model, criterion, x, y, steps, seed=1))
         theirs.append(t)
         cpu_theirs.append(c)
-        t, c = _timed_cpu(lambda: module_surface(model, criterion, x, y, *flat, coords, coords))
+        t, c = _timed_cpu(ours_fn)
         ours.append(t)
         cpu_ours.append(c)
-    surface = module_surface(model, criterion, x, y, *flat, coords, coords)
+    surface = ours_fn()
     t64 = min(_timed(lambda: module_surface(model, criterion, x, y, *flat, coords, coords, dtype=torch.float64))[0]
               for _ in range(2))
     t_theirs, t_ours = statistics.median(theirs), statistics.median(ours)
@@ -158,7 +155,7 @@ def case(title, model, criterion, x, y, steps, repeats, peak):
     print(f"  loss-landscapes  {t_theirs:7.3f} s  {t_theirs / points * 1e6:8.0f} us/point  "
           f"{flops / t_theirs / 1e9:6.1f} GFLOP/s ({100 * flops / t_theirs / 1e9 / peak:4.1f}% of sgemm peak)  "
           f"cpu {c_theirs:7.3f} s")
-    print(f"  module_surface   {t_ours:7.3f} s  {t_ours / points * 1e6:8.0f} us/point  "
+    print(f"  compute_surface  {t_ours:7.3f} s  {t_ours / points * 1e6:8.0f} us/point  "
           f"{flops / t_ours / 1e9:6.1f} GFLOP/s ({100 * flops / t_ours / 1e9 / peak:4.1f}% of sgemm peak)  "
           f"cpu {c_ours:7.3f} s")
     print(f"  speed-up x{t_theirs / t_ours:.2f} (median of {repeats}; runs: ours "
