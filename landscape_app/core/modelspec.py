@@ -179,6 +179,8 @@ def load_factory(spec: str, base_dir: Path | None = None) -> tuple[Callable[...,
         raise ConfigError("model", f"{path}: cannot be imported as Python")
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[name] = module          # dataclasses and pickling look the module up by name
+    # Reading a model must leave the user's folder as it was: no __pycache__ beside their file.
+    saved, sys.dont_write_bytecode = sys.dont_write_bytecode, True
     try:
         module_spec.loader.exec_module(module)
     except SyntaxError as exc:
@@ -188,6 +190,8 @@ def load_factory(spec: str, base_dir: Path | None = None) -> tuple[Callable[...,
         sys.modules.pop(name, None)
         raise UserCodeError(f"{user_frame(exc, resolved)}: {describe_failure(exc)} "
                             f"(while importing {path.name})") from None
+    finally:
+        sys.dont_write_bytecode = saved
     factory = getattr(module, func, None)
     if not callable(factory):
         raise ConfigError("model", f"{path} has no function {func!r}")
