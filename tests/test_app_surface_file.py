@@ -11,6 +11,7 @@ import pytest
 import landscape_app as la
 from landscape_app.export.data import save_surface as save_with_session
 from landscape_app.gui import scene_controller, style
+from landscape_app.gui.main_menus import recent_sessions
 from landscape_app.gui.surface_file import read_surface_scene
 
 from app_window import WAIT, ready, settle
@@ -82,10 +83,12 @@ def test_a_loss_landscape_file_is_drawn_alone(window, qtbot, tmp_path):
     assert np.abs(low - colormap_rgb(0.0)).max() <= 12
     assert np.abs(high - colormap_rgb(1.0)).max() <= 12
 
-    line = f"loss-landscape file {path.name}: 7 x 4, train_loss"
-    assert window.scene_label.text().startswith(line) and "the surface alone, no runs" in window.scene_label.text()
-    assert window.status.position.text() == window.scene_label.text()
-    assert window.title_label.text() == path.name
+    # Their long file name (named by its settings) is cut in its middle, so the grid and the values stay in view.
+    line = "loss-landscape file model_300.t7_weights…,7]x[-0.5,0.5,4].h5: 7 x 4, train_loss (the file also holds " \
+           "train_acc) · the surface alone, no runs"
+    assert window.scene_label.text() == line and window.status.position.text() == line
+    assert window.title_label.text() == path.name and window.windowTitle().startswith(path.name)
+    assert recent_sessions() == [str(path.resolve())]
     # No runs, nothing to train or edit: the panel, the runs and the transport bar are away, their commands off.
     assert window.playback.paths() == {} and window.controller.run_rows() == [] and window.legend.names() == []
     assert not window.transport.isVisible() and not window.panel_visible() and not window.views.bottom.isVisible()

@@ -27,6 +27,7 @@ else:  # pragma: no cover
 HDF5_SUFFIXES = (".h5", ".hdf5")
 SURFACE_SUFFIXES = (*HDF5_SUFFIXES, ".npz", ".csv")
 DIALOG_FILTER = "Surfaces (*.h5 *.hdf5 *.npz *.csv);;All files (*)"
+NAME_CHARS = 40         # a longer file name is cut in its middle in the line that says what is shown
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,7 +69,7 @@ def read_surface_scene(path) -> SurfaceFileScene:
         raise DataError(f"{path}: not a readable surface file ({type(exc).__name__}: {exc})") from None
     _check_grid(path, surface)
     nx, ny = len(surface.w), len(surface.b)
-    line = f"{origin} file {path.name}: {nx} x {ny}, {key}"
+    line = f"{origin} file {_short(path.name)}: {nx} x {ny}, {key}"
     if also:
         line += f" (the file also holds {also})"
     shown = session if session is not None and _runs_fit(session, surface) else None
@@ -80,6 +81,16 @@ def read_surface_scene(path) -> SurfaceFileScene:
             line += f", the mini-batch of {surface.batch.size} samples"
         line += " · the surface alone, no runs"
     return SurfaceFileScene(str(path), surface, shown, line, path.name)
+
+
+def _short(name: str, most: int = NAME_CHARS) -> str:
+    """A long file name cut in its middle: loss-landscape names its files by their settings
+    (``resnet56_sgd_lr=0.1_bs=128_wd=0.0005.t7_weights.h5_[-1.0,1.0,51]x[-1.0,1.0,51].h5``), and the line must
+    still show the grid and the values after it (the title shows the whole name)."""
+    if len(name) <= most:
+        return name
+    keep = most - 1
+    return name[:keep - keep // 2] + "…" + name[-(keep // 2):]
 
 
 def _read(path: Path):
