@@ -107,6 +107,21 @@ def test_a_loss_landscape_file_is_drawn_alone(window, qtbot, tmp_path):
     assert window.title_label.text().startswith("Adam vs SGD")
 
 
+def test_file_open_surface_asks_for_a_surface_file(window, tmp_path, monkeypatch):
+    from landscape_app.gui import main_actions
+    path = tmp_path / "surface.h5"
+    expected = write_like_plot_surface(path)
+    asked = []
+
+    def dialog(parent, caption, folder, filters):
+        asked.append((caption, filters))
+        return str(path), filters
+    monkeypatch.setattr(main_actions.QFileDialog, "getOpenFileName", dialog)
+    window.actions_by_name["open_surface"].trigger()
+    assert asked and "*.h5" in asked[0][1] and "*.npz" in asked[0][1]
+    assert window.controller.static is not None and np.array_equal(window.views.contour.surface.loss, expected)
+
+
 def test_an_unfinished_file_and_an_accuracy_alone(window, tmp_path):
     """Entries loss-landscape has not computed yet (-1) are holes, not values; a file holding only the accuracy
     is drawn and named as accuracy."""
