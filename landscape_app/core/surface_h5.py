@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -259,11 +260,12 @@ def _read_npz(path: Path) -> SurfaceFile:
     """Our NPZ (``landscape-app surface -o surface.npz``): arrays x, y, loss, axes, held_*, criterion, batch."""
     from .surface import Surface
     try:
-        with np.load(path, allow_pickle=False) as z:
+        # Our own file object: np.load leaves the file it opened unclosed when it is not a whole zip.
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:
             d = {k: z[k] for k in z.files}
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise DataError(f"{path}: not a readable NPZ file ({exc})") from None
     if str(d.get("format", "")) != FORMAT:
         raise DataError(f"{path}: not a landscape-app surface")

@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import os
+import zipfile
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -302,11 +303,12 @@ def load_surface(path):
         return _session_from_toml(read.session, base, str(path)), read.surface()
     if path.suffix.lower() == ".npz":
         try:
-            with np.load(path, allow_pickle=False) as z:
+            # Our own file object: np.load leaves the file it opened unclosed when it is not a whole zip.
+            with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:
                 d = {k: z[k] for k in z.files}
         except FileNotFoundError:
             raise DataError(f"{path}: no such file") from None
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
             raise DataError(f"{path}: not a readable NPZ file ({exc})") from None
         if str(d.get("format", "")) != SURFACE_FORMAT:
             raise DataError(f"{path}: not a landscape-app surface")

@@ -1,4 +1,8 @@
-"""``landscape-app [SESSION.toml] [--preset NAME] [--play] [--lecture] [--screenshot PATH --quit-after S]``.
+"""``landscape-app [SESSION.toml | SURFACE.h5] [--preset NAME] [--play] [--lecture] [--screenshot PATH
+--quit-after S]``.
+
+A surface file (HDF5, ours or loss-landscape's; our NPZ or CSV) opens as a session file does: drawn with its session,
+or alone.
 
 A user's mistake (a bad session file, an unknown preset, a bad option) prints one line and exits 2 before any
 window opens. Heavy imports (torch, pyqtgraph) wait until the arguments are known to be sound.
@@ -26,7 +30,9 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, description="Watch a PyTorch optimizer walk across the exact loss surface of a "
                                        "small model, live. Subcommands export, surface and run work headless.")
-    p.add_argument("session", nargs="?", metavar="SESSION.toml", help="a saved session (or experiment) to open")
+    p.add_argument("session", nargs="?", metavar="FILE",
+                   help="a saved session (or experiment, .toml) or a surface file (.h5 ours or loss-landscape's, "
+                        ".npz, .csv) to open")
     p.add_argument("--preset", metavar="NAME", help="open a built-in preset (see --list-presets)")
     p.add_argument("--list-presets", action="store_true", help="print the presets and exit")
     p.add_argument("--play", action="store_true", help="start training at once")
@@ -39,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _check(args) -> None:
     if args.session and args.preset:
-        raise UsageError("give a session file or --preset, not both")
+        raise UsageError("give a session or surface file or --preset, not both")
     if args.quit_after is not None and not (0 <= args.quit_after <= 86_400):
         raise UsageError(f"--quit-after must be between 0 and 86400 seconds, not {args.quit_after:g}")
     if args.screenshot:
@@ -51,14 +57,18 @@ def _check(args) -> None:
 
 
 def _load_session(args):
-    """The session to open, or None for the default; user mistakes raise LandscapeError."""
+    """The session to open (None: the default), its path, and the surface file read (None: none); user mistakes
+    raise LandscapeError."""
     if args.preset:
         from ..core.presets import load_preset
-        return load_preset(args.preset), None
+        return load_preset(args.preset), None, None
     if args.session:
+        from .surface_file import is_surface_file, read_surface_scene
+        if is_surface_file(args.session):
+            return None, None, read_surface_scene(args.session)
         from ..core.tomlio import load_session
-        return load_session(args.session), str(args.session)
-    return None, None
+        return load_session(args.session), str(args.session), None
+    return None, None, None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,11 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     _preload_opengl()      # before a session file's loading imports torch
     from ..core.errors import LandscapeError
     try:
-        session, path = _load_session(args)
+        session, path, surface_file = _load_session(args)
     except LandscapeError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
-    return run_app(session, path, args)
+    return run_app(session, path, args, surface_file)
 
 
 def make_application():
@@ -133,11 +143,13 @@ def freeze_long_lived() -> None:
     gc.freeze()
 
 
-def run_app(session, path, args) -> int:
+def run_app(session, path, args, surface_file=None) -> int:
     app = make_application()
     from PySide6.QtCore import QTimer
     from .main_window import MainWindow
     window = MainWindow(session, path)
+    if surface_file is not None:
+        window.show_surface_file(surface_file)
     # Discarding unsaved edits asks first, except in a timed run (--quit-after, --screenshot) that must end.
     window.confirm_discard = not (args.screenshot or args.quit_after is not None)
     if args.lecture:

@@ -5,11 +5,15 @@ the scene (``SceneController``: the surface and what derives from it, computed o
 in as calls (from the control panel, the runs list, a click on the contour); what changed goes out as signals,
 which the main window wires to its widgets. An edit of the training settings retrains the race; an edit of the
 scene settings only (the grid: ranges, resolution, axes, held value) recomputes the surface and keeps the runs.
+A surface file opens as its session with the file's surface shown (``open_surface_file``), or, where no runs can be
+drawn on it, as a *static* scene: the surface alone, no runs, nothing to edit (``static``).
 (pyapp-kit/ndv's ``ArrayViewer`` is the model: models in, views out, stale results dropped by generation.)
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal, Slot
 
 from ..core.errors import ConfigError, DataError
 from ..core.experiment import Experiment
@@ -44,6 +48,10 @@ class Controller(QObject):
         # Training starts after the window's first paint (see MainWindow.start_training_thread).
         self.training_started = False
         self._pending: dict | None = None
+        self.static = None              # the SurfaceFileScene shown alone (no runs), or None
+        self.opened_file: str | None = None      # the surface file the scene came from (its name titles it)
+        self._source_note = None
+        self.scene.surface_ready.connect(self._surface_arrived)
 
     # -- what the widgets read ------------------------------------------------------------------------------
     @property
@@ -52,6 +60,8 @@ class Controller(QObject):
         return self.session.runs[self.row]
 
     def run_styles(self) -> list[RunStyle]:
+        if self.static is not None:
+            return []
         return [RunStyle(rid, name, run_color(rid, color))
                 for rid, name, color in zip(self.run_ids, self.session.names, self.session.colors)]
 
@@ -66,6 +76,8 @@ class Controller(QObject):
 
     def scene_text(self) -> tuple[str, bool]:
         """What the surface shows, in words, and whether that says more than the colour bar's title."""
+        if self.static is not None:
+            return self.static.line, True
         exp = self.experiment
         criteria = {r.criterion for r in self.session.runs}
         text = f"Surface: {loss_unit(exp.criterion)} loss"
@@ -74,11 +86,17 @@ class Controller(QObject):
         held = [n for n in exp.param_names if n not in exp.grid.axes]
         if held:
             text += f"  ·  {held[0]} held at the selected run's current value"
-        return text, len(criteria) > 1 or bool(held)
+        source = self.scene.source
+        if source is not None:
+            text += f"  ·  read from {Path(source).name}"
+        return text, len(criteria) > 1 or bool(held) or source is not None
 
     # -- the session ----------------------------------------------------------------------------------------
-    def set_session(self, session: Session, path: str | None = None) -> None:
-        """Show ``session`` (a preset, a file, or new) from its start, paused."""
+    def set_session(self, session: Session, path: str | None = None, surface=None,
+                    opened_file: str | None = None) -> None:
+        """Show ``session`` (a preset, a file, or new) from its start, paused; with ``surface`` (read from
+        ``opened_file``) shown instead of computing it."""
+        self.static, self.opened_file = None, opened_file
         self.session, self.path = session, path
         self.run_ids = list(range(len(session.runs)))
         self.row = 0
@@ -86,8 +104,30 @@ class Controller(QObject):
         self.saved_session = session
         self.session_loaded.emit()
         self.selection_changed.emit()
+        if surface is not None:
+            self.scene.seed(self.experiment, surface, source=opened_file)
         self._show_scene()
         self.restart(play=False)
+
+    def open_surface_file(self, opened) -> None:
+        """Show a surface file (a ``SurfaceFileScene``): with its session where the runs can be drawn on it,
+        else the surface alone (no runs; the session in hand stays, unseen, until another is opened)."""
+        if opened.session is not None:
+            self.set_session(opened.session, None, surface=opened.surface, opened_file=opened.path)
+            return
+        self.static, self.opened_file = opened, opened.path
+        self.saved_session = self.session       # nothing of it is shown, so nothing is left unsaved
+        self.session_loaded.emit()
+        self.scene.show_static(opened.surface, opened.path)
+        self.scene_text_changed.emit()
+        self.restart(play=False)
+
+    @Slot(object, object)
+    def _surface_arrived(self, experiment, surface) -> None:
+        # A surface computed after one read from a file (a grid edit, the held slice): the scene's line says so.
+        if self.scene.source != self._source_note:
+            self._source_note = self.scene.source
+            self.scene_text_changed.emit()
 
     def mark_saved(self, path: str) -> None:
         self.path = str(path)
@@ -100,12 +140,15 @@ class Controller(QObject):
 
     def _show_scene(self, force: bool = False) -> None:
         self.scene.show(self.experiment, force=force)
+        self._source_note = self.scene.source
         self.scene_text_changed.emit()
 
     # -- edits ----------------------------------------------------------------------------------------------
     def edit_run(self, exp: Experiment, playing: bool) -> bool:
         """The selected run's settings became ``exp``: a training edit retrains the race, a scene edit (the grid)
         only recomputes the surface. False (and ``refused``) when the race cannot take it."""
+        if self.static is not None:
+            return False
         old = self.experiment
         try:
             self.session = race.replace_run(self.session, self.row, exp)
@@ -120,7 +163,7 @@ class Controller(QObject):
         return True
 
     def select(self, row: int) -> bool:
-        if not 0 <= row < len(self.session.runs) or row == self.row:
+        if self.static is not None or not 0 <= row < len(self.session.runs) or row == self.row:
             return False
         self.row = row
         self.selection_changed.emit()
@@ -129,6 +172,8 @@ class Controller(QObject):
         return True
 
     def add_run(self) -> None:
+        if self.static is not None:
+            return
         try:
             self.session = race.add_run(self.session, self.row)
         except ConfigError as exc:
@@ -162,6 +207,8 @@ class Controller(QObject):
 
     def set_start(self, x: float, y: float, playing: bool) -> None:
         """Every run starts at (x, y) on the surface's two axes (a held parameter stays)."""
+        if self.static is not None:
+            return
         exp = self.experiment
         start = dict(zip(exp.param_names, exp.start))
         start[exp.grid.axes[0]], start[exp.grid.axes[1]] = x, y
@@ -177,8 +224,8 @@ class Controller(QObject):
 
     # -- training -------------------------------------------------------------------------------------------
     def restart(self, play: bool) -> None:
-        """Load the session's runs into the training thread (a new generation)."""
-        experiments = dict(zip(self.run_ids, self.session.runs))
+        """Load the session's runs into the training thread (a new generation); none for a static surface."""
+        experiments = {} if self.static is not None else dict(zip(self.run_ids, self.session.runs))
         self.scene.set_run_experiments(experiments)
         if self.training_started:
             self.playback.load(experiments, play=play)

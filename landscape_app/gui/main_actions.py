@@ -1,4 +1,5 @@
-"""The main window's menu commands: view options, and session files (new, open, save, recent, export).
+"""The main window's menu commands: view options, session files (new, open, save, recent, export) and surface
+files (open: with their session, or the surface alone).
 
 A mixin of ``MainWindow``, kept apart so each module stays about one thing.
 """
@@ -14,12 +15,16 @@ from ..core.errors import LandscapeError
 from ..core.presets import default_session
 from ..core.tomlio import save
 from .main_layout import EDITED_TIP
+from .status_bar import POSITION_TIP
 from .main_menus import remember_session
-
+from .surface_file import DIALOG_FILTER, is_surface_file
 
 
 class WindowActions:
     """Menu commands; needs MainWindow's controller and widgets."""
+
+    # What a surface shown alone (no runs) disables: everything that trains, edits or saves the runs.
+    RUN_ACTIONS = ("play", "step", "reset", "add_run", "save", "save_as", "load_csv", "export", "minibatch")
 
     # Whether discarding unsaved edits (closing the window, New, Open, a preset) asks first. The app's entry point
     # turns it on; a window made in a test or for a --quit-after screenshot never asks.
@@ -28,16 +33,55 @@ class WindowActions:
 
     # -- the session's header: title, description, unsaved edits ----------------------------------------------
     def _session_loaded(self) -> None:
-        """A session was opened (a file, a preset, New): its text describes its runs, and nothing is unsaved."""
+        """A session was opened (a file, a preset, New), or a surface file: its text describes what is shown, and
+        nothing is unsaved."""
+        self._show_static(self.controller.static is not None)
         self._show_header()
+
+    def _show_static(self, on: bool) -> None:
+        """A surface alone (``on``): no runs, so the panel, the runs list and the transport bar leave the screen,
+        the commands that train, edit or save runs are off, and the status bar says what is shown."""
+        was = getattr(self, "_static_shown", False)
+        if on:
+            line = self.controller.static.line
+            self.status.position.setText(line)
+            self.status.position.setToolTip(line)
+        if on == was:
+            return
+        if on:
+            self._panel_before_static = self.panel_visible()
+            self.set_panel_visible(False)
+            self.actions_by_name["minibatch"].setChecked(False)
+            self.set_minibatch_view(False)
+        self._static_shown = on
+        self.views.set_static(on)
+        self.transport.setVisible(not on)
+        for name in (*self.RUN_ACTIONS, "panel"):
+            self.actions_by_name[name].setEnabled(not on)
+        self.panel_button.setEnabled(not on)
+        if not on:
+            self.set_panel_visible(self._panel_before_static)
+            self._validity_changed(self.panel.valid)        # Play and Step as the panel's entries allow
+            self.status.position.setText("no steps yet")
+            self.status.position.setToolTip(POSITION_TIP)
+        self._header_lines()
 
     def _show_header(self) -> None:
         session = self.session
-        self.title_label.setText(session.shown_title or (Path(self.path).stem if self.path else "Untitled session"))
-        self.description_label.setText(session.shown_description)
-        self.description_label.setToolTip(EDITED_TIP if session.edited else "")
+        static, opened = self.controller.static, self.controller.opened_file
+        if static is not None:
+            title = name = static.title
+            description = ""
+        else:
+            # A session read from a surface file, and not saved since, is named by that file.
+            file_name = Path(self.path).name if self.path else (Path(opened).name if opened else None)
+            title = session.shown_title or (Path(self.path).stem if self.path else file_name) or "Untitled session"
+            name = session.title or file_name or "Untitled"
+            description = session.shown_description
+        self.title_label.setText(title)
+        self.description_label.setText(description)
+        self.description_label.setToolTip(EDITED_TIP if session.edited and static is None else "")
         self._header_lines()            # shows the description, or tucks it into the title's tooltip
-        name = session.title or (Path(self.path).name if self.path else "Untitled")
         self.setWindowTitle(f"{name}[*] — landscape-app")       # [*]: Qt shows "*" while there are unsaved edits
         self.setWindowModified(self.unsaved)
 
@@ -129,13 +173,20 @@ class WindowActions:
         if path:
             self.open_path(path)
 
+    def open_surface_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open surface", "", DIALOG_FILTER)
+        if path:
+            self.open_path(path)
+
     def open_path(self, path: str, checked: bool = False) -> bool:
+        """Open a session (TOML) or a surface file (HDF5, NPZ, CSV); a file that cannot be read is a dialog."""
         if not self.may_discard(f"opening {Path(path).name}", f"opens {Path(path).name}"):
             return False
+        surface = is_surface_file(path)
         try:
-            self.load_session_file(path)
+            self.load_surface_file(path) if surface else self.load_session_file(path)
         except LandscapeError as exc:
-            self.show_error("Cannot open the session", str(exc))
+            self.show_error("Cannot open the surface" if surface else "Cannot open the session", str(exc))
             return False
         return True
 

@@ -110,7 +110,7 @@ class WindowLayout:
         """In lecture mode the views get the lines that say nothing new: the keys' hint (a lecturer knows them)
         and the surface's loss when the colour bar already names it; on a short screen (a 720-line projector)
         the description too, which the lecturer says aloud: it stays whole in the title's tooltip."""
-        self.hint_label.setVisible(not self.lecture)
+        self.hint_label.setVisible(not self.lecture and not getattr(self, "_static_shown", False))
         self.scene_label.setVisible(not self.lecture or getattr(self, "_scene_note", False))
         description = self.description_label.text()
         tucked = self.lecture and self.height() < SHORT_SCREEN and bool(description)
@@ -123,6 +123,10 @@ class WindowLayout:
     def set_panel_visible(self, on: bool) -> None:
         """Show or hide the runs list and the control panel (the views take their room)."""
         on = bool(on)
+        if getattr(self, "_static_shown", False):
+            # A surface shown alone has no runs to list or edit: the panel comes back as asked once runs do.
+            self._panel_before_static = on
+            on = False
         self.left_panel.setVisible(on)
         if on:
             width = PANEL_WIDTH[self.lecture]

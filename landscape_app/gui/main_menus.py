@@ -63,6 +63,8 @@ def build_menus(window) -> dict[str, QAction]:
     a["new"] = _action(window, "&New", window.new_session, QKeySequence.StandardKey.New,
                        tip="The default experiment")
     a["open"] = _action(window, "&Open session…", window.open_session_dialog, QKeySequence.StandardKey.Open)
+    a["open_surface"] = _action(window, "Open s&urface…", window.open_surface_dialog, "Ctrl+Shift+O",
+                                tip="Draw a surface file: HDF5 (ours or loss-landscape's), or our NPZ or CSV")
     window.recent_menu = file.addMenu("Open &recent")
     a["save"] = _action(window, "&Save session", window.save_session, QKeySequence.StandardKey.Save)
     a["save_as"] = _action(window, "Save session &as…", window.save_session_as, QKeySequence.StandardKey.SaveAs)
@@ -73,6 +75,7 @@ def build_menus(window) -> dict[str, QAction]:
     a["quit"] = _action(window, "&Quit", window.close, QKeySequence.StandardKey.Quit)
     file.addAction(a["new"])
     file.addAction(a["open"])
+    file.addAction(a["open_surface"])
     file.addMenu(window.recent_menu)
     file.addSeparator()
     for key in ("save", "save_as"):

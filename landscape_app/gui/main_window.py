@@ -26,8 +26,9 @@ from .main_menus import build_menus, remember_session
 from .playback import PLAYING
 from .runs_panel import RunsPanel
 from .status_bar import StatusBar
+from .surface_file import SurfaceFileScene, read_surface_scene
 from .timeline import Replay, TransportBar, speed_at
-from .views.base import RunStyle
+from .views.base import RunStyle, value_label
 from .window_views import ViewSet
 
 STARTUP_MARK_ENV = "LANDSCAPE_APP_STARTUP_MARK"
@@ -145,6 +146,17 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
     def apply_preset(self, name: str) -> None:
         self.set_session(load_preset(name))
 
+    def load_surface_file(self, path) -> None:
+        """Open a surface file (ours or loss-landscape's) and draw it; a file that cannot be read raises
+        DataError naming it (the caller shows it)."""
+        self.show_surface_file(read_surface_scene(path))
+        remember_session(path)
+
+    def show_surface_file(self, opened: SurfaceFileScene) -> None:
+        """Show a surface file read already: with its session, or alone (see ``Controller.open_surface_file``)."""
+        self.controller.open_surface_file(opened)
+        self.status.show_alert("")
+
     # -- from the controller --------------------------------------------------------------------------------
     @Slot()
     def _restarted(self) -> None:
@@ -153,7 +165,7 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
         self.views.set_planned_length(max((e.epochs * e.steps_per_epoch for e in self.session.runs), default=None))
         self.transport.follow()
         self.status.show_alert("")
-        self.views.set_start_marker(self.experiment)
+        self.views.set_start_marker(None if self.controller.static is not None else self.experiment)
 
     @Slot()
     def _refresh_runs(self) -> None:
@@ -301,6 +313,10 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
 
     @Slot(float, float, float)
     def _hovered(self, x: float, y: float, loss: float) -> None:
+        if self.controller.static is not None:
+            surface = self.controller.static.surface
+            self.status.show_hover(tuple(surface.axes), x, y, loss, label=value_label(surface))
+            return
         self.status.show_hover(tuple(self.experiment.grid.axes), x, y, loss, self.experiment.criterion)
 
     def screenshot(self) -> QImage:

@@ -78,6 +78,7 @@ class SceneController(QObject):
         self.experiment: Experiment | None = None       # the shown run's (its loss is the surface's)
         self.settings: SceneSettings | None = None
         self.surface = None                             # the last surface shown
+        self.source: str | None = None                  # the file the shown surface was read from (None: computed)
         self._wanted = None                             # surface_fields + held of the surface asked for
         self._held_time = 0.0
         self.lifted = lifting.LiftedPaths()
@@ -97,8 +98,12 @@ class SceneController(QObject):
             return
         self._request(experiment, None, wanted)
 
-    def seed(self, experiment: Experiment, surface, held: float | None = None) -> None:
-        """Start from a surface computed already (an exporter's prepared scene): shown as if it had arrived."""
+    def seed(self, experiment: Experiment, surface, held: float | None = None, source: str | None = None) -> None:
+        """Start from a surface computed already (an exporter's prepared scene, or one read from the file
+        ``source``): shown as if it had arrived; one still in flight is dropped."""
+        self.jobs.cancel(SURFACE)
+        self._minibatch_key = None
+        self.source = source
         self.experiment = experiment
         if experiment is not self.lifted.experiment:
             self.lifted.reset(experiment)
@@ -107,8 +112,23 @@ class SceneController(QObject):
         self.surface = surface
         self.surface_ready.emit(experiment, surface)
 
+    def show_static(self, surface, source: str) -> None:
+        """A surface read from the file ``source``, shown alone: no experiment behind it, so nothing to compute,
+        follow or lift; the views draw it as any other (``surface_ready`` with no experiment)."""
+        for channel in (SURFACE, MINIBATCH, LIFT):
+            self.jobs.cancel(channel)
+        self.experiment = None
+        self.lifted.reset(run_experiments={})
+        self._minibatch_key = None
+        self._wanted = ("static", source)       # any experiment shown after this one computes its own surface
+        self.settings = None
+        self.source = source
+        self.surface = surface
+        self.surface_ready.emit(None, surface)
+
     def _request(self, experiment: Experiment, held: float | None, wanted) -> None:
         self._wanted = wanted
+        self.source = None
         self.settings = SceneSettings.of(experiment, held)
         name = held_name(experiment)
         held_arg = {name: held} if held is not None and name is not None else None

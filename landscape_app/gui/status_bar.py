@@ -100,8 +100,10 @@ class StatusBar(QStatusBar):
     def show_position(self, traj, index: int, steps_per_second: float, criterion: str = "") -> None:
         self.position.setText(readout(traj, index, steps_per_second, criterion))
 
-    def show_hover(self, names: tuple[str, str], x: float, y: float, loss: float, criterion: str = "") -> None:
-        unit = f"{loss_unit(criterion)} loss" if criterion else "loss"
+    def show_hover(self, names: tuple[str, str], x: float, y: float, loss: float, criterion: str = "",
+                   label: str | None = None) -> None:
+        """The value under the cursor; ``label`` names it where it is not the criterion's loss ("accuracy")."""
+        unit = label or (f"{loss_unit(criterion)} loss" if criterion else "loss")
         self.hover.setText(f"cursor: {names[0]} {_num(x)}, {names[1]} {_num(y)}, {unit} {_num(loss)}")
 
     def clear_hover(self) -> None:

@@ -112,7 +112,13 @@ class ViewSet(QWidget):
 
     # -- the scene ------------------------------------------------------------------------------------------
     def set_scene(self, experiment, surface) -> None:
-        """Show ``surface`` (computed by the controller) in every view."""
+        """Show ``surface`` (computed by the controller) in every view; with no ``experiment`` (a surface read
+        from a file, alone) only the contour and the 3-D view draw it: there are no data and no runs."""
+        if experiment is None:
+            self._experiment = None
+            for view in (self.contour, self.surface3d):
+                view.set_scene(None, surface)
+            return
         if self._experiment is not None and experiment.param_names != self._experiment.param_names:
             self.show_paths({}, {}, None)     # another model: the old paths mean nothing on the new scene
         self._experiment = experiment
@@ -137,6 +143,10 @@ class ViewSet(QWidget):
             view.set_runs(runs)
 
     def set_start_marker(self, experiment) -> None:
+        """Where new runs start, on the contour (``None``: no marker)."""
+        if experiment is None:
+            self.contour.set_start_marker(None)
+            return
         start = dict(zip(experiment.param_names, experiment.start))
         ax, ay = experiment.grid.axes
         self.contour.set_start_marker(start[ax], start[ay])
@@ -189,6 +199,13 @@ class ViewSet(QWidget):
 
     def set_log_loss(self, on: bool) -> None:
         self.loss.set_log_y(on)
+
+    def set_static(self, on: bool) -> None:
+        """A surface shown alone (``on``): the contour and the 3-D view take the room of the loss and data views,
+        which have nothing to show."""
+        if on:
+            self.set_minibatch_visible(False)
+        self.bottom.setVisible(not on)
 
     def set_minibatch_visible(self, on: bool) -> None:
         self.minibatch.setVisible(on)

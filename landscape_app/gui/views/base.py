@@ -13,6 +13,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QWidget
 
 from ...core.experiment import Experiment
+from ...core.models import loss_unit
 from ...core.palette import RUN_COLORS  # noqa: F401  (the views' palette, kept in the core for the Qt-free exporter)
 from ...core.trajectory import Trajectory
 
@@ -26,6 +27,15 @@ def axis_columns(traj, surface) -> tuple[int, int] | None:
         return tuple(traj.param_names.index(a) for a in surface.axes)
     except ValueError:
         return None
+
+
+def value_label(surface) -> str:
+    """What a surface's values are, as colour bars and read-outs name them: "MSE loss", "loss" (a criterion not
+    known, as in loss-landscape's files) or "accuracy"."""
+    if getattr(surface, "metric", "loss") == "accuracy":
+        return "accuracy"
+    unit = loss_unit(getattr(surface, "criterion", ""))
+    return f"{unit} loss" if unit else "loss"
 
 
 @dataclass(frozen=True)

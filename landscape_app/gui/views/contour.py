@@ -11,9 +11,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtWidgets import QGraphicsItem
 
-from ...core.models import loss_unit
 from .. import style
-from .base import RunStyle, axis_columns
+from .base import RunStyle, axis_columns, value_label
 from .isolines import isolines, nice_levels
 from .layers import LayerItem
 from .path_items import PathItems, path_pen
@@ -69,6 +68,8 @@ class ContourView(PlotView):
         self.colorbar = pg.ColorBarItem(interactive=False, colorMap=style.colormap(self.colormap_name),
                                         width=16, colorMapMenu=False)
         self.colorbar.setImageItem(self.image, insert_in=self.plot)
+        # The values as they are: an accuracy of 0.25..0.5 read "250..500, accuracy (x0.001)" with SI prefixes.
+        self.colorbar.axis.enableAutoSIPrefix(False)
         self.isolines = pg.PlotCurveItem(connect="pairs", skipFiniteCheck=True, antialias=True)
         self.isolines.setZValue(-5)
         self.plot.addItem(self.isolines, ignoreBounds=True)
@@ -152,8 +153,7 @@ class ContourView(PlotView):
         # Log mode first: the axis raises 10 to its range, and a linear range (up to 1e3 or more) overflows.
         self.colorbar.axis.setLogMode(self.log_scale)
         self.colorbar.setLevels(levels)
-        name = loss_unit(getattr(s, "criterion", ""))
-        label = f"{name} loss" if name else "loss"
+        label = value_label(s)
         self.colorbar.axis.setLabel(label + (" (log)" if self.log_scale else ""),
                                     **{"color": style.FOREGROUND,
                                        "font-size": f"{style.sizes(self.lecture).label_pt}pt"})
@@ -279,8 +279,7 @@ class ContourView(PlotView):
         self._hover_pos = QPointF(scene_pos)
         x, y, loss = hit
         ax, ay = self.surface.axes
-        name = loss_unit(getattr(self.surface, "criterion", ""))
-        self.hover_text.setText(f"{ax} = {x:.4g}   {ay} = {y:.4g}   {name + ' ' if name else ''}loss = {loss:.5g}")
+        self.hover_text.setText(f"{ax} = {x:.4g}   {ay} = {y:.4g}   {value_label(self.surface)} = {loss:.5g}")
         self._place_hover(self.vb.mapFromScene(scene_pos))
         self.hover_text.setVisible(True)
         self.hovered.emit(x, y, loss)

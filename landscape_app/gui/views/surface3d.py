@@ -192,7 +192,8 @@ class SurfaceView(View):
         pad = 0.06 * SIZE
         items = [label((half + 1.6 * pad, -half - pad, 0), ax, s.label_pt),
                  label((-half - pad, half + 1.6 * pad, 0), ay, s.label_pt),
-                 label((-half, -half, HEIGHT + pad), "loss" + (" (log)" if self.log_scale else ""), s.label_pt)]
+                 label((-half, -half, HEIGHT + pad), _height_name(self.surface) + (" (log)" if self.log_scale else ""),
+                       s.label_pt)]
         for v in _ticks(x0, x1):
             items.append(label((float(self._scene_xy(v, y0)[0]), -half - pad, 0), f"{v:g}", s.font_pt,
                                style.MUTED))
@@ -317,6 +318,10 @@ class SurfaceView(View):
         if self.gl is None:
             return super().grab_image()
         return grab_with_legend(self.gl, self.legend)
+
+
+def _height_name(surface) -> str:
+    return "accuracy" if getattr(surface, "metric", "loss") == "accuracy" else "loss"
 
 
 def _grid_value(surface, x: float, y: float) -> float:
