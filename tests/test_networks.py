@@ -247,3 +247,17 @@ def test_the_grid_is_not_a_training_setting():
     assert regridded != exp and exp.same_training(regridded)
     assert not exp.same_training(exp.replace(lr=0.5))
     assert "grid" not in exp.training_settings()
+
+
+def test_the_builtin_cnn_takes_the_evaluators_fast_path():
+    """The cnn's first layer shapes the flat digits into images (Unflatten): the batched path must know it, or
+    every grid point would go through vmap (measured 2-3x slower)."""
+    from landscape_app.core.surface_module_layers import compile_layers
+    exp = la.Experiment(data=la.make_dataset("digits", n_samples=50), model="cnn")
+    module = exp.build_module()
+    offsets, start = {}, 0
+    for p in module.parameters():
+        offsets[id(p)] = (start, start + p.numel())
+        start += p.numel()
+    layers = compile_layers(module, offsets, None)
+    assert layers is not None and type(layers[0].module) is nn.Unflatten

@@ -79,6 +79,9 @@ def _leaves(module: nn.Module) -> list[nn.Module] | None:
         return [module]
     if kind is nn.Flatten:
         return [module] if module.start_dim >= 1 else None
+    if kind is nn.Unflatten:
+        # images kept flat in the data (digits' 64 pixels) and shaped by the module's first layer
+        return [module] if isinstance(module.dim, int) and module.dim >= 1 else None
     if kind in (nn.Softmax, nn.LogSoftmax):
         return [module] if module.dim is not None and module.dim != 0 else None
     if kind in _CONV:
