@@ -21,7 +21,7 @@ from .controller import Controller
 from .controls import ControlPanel
 from .main_actions import WindowActions
 from .main_drawing import FRAME_MS, WindowDrawing
-from .main_layout import WindowLayout
+from .main_layout import HINT, NETWORK_HINT, WindowLayout
 from .main_menus import build_menus, remember_session
 from .playback import PLAYING
 from .runs_panel import RunsPanel
@@ -174,6 +174,7 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
     def _scene_text_changed(self) -> None:
         text, self._scene_note = self.controller.scene_text()
         self.scene_label.setText(text)
+        self.hint_label.setText(NETWORK_HINT if self.experiment.is_module else HINT)
         self.panel.plane.set_seed(self.scene.plane_seed)
         self.views.set_mixed_losses(self.scene.lifted.mixed())
         self._header_lines()

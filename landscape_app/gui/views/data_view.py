@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStackedLayout, QWidget
 
-from ...core.predictions import prediction_kind
+from ...core.predictions import DecisionMap, prediction_kind
 from .. import style
 from .base import View
 from .data_common import current_batch, current_index, prediction
@@ -222,9 +222,13 @@ class DataView(View):
 
     def show_predictions(self, value) -> None:
         """A network's predictions at the shown step (a DecisionMap or DigitPredictions, computed elsewhere)."""
-        active = self._active()
-        if active in (self.decision, self.digits) and active is not None:
-            active.show_predictions(value)
+        if value is None:
+            for view in (self.decision, self.digits):
+                if view is not None:
+                    view.show_predictions(None)
+            return
+        # They may come before the surface that switches this view over: kept by kind, shown once switched.
+        self._network_view("decision" if isinstance(value, DecisionMap) else "images").show_predictions(value)
 
     def _active(self) -> QWidget:
         return self._stack.currentWidget()
