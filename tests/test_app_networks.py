@@ -64,9 +64,11 @@ def test_the_note_gives_true_loss_surface_value_and_distance():
     proj.compute({1: path})
     p = proj.paths({1: path})[1]
     [(rid, text)] = note_lines({1: p}, {1: "Adam"}, upto=3)
-    assert rid == 1 and text.startswith("Adam: loss ")
-    assert f"{p.flat.loss[2]:.3g}" in text and f"{p.surface_loss[2]:.3g}" in text
-    assert f"{p.distance[2]:.3g} off the plane" in text
+    assert rid == 1 and text == (f"loss {p.flat.loss[2]:.3g} · surface {p.surface_loss[2]:.3g} · "
+                                 f"{p.distance[2]:.3g} off the plane")
+    # Still projecting beyond the timeline's step: the note names the step it shows.
+    [(_, late)] = note_lines({1: p}, {1: "Adam"}, upto=len(p.distance) + 5)
+    assert late.endswith(f"(step {p.flat.iteration[-1]})")
 
 
 # -- the window -------------------------------------------------------------------------------------------------

@@ -15,7 +15,12 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 from . import style
 
-HEADER = "Paths are projections onto the plane:"
+HEADER = "Projected paths:"
+
+
+TIP = ("A network's path lives among all its parameters; the contour and the 3-D view draw its projection onto the "
+       "surface's plane. Per run: its true loss (the loss curve's), the surface's value under its projected point, "
+       "and how far it lies off the plane.")
 
 
 def _num(v: float) -> str:
@@ -25,17 +30,21 @@ def _num(v: float) -> str:
 
 
 def note_lines(projected: Mapping, names: Mapping[int, str], upto: int | None) -> list[tuple[int, str]]:
-    """``(run id, "SGD: loss 0.31, surface 0.45 beneath, 1.2 off the plane")`` per projected run at its shown
-    step (``upto``: the timeline's length; None: the end)."""
+    """``(run id, "loss 0.31 · surface 0.45 · 1.2 off the plane")`` per projected run at its shown step (``upto``:
+    the timeline's length; None: the end). The run is named by its colour on screen, by ``names`` in the
+    tooltip. A projection still on its way names the earlier step it shows."""
     out = []
     for rid, p in projected.items():
         n = len(p.distance)
         if n == 0:
             continue
-        i = (n if upto is None else max(1, min(upto, n))) - 1
-        name = names.get(rid, f"run {rid}")
-        out.append((rid, f"{name}: loss {_num(float(p.flat.loss[i]))}, surface {_num(float(p.surface_loss[i]))} "
-                         f"beneath, {_num(float(p.distance[i]))} off the plane"))
+        wanted = len(p.flat.loss) if upto is None else upto
+        i = max(1, min(wanted, n)) - 1
+        text = (f"loss {_num(float(p.flat.loss[i]))} · surface {_num(float(p.surface_loss[i]))} · "
+                f"{_num(float(p.distance[i]))} off the plane")
+        if upto is not None and upto > n:
+            text += f" (step {int(p.flat.iteration[i])})"
+        out.append((rid, text))
     return out
 
 
@@ -47,9 +56,7 @@ class ProjectionNote(QLabel):
         self.setTextFormat(Qt.TextFormat.RichText)
         self.setContentsMargins(6, 2, 6, 2)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Maximum)
-        self.setToolTip("A network's path lives among all its parameters; the contour and the 3-D view draw its "
-                        "projection onto the surface's plane. The loss curve is the run's true loss; the surface's "
-                        "value under the projected point differs from it by what the plane leaves out.")
+        self.setToolTip(TIP)
         self.setStyleSheet(f"color: {style.MUTED};")
         self._runs: dict[int, tuple[str, str]] = {}
         self.lines: list[tuple[int, str]] = []
@@ -70,6 +77,8 @@ class ProjectionNote(QLabel):
         parts = [html.escape(HEADER)]
         for rid, text in self.lines:
             color = self._runs.get(rid, ("", style.MUTED))[1]
-            parts.append(f'<span style="color:{color}">●</span> {html.escape(text)}')
+            parts.append(f'<span style="color:{color}">●</span>&nbsp;{html.escape(text)}')
         self.setText("&nbsp;&nbsp; ".join(parts))
+        tips = [f"{names.get(rid, f'run {rid}')}: {text}" for rid, text in self.lines]
+        self.setToolTip("\n".join([TIP, *tips]))
         self.setVisible(True)
