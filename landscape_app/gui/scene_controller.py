@@ -76,7 +76,7 @@ class SceneController(QObject):
     predictions_ready = Signal(object)              # a DecisionMap or DigitPredictions of the shown step
     projected_changed = Signal()                    # more projected points arrived: draw the paths again
     lifted_changed = Signal()                       # more lifted losses arrived: draw the paths again
-    busy_changed = Signal(bool)
+    busy_changed = Signal(bool)                     # whether a surface (full or mini-batch) is being computed
     progress = Signal(int, int)                     # done, total of the surface in flight (0, 0: unknown)
     failed = Signal(str)
 
@@ -87,7 +87,12 @@ class SceneController(QObject):
         self.jobs.done.connect(self._job_done)
         self.jobs.failed.connect(self._job_failed)
         self.jobs.progress.connect(self._job_progress)
-        self.jobs.busy_changed.connect(self.busy_changed)
+        # The status bar's "computing the surface…" is for surfaces: a network's projections and predictions
+        # follow the training all along and would keep it on for good.
+        self._surface_busy = False
+        self.jobs.busy_changed.connect(self._update_busy)
+        self.jobs.done.connect(self._update_busy)
+        self.jobs.failed.connect(self._update_busy)
         self.experiment: Experiment | None = None       # the shown run's (its loss is the surface's)
         self.settings: SceneSettings | None = None
         self.surface = None                             # the last surface shown
@@ -152,12 +157,14 @@ class SceneController(QObject):
                 return compute_surface(experiment, plane=plane, stop=stop, progress=progress)
 
             self.jobs.submit(SURFACE, network, (experiment, held))
+            self._update_busy()
             return
         name = held_name(experiment)
         held_arg = {name: held} if held is not None and name is not None else None
         self.jobs.submit(SURFACE, lambda stop, progress: compute_surface(experiment, held=held_arg, stop=stop,
                                                                           progress=progress),
                          (experiment, held))
+        self._update_busy()
 
     def follow(self, traj, upto: int | None) -> bool:
         """The plane model's slice follows the selected run's held parameter (throttled, one job at a time);
@@ -223,6 +230,7 @@ class SceneController(QObject):
         else:
             compute = lambda stop, progress: compute_surface(exp, held=held_arg, batch=part, stop=stop)  # noqa: E731
         self.jobs.submit(MINIBATCH, compute, (exp, title))
+        self._update_busy()
         return True
 
     # -- runs trained on another loss -----------------------------------------------------------------------
@@ -311,6 +319,12 @@ class SceneController(QObject):
     def _job_progress(self, channel: str, done: int, total: int) -> None:
         if channel == SURFACE:
             self.progress.emit(done, total)
+
+    def _update_busy(self, *args) -> None:
+        busy = self.jobs.pending(SURFACE) or self.jobs.pending(MINIBATCH)
+        if busy != self._surface_busy:
+            self._surface_busy = busy
+            self.busy_changed.emit(busy)
 
     # -- headless -------------------------------------------------------------------------------------------
     def wait(self, timeout: float = 120.0) -> bool:
