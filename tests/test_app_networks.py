@@ -200,3 +200,12 @@ def test_a_hidden_layer_that_is_not_a_number_is_named(window, qtbot):
     panel.model.hidden.editingFinished.emit()
     assert not panel.valid and "hidden" in panel.error and "8, many" in panel.error
     assert window.experiment.model_options["hidden"] != (8,)
+
+
+def test_exporting_a_network_race_is_refused_in_one_line(tmp_path, capsys):
+    from landscape_app import commands
+    out = tmp_path / "race.png"
+    assert commands.main(["export", "--preset", "mlp-moons", "-o", str(out), "--size", "320x180"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "network" in err and "landscape-app surface" in err
+    assert list(tmp_path.iterdir()) == []
