@@ -66,9 +66,16 @@ def test_the_note_gives_true_loss_surface_value_and_distance():
     [(rid, text)] = note_lines({1: p}, {1: "Adam"}, upto=3)
     assert rid == 1 and text == (f"loss {p.flat.loss[2]:.3g} · surface {p.surface_loss[2]:.3g} · "
                                  f"{p.distance[2]:.3g} off the plane")
-    # Still projecting beyond the timeline's step: the note names the step it shows.
+    # Still projecting beyond the timeline's step (or the live end): the note names the step it shows.
     [(_, late)] = note_lines({1: p}, {1: "Adam"}, upto=len(p.distance) + 5)
     assert late.endswith(f"(step {p.flat.iteration[-1]})")
+    behind = proj.paths({1: path.upto(5)})[1]
+    assert behind.total == 5 and not note_lines({1: behind}, {}, None)[0][1].endswith(")")
+    proj.reset(exp, proj.plane)
+    proj.compute({1: path.upto(3)})
+    lagging = proj.paths({1: path})[1]
+    assert lagging.total == len(path) and len(lagging.distance) == 3
+    assert note_lines({1: lagging}, {}, None)[0][1].endswith(f"(step {path.iteration[2]})")
 
 
 # -- the window -------------------------------------------------------------------------------------------------

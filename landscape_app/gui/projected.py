@@ -29,11 +29,13 @@ class ProjectWork:
 class Projection:
     """One run's path on the plane, as far as projected: the path in plane coordinates (``flat``: its loss is the
     run's true loss), the same with the surface's value under each point (``on_surface``, for the 3-D view), and
-    each point's distance off the plane."""
+    each point's distance off the plane. ``total``: the path's length so far (more than ``len(distance)`` while
+    the projection of its newest steps is on its way)."""
 
     flat: object
     on_surface: object
     distance: np.ndarray
+    total: int = 0
 
     @property
     def surface_loss(self) -> np.ndarray:
@@ -114,5 +116,5 @@ class ProjectedPaths:
             shown = traj if n == len(traj) else dataclasses.replace(traj.upto(n), outcome="running", message="")
             flat = dataclasses.replace(shown, param_names=labels, params=np.ascontiguousarray(rows[:n, :2]))
             on_surface = dataclasses.replace(flat, loss=rows[:n, 3].copy())
-            out[rid] = Projection(flat, on_surface, rows[:n, 2].copy())
+            out[rid] = Projection(flat, on_surface, rows[:n, 2].copy(), len(traj))
         return out

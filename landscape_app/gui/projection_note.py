@@ -38,11 +38,11 @@ def note_lines(projected: Mapping, names: Mapping[int, str], upto: int | None) -
         n = len(p.distance)
         if n == 0:
             continue
-        wanted = len(p.flat.loss) if upto is None else upto
+        wanted = max(p.total, n) if upto is None else upto
         i = max(1, min(wanted, n)) - 1
         text = (f"loss {_num(float(p.flat.loss[i]))} · surface {_num(float(p.surface_loss[i]))} · "
                 f"{_num(float(p.distance[i]))} off the plane")
-        if upto is not None and upto > n:
+        if wanted > n:
             text += f" (step {int(p.flat.iteration[i])})"
         out.append((rid, text))
     return out
