@@ -216,3 +216,19 @@ def test_exporting_a_network_race_is_refused_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "network" in err and "landscape-app surface" in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_saved_network_session_opens_and_its_minibatch_surface_lies_on_the_plane(window, qtbot, tmp_path):
+    path = tmp_path / "mlp.toml"
+    la.save(load_preset("mlp-moons"), path)
+    assert window.open_path(str(path))
+    assert window.experiment.model == "mlp" and window.views.data.mode == "decision"
+    window.set_minibatch_view(True)
+    _step(qtbot, window, 2)
+    qtbot.waitUntil(lambda: window.views.minibatch.surface is not None
+                    and window.views.minibatch.surface.batch is not None, timeout=WAIT)
+    mini, full = window.views.minibatch.surface, window.views.contour.surface
+    assert mini.plane is full.plane and mini.axes == full.axes
+    np.testing.assert_array_equal(mini.alpha, full.alpha)
+    assert len(mini.batch) == window.experiment.batch_size
+    assert "batch of 32" in window.views.minibatch.title()

@@ -175,6 +175,7 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
         text, self._scene_note = self.controller.scene_text()
         self.scene_label.setText(text)
         self.hint_label.setText(NETWORK_HINT if self.experiment.is_module else HINT)
+        self.views.set_data_experiment(self.experiment)
         self.panel.plane.set_seed(self.scene.plane_seed)
         self.views.set_mixed_losses(self.scene.lifted.mixed())
         self._header_lines()

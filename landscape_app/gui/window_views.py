@@ -132,6 +132,11 @@ class ViewSet(QWidget):
             # Until a step arrives to say which batch: the full surface, not an empty plot.
             self.set_minibatch_scene(experiment, surface, "Mini-batch surface: no step yet")
 
+    def set_data_experiment(self, experiment) -> None:
+        """The data view follows the selected run at once (it needs no surface): a network's decision regions or
+        digits replace the old data while its surface is still being computed."""
+        self.data.set_scene(experiment, None)
+
     def set_mixed_losses(self, mixed: bool) -> None:
         """Whether some run trains on another loss than the shown one (the loss curve's label says so)."""
         self._mixed = bool(mixed)
