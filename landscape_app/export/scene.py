@@ -129,10 +129,19 @@ def _copy(traj: Trajectory) -> Trajectory:
                       traj.message, traj.buffers)
 
 
+def check_exportable(session: Session) -> None:
+    """``ExportError`` for what the exporter cannot draw yet: a network's race (its plane and projected paths are
+    drawn by the window only, so far)."""
+    if session.experiment.is_module:
+        raise ExportError("exporting a network's race is not supported yet; `landscape-app surface SESSION -o "
+                          "surface.npz` writes its surface and paths on a plane, and the window shows the race")
+
+
 def prepare_scene(session: Session, trajectories: Sequence[Trajectory] | None = None,
                   progress: Progress | None = None, stop: Callable[[], bool] | None = None) -> ExportScene:
     """Train the session's runs (unless their paths are given) and compute the surface."""
     from ..core.surface import compute_surface
+    check_exportable(session)
     if trajectories is None:
         trajectories = train_session(session, progress, stop)
     trajectories = tuple(trajectories)

@@ -83,6 +83,11 @@ class Controller(QObject):
         text = f"Surface: {loss_unit(exp.criterion)} loss"
         if len(criteria) > 1:
             text += f" of the selected run ({self.session.names[self.row]}); the runs differ in loss"
+        if exp.is_module:
+            # A network's surface is a slice: say so, so that no one reads the projected paths as the paths.
+            text += (f" on a random filter-normalised plane through the start (seed {self.scene.plane_seed})  ·  "
+                     "the paths are projections onto it")
+            return text, True
         held = [n for n in exp.param_names if n not in exp.grid.axes]
         if held:
             text += f"  ·  {held[0]} held at the selected run's current value"
@@ -137,6 +142,15 @@ class Controller(QObject):
         """The runs or their names changed: a title and description that no longer hold are marked edited."""
         self.session = race.mark_edited(self.session, self._described_runs)
         self.session_edited.emit()
+
+    def new_directions(self) -> None:
+        """A network's random plane drawn anew: a scene edit (the surface is recomputed, the runs go on)."""
+        self.scene.new_directions()
+        self.scene_text_changed.emit()
+
+    def set_plane_seed(self, seed: int) -> None:
+        self.scene.set_plane_seed(seed)
+        self.scene_text_changed.emit()
 
     def _show_scene(self, force: bool = False) -> None:
         self.scene.show(self.experiment, force=force)
@@ -206,10 +220,13 @@ class Controller(QObject):
         self.runs_changed.emit()
 
     def set_start(self, x: float, y: float, playing: bool) -> None:
-        """Every run starts at (x, y) on the surface's two axes (a held parameter stays)."""
+        """Every run starts at (x, y) on the surface's two axes (a held parameter stays). A network's start is its
+        seeded initialisation: a click on its plane moves nothing."""
         if self.static is not None:
             return
         exp = self.experiment
+        if exp.is_module:
+            return
         start = dict(zip(exp.param_names, exp.start))
         start[exp.grid.axes[0]], start[exp.grid.axes[1]] = x, y
         try:

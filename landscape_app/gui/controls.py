@@ -17,11 +17,15 @@ from ..core.experiment import Experiment, Grid
 from .controls_fields import NumberField, mark
 from .controls_messages import panel_message
 from .controls_optimizer import OptimizerSection
+from .controls_plane import PlaneSection
 from .controls_sections import DataSection, GridSection, ModelSection, Section, StartSection, TrainingSection
 
 # A model's natural data and loss, used when the user switches model (so the switch is valid at once).
-MODEL_DATA = {"linear": "linear", "logistic": "logistic", "plane": "plane"}
-MODEL_CRITERION = {"linear": "mse", "logistic": "bce", "plane": "mse"}
+MODEL_DATA = {"linear": "linear", "logistic": "logistic", "plane": "plane", "mlp": "moons", "softmax": "digits",
+              "cnn": "digits"}
+# None: what the data's labels want (bce-logits for two classes, cross-entropy for digits).
+MODEL_CRITERION = {"linear": "mse", "logistic": "bce", "plane": "mse", "mlp": None, "softmax": None, "cnn": None}
+NETWORK_DATA = ("moons", "circles", "xor", "spirals", "digits")
 
 
 class ControlPanel(QWidget):
@@ -30,6 +34,8 @@ class ControlPanel(QWidget):
     experiment_changed = Signal(object)      # a new, valid Experiment
     validity_changed = Signal(bool)
     csv_loaded = Signal(str)                 # a CSV path that was loaded (for the status bar)
+    plane_seed_changed = Signal(int)         # a network's random plane (a scene setting, not the Experiment's)
+    new_directions = Signal()
 
     def __init__(self, experiment: Experiment | None = None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -39,7 +45,8 @@ class ControlPanel(QWidget):
         self.training = TrainingSection()
         self.start = StartSection()
         self.grid = GridSection()
-        self.sections = (self.data, self.model, self.optimizer, self.training, self.start, self.grid)
+        self.plane = PlaneSection()
+        self.sections = (self.data, self.model, self.optimizer, self.training, self.start, self.grid, self.plane)
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
         self.error_label.setObjectName("error_label")
@@ -53,6 +60,8 @@ class ControlPanel(QWidget):
         for section in self.sections:
             column.addWidget(section)
             section.edited.connect(self._edited)
+        self.plane.seed_changed.connect(self.plane_seed_changed)
+        self.plane.new_directions.connect(self.new_directions)
         column.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidget(body)
@@ -178,10 +187,22 @@ class ControlPanel(QWidget):
         """A new model brings its natural data, loss, start point and grid, so the switch is valid at once."""
         model = changes.get("model", exp.model)
         if model == exp.model:
+            if exp.is_module and changes.get("data", exp.data) is not exp.data:
+                # Other data for a network: its loss follows the labels (cross-entropy for digits), and its
+                # layers the inputs (a fresh start for the new shapes).
+                changes.update(criterion=None, criterion_options={}, start=None)
             return changes
         from ..core.data import make_dataset
-        changes.update(data=make_dataset(MODEL_DATA[model]), criterion=MODEL_CRITERION[model],
-                       criterion_options={}, start=None, grid=Grid())
+        data = changes.get("data", exp.data)
+        name = data.source.name if data.source.kind == "generator" else None
+        network = model not in MODEL_CRITERION or MODEL_CRITERION[model] is None
+        if not (network and name in NETWORK_DATA and (name == "digits") == (model in ("softmax", "cnn"))
+                or model == "softmax" and name in NETWORK_DATA):
+            data = make_dataset(MODEL_DATA.get(model, "moons"))
+        changes.update(data=data, criterion=MODEL_CRITERION.get(model), criterion_options={}, start=None, grid=Grid())
+        changes.pop("model_options", None)
+        if exp.is_module or network:
+            changes["model_options"] = {}
         return changes
 
     def _field_of(self, exc: Exception) -> str:

@@ -7,8 +7,8 @@ owns, raising ``ConfigError``/``DataError`` for text that is not a number or a d
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
-                               QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+                               QPushButton, QWidget)
 
 from ..core.data import GENERATORS, make_dataset
 from ..core.errors import ConfigError
@@ -17,7 +17,13 @@ from ..core.models import CRITERION_LABELS, MODEL_LABELS
 from .controls_fields import NumberField
 
 DATASET_LABELS = {"linear": "Line with noise", "linear-outliers": "Line with outliers",
-                  "logistic": "Two classes (0/1 labels)", "plane": "Plane (two inputs x1, x2)"}
+                  "logistic": "Two classes (0/1 labels)", "plane": "Plane (two inputs x1, x2)",
+                  "moons": "Moons (2-D classes)", "circles": "Circles (2-D classes)", "xor": "XOR (2-D classes)",
+                  "spirals": "Spirals (2-D classes)", "digits": "Digits (8x8 images, 10 classes)"}
+# The networks beside the closed-form models (their data and loss follow: see ControlPanel._follow_model).
+NETWORK_LABELS = {"mlp": "MLP (neural network)", "softmax": "Softmax (one linear layer)",
+                  "cnn": "CNN (small, for images)"}
+ACTIVATIONS = ("tanh", "relu", "sigmoid", "gelu", "elu", "leaky-relu")
 # The knobs shown for each generator (the rest keep their values from the session or the defaults).
 SHOWN_KNOBS = {"n_samples": ("samples", True), "noise": ("noise", False),
                "outlier_fraction": ("outliers (fraction)", False), "overlap": ("class overlap", False)}
@@ -136,8 +142,20 @@ class DataSection(Section):
 class ModelSection(Section):
     def __init__(self, parent: QWidget | None = None):
         super().__init__("Model and loss", parent)
-        self.model = self._register("model", _combo(MODEL_LABELS))
+        self.model = self._register("model", _combo({**MODEL_LABELS, **NETWORK_LABELS}))
         self._row("model", self.model)
+        # An MLP's layers: hidden widths as "16, 16" (applied on Enter or leaving the entry) and the activation.
+        self.hidden = QLineEdit()
+        self.hidden.setObjectName("model_options.hidden")
+        self.hidden.setProperty("help", "widths of the hidden layers, comma-separated (e.g. 16, 16)")
+        self.hidden.setToolTip(self.hidden.property("help"))
+        self.hidden.editingFinished.connect(self._hidden_finished)
+        self.fields.setdefault("model_options.hidden", []).append(self.hidden)
+        self.fields.setdefault("model_options", []).append(self.hidden)
+        self._row("hidden layers", self.hidden)
+        self.activation = self._register("model_options.activation", _combo({a: a for a in ACTIVATIONS}))
+        self._row("activation", self.activation)
+        self._hidden_shown = ""
         self.criterion = self._register("criterion", _combo(CRITERION_LABELS))
         self.criterion.setToolTip("The loss the optimizer minimises; the contour shows the selected run's loss")
         self._row("loss", self.criterion)
@@ -145,9 +163,22 @@ class ModelSection(Section):
             "criterion_options.delta", 1.0, help="Huber: quadratic within ±delta, linear beyond"))
         self._row("huber delta", self.delta)
 
+    def _hidden_finished(self) -> None:
+        if self.hidden.text() != self._hidden_shown:
+            self.edited.emit()
+
     def show(self, exp) -> None:
+        if isinstance(exp.model, str) and self.model.findData(exp.model) < 0:
+            self.model.addItem(exp.model.replace("\\", "/").rsplit("/", 1)[-1], exp.model)   # a user's file
         _select(self.model, exp.model)
         _select(self.criterion, exp.criterion)
+        mlp = exp.model == "mlp"
+        self._set_row_visible(self.hidden, mlp)
+        self._set_row_visible(self.activation, mlp)
+        if mlp:
+            self._hidden_shown = ", ".join(str(w) for w in exp.model_options.get("hidden", ()))
+            self.hidden.setText(self._hidden_shown)
+            _select(self.activation, exp.model_options.get("activation", "tanh"))
         self._set_row_visible(self.delta, exp.criterion == "huber")
         if exp.criterion == "huber":
             self.delta.set_value(exp.criterion_options.get("delta", 1.0))
@@ -156,7 +187,17 @@ class ModelSection(Section):
         criterion = self.criterion.currentData()
         self._set_row_visible(self.delta, criterion == "huber")
         options = {"delta": self.delta.value()} if criterion == "huber" else {}
-        return {"model": self.model.currentData(), "criterion": criterion, "criterion_options": options}
+        out = {"model": self.model.currentData(), "criterion": criterion, "criterion_options": options}
+        if out["model"] == "mlp" and exp.model == "mlp":
+            text = self.hidden.text().replace(";", ",")
+            try:
+                hidden = tuple(int(part) for part in text.split(",") if part.strip())
+            except ValueError:
+                raise ConfigError("model_options.hidden", f"must be whole numbers separated by commas, not {text!r}") \
+                    from None
+            out["model_options"] = {**exp.model_options, "hidden": hidden,
+                                    "activation": self.activation.currentData()}
+        return out
 
 
 BATCH_MODES = {"full": "Full batch", "mini": "Mini-batch", "one": "Stochastic (1 sample)"}
@@ -215,6 +256,10 @@ class StartSection(Section):
         self._names: tuple[str, ...] = ()
 
     def show(self, exp) -> None:
+        # A network starts at its seeded initialisation (the training seed): hundreds of entries help no one.
+        self.setVisible(not exp.is_module)
+        if exp.is_module:
+            return
         if exp.param_names != self._names:
             while self.form.rowCount():
                 self.form.removeRow(0)
@@ -232,7 +277,7 @@ class StartSection(Section):
             self.entries[name].set_value(value)
 
     def values(self, exp) -> dict:
-        if exp.param_names != self._names:
+        if exp.is_module or exp.param_names != self._names:
             return {}
         return {"start": tuple(self.entries[n].value() for n in self._names)}
 
@@ -266,6 +311,16 @@ class GridSection(Section):
 
     def show(self, exp) -> None:
         g = exp.grid
+        if exp.is_module:
+            # A network's surface lies on a plane (see PlaneSection); its window is in the plane's units.
+            self._set_row_visible(self.axes, False)
+            for (lo, hi, row), rng, axis in zip(self.ranges, (g.x_range, g.y_range), ("α", "β")):
+                lo.set_value(rng[0])
+                hi.set_value(rng[1])
+                self.form.labelForField(row).setText(f"{axis} range")
+            self.resolution.set_value(g.resolution[0])
+            self._model = exp.model
+            return
         if exp.model != self._model:
             self.axes.blockSignals(True)
             self.axes.clear()
@@ -285,6 +340,12 @@ class GridSection(Section):
         self.resolution.set_value(g.resolution[0])
 
     def values(self, exp) -> dict:
+        if exp.is_module:
+            (xlo, xhi, _), (ylo, yhi, _) = self.ranges
+            res = self.resolution.value()
+            if not 2 <= res <= MAX_RESOLUTION:
+                raise ConfigError("grid.resolution", f"must be a whole number from 2 to {MAX_RESOLUTION}, not {res}")
+            return {"grid": Grid((xlo.value(), xhi.value()), (ylo.value(), yhi.value()), (res, res))}
         data = self.axes.currentData()
         axes = tuple(data.split(",")) if data else DEFAULT_AXES[exp.model]
         (xlo, xhi, _), (ylo, yhi, _) = self.ranges

@@ -60,8 +60,11 @@ class WindowDrawing:
             self.playback.dirty = True
         if not scene.update_minibatch(selected, upto):
             self.playback.dirty = True
+        if selected is not None and not scene.update_predictions(self.run_ids[self.row], selected, upto):
+            self.playback.dirty = True
         lifted = scene.lifted_paths(paths, batch_loss=not self.views.own_losses)
-        self.views.show_paths(paths, lifted, upto)
+        projected = scene.projected_paths(paths) if self.experiment.is_module else None
+        self.views.show_paths(paths, lifted, upto, projected)
         index = (len(selected) if upto is None else min(upto, len(selected))) - 1 if selected is not None else 0
         rate = self.playback.steps_per_second if self.playback.state == PLAYING else 0.0
         self.status.show_position(selected, index, rate, self.experiment.criterion)

@@ -21,7 +21,7 @@ from .controller import Controller
 from .controls import ControlPanel
 from .main_actions import WindowActions
 from .main_drawing import FRAME_MS, WindowDrawing
-from .main_layout import WindowLayout
+from .main_layout import HINT, NETWORK_HINT, WindowLayout
 from .main_menus import build_menus, remember_session
 from .playback import PLAYING
 from .runs_panel import RunsPanel
@@ -61,6 +61,8 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
 
         self.panel.experiment_changed.connect(self.experiment_edited)
         self.panel.validity_changed.connect(self._validity_changed)
+        self.panel.plane_seed_changed.connect(self.controller.set_plane_seed)
+        self.panel.new_directions.connect(self.controller.new_directions)
         self.runs_panel.selected.connect(self.select_run)
         self.runs_panel.add_requested.connect(self.add_run)
         self.runs_panel.remove_requested.connect(self.remove_run)
@@ -91,6 +93,8 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
         self.scene.surface_ready.connect(self._surface_ready)
         self.scene.minibatch_ready.connect(self.views.set_minibatch_scene)
         self.scene.lifted_changed.connect(self._lifted_changed)
+        self.scene.projected_changed.connect(self._lifted_changed)
+        self.scene.predictions_ready.connect(self.views.show_predictions)
         self.scene.busy_changed.connect(self.status.set_busy)
         self.scene.progress.connect(self.status.set_progress)
         self.scene.failed.connect(self.status.show_alert)
@@ -182,6 +186,9 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
     def _scene_text_changed(self) -> None:
         text, self._scene_note = self.controller.scene_text()
         self.scene_label.setText(text)
+        self.hint_label.setText(NETWORK_HINT if self.experiment.is_module else HINT)
+        self.views.set_data_experiment(self.experiment)
+        self.panel.plane.set_seed(self.scene.plane_seed)
         self.views.set_mixed_losses(self.scene.lifted.mixed())
         self._header_lines()
 
@@ -317,7 +324,9 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
             surface = self.controller.static.surface
             self.status.show_hover(tuple(surface.axes), x, y, loss, label=value_label(surface))
             return
-        self.status.show_hover(tuple(self.experiment.grid.axes), x, y, loss, self.experiment.criterion)
+        exp = self.experiment
+        names = ("α", "β") if exp.is_module else tuple(exp.grid.axes)
+        self.status.show_hover(names, x, y, loss, exp.criterion)
 
     def screenshot(self) -> QImage:
         """The whole window as it is on screen.

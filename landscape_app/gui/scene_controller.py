@@ -17,12 +17,15 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from ..core.experiment import Experiment, Grid
+from ..core.plane import Plane
+from ..core.predictions import prediction_kind, predictions
 from ..core.surface import compute_surface
 from . import lifted as lifting
+from . import projected as projecting
 from .jobs import Jobs
 
 FOLLOW_S = 0.1          # the plane model's slice is recomputed at most 10 times a second
-SURFACE, MINIBATCH, LIFT = "surface", "minibatch", "lift"
+SURFACE, MINIBATCH, LIFT, PROJECT, PREDICT = "surface", "minibatch", "lift", "project", "predictions"
 
 
 @dataclass(frozen=True)
@@ -31,15 +34,21 @@ class SceneSettings:
 
     grid: Grid
     held: float | None          # the plane model's held value now (None: the grid's, else the start's)
+    plane_seed: int | None = None   # a network's random plane (None: the (w, b) grid of a linear model)
 
     @staticmethod
-    def of(experiment: Experiment, held: float | None = None) -> "SceneSettings":
-        return SceneSettings(experiment.grid, held)
+    def of(experiment: Experiment, held: float | None = None, plane_seed: int | None = None) -> "SceneSettings":
+        return SceneSettings(experiment.grid, held, plane_seed if experiment.is_module else None)
 
 
 def surface_fields(experiment: Experiment) -> tuple:
     """What the surface of ``experiment`` depends on (its data, model, loss and grid; the start for a held
     parameter that is taken at the start)."""
+    if experiment.is_module:
+        # A network's plane goes through its start, which its model options and seed decide.
+        return (experiment.data, experiment.model, repr(sorted(experiment.model_options.items())),
+                experiment.criterion, tuple(sorted(experiment.criterion_options.items())), experiment.grid,
+                experiment.seed)
     start = experiment.start if len(experiment.param_names) > 2 and experiment.grid.held is None else None
     return (experiment.data, experiment.model, experiment.criterion, tuple(sorted(experiment.criterion_options.items())),
             experiment.grid, start)
@@ -52,18 +61,22 @@ def training_differs(old: Experiment, new: Experiment) -> bool:
 
 def follows_run(experiment: Experiment) -> bool:
     """Whether the plane model's slice follows the run's held parameter (the grid does not pin it)."""
-    return len(experiment.param_names) > 2 and experiment.grid.held is None
+    return not experiment.is_module and len(experiment.param_names) > 2 and experiment.grid.held is None
 
 
 def held_name(experiment: Experiment) -> str | None:
+    if experiment.is_module:
+        return None
     return next((n for n in experiment.param_names if n not in experiment.grid.axes), None)
 
 
 class SceneController(QObject):
     surface_ready = Signal(object, object)          # experiment, Surface: every view redraws its background
     minibatch_ready = Signal(object, object, str)   # experiment, Surface, title
+    predictions_ready = Signal(object)              # a DecisionMap or DigitPredictions of the shown step
+    projected_changed = Signal()                    # more projected points arrived: draw the paths again
     lifted_changed = Signal()                       # more lifted losses arrived: draw the paths again
-    busy_changed = Signal(bool)
+    busy_changed = Signal(bool)                     # whether a surface (full or mini-batch) is being computed
     progress = Signal(int, int)                     # done, total of the surface in flight (0, 0: unknown)
     failed = Signal(str)
 
@@ -74,7 +87,12 @@ class SceneController(QObject):
         self.jobs.done.connect(self._job_done)
         self.jobs.failed.connect(self._job_failed)
         self.jobs.progress.connect(self._job_progress)
-        self.jobs.busy_changed.connect(self.busy_changed)
+        # The status bar's "computing the surface…" is for surfaces: a network's projections and predictions
+        # follow the training all along and would keep it on for good.
+        self._surface_busy = False
+        self.jobs.busy_changed.connect(self._update_busy)
+        self.jobs.done.connect(self._update_busy)
+        self.jobs.failed.connect(self._update_busy)
         self.experiment: Experiment | None = None       # the shown run's (its loss is the surface's)
         self.settings: SceneSettings | None = None
         self.surface = None                             # the last surface shown
@@ -84,6 +102,10 @@ class SceneController(QObject):
         self.lifted = lifting.LiftedPaths()
         self._minibatch_key = None
         self.minibatch_on = False
+        self.plane_seed = 0                             # a network's random plane: a scene setting, never training
+        self.plane: Plane | None = None                 # the plane of the surface shown (networks)
+        self.projected = projecting.ProjectedPaths()
+        self._predictions_key = None
 
     # -- the surface ----------------------------------------------------------------------------------------
     def show(self, experiment: Experiment, force: bool = False) -> None:
@@ -92,11 +114,25 @@ class SceneController(QObject):
         if experiment is not self.experiment:
             self.lifted.reset(experiment)
             self._minibatch_key = None
+            self._predictions_key = None
         self.experiment = experiment
-        wanted = (surface_fields(experiment), None)
+        wanted = (surface_fields(experiment), self._plane_key(experiment))
         if not force and wanted == self._wanted:
             return
         self._request(experiment, None, wanted)
+
+    def _plane_key(self, experiment: Experiment):
+        return ("plane", self.plane_seed) if experiment.is_module else None
+
+    def set_plane_seed(self, seed: int) -> None:
+        """Another random plane for a network (a scene edit: the surface is recomputed, the runs go on)."""
+        self.plane_seed = int(seed)
+        if self.experiment is not None and self.experiment.is_module:
+            self.show(self.experiment)
+
+    def new_directions(self) -> None:
+        """Draw the random plane's two directions anew (the next seed)."""
+        self.set_plane_seed(self.plane_seed + 1)
 
     def seed(self, experiment: Experiment, surface, held: float | None = None, source: str | None = None) -> None:
         """Start from a surface computed already (an exporter's prepared scene, or one read from the file
@@ -129,13 +165,26 @@ class SceneController(QObject):
     def _request(self, experiment: Experiment, held: float | None, wanted) -> None:
         self._wanted = wanted
         self.source = None
-        self.settings = SceneSettings.of(experiment, held)
+        self.settings = SceneSettings.of(experiment, held, self.plane_seed)
+        self.progress.emit(0, 0)
+        if experiment.is_module:
+            seed = self.plane_seed
+
+            def network(stop, progress):
+                # Li et al.'s plane: random, filter-normalised, through the start (the directions are cheap; the
+                # surface is the work, and both stay off the GUI thread).
+                plane = Plane.random(experiment, seed=seed)
+                return compute_surface(experiment, plane=plane, stop=stop, progress=progress)
+
+            self.jobs.submit(SURFACE, network, (experiment, held))
+            self._update_busy()
+            return
         name = held_name(experiment)
         held_arg = {name: held} if held is not None and name is not None else None
-        self.progress.emit(0, 0)
         self.jobs.submit(SURFACE, lambda stop, progress: compute_surface(experiment, held=held_arg, stop=stop,
                                                                           progress=progress),
                          (experiment, held))
+        self._update_busy()
 
     def follow(self, traj, upto: int | None) -> bool:
         """The plane model's slice follows the selected run's held parameter (throttled, one job at a time);
@@ -179,6 +228,10 @@ class SceneController(QObject):
         held = self.settings.held if self.settings is not None else None
         name = held_name(exp)
         held_arg = {name: held} if held is not None and name is not None else None
+        plane = self.plane if exp.is_module else None
+        if exp.is_module and plane is None:
+            self._minibatch_key = None
+            return False            # the plane comes with the surface: the mini-batch surface waits for it
         if batch.size == 0:
             title, part = "Mini-batch surface: no step yet", None
         elif batch.size >= len(exp.data):
@@ -190,8 +243,14 @@ class SceneController(QObject):
             self.jobs.cancel(MINIBATCH)
             self.minibatch_ready.emit(exp, self.surface, title)      # the full batch's is the surface shown
             return True
-        self.jobs.submit(MINIBATCH, lambda stop, progress: compute_surface(exp, held=held_arg, batch=part, stop=stop),
-                         (exp, title))
+        if plane is not None:
+            surface = self.surface
+            compute = lambda stop, progress: compute_surface(exp, plane=plane, alpha=surface.alpha,  # noqa: E731
+                                                             beta=surface.beta, batch=part, stop=stop)
+        else:
+            compute = lambda stop, progress: compute_surface(exp, held=held_arg, batch=part, stop=stop)  # noqa: E731
+        self.jobs.submit(MINIBATCH, compute, (exp, title))
+        self._update_busy()
         return True
 
     # -- runs trained on another loss -----------------------------------------------------------------------
@@ -208,16 +267,63 @@ class SceneController(QObject):
                 self.jobs.submit(LIFT, lambda stop, progress: lifting.evaluate(exp, work, stop), version)
         return self.lifted.paths(paths, batch_loss)
 
+    # -- a network's paths on the plane ----------------------------------------------------------------------
+    def projected_paths(self, paths: Mapping) -> dict:
+        """``paths`` on the plane of the shown network surface, as far as projected (``projecting.Projection`` per
+        run); what is missing is projected off the GUI thread (one job at a time; ``projected_changed``)."""
+        if not self.projected.active:
+            return {}
+        if not self.jobs.pending(PROJECT):
+            work = self.projected.missing(paths)
+            if work:
+                exp, plane, version = self.projected.experiment, self.projected.plane, self.projected.version
+                self.jobs.submit(PROJECT, lambda stop, progress: projecting.evaluate(exp, plane, work, stop), version)
+        return self.projected.paths(paths)
+
+    # -- what a network predicts --------------------------------------------------------------------------
+    def update_predictions(self, run_id: int, traj, upto: int | None) -> bool:
+        """Ask for the predictions of ``traj``'s shown step (decision regions or digits) off the GUI thread;
+        False while a newer step waits for its turn."""
+        exp = self.experiment
+        if exp is None or prediction_kind(exp) is None or traj is None or len(traj) == 0:
+            return True
+        n = len(traj) if upto is None else max(1, min(upto, len(traj)))
+        key = (id(exp), run_id, n, int(traj.iteration[n - 1]))
+        if key == self._predictions_key:
+            return True
+        if self.jobs.pending(PREDICT):
+            return False
+        self._predictions_key = key
+        params = np.array(traj.params[n - 1])
+        # BatchNorm's statistics are kept for a path's last step only; earlier steps use the module's own.
+        buffers = traj.buffers if n == len(traj) else None
+        iteration = int(traj.iteration[n - 1])
+        self.jobs.submit(PREDICT, lambda stop, progress: predictions(exp, params, buffers, run_id=run_id,
+                                                                     iteration=iteration), exp)
+        return True
+
     # -- results --------------------------------------------------------------------------------------------
     @Slot(str, object, object)
     def _job_done(self, channel: str, context, result) -> None:
         if channel == SURFACE:
             experiment, _held = context
             self.surface = result
+            plane = result.plane if experiment.is_module else None
+            if plane is not self.plane or experiment is not self.projected.experiment:
+                self.plane = plane
+                self.projected.reset(experiment if plane is not None else None, plane)
+                self._minibatch_key = None
             self.surface_ready.emit(experiment, result)
         elif channel == MINIBATCH:
             experiment, title = context
             self.minibatch_ready.emit(experiment, result, title)
+        elif channel == PROJECT:
+            if context == self.projected.version:
+                self.projected.absorb(result)
+            self.projected_changed.emit()
+        elif channel == PREDICT:
+            if context is self.experiment:
+                self.predictions_ready.emit(result)
         elif channel == LIFT:
             if context == self.lifted.version:
                 self.lifted.absorb(result)
@@ -233,6 +339,12 @@ class SceneController(QObject):
     def _job_progress(self, channel: str, done: int, total: int) -> None:
         if channel == SURFACE:
             self.progress.emit(done, total)
+
+    def _update_busy(self, *args) -> None:
+        busy = self.jobs.pending(SURFACE) or self.jobs.pending(MINIBATCH)
+        if busy != self._surface_busy:
+            self._surface_busy = busy
+            self.busy_changed.emit(busy)
 
     # -- headless -------------------------------------------------------------------------------------------
     def wait(self, timeout: float = 120.0) -> bool:

@@ -34,7 +34,8 @@ def readout(traj, index: int, steps_per_second: float, criterion: str = "") -> s
         return "no steps yet"
     i = min(max(index, 0), len(traj) - 1)
     parts = [f"iteration {int(traj.iteration[i])}", f"epoch {int(traj.epoch[i])}"]
-    parts += [f"{name} {_num(v)}" for name, v in zip(traj.param_names, traj.params[i])]
+    if len(traj.param_names) <= 3:       # a network's hundreds of parameters are not for a status line
+        parts += [f"{name} {_num(v)}" for name, v in zip(traj.param_names, traj.params[i])]
     parts.append(f"{loss_unit(criterion) + ' ' if criterion else ''}loss {_num(traj.loss[i])}")
     if math.isfinite(traj.batch_loss[i]):
         parts.append(f"batch loss {_num(traj.batch_loss[i])} before this update")

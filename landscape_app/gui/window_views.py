@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBox
 from . import style
 from .elided import ElidedLabel
 from .views import ContourView, DataView, LossView, SurfaceView, gl_available
+from .projection_note import ProjectionNote
 from .views.base import View
 
 
@@ -65,7 +66,16 @@ class ViewSet(QWidget):
         for w in (self.contour, self.minibatch, self._with_reset_button(self.surface3d)):
             self.top.addWidget(w)
         self.bottom = QSplitter(Qt.Orientation.Horizontal)
-        self.bottom.addWidget(self.loss)
+        # A network's paths are projections: under the loss curve, each run's true loss beside the surface's
+        # value at its projected point, and how far it lies off the plane.
+        self.projection_note = ProjectionNote()
+        loss_box = QWidget()
+        loss_column = QVBoxLayout(loss_box)
+        loss_column.setContentsMargins(0, 0, 0, 0)
+        loss_column.setSpacing(0)
+        loss_column.addWidget(self.loss, 1)
+        loss_column.addWidget(self.projection_note)
+        self.bottom.addWidget(loss_box)
         self.bottom.addWidget(self.data)
         self.bottom.setSizes([550, 550])
         split = QSplitter(Qt.Orientation.Vertical)
@@ -128,6 +138,11 @@ class ViewSet(QWidget):
             # Until a step arrives to say which batch: the full surface, not an empty plot.
             self.set_minibatch_scene(experiment, surface, "Mini-batch surface: no step yet")
 
+    def set_data_experiment(self, experiment) -> None:
+        """The data view follows the selected run at once (it needs no surface): a network's decision regions or
+        digits replace the old data while its surface is still being computed."""
+        self.data.set_scene(experiment, None)
+
     def set_mixed_losses(self, mixed: bool) -> None:
         """Whether some run trains on another loss than the shown one (the loss curve's label says so)."""
         self._mixed = bool(mixed)
@@ -141,19 +156,28 @@ class ViewSet(QWidget):
     def set_runs(self, runs) -> None:
         for view in self.all:
             view.set_runs(runs)
+        self.projection_note.set_runs(runs)
 
     def set_start_marker(self, experiment) -> None:
         """Where new runs start, on the contour (``None``: no marker)."""
         if experiment is None:
             self.contour.set_start_marker(None)
             return
+        if experiment.is_module:
+            self.contour.set_start_marker(0.0, 0.0)      # a network's plane goes through its start
+            return
         start = dict(zip(experiment.param_names, experiment.start))
         ax, ay = experiment.grid.axes
         self.contour.set_start_marker(start[ax], start[ay])
 
-    def show_paths(self, paths, lifted, upto=None) -> None:
+    def show_paths(self, paths, lifted, upto=None, projected=None) -> None:
         """Each run's path (``paths``) and the same paths in the shown surface's unit (``lifted``: a run trained
-        on another loss, re-evaluated on the shown one, for the 3-D heights and the loss curve)."""
+        on another loss, re-evaluated on the shown one, for the 3-D heights and the loss curve). A network's paths
+        are drawn on the surface's plane: ``projected`` holds each run's projection (``projected.Projection``)."""
+        if self._experiment is not None and self._experiment.is_module:
+            self._show_projected(paths, lifted, upto, projected or {})
+            return
+        self.projection_note.show_projections({}, None)
         if self._experiment is not None:
             # Paths of another model than the scene's wait for their surface (it is computed off the GUI thread).
             names = self._experiment.param_names
@@ -166,6 +190,26 @@ class ViewSet(QWidget):
         self.surface3d.show_paths(lifted, upto)
         if self.minibatch.isVisible():
             self.minibatch.show_paths(paths, upto)
+
+    def _show_projected(self, paths, lifted, upto, projected) -> None:
+        names = self._experiment.param_names
+        paths = {rid: t for rid, t in paths.items() if t.param_names == names}
+        lifted = {rid: t for rid, t in lifted.items() if t.param_names == names}
+        flat = {rid: p.flat for rid, p in projected.items() if rid in paths}
+        self._paths, self._upto = flat, upto
+        self.contour.show_paths(flat, upto)
+        # In 3-D a projected point sits on the surface (its height is the surface's value there); its true loss is
+        # on the loss curve, and the note beneath it gives both.
+        self.surface3d.show_paths({rid: p.on_surface for rid, p in projected.items() if rid in paths}, upto)
+        self.loss.show_paths(paths if self.own_losses else lifted, upto)
+        self.data.show_paths(paths, upto)
+        if self.minibatch.isVisible():
+            self.minibatch.show_paths(flat, upto)
+        self.projection_note.show_projections(projected, upto)
+
+    def show_predictions(self, value) -> None:
+        """A network's predictions at the shown step (computed by the controller) in the data view."""
+        self.data.show_predictions(value)
 
     def set_own_losses(self, on: bool) -> None:
         """The loss curve shows each run's own training loss (``on``) or every run's loss on the shown criterion."""
@@ -187,6 +231,7 @@ class ViewSet(QWidget):
     def set_lecture_mode(self, on: bool) -> None:
         for view in self.all:
             view.set_lecture_mode(on)
+        self.projection_note.set_lecture_mode(on)
 
     def set_log_scale(self, on: bool) -> None:
         self.contour.set_log_scale(on)

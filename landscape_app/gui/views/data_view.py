@@ -2,7 +2,9 @@
 
 The fitted line (linear), the sigmoid curve (logistic), or for the plane model the fitted plane over the
 (x1, x2) points in 3-D (``DataPlane3D``); without OpenGL the plane model falls back to a 2-D projection:
-each sample's prediction against its target, where a perfect fit lies on the diagonal.
+each sample's prediction against its target, where a perfect fit lies on the diagonal. A network classifying
+two features shows its decision regions (``DecisionView``), one on images a grid of digits with their predicted
+classes and the confusion matrix (``DigitsView``): both draw the predictions the scene controller computed.
 """
 from __future__ import annotations
 
@@ -14,10 +16,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStackedLayout, QWidget
 
+from ...core.predictions import DecisionMap, prediction_kind
 from .. import style
 from .base import View
 from .data_common import current_batch, current_index, prediction
 from .decimate import clip_segments
+from .decision_view import DecisionView
+from .digits_view import DigitsView
 from .gl import gl_available
 from .layers import LayerItem, Lines, Symbols
 from .path_items import path_pen
@@ -165,11 +170,15 @@ class DataView(View):
         self._stack = QStackedLayout(self)
         self._stack.setContentsMargins(0, 0, 0, 0)
         self._stack.addWidget(self.plot2d)
+        self.decision = None        # a network's views, built on first use
+        self.digits = None
         self._last = ({}, None)
 
     @property
     def mode(self) -> str:
         """"2d", "3d" (the plane over its inputs) or "projection" (the plane model without OpenGL)."""
+        if self.experiment is not None and self._stack.currentWidget() in (self.decision, self.digits):
+            return "decision" if self._stack.currentWidget() is self.decision else "digits"
         if self.experiment is None or self.experiment.model != "plane":
             return "2d"
         return "3d" if self._stack.currentWidget() is self.plane3d and self.plane3d is not None else "projection"
@@ -179,7 +188,12 @@ class DataView(View):
         if self.experiment is not None and experiment.data != self.experiment.data:
             self._last = ({}, None)     # paths trained on other data: their batches index samples not here
         self.experiment = experiment
-        if experiment.model == "plane" and gl_available():
+        kind = prediction_kind(experiment)
+        if kind is not None:
+            view = self._network_view(kind)
+            view.set_scene(experiment, surface)
+            self._stack.setCurrentWidget(view)
+        elif experiment.model == "plane" and gl_available():
             if self.plane3d is None:
                 from .data_plane3d import DataPlane3D
                 self.plane3d = DataPlane3D()
@@ -194,14 +208,36 @@ class DataView(View):
             self._stack.setCurrentWidget(self.plot2d)
         self.show_paths(*self._last)
 
+    def _network_view(self, kind: str) -> View:
+        attr = "decision" if kind == "decision" else "digits"
+        view = getattr(self, attr)
+        if view is None:
+            view = DecisionView() if kind == "decision" else DigitsView()
+            view.set_runs(self.runs)
+            view.set_lecture_mode(self.lecture)
+            view.set_run_legend(self.run_legend)
+            self._stack.addWidget(view)
+            setattr(self, attr, view)
+        return view
+
+    def show_predictions(self, value) -> None:
+        """A network's predictions at the shown step (a DecisionMap or DigitPredictions, computed elsewhere)."""
+        if value is None:
+            for view in (self.decision, self.digits):
+                if view is not None:
+                    view.show_predictions(None)
+            return
+        # They may come before the surface that switches this view over: kept by kind, shown once switched.
+        self._network_view("decision" if isinstance(value, DecisionMap) else "images").show_predictions(value)
+
     def _active(self) -> QWidget:
         return self._stack.currentWidget()
 
     def set_runs(self, runs) -> None:
         self.runs = list(runs)
-        self.plot2d.set_runs(self.runs)
-        if self.plane3d is not None:
-            self.plane3d.set_runs(self.runs)
+        for view in (self.plot2d, self.plane3d, self.decision, self.digits):
+            if view is not None:
+                view.set_runs(self.runs)
 
     def show_paths(self, paths: Mapping, upto=None) -> None:
         self._last = (paths, upto)
@@ -211,15 +247,15 @@ class DataView(View):
 
     def set_run_legend(self, on: bool) -> None:
         self.run_legend = bool(on)
-        for view in (self.plot2d, self.plane3d):
+        for view in (self.plot2d, self.plane3d, self.decision, self.digits):
             if view is not None:
                 view.set_run_legend(on)
 
     def set_lecture_mode(self, on: bool) -> None:
         self.lecture = bool(on)
-        self.plot2d.set_lecture_mode(on)
-        if self.plane3d is not None:
-            self.plane3d.set_lecture_mode(on)
+        for view in (self.plot2d, self.plane3d, self.decision, self.digits):
+            if view is not None:
+                view.set_lecture_mode(on)
 
     def _prepare_hidden(self) -> None:
         if self._active() is self.plane3d:

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from .. import style
 from .base import RunStyle
-from .data_view import current_batch, current_index
+from .data_common import current_batch, current_index
 from .isolines import isoline_segments
 from .layers import LayerItem, Lines, Symbols
 from .path_items import path_pen
