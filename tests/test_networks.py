@@ -261,3 +261,11 @@ def test_the_builtin_cnn_takes_the_evaluators_fast_path():
         start += p.numel()
     layers = compile_layers(module, offsets, None)
     assert layers is not None and type(layers[0].module) is nn.Unflatten
+
+
+def test_a_networks_grid_takes_any_resolution_asked_for():
+    """51 x 51 is a network's default; 201 x 201 (the linear models' default) asked for is kept, not taken for unset."""
+    data = blobs()
+    assert la.Experiment(data=data, model="mlp").grid.resolution == (51, 51)
+    assert la.Experiment(data=data, model="mlp", grid=la.Grid(resolution=(201, 201))).grid.resolution == (201, 201)
+    assert la.Experiment().grid.resolution == (201, 201)

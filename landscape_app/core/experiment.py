@@ -40,7 +40,7 @@ class Grid:
 
     x_range: tuple[float, float] | None = None
     y_range: tuple[float, float] | None = None
-    resolution: tuple[int, int] = (201, 201)   # (points along x, points along y)
+    resolution: tuple[int, int] | None = None  # (points along x, points along y); None: 201 x 201, a network 51 x 51
     axes: tuple[str, str] | None = None
     held: float | None = None
 
@@ -142,7 +142,7 @@ class Experiment:
                                            "named parameters")
         x = (-1.0, 1.0) if grid.x_range is None else grid.x_range
         y = (-1.0, 1.0) if grid.y_range is None else grid.y_range
-        res = (51, 51) if grid.resolution == Grid().resolution else grid.resolution
+        res = (51, 51) if grid.resolution is None else grid.resolution
         checked = self._ranges_and_resolution(x, y, res)
         return Grid(*checked, None, None)
 
@@ -176,7 +176,8 @@ class Experiment:
         if len(axes) != 2 or axes[0] == axes[1] or any(a not in names for a in axes):
             raise ConfigError("grid.axes", f"must be two different parameters of {', '.join(names)}, not {axes!r}")
         x, y = (DEFAULT_RANGES[self.model][i] if v is None else v for i, v in enumerate((grid.x_range, grid.y_range)))
-        x_range, y_range, res = self._ranges_and_resolution(x, y, grid.resolution)
+        x_range, y_range, res = self._ranges_and_resolution(x, y, (201, 201) if grid.resolution is None
+                                                            else grid.resolution)
         held = grid.held
         if held is not None:
             held = _finite("grid.held", held)
