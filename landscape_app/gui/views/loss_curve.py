@@ -95,6 +95,9 @@ class LossView(PlotView):
         self.vb.sigResized.connect(self._redraw)
         self.vb.sigRangeChanged.connect(self._place_marks)
         self.set_axis_labels("iteration", "loss")
+        # Plain loss values on the axis, as the colour bar shows them: a loss of 0.2-0.9 read "200 ... 800" with
+        # "(x0.001)" appended to the title, which a short pane then cut.
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
         self._apply_style()
 
     def set_scene(self, experiment, surface) -> None:
@@ -125,10 +128,9 @@ class LossView(PlotView):
         self.log_y = bool(on)
         # pyqtgraph works out an SI prefix from 10**range on a log axis, here from the linear range still shown
         # (a loss of 900 is 10**900: an overflow, harmless, as the range changes next).
-        # A diverging run's 1e20 turned the ticks into "10^-18 ... (x1e+18)". Decades need no prefix.
+        # A diverging run's 1e20 turned the ticks into "10^-18 ... (x1e+18)": the axis has no SI prefix at all.
         with np.errstate(over="ignore"):
             self.plot.getAxis("left").setLogMode(self.log_y)
-            self.plot.getAxis("left").enableAutoSIPrefix(not self.log_y)
         self._redraw()
         self.vb.enableAutoRange(y=True)
 
