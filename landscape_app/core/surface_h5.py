@@ -257,7 +257,9 @@ def _text(value):
 
 
 def _read_npz(path: Path) -> SurfaceFile:
-    """Our NPZ (``landscape-app surface -o surface.npz``): arrays x, y, loss, axes, held_*, criterion, batch."""
+    """Our NPZ (``landscape-app surface -o surface.npz``): arrays x, y, loss, axes, held_*, criterion, metric, batch,
+    the plane's ``plane_*`` arrays where it lies on one, and the session."""
+    from .plane import Plane
     from .surface import Surface
     try:
         # Our own file object: np.load leaves the file it opened unclosed when it is not a whole zip.
@@ -271,8 +273,17 @@ def _read_npz(path: Path) -> SurfaceFile:
         raise DataError(f"{path}: not a landscape-app surface")
     held = {str(k): float(v) for k, v in zip(d["held_names"], d["held_values"])}
     batch = d["batch"] if d["batch"].size else None
-    surface = Surface(d["x"], d["y"], d["loss"], tuple(str(a) for a in d["axes"]), held, str(d["criterion"]), batch)
-    return SurfaceFile(surface, None, None, str(d["session"]), None, "landscape-app")
+    plane = None
+    if "plane_origin" in d:
+        axes = tuple(str(v) for v in d["plane_axes"]) if "plane_axes" in d and d["plane_axes"].size else None
+        plane = Plane(d["plane_origin"], d["plane_d1"], d["plane_d2"],
+                      labels=tuple(str(v) for v in d["plane_labels"]), kind=str(d["plane_kind"]),
+                      info=json.loads(str(d["plane_info"])), axes=axes)
+    metric = str(d.get("metric", "loss"))
+    surface = Surface(d["x"], d["y"], d["loss"], tuple(str(a) for a in d["axes"]), held, str(d["criterion"]), batch,
+                      plane, metric)
+    loss, accuracy = (surface, None) if metric == "loss" else (None, surface)
+    return SurfaceFile(loss, accuracy, None, str(d["session"]), None, "landscape-app")
 
 
 __all__ = ["SurfaceFile", "save_surface", "load_surface", "read_surface_file", "write_layout", "read_plane",

@@ -9,7 +9,6 @@ import csv
 import io
 import json
 import os
-import zipfile
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -295,34 +294,14 @@ def load_surface(path):
     from ..core.surface import Surface
     path = Path(path)
     base = path.absolute().parent
-    if path.suffix.lower() in (".h5", ".hdf5"):
+    if path.suffix.lower() in (".h5", ".hdf5", ".npz"):
+        # HDF5 and NPZ are read by the core (la.load_surface); the session comes along from the file.
         from ..core.surface_h5 import read_surface_file
         read = read_surface_file(path)
         if read.session is None:
             raise DataError(f"{path}: a surface without its session (not written by landscape-app)")
-        return _session_from_toml(read.session, base, str(path)), read.surface()
-    if path.suffix.lower() == ".npz":
-        try:
-            # Our own file object: np.load leaves the file it opened unclosed when it is not a whole zip.
-            with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:
-                d = {k: z[k] for k in z.files}
-        except FileNotFoundError:
-            raise DataError(f"{path}: no such file") from None
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-            raise DataError(f"{path}: not a readable NPZ file ({exc})") from None
-        if str(d.get("format", "")) != SURFACE_FORMAT:
-            raise DataError(f"{path}: not a landscape-app surface")
-        session = _session_from_toml(str(d["session"]), base, str(path))
-        held = {str(k): float(v) for k, v in zip(d["held_names"], d["held_values"])}
-        batch = d["batch"] if d["batch"].size else None
-        plane = None
-        if "plane_origin" in d:
-            meta = {"labels": [str(v) for v in d["plane_labels"]], "kind": str(d["plane_kind"]),
-                    "info": json.loads(str(d["plane_info"])), "axes": [str(v) for v in d["plane_axes"]]}
-            plane = _plane_from(meta, d["plane_origin"], d["plane_d1"], d["plane_d2"])
-        surface = Surface(d["x"], d["y"], d["loss"], tuple(str(a) for a in d["axes"]), held,
-                          str(d["criterion"]), batch, plane, str(d.get("metric", "loss")))
-        return session, surface
+        surface = read.loss if read.loss is not None else read.accuracy
+        return _session_from_toml(read.session, base, str(path)), surface
     toml_text, comments, lines = _split_comments(path, _read_text(path))
     meta = next((json.loads(c.split(":", 1)[1]) for c in comments if c.startswith("surface:")), None)
     plane_meta = next((json.loads(c.split(":", 1)[1]) for c in comments if c.startswith("plane:")), None)
