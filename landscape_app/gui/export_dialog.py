@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from PySide6.QtCore import QStandardPaths, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox,
                                QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QMessageBox,
@@ -26,17 +25,11 @@ from .. import export
 from ..core.errors import LandscapeError
 from ..core.session import Session
 from . import style
+from .export_names import FORMATS, default_folder, dialog_message, format_of, slug
 from .views.gl import gl_available
 
-FORMATS = (("MP4 video (H.264)", ".mp4"), ("GIF animation", ".gif"), ("WebM video (VP9)", ".webm"),
-           ("PNG frames (a folder)", "/"), ("PNG picture of the final frame", ".png"),
-           ("SVG picture of the final frame (3-D views as images)", ".svg"))
 VIEW_LABELS = (("contour", "Contour"), ("surface", "3-D surface"), ("loss", "Loss curve"), ("data", "Data"))
 SIZES = ("1280x720", "1920x1080", "854x480", "640x360", "480x270", "1080x1080")
-# The exporter's messages name the command line's options; the dialog names its own rows instead.
-OPTION_LABELS = {"-o": "Save to", "--size": "Size", "--fps": "Frame rate", "--views": "Views",
-                 "--every": "Pacing", "--duration": "Pacing", "--hold": "Hold the last frame", "--orbit": "Orbit"}
-_OPTION = re.compile(r"(?<![\w-])(-o|--[a-z]+)(?![\w-])")
 PREVIEW_WIDTH = 480
 PREVIEW_DELAY_MS = 250
 
@@ -70,7 +63,7 @@ class ExportDialog(QDialog):
         for label, suffix in FORMATS:
             self.format.addItem(label, suffix)
         form.addRow("Format", self.format)
-        self.path = QLineEdit(str(_default_folder() / (_slug(self.session.title) + ".mp4")))
+        self.path = QLineEdit(str(default_folder() / (slug(self.session.title) + ".mp4")))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
         row = QHBoxLayout()
@@ -201,7 +194,7 @@ class ExportDialog(QDialog):
     @Slot(str)
     def _path_changed(self, text: str) -> None:
         """A name with a known ending chooses its format (the exporter writes what the name says)."""
-        index = self.format.findData(_format_of(text))
+        index = self.format.findData(format_of(text))
         if index >= 0 and index != self.format.currentIndex():
             self.format.blockSignals(True)      # the name is right as it is: do not rewrite it
             self.format.setCurrentIndex(index)
@@ -377,36 +370,6 @@ def _as_list(trajectories, n_runs: int):
     return [dataclasses.replace(t, iteration=t.iteration.copy(), epoch=t.epoch.copy(), params=t.params.copy(),
                                 batch_loss=t.batch_loss.copy(), loss=t.loss.copy(), lr=t.lr.copy(),
                                 batches=tuple(t.batches)) for t in paths]
-
-
-def dialog_message(exc: Exception) -> str:
-    """``exc``'s message with the command line's options named as the dialog's rows ("Size: ..." for "--size")."""
-    return _OPTION.sub(lambda m: OPTION_LABELS.get(m.group(1), m.group(1)), str(exc))
-
-
-def _format_of(text: str) -> str | None:
-    """The FORMATS suffix a typed output name means: its known ending, "/" for a folder, else None."""
-    text = text.strip()
-    if text.endswith(("/", os.sep)):
-        return "/"
-    suffix = {".m4v": ".mp4"}.get(Path(text).suffix.lower(), Path(text).suffix.lower())
-    if suffix in {s for _, s in FORMATS}:
-        return suffix
-    if not suffix and text and Path(text).is_dir():
-        return "/"
-    return None
-
-
-def _default_folder() -> Path:
-    movies = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.MoviesLocation)
-    return Path(movies) if movies and Path(movies).is_dir() else Path.home()
-
-
-def _slug(title: str) -> str:
-    keep = "".join(c.lower() if c.isalnum() else "-" for c in title).strip("-")
-    while "--" in keep:
-        keep = keep.replace("--", "-")
-    return keep or "landscape"
 
 
 __all__ = ["ExportDialog"]

@@ -1,0 +1,50 @@
+"""The export dialog's file names and formats (the name's ending chooses the format), and the exporter's messages
+in the dialog's words."""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from PySide6.QtCore import QStandardPaths
+
+FORMATS = (("MP4 video (H.264)", ".mp4"), ("GIF animation", ".gif"), ("WebM video (VP9)", ".webm"),
+           ("PNG frames (a folder)", "/"), ("PNG picture of the final frame", ".png"),
+           ("SVG picture of the final frame (3-D views as images)", ".svg"))
+# The exporter's messages name the command line's options; the dialog names its own rows instead.
+OPTION_LABELS = {"-o": "Save to", "--size": "Size", "--fps": "Frame rate", "--views": "Views",
+                 "--every": "Pacing", "--duration": "Pacing", "--hold": "Hold the last frame", "--orbit": "Orbit"}
+_OPTION = re.compile(r"(?<![\w-])(-o|--[a-z]+)(?![\w-])")
+
+
+def dialog_message(exc: Exception) -> str:
+    """``exc``'s message with the command line's options named as the dialog's rows ("Size: ..." for "--size")."""
+    return _OPTION.sub(lambda m: OPTION_LABELS.get(m.group(1), m.group(1)), str(exc))
+
+
+def format_of(text: str) -> str | None:
+    """The FORMATS suffix a typed output name means: its known ending, "/" for a folder, else None."""
+    text = text.strip()
+    if text.endswith(("/", os.sep)):
+        return "/"
+    suffix = {".m4v": ".mp4"}.get(Path(text).suffix.lower(), Path(text).suffix.lower())
+    if suffix in {s for _, s in FORMATS}:
+        return suffix
+    if not suffix and text and Path(text).is_dir():
+        return "/"
+    return None
+
+
+def default_folder() -> Path:
+    movies = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.MoviesLocation)
+    return Path(movies) if movies and Path(movies).is_dir() else Path.home()
+
+
+def slug(title: str) -> str:
+    keep = "".join(c.lower() if c.isalnum() else "-" for c in title).strip("-")
+    while "--" in keep:
+        keep = keep.replace("--", "-")
+    return keep or "landscape"
+
+
+__all__ = ["FORMATS", "default_folder", "dialog_message", "format_of", "slug"]
