@@ -6,6 +6,7 @@ kernels. Everything here is an ``nn.Module`` whose surface is evaluated point by
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib.util
 import inspect
@@ -165,6 +166,26 @@ def describe_failure(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
+def factory_names(path: str | Path) -> list[str]:
+    """The public top-level functions of a model file, in their order, read without running it (``ast``): what
+    "file.py:function" may name."""
+    path = Path(path).expanduser()
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError("model", f"{path}: cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
+    try:
+        tree = ast.parse(source, filename=str(path))
+    except SyntaxError as exc:
+        raise UserCodeError(f"{path} line {exc.lineno}: SyntaxError: {exc.msg}") from None
+    names = [node.name for node in tree.body
+             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not node.name.startswith("_")]
+    if not names:
+        raise ConfigError("model", f"{path} defines no function; write one that returns the nn.Module "
+                                   f"(e.g. def make_model(): ...)")
+    return names
+
+
 def load_factory(spec: str, base_dir: Path | None = None) -> tuple[Callable[..., nn.Module], Path]:
     """Import the user's file (running its code, as any script would) and return its function."""
     path, func = split_file_spec(spec)
@@ -249,4 +270,4 @@ def coordinate_names(module: nn.Module) -> tuple[str, ...]:
 
 
 __all__ = ["ACTIVATIONS", "GIVEN", "MODULE_SPECS", "UserCodeError", "build_builtin", "call_factory",
-           "check_model_options", "coordinate_names", "is_file_spec", "load_factory", "n_parameters"]
+           "check_model_options", "factory_names", "coordinate_names", "is_file_spec", "load_factory", "n_parameters"]

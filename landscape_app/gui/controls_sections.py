@@ -140,10 +140,18 @@ class DataSection(Section):
 
 
 class ModelSection(Section):
+    load_model_requested = Signal()
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__("Model and loss", parent)
         self.model = self._register("model", _combo({**MODEL_LABELS, **NETWORK_LABELS}))
         self._row("model", self.model)
+        self.file_button = QPushButton("Load model…")
+        self.file_button.setObjectName("load_model_button")
+        self.file_button.setToolTip("A network of your own: a Python file with a function that returns the "
+                                    "nn.Module (it runs the file's code, as any script would)")
+        self.file_button.clicked.connect(self.load_model_requested)
+        self._row("", self.file_button)
         # An MLP's layers: hidden widths as "16, 16" (applied on Enter or leaving the entry) and the activation.
         self.hidden = QLineEdit()
         self.hidden.setObjectName("model_options.hidden")
