@@ -58,6 +58,12 @@ def surface_fields(experiment: Experiment) -> tuple:
             experiment.grid, start)
 
 
+def _space(experiment: Experiment) -> tuple:
+    """The parameter space a path lives in (its data, model and model options): a plane fitted to paths of
+    another space cannot be drawn on this one's."""
+    return experiment.data, experiment.model, repr(sorted(experiment.model_options.items()))
+
+
 def training_differs(old: Experiment, new: Experiment) -> bool:
     """Whether ``new`` trains differently from ``old`` (anything but the scene's grid changed)."""
     return not old.same_training(new)
@@ -111,8 +117,10 @@ class SceneController(QObject):
         self.plane_settings = PlaneSettings()
         self._fit_paths: tuple = ()
         self._fit_version = 0
+        self._fit_fields = None                         # the parameter space (_space) of the runs fitted to
         self._current = None
         self._current_key = None
+        self._current_fields = None
         self.plane: Plane | None = None                 # the plane of the surface shown (networks)
         self.projected = projecting.ProjectedPaths()
         self._predictions_key = None
@@ -134,20 +142,23 @@ class SceneController(QObject):
     def _plane_key(self, experiment: Experiment):
         if not experiment.is_module:
             return None
-        settings, _, _ = self._plane_inputs()
+        settings, _, _ = self._plane_inputs(experiment)
         if settings.needs_finished_runs:
             return ("plane", settings, self._fit_version)
         if settings.kind == "hessian" and settings.at == "current":
             return ("plane", settings, self._current_key)
         return ("plane", settings)
 
-    def _plane_inputs(self) -> tuple:
+    def _plane_inputs(self, experiment: Experiment) -> tuple:
         """The settings of the plane to compute now and what it is made of: a plane that waits for finished runs
-        shows the random plane of the same seed meanwhile."""
-        settings = self.plane_settings
-        if settings.needs_finished_runs and not self._fit_paths:
+        shows the random plane of the same seed meanwhile. Paths of another model or data (an edit since) do not
+        count: the plane waits for the new runs, a Hessian at the current point goes to the start."""
+        settings, fields = self.plane_settings, _space(experiment)
+        paths = self._fit_paths if self._fit_fields == fields else ()
+        current = self._current if self._current_fields == fields else None
+        if settings.needs_finished_runs and not paths:
             return PlaneSettings(seed=settings.seed, normalization=settings.normalization), (), None
-        return settings, self._fit_paths, self._current
+        return settings, paths, current
 
     @property
     def plane_seed(self) -> int:
@@ -156,7 +167,8 @@ class SceneController(QObject):
     @property
     def plane_fitted(self) -> bool:
         """Whether the plane asked for is fitted to finished runs (False: it waits for them, or needs none)."""
-        return self.plane_settings.needs_finished_runs and bool(self._fit_paths)
+        return (self.plane_settings.needs_finished_runs and bool(self._fit_paths) and self.experiment is not None
+                and self._fit_fields == _space(self.experiment))
 
     def set_plane(self, settings: PlaneSettings, current=None, current_key=None, show: bool = True) -> None:
         """Another plane for a network (a scene edit: the surface is recomputed, the runs go on). ``current``:
@@ -166,12 +178,14 @@ class SceneController(QObject):
             self._fit_paths = ()            # fitted to other settings' needs: fitted anew
         self.plane_settings = settings
         self._current, self._current_key = current, current_key
+        self._current_fields = _space(self.experiment) if current is not None and self.experiment else None
         if show and self.experiment is not None and self.experiment.is_module:
             self.show(self.experiment)
 
     def fit_plane(self, paths) -> None:
         """The finished runs' paths (session order) that a PCA or three-point plane is fitted to; recomputed."""
         self._fit_paths = tuple(paths)
+        self._fit_fields = _space(self.experiment) if self.experiment is not None else None
         self._fit_version += 1
         if self.experiment is not None and self.experiment.is_module:
             self.show(self.experiment)
@@ -218,7 +232,7 @@ class SceneController(QObject):
         self.settings = SceneSettings.of(experiment, held, self.plane_seed, self._plane_key(experiment))
         self.progress.emit(0, 0)
         if experiment.is_module:
-            settings, paths, current = self._plane_inputs()
+            settings, paths, current = self._plane_inputs(experiment)
 
             def network(stop, progress):
                 # The plane (random directions, a Hessian's eigenvectors, a PCA of the finished paths) and the
