@@ -4,7 +4,8 @@ import pytest
 
 import landscape_app as la
 from landscape_app.core.errors import ConfigError
-from landscape_app.core.plane_settings import PlaneSettings, build_plane, plane_span
+from landscape_app.core.plane_build import build_plane, plane_span
+from landscape_app.core.plane_settings import PlaneSettings
 from landscape_app.core.presets import load_preset
 from landscape_app.core.tomlio import load_session, session_from_dict, session_to_dict
 from landscape_app.core.training import run

@@ -2,19 +2,21 @@
 
 A ``PlaneSettings`` says how to make the plane (``Plane.random``/``pca``/``hessian``/``through``), not the plane
 itself: a PCA plane or a plane through runs' ends needs finished runs, a Hessian plane at the current point needs
-the shown step. ``build_plane`` makes the plane from the settings and what they need; ``needs_finished_runs`` says
-which kinds wait for the runs to end. Linear models have no such setting: their surface spans their parameters.
+the shown step. ``plane_build.build_plane`` makes the plane from the settings and what they need;
+``needs_finished_runs`` says which kinds wait for the runs to end. A plain value, imported by ``session``: it
+imports nothing of the core but its errors. Linear models have no such setting: their surface spans their
+parameters.
 """
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 from .errors import ConfigError
-from .plane_directions import NORMALIZATIONS
 
 PLANE_CHOICES = ("random", "pca", "hessian", "through")
+NORMALIZATIONS = ("filter", "layer", "none")          # of a random plane's directions (``plane_directions``)
 HESSIAN_AT = ("start", "current")
 PLANE_KEYS = ("kind", "seed", "normalization", "at", "points")
 
@@ -85,37 +87,4 @@ class PlaneSettings:
         return PlaneSettings(**kw)
 
 
-def build_plane(settings: PlaneSettings, exp, paths: Sequence = (), current=None):
-    """The plane ``settings`` describe for ``exp``: ``paths`` are the runs' finished Trajectories in session order
-    (PCA, three points), ``current`` the shown run's Trajectory up to its shown step (a Hessian at the current
-    point). ``ConfigError`` says what is missing."""
-    from .plane import Plane
-    if settings.kind == "random":
-        return Plane.random(exp, seed=settings.seed, normalization=settings.normalization)
-    if settings.kind == "hessian":
-        at = current if settings.at == "current" and current is not None and len(current) else None
-        plane = Plane.hessian(exp, at)
-        where = "start" if at is None else f"iteration {int(current.iteration[-1])}"
-        return dataclasses.replace(plane, info={**plane.info, "at": where})
-    paths = [p for p in paths if p is not None and len(p)]
-    if settings.kind == "pca":
-        if not paths:
-            raise ConfigError("plane", "a PCA plane needs the runs' paths: train them first")
-        return Plane.pca(paths)
-    a, b = settings.points
-    if max(a, b) > len(paths):
-        raise ConfigError("plane.points", f"runs {a} and {b} are needed; the session has {len(paths)} finished")
-    start = paths[a - 1].params[0]
-    return Plane.through(start, paths[a - 1].params[-1], paths[b - 1].params[-1],
-                         labels=(f"toward run {a}'s end", f"toward run {b}'s end"))
-
-
-def plane_span(settings: PlaneSettings, plane, paths: Sequence = ()):
-    """The alpha and beta ranges a plane's surface is drawn over, where the grid's would not do: a plane through
-    three points shows the three points and the paths; None keeps the grid's (PCA planes carry their own)."""
-    if settings.kind != "through":
-        return None
-    return plane.covering_span([p for p in paths if p is not None and len(p)], margin=0.15)
-
-
-__all__ = ["PlaneSettings", "PLANE_CHOICES", "HESSIAN_AT", "build_plane", "plane_span"]
+__all__ = ["PlaneSettings", "PLANE_CHOICES", "HESSIAN_AT", "NORMALIZATIONS"]

@@ -18,7 +18,8 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from ..core.experiment import Experiment, Grid
 from ..core.plane import Plane
-from ..core.plane_settings import PlaneSettings, build_plane, plane_span
+from ..core.plane_build import build_plane, plane_span
+from ..core.plane_settings import PlaneSettings
 from ..core.predictions import prediction_kind, predictions
 from ..core.surface import compute_surface
 from . import lifted as lifting
