@@ -25,6 +25,7 @@ from ..core.surface import compute_surface
 from . import lifted as lifting
 from . import projected as projecting
 from .jobs import Jobs
+from .scene_plane import PlaneChoice
 
 FOLLOW_S = 0.1          # the plane model's slice is recomputed at most 10 times a second
 SURFACE, MINIBATCH, LIFT, PROJECT, PREDICT = "surface", "minibatch", "lift", "project", "predictions"
@@ -57,12 +58,6 @@ def surface_fields(experiment: Experiment) -> tuple:
     start = experiment.start if len(experiment.param_names) > 2 and experiment.grid.held is None else None
     return (experiment.data, experiment.model, experiment.criterion, tuple(sorted(experiment.criterion_options.items())),
             experiment.grid, start)
-
-
-def _space(experiment: Experiment) -> tuple:
-    """The parameter space a path lives in (its data, model and model options): a plane fitted to paths of
-    another space cannot be drawn on this one's."""
-    return experiment.data, experiment.model, repr(sorted(experiment.model_options.items()))
 
 
 def training_differs(old: Experiment, new: Experiment) -> bool:
@@ -115,13 +110,7 @@ class SceneController(QObject):
         self.minibatch_on = False
         # A network's plane: a scene setting, never training. Planes fitted to finished runs (PCA, three points)
         # get those runs' paths with ``fit_plane``; a Hessian at the current point gets the shown path.
-        self.plane_settings = PlaneSettings()
-        self._fit_paths: tuple = ()
-        self._fit_version = 0
-        self._fit_fields = None                         # the parameter space (_space) of the runs fitted to
-        self._current = None
-        self._current_key = None
-        self._current_fields = None
+        self.planes = PlaneChoice()
         self.plane: Plane | None = None                 # the plane of the surface shown (networks)
         self.projected = projecting.ProjectedPaths()
         self._predictions_key = None
@@ -135,59 +124,34 @@ class SceneController(QObject):
             self._minibatch_key = None
             self._predictions_key = None
         self.experiment = experiment
-        wanted = (surface_fields(experiment), self._plane_key(experiment))
+        wanted = (surface_fields(experiment), self.planes.key(experiment))
         if not force and wanted == self._wanted:
             return
         self._request(experiment, None, wanted)
 
-    def _plane_key(self, experiment: Experiment):
-        if not experiment.is_module:
-            return None
-        settings, _, _ = self._plane_inputs(experiment)
-        if settings.needs_finished_runs:
-            return ("plane", settings, self._fit_version)
-        if settings.kind == "hessian" and settings.at == "current":
-            return ("plane", settings, self._current_key)
-        return ("plane", settings)
-
-    def _plane_inputs(self, experiment: Experiment) -> tuple:
-        """The settings of the plane to compute now and what it is made of: a plane that waits for finished runs
-        shows the random plane of the same seed meanwhile. Paths of another model or data (an edit since) do not
-        count: the plane waits for the new runs, a Hessian at the current point goes to the start."""
-        settings, fields = self.plane_settings, _space(experiment)
-        paths = self._fit_paths if self._fit_fields == fields else ()
-        current = self._current if self._current_fields == fields else None
-        if settings.needs_finished_runs and not paths:
-            return PlaneSettings(seed=settings.seed, normalization=settings.normalization), (), None
-        return settings, paths, current
+    @property
+    def plane_settings(self) -> PlaneSettings:
+        return self.planes.settings
 
     @property
     def plane_seed(self) -> int:
-        return self.plane_settings.seed
+        return self.planes.settings.seed
 
     @property
     def plane_fitted(self) -> bool:
         """Whether the plane asked for is fitted to finished runs (False: it waits for them, or needs none)."""
-        return (self.plane_settings.needs_finished_runs and bool(self._fit_paths) and self.experiment is not None
-                and self._fit_fields == _space(self.experiment))
+        return self.planes.fitted(self.experiment)
 
     def set_plane(self, settings: PlaneSettings, current=None, current_key=None, show: bool = True) -> None:
         """Another plane for a network (a scene edit: the surface is recomputed, the runs go on). ``current``:
         the shown run's path up to its shown step (a Hessian at the current point), ``current_key`` names it."""
-        if settings.needs_finished_runs != self.plane_settings.needs_finished_runs or (
-                settings.needs_finished_runs and settings != self.plane_settings):
-            self._fit_paths = ()            # fitted to other settings' needs: fitted anew
-        self.plane_settings = settings
-        self._current, self._current_key = current, current_key
-        self._current_fields = _space(self.experiment) if current is not None and self.experiment else None
+        self.planes.choose(settings, self.experiment, current, current_key)
         if show and self.experiment is not None and self.experiment.is_module:
             self.show(self.experiment)
 
     def fit_plane(self, paths) -> None:
         """The finished runs' paths (session order) that a PCA or three-point plane is fitted to; recomputed."""
-        self._fit_paths = tuple(paths)
-        self._fit_fields = _space(self.experiment) if self.experiment is not None else None
-        self._fit_version += 1
+        self.planes.fit(paths, self.experiment)
         if self.experiment is not None and self.experiment.is_module:
             self.show(self.experiment)
 
@@ -230,10 +194,10 @@ class SceneController(QObject):
     def _request(self, experiment: Experiment, held: float | None, wanted) -> None:
         self._wanted = wanted
         self.source = None
-        self.settings = SceneSettings.of(experiment, held, self.plane_seed, self._plane_key(experiment))
+        self.settings = SceneSettings.of(experiment, held, self.plane_seed, self.planes.key(experiment))
         self.progress.emit(0, 0)
         if experiment.is_module:
-            settings, paths, current = self._plane_inputs(experiment)
+            settings, paths, current = self.planes.inputs(experiment)
 
             def network(stop, progress):
                 # The plane (random directions, a Hessian's eigenvectors, a PCA of the finished paths) and the
