@@ -145,6 +145,7 @@ def test_a_pca_session_waits_for_play_then_fits(window, qtbot):
     assert window.panel.plane.choice.currentData() == "pca"
     assert _surface_plane(window).kind == "random"         # meanwhile, said so on screen
     assert "meanwhile" in window.scene_label.text()
+    assert window.scene_label.text().startswith("Press Play: the runs train to their end, then the PCA plane")
     play_to_end(qtbot, window)
     qtbot.waitUntil(lambda: window.controller.fit_phase in (plane_text.REPLAYING, plane_text.FITTED), timeout=WAIT)
     settle(qtbot, window)

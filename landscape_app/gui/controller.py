@@ -90,16 +90,17 @@ class Controller(QObject):
             return self.static.line, True
         exp = self.experiment
         criteria = {r.criterion for r in self.session.runs}
-        text = f"Surface: {loss_unit(exp.criterion)} loss"
+        loss = f"{loss_unit(exp.criterion)} loss"
         if len(criteria) > 1:
-            text += f" of the selected run ({self.session.names[self.row]}); the runs differ in loss"
+            loss += f" of the selected run ({self.session.names[self.row]}); the runs differ in loss"
         if exp.is_module:
             # A network's surface is a slice: say so, so that no one reads the projected paths as the paths.
-            text = plane_text.scene_words(self.scene.plane_settings, self.scene.plane, self.fit_phase,
-                                          len(self.session.runs), text[len("Surface: "):])
-            if len(criteria) > 1:
-                text += f"  ·  the loss of the selected run ({self.session.names[self.row]})"
-            return text, True
+            phase = self.fit_phase
+            if phase == plane_text.TRAINING and not self.playing:
+                phase = plane_text.WAITING
+            return plane_text.scene_words(self.scene.plane_settings, self.scene.plane, phase,
+                                          len(self.session.runs), loss), True
+        text = f"Surface: {loss}"
         held = [n for n in exp.param_names if n not in exp.grid.axes]
         if held:
             text += f"  ·  {held[0]} held at the selected run's current value"
@@ -238,8 +239,10 @@ class Controller(QObject):
         settings = self.scene.plane_settings
         if not settings.needs_finished_runs or self.static is not None or not self.experiment.is_module:
             return
-        if state == PLAYING and self.fit_phase == plane_text.TRAINING:
-            self._flat_out()
+        if self.fit_phase == plane_text.TRAINING and state != FINISHED:
+            if state == PLAYING:
+                self._flat_out()
+            self.scene_text_changed.emit()      # training, or waiting for Play
         elif state == FINISHED and self._fit_generation != self.playback.generation \
                 and self.fit_phase in (plane_text.TRAINING, ""):
             self._fit()

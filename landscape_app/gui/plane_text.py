@@ -11,6 +11,7 @@ from ..core.plane_settings import PlaneSettings
 # What the controller is doing for a plane fitted to finished runs.
 TRAINING, FITTING, REPLAYING, FITTED, NEEDS_RUNS, FAILED = ("training", "fitting", "replaying", "fitted",
                                                             "needs runs", "failed")
+WAITING = "waiting"         # to train, paused: Play starts it
 
 
 def _percent(plane) -> str:
@@ -53,7 +54,9 @@ def phase_words(settings: PlaneSettings, phase: str, runs: int) -> str:
         a, b = settings.points
         if runs < 2:
             return "A plane through three points needs two runs: add a run (+ Add run)"
-        return f"A plane through three points waits for runs {a} and {b} to finish (the session has {runs} runs)"
+        return f"A plane through three points names runs {a} and {b}; the race has {runs}: choose two of its runs"
+    if phase == WAITING:
+        return f"Press Play: the runs train to their end, then {what} is fitted to them and the race replays on it"
     if phase == TRAINING:
         return f"Training the runs to the end to fit {what}…"
     if phase == FITTING:
