@@ -95,3 +95,12 @@ def test_build_plane_makes_each_kind():
     hessian = build_plane(PlaneSettings("hessian", at="current"), exp, current=at)
     np.testing.assert_allclose(hessian.origin, at.params[-1])
     assert hessian.info["at"] == f"iteration {int(at.iteration[-1])}" and len(hessian.info["eigenvalues"]) == 2
+
+
+def test_the_api_names_the_plane_settings(tmp_path):
+    """``la.Session(..., plane=la.PlaneSettings("pca"))``: a session file written from a script."""
+    session = load_preset("mlp-moons")
+    mine = la.Session(session.runs, session.names, plane=la.PlaneSettings("hessian", at="current"))
+    la.save(mine, tmp_path / "mine.toml")
+    assert la.load_session(tmp_path / "mine.toml").plane == la.PlaneSettings("hessian", at="current")
+    assert la.build_plane(la.PlaneSettings(seed=2), session.runs[0]).info["seed"] == 2
