@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from .errors import ConfigError
 from .experiment import Experiment
 from .optimizers import OPTIMIZERS
+from .plane_settings import PlaneSettings
 
 MAX_RUNS = 8
 EDITED_MARK = "(edited)"
@@ -36,6 +37,8 @@ class Session:
 
     ``edited``: the runs were changed after ``title`` and ``description`` were written, so those describe the
     session it was made from; ``shown_title`` and ``shown_description`` say so wherever they are shown.
+    ``plane``: which plane a network's surface lies on (None: the random filter-normalised plane of seed 0);
+    a linear model's surface spans its parameters and has none.
     """
 
     runs: tuple[Experiment, ...]
@@ -44,6 +47,7 @@ class Session:
     title: str = ""
     description: str = ""
     edited: bool = False
+    plane: PlaneSettings | None = None
 
     def __post_init__(self):
         runs = tuple(self.runs)
@@ -65,6 +69,11 @@ class Session:
             raise ConfigError("runs", "names and colors must have one entry per run")
         # A blank name would be a blank legend entry (and would not survive a TOML round trip).
         names = tuple(name or default_run_name(run) for name, run in zip(names, runs))
+        if self.plane is not None and not isinstance(self.plane, PlaneSettings):
+            raise ConfigError("plane", f"must be PlaneSettings, not {type(self.plane).__name__}")
+        if self.plane is not None and not first.is_module:
+            # The model became a linear one (an edit in the panel): its surface spans its parameters, no plane.
+            object.__setattr__(self, "plane", None)
         object.__setattr__(self, "runs", runs)
         object.__setattr__(self, "names", names)
         object.__setattr__(self, "colors", colors)
@@ -82,6 +91,11 @@ class Session:
     def shown_description(self) -> str:
         """The description as shown: once the runs were edited, it is said to describe the original."""
         return ORIGINALLY + self.description if self.edited and self.description else self.description
+
+    @property
+    def plane_settings(self) -> PlaneSettings:
+        """The plane's settings in force (the default random plane where none was chosen)."""
+        return self.plane if self.plane is not None else PlaneSettings()
 
     def replace(self, **changes) -> "Session":
         return dataclasses.replace(self, **changes)

@@ -10,6 +10,9 @@ All TOML reading and writing lives here, above the plain values it reads and wri
     [[runs]]              # optional: each run changes some of the run fields, and may have a name and colour
     name = "momentum 0.9"
     optimizer_options = { momentum = 0.9 }
+    [plane]               # optional, networks only: kind = "random" (seed, normalization), "pca",
+    kind = "random"       # "hessian" (at = "start" | "current") or "through" (points = [1, 2]: runs' ends)
+    seed = 0
 """
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ from .data import DataSource, LandscapeDataset, dataset_from_arrays, dataset_fro
 from .errors import ConfigError, DataError
 from .experiment import Experiment, Grid
 from .files import write_text_atomic
+from .plane_settings import PlaneSettings
 from .session import Session, default_run_name
 
 # Fields a [[runs]] entry may change; the rest (data, model, grid) are shared so the runs share a surface.
@@ -36,7 +40,7 @@ RUN_FIELDS = ("criterion", "criterion_options", "optimizer", "lr", "optimizer_op
               "scheduler_options", "batch_size", "shuffle", "epochs", "seed", "start")
 EXPERIMENT_FIELDS = ("model", "model_options") + RUN_FIELDS + ("data", "grid")
 GRID_FIELDS = ("x_range", "y_range", "resolution", "axes", "held")
-SESSION_KEYS = ("title", "description", "edited", "experiment", "runs")
+SESSION_KEYS = ("title", "description", "edited", "experiment", "runs", "plane")
 
 
 def data_to_dict(data: LandscapeDataset, base_dir: Path | None) -> dict[str, Any]:
@@ -202,6 +206,8 @@ def session_to_dict(session: Session, base_dir: Path | None = None) -> dict[str,
         entry.update(run_fields_to_dict(run))
         runs.append(entry)
     out["runs"] = runs
+    if session.plane is not None:
+        out["plane"] = session.plane.to_dict()
     return out
 
 
@@ -238,8 +244,16 @@ def session_from_dict(table: Mapping[str, Any], base_dir: Path | None = None) ->
     edited = table.get("edited", False)
     if not isinstance(edited, bool):
         raise ConfigError("edited", f"must be true or false, not {edited!r}")
+    plane = None
+    if "plane" in table:
+        if not base.is_module:
+            raise ConfigError("plane", "only a network's surface lies on a chosen plane; a linear model's spans "
+                                       "its parameters ([experiment.grid] axes)")
+        plane = PlaneSettings.from_dict(table["plane"])
+        if plane.kind == "through" and max(plane.points) > len(runs):
+            raise ConfigError("plane.points", f"names run {max(plane.points)}; the session has {len(runs)} run(s)")
     return Session(tuple(runs), tuple(names), tuple(colors), str(table.get("title", "")),
-                   str(table.get("description", "")), edited)
+                   str(table.get("description", "")), edited, plane)
 
 
 def save(value: Session | Experiment, path) -> None:

@@ -36,8 +36,7 @@ class ControlPanel(QWidget):
     experiment_changed = Signal(object)      # a new, valid Experiment
     validity_changed = Signal(bool)
     csv_loaded = Signal(str)                 # a CSV path that was loaded (for the status bar)
-    plane_seed_changed = Signal(int)         # a network's random plane (a scene setting, not the Experiment's)
-    new_directions = Signal()
+    plane_changed = Signal(object)           # a network's PlaneSettings (a scene setting, not the Experiment's)
 
     def __init__(self, experiment: Experiment | None = None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -62,8 +61,7 @@ class ControlPanel(QWidget):
         for section in self.sections:
             column.addWidget(section)
             section.edited.connect(self._edited)
-        self.plane.seed_changed.connect(self.plane_seed_changed)
-        self.plane.new_directions.connect(self.new_directions)
+        self.plane.plane_changed.connect(self.plane_changed)
         column.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidget(body)

@@ -18,11 +18,14 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from ..core.experiment import Experiment, Grid
 from ..core.plane import Plane
+from ..core.plane_build import build_plane, plane_span
+from ..core.plane_settings import PlaneSettings
 from ..core.predictions import prediction_kind, predictions
 from ..core.surface import compute_surface
 from . import lifted as lifting
 from . import projected as projecting
 from .jobs import Jobs
+from .scene_plane import PlaneChoice
 
 FOLLOW_S = 0.1          # the plane model's slice is recomputed at most 10 times a second
 SURFACE, MINIBATCH, LIFT, PROJECT, PREDICT = "surface", "minibatch", "lift", "project", "predictions"
@@ -35,10 +38,13 @@ class SceneSettings:
     grid: Grid
     held: float | None          # the plane model's held value now (None: the grid's, else the start's)
     plane_seed: int | None = None   # a network's random plane (None: the (w, b) grid of a linear model)
+    plane: object = None            # a network's plane: its PlaneSettings and what it was fitted to (a key)
 
     @staticmethod
-    def of(experiment: Experiment, held: float | None = None, plane_seed: int | None = None) -> "SceneSettings":
-        return SceneSettings(experiment.grid, held, plane_seed if experiment.is_module else None)
+    def of(experiment: Experiment, held: float | None = None, plane_seed: int | None = None,
+           plane=None) -> "SceneSettings":
+        module = experiment.is_module
+        return SceneSettings(experiment.grid, held, plane_seed if module else None, plane if module else None)
 
 
 def surface_fields(experiment: Experiment) -> tuple:
@@ -102,7 +108,9 @@ class SceneController(QObject):
         self.lifted = lifting.LiftedPaths()
         self._minibatch_key = None
         self.minibatch_on = False
-        self.plane_seed = 0                             # a network's random plane: a scene setting, never training
+        # A network's plane: a scene setting, never training. Planes fitted to finished runs (PCA, three points)
+        # get those runs' paths with ``fit_plane``; a Hessian at the current point gets the shown path.
+        self.planes = PlaneChoice()
         self.plane: Plane | None = None                 # the plane of the surface shown (networks)
         self.projected = projecting.ProjectedPaths()
         self._predictions_key = None
@@ -116,19 +124,40 @@ class SceneController(QObject):
             self._minibatch_key = None
             self._predictions_key = None
         self.experiment = experiment
-        wanted = (surface_fields(experiment), self._plane_key(experiment))
+        wanted = (surface_fields(experiment), self.planes.key(experiment))
         if not force and wanted == self._wanted:
             return
         self._request(experiment, None, wanted)
 
-    def _plane_key(self, experiment: Experiment):
-        return ("plane", self.plane_seed) if experiment.is_module else None
+    @property
+    def plane_settings(self) -> PlaneSettings:
+        return self.planes.settings
+
+    @property
+    def plane_seed(self) -> int:
+        return self.planes.settings.seed
+
+    @property
+    def plane_fitted(self) -> bool:
+        """Whether the plane asked for is fitted to finished runs (False: it waits for them, or needs none)."""
+        return self.planes.fitted(self.experiment)
+
+    def set_plane(self, settings: PlaneSettings, current=None, current_key=None, show: bool = True) -> None:
+        """Another plane for a network (a scene edit: the surface is recomputed, the runs go on). ``current``:
+        the shown run's path up to its shown step (a Hessian at the current point), ``current_key`` names it."""
+        self.planes.choose(settings, self.experiment, current, current_key)
+        if show and self.experiment is not None and self.experiment.is_module:
+            self.show(self.experiment)
+
+    def fit_plane(self, paths) -> None:
+        """The finished runs' paths (session order) that a PCA or three-point plane is fitted to; recomputed."""
+        self.planes.fit(paths, self.experiment)
+        if self.experiment is not None and self.experiment.is_module:
+            self.show(self.experiment)
 
     def set_plane_seed(self, seed: int) -> None:
         """Another random plane for a network (a scene edit: the surface is recomputed, the runs go on)."""
-        self.plane_seed = int(seed)
-        if self.experiment is not None and self.experiment.is_module:
-            self.show(self.experiment)
+        self.set_plane(self.plane_settings.replace(seed=int(seed)))
 
     def new_directions(self) -> None:
         """Draw the random plane's two directions anew (the next seed)."""
@@ -165,16 +194,17 @@ class SceneController(QObject):
     def _request(self, experiment: Experiment, held: float | None, wanted) -> None:
         self._wanted = wanted
         self.source = None
-        self.settings = SceneSettings.of(experiment, held, self.plane_seed)
+        self.settings = SceneSettings.of(experiment, held, self.plane_seed, self.planes.key(experiment))
         self.progress.emit(0, 0)
         if experiment.is_module:
-            seed = self.plane_seed
+            settings, paths, current = self.planes.inputs(experiment)
 
             def network(stop, progress):
-                # Li et al.'s plane: random, filter-normalised, through the start (the directions are cheap; the
-                # surface is the work, and both stay off the GUI thread).
-                plane = Plane.random(experiment, seed=seed)
-                return compute_surface(experiment, plane=plane, stop=stop, progress=progress)
+                # The plane (random directions, a Hessian's eigenvectors, a PCA of the finished paths) and the
+                # surface over it: both are work, and both stay off the GUI thread.
+                plane = build_plane(settings, experiment, paths, current)
+                span = plane_span(settings, plane, paths)
+                return compute_surface(experiment, plane=plane, span=span, stop=stop, progress=progress)
 
             self.jobs.submit(SURFACE, network, (experiment, held))
             self._update_busy()

@@ -158,13 +158,18 @@ class ViewSet(QWidget):
             view.set_runs(runs)
         self.projection_note.set_runs(runs)
 
-    def set_start_marker(self, experiment) -> None:
-        """Where new runs start, on the contour (``None``: no marker)."""
+    def set_start_marker(self, experiment, plane=None) -> None:
+        """Where new runs start, on the contour (``None``: no marker); a network's start projected on ``plane``
+        (a random or Hessian plane goes through it; a PCA plane is centred on a run's end)."""
         if experiment is None:
             self.contour.set_start_marker(None)
             return
         if experiment.is_module:
-            self.contour.set_start_marker(0.0, 0.0)      # a network's plane goes through its start
+            if plane is None or plane.dim != experiment.param_count:
+                self.contour.set_start_marker(0.0, 0.0)
+            else:
+                a, b, _ = plane.project(experiment.start_vector())
+                self.contour.set_start_marker(a, b)
             return
         start = dict(zip(experiment.param_names, experiment.start))
         ax, ay = experiment.grid.axes
