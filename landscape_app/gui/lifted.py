@@ -11,6 +11,7 @@ from typing import Mapping
 
 import numpy as np
 
+from ..core.errors import ConfigError, DataError
 from ..core.surface import batch_losses_at, loss_at
 
 
@@ -26,11 +27,16 @@ class LiftWork:
 
 
 def evaluate(experiment, work: list[LiftWork], stop=None) -> list[tuple[LiftWork, np.ndarray]]:
-    """Each piece of ``work`` evaluated on ``experiment``'s criterion (in a worker thread)."""
+    """Each piece of ``work`` evaluated on ``experiment``'s criterion (in a worker thread); ``experiment`` may be a
+    mapping from run id to the experiment to evaluate that run's piece on (``LiftedPaths.evaluators``)."""
     out = []
+    whole = experiment
     for piece in work:
         if stop is not None and stop.is_set():
             break
+        experiment = whole.get(piece.run_id) if isinstance(whole, Mapping) else whole
+        if experiment is None:
+            continue
         n = len(piece.params)
         if piece.kind == "loss":
             values = np.atleast_1d(loss_at(experiment, piece.params[piece.start:n]))
@@ -76,6 +82,23 @@ class LiftedPaths:
         return exp is None or shown is None or (exp.criterion == shown.criterion
                                                 and dict(exp.criterion_options) == dict(shown.criterion_options))
 
+    def evaluator(self, run_id: int):
+        """What run ``run_id``'s path is re-evaluated on: its own network (a race's runs may differ in BatchNorm or
+        dropout) under the shown criterion; None where that network has other parameters than the run's path."""
+        exp, shown = self.run_experiments.get(run_id), self.experiment
+        if exp is None or shown is None:
+            return shown
+        if dict(exp.model_options) == dict(shown.model_options):
+            return shown
+        try:
+            own = exp.replace(criterion=shown.criterion, criterion_options=shown.criterion_options)
+        except (ConfigError, DataError):
+            return None
+        return own if own.param_count == exp.param_count else None
+
+    def evaluators(self, work) -> dict:
+        return {piece.run_id: self.evaluator(piece.run_id) for piece in work}
+
     def mixed(self) -> bool:
         """Whether some run trains on another loss than the shown one."""
         return not all(self.same_loss(rid) for rid in self.run_experiments)
@@ -86,7 +109,7 @@ class LiftedPaths:
             return []
         work = []
         for rid, traj in paths.items():
-            if self.same_loss(rid) or len(traj) == 0:
+            if self.same_loss(rid) or len(traj) == 0 or self.evaluator(rid) is None:
                 continue
             for kind in ("loss", "batch") if batch_loss else ("loss",):
                 have = self._cache.get((rid, kind))
@@ -110,7 +133,8 @@ class LiftedPaths:
 
     def compute(self, paths: Mapping, batch_loss: bool = False) -> None:
         """Evaluate what is missing here and now (headless use: the exporter, which has no GUI to keep drawing)."""
-        self.absorb(evaluate(self.experiment, self.missing(paths, batch_loss)))
+        work = self.missing(paths, batch_loss)
+        self.absorb(evaluate(self.evaluators(work), work))
 
     def paths(self, paths: Mapping, batch_loss: bool = False) -> dict:
         """``paths`` with ``loss`` (and with ``batch_loss``, the mini-batch loss too) in the shown criterion, as far

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 from . import style
 
 HEADER = "Projected paths:"
+ELSEWHERE = "not on this plane (its network has other parameters: BatchNorm's scale and shift)"
 
 
 TIP = ("A network's path lives among all its parameters; the contour and the 3-D view draw its projection onto the "
@@ -68,9 +69,10 @@ class ProjectionNote(QLabel):
     def set_lecture_mode(self, on: bool) -> None:
         """Nothing of its own: lecture mode enlarges the application's font, which this label uses."""
 
-    def show_projections(self, projected: Mapping, upto: int | None) -> None:
+    def show_projections(self, projected: Mapping, upto: int | None, elsewhere=()) -> None:
+        """Each projected run's line; ``elsewhere``: runs whose parameters are not the plane's (no path drawn)."""
         names = {rid: name for rid, (name, _) in self._runs.items()}
-        self.lines = note_lines(projected, names, upto)
+        self.lines = note_lines(projected, names, upto) + [(rid, ELSEWHERE) for rid in elsewhere]
         if not self.lines and not projected:
             self.setVisible(False)
             return

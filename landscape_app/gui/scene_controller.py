@@ -263,8 +263,8 @@ class SceneController(QObject):
         if not self.jobs.pending(LIFT):
             work = self.lifted.missing(paths, batch_loss)
             if work:
-                exp, version = self.lifted.experiment, self.lifted.version
-                self.jobs.submit(LIFT, lambda stop, progress: lifting.evaluate(exp, work, stop), version)
+                on, version = self.lifted.evaluators(work), self.lifted.version
+                self.jobs.submit(LIFT, lambda stop, progress: lifting.evaluate(on, work, stop), version)
         return self.lifted.paths(paths, batch_loss)
 
     # -- a network's paths on the plane ----------------------------------------------------------------------

@@ -192,20 +192,24 @@ class ViewSet(QWidget):
             self.minibatch.show_paths(paths, upto)
 
     def _show_projected(self, paths, lifted, upto, projected) -> None:
-        names = self._experiment.param_names
-        paths = {rid: t for rid, t in paths.items() if t.param_names == names}
-        lifted = {rid: t for rid, t in lifted.items() if t.param_names == names}
+        # Runs of a race may differ in BatchNorm or dropout: every run's loss is on the curve, and a run whose
+        # parameters are the shown network's (BatchNorm without scale and shift adds none) is drawn on its plane;
+        # one with other parameters (BatchNorm's scale and shift) has no projection there, and the note says so.
+        curves = paths if self.own_losses else lifted
+        count = self._experiment.param_count
+        elsewhere = [rid for rid, t in paths.items() if len(t) and t.params.shape[1] != count]
+        paths = {rid: t for rid, t in paths.items() if t.params.shape[1] == count}
         flat = {rid: p.flat for rid, p in projected.items() if rid in paths}
         self._paths, self._upto = flat, upto
         self.contour.show_paths(flat, upto)
         # In 3-D a projected point sits on the surface (its height is the surface's value there); its true loss is
         # on the loss curve, and the note beneath it gives both.
         self.surface3d.show_paths({rid: p.on_surface for rid, p in projected.items() if rid in paths}, upto)
-        self.loss.show_paths(paths if self.own_losses else lifted, upto)
+        self.loss.show_paths(curves, upto)
         self.data.show_paths(paths, upto)
         if self.minibatch.isVisible():
             self.minibatch.show_paths(flat, upto)
-        self.projection_note.show_projections(projected, upto)
+        self.projection_note.show_projections(projected, upto, elsewhere)
 
     def show_predictions(self, value) -> None:
         """A network's predictions at the shown step (computed by the controller) in the data view."""
