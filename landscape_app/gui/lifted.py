@@ -11,7 +11,6 @@ from typing import Mapping
 
 import numpy as np
 
-from ..core.errors import ConfigError, DataError
 from ..core.surface import batch_losses_at, loss_at
 
 
@@ -83,18 +82,17 @@ class LiftedPaths:
                                                 and dict(exp.criterion_options) == dict(shown.criterion_options))
 
     def evaluator(self, run_id: int):
-        """What run ``run_id``'s path is re-evaluated on: its own network (a race's runs may differ in BatchNorm or
-        dropout) under the shown criterion; None where that network has other parameters than the run's path."""
+        """What run ``run_id``'s path is re-evaluated on: the shown experiment; None for a run whose BatchNorm is
+        not the shown network's (a race's runs may differ in it): its loss at a step depends on running statistics
+        that its path does not keep, and the shown network at its weights is another function."""
         exp, shown = self.run_experiments.get(run_id), self.experiment
         if exp is None or shown is None:
             return shown
-        if dict(exp.model_options) == dict(shown.model_options):
-            return shown
-        try:
-            own = exp.replace(criterion=shown.criterion, criterion_options=shown.criterion_options)
-        except (ConfigError, DataError):
+        mine, theirs = dict(exp.model_options), dict(shown.model_options)
+        if any(mine.get(k) != theirs.get(k) for k in ("batchnorm", "bn_affine") if mine.get("batchnorm")
+               or theirs.get("batchnorm")):
             return None
-        return own if own.param_count == exp.param_count else None
+        return shown        # dropout is off in evaluation: the same function
 
     def evaluators(self, work) -> dict:
         return {piece.run_id: self.evaluator(piece.run_id) for piece in work}
