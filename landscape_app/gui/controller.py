@@ -81,7 +81,9 @@ class Controller(QObject):
         exp = self.experiment
         criteria = {r.criterion for r in self.session.runs}
         text = f"Surface: {loss_unit(exp.criterion)} loss"
-        if len(criteria) > 1:
+        if self.scene.shown_metric == "accuracy":
+            text = "Surface: accuracy (the fraction classified right)"
+        if len(criteria) > 1 and self.scene.shown_metric == "loss":
             text += f" of the selected run ({self.session.names[self.row]}); the runs differ in loss"
         if exp.is_module:
             # A network's surface is a slice: say so, so that no one reads the projected paths as the paths.
@@ -146,6 +148,11 @@ class Controller(QObject):
     def new_directions(self) -> None:
         """A network's random plane drawn anew: a scene edit (the surface is recomputed, the runs go on)."""
         self.scene.new_directions()
+        self.scene_text_changed.emit()
+
+    def set_metric(self, metric: str) -> None:
+        """The surface shows "loss" or "accuracy" (a classifying network's): recomputed, never retrained."""
+        self.scene.set_metric(metric)
         self.scene_text_changed.emit()
 
     def set_plane_seed(self, seed: int) -> None:

@@ -41,7 +41,8 @@ def note_lines(projected: Mapping, names: Mapping[int, str], upto: int | None) -
             continue
         wanted = max(p.total, n) if upto is None else upto
         i = max(1, min(wanted, n)) - 1
-        text = (f"loss {_num(float(p.flat.loss[i]))} · surface {_num(float(p.surface_loss[i]))} · "
+        surface = "surface accuracy" if getattr(p, "metric", "loss") == "accuracy" else "surface"
+        text = (f"loss {_num(float(p.flat.loss[i]))} · {surface} {_num(float(p.surface_loss[i]))} · "
                 f"{_num(float(p.distance[i]))} off the plane")
         if wanted > n:
             text += f" (step {int(p.flat.iteration[i])})"

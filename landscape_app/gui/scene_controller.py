@@ -25,6 +25,8 @@ from . import projected as projecting
 from .jobs import Jobs
 
 FOLLOW_S = 0.1          # the plane model's slice is recomputed at most 10 times a second
+METRICS = ("loss", "accuracy")
+CLASSIFYING = ("bce", "bce-logits", "cross-entropy")
 SURFACE, MINIBATCH, LIFT, PROJECT, PREDICT = "surface", "minibatch", "lift", "project", "predictions"
 
 
@@ -35,10 +37,24 @@ class SceneSettings:
     grid: Grid
     held: float | None          # the plane model's held value now (None: the grid's, else the start's)
     plane_seed: int | None = None   # a network's random plane (None: the (w, b) grid of a linear model)
+    metric: str = "loss"            # what the surface's values are: "loss", or a classifier's "accuracy"
 
     @staticmethod
-    def of(experiment: Experiment, held: float | None = None, plane_seed: int | None = None) -> "SceneSettings":
-        return SceneSettings(experiment.grid, held, plane_seed if experiment.is_module else None)
+    def of(experiment: Experiment, held: float | None = None, plane_seed: int | None = None,
+           metric: str = "loss") -> "SceneSettings":
+        return SceneSettings(experiment.grid, held, plane_seed if experiment.is_module else None,
+                             shown_metric(experiment, metric))
+
+
+def has_accuracy(experiment: Experiment | None) -> bool:
+    """Whether ``experiment``'s surface can show accuracy: a network that classifies (the closed-form models'
+    exact kernels compute losses only)."""
+    return experiment is not None and experiment.is_module and experiment.criterion in CLASSIFYING
+
+
+def shown_metric(experiment: Experiment | None, metric: str) -> str:
+    """The metric a surface of ``experiment`` shows when ``metric`` is asked for (accuracy where it has one)."""
+    return metric if metric == "loss" or has_accuracy(experiment) else "loss"
 
 
 def surface_fields(experiment: Experiment) -> tuple:
@@ -103,6 +119,7 @@ class SceneController(QObject):
         self._minibatch_key = None
         self.minibatch_on = False
         self.plane_seed = 0                             # a network's random plane: a scene setting, never training
+        self.metric = "loss"                            # asked for: "loss" or "accuracy" (classifying networks)
         self.plane: Plane | None = None                 # the plane of the surface shown (networks)
         self.projected = projecting.ProjectedPaths()
         self._predictions_key = None
@@ -122,7 +139,20 @@ class SceneController(QObject):
         self._request(experiment, None, wanted)
 
     def _plane_key(self, experiment: Experiment):
-        return ("plane", self.plane_seed) if experiment.is_module else None
+        return ("plane", self.plane_seed, shown_metric(experiment, self.metric)) if experiment.is_module else None
+
+    def set_metric(self, metric: str) -> None:
+        """What the surface shows: "loss" or "accuracy" (a classifying network's; others keep their loss). A scene
+        edit: the surface is recomputed, the runs go on."""
+        if metric not in METRICS:
+            raise ValueError(f"metric must be one of {', '.join(METRICS)}, not {metric!r}")
+        self.metric = metric
+        if self.experiment is not None:
+            self.show(self.experiment)
+
+    @property
+    def shown_metric(self) -> str:
+        return shown_metric(self.experiment, self.metric)
 
     def set_plane_seed(self, seed: int) -> None:
         """Another random plane for a network (a scene edit: the surface is recomputed, the runs go on)."""
@@ -165,16 +195,16 @@ class SceneController(QObject):
     def _request(self, experiment: Experiment, held: float | None, wanted) -> None:
         self._wanted = wanted
         self.source = None
-        self.settings = SceneSettings.of(experiment, held, self.plane_seed)
+        self.settings = SceneSettings.of(experiment, held, self.plane_seed, self.metric)
         self.progress.emit(0, 0)
         if experiment.is_module:
-            seed = self.plane_seed
+            seed, metric = self.plane_seed, self.settings.metric
 
             def network(stop, progress):
                 # Li et al.'s plane: random, filter-normalised, through the start (the directions are cheap; the
                 # surface is the work, and both stay off the GUI thread).
                 plane = Plane.random(experiment, seed=seed)
-                return compute_surface(experiment, plane=plane, stop=stop, progress=progress)
+                return compute_surface(experiment, plane=plane, metric=metric, stop=stop, progress=progress)
 
             self.jobs.submit(SURFACE, network, (experiment, held))
             self._update_busy()
@@ -244,9 +274,10 @@ class SceneController(QObject):
             self.minibatch_ready.emit(exp, self.surface, title)      # the full batch's is the surface shown
             return True
         if plane is not None:
-            surface = self.surface
+            surface, metric = self.surface, self.settings.metric
             compute = lambda stop, progress: compute_surface(exp, plane=plane, alpha=surface.alpha,  # noqa: E731
-                                                             beta=surface.beta, batch=part, stop=stop)
+                                                             beta=surface.beta, batch=part, metric=metric,
+                                                             stop=stop)
         else:
             compute = lambda stop, progress: compute_surface(exp, held=held_arg, batch=part, stop=stop)  # noqa: E731
         self.jobs.submit(MINIBATCH, compute, (exp, title))
@@ -277,7 +308,9 @@ class SceneController(QObject):
             work = self.projected.missing(paths)
             if work:
                 exp, plane, version = self.projected.experiment, self.projected.plane, self.projected.version
-                self.jobs.submit(PROJECT, lambda stop, progress: projecting.evaluate(exp, plane, work, stop), version)
+                metric = self.projected.metric
+                self.jobs.submit(PROJECT, lambda stop, progress: projecting.evaluate(exp, plane, work, stop, metric),
+                                 version)
         return self.projected.paths(paths)
 
     # -- what a network predicts --------------------------------------------------------------------------
@@ -311,7 +344,7 @@ class SceneController(QObject):
             plane = result.plane if experiment.is_module else None
             if plane is not self.plane or experiment is not self.projected.experiment:
                 self.plane = plane
-                self.projected.reset(experiment if plane is not None else None, plane)
+                self.projected.reset(experiment if plane is not None else None, plane, result.metric)
                 self._minibatch_key = None
             self.surface_ready.emit(experiment, result)
         elif channel == MINIBATCH:
