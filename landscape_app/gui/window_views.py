@@ -84,6 +84,7 @@ class ViewSet(QWidget):
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         split.setSizes([560, 340])
+        self.split = split
         self.top.setSizes([600, 0, 480])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -236,6 +237,14 @@ class ViewSet(QWidget):
         for view in self.all:
             view.set_lecture_mode(on)
         self.projection_note.set_lecture_mode(on)
+        # Lecture mode's large text takes the same lines in each pane; the loss curve and the data view, under
+        # their titles, legends and axes, keep a plot to read only with half the height (3:2 left them ~60 px at
+        # 1280x720). The splitter keeps the proportion as the window resizes.
+        top, bottom = (1, 1) if on else (3, 2)
+        total = sum(self.split.sizes()) or 900
+        self.split.setStretchFactor(0, top)
+        self.split.setStretchFactor(1, bottom)
+        self.split.setSizes([total * top // (top + bottom), total - total * top // (top + bottom)])
 
     def set_log_scale(self, on: bool) -> None:
         self.contour.set_log_scale(on)
