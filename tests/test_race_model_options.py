@@ -139,3 +139,22 @@ def test_a_run_with_other_parameters_keeps_its_loss_curve_and_is_named_in_the_no
     assert plain in projected and scaled not in projected            # no projection made up for it
     lines = dict(window.views.projection_note.lines)
     assert lines[scaled] == ELSEWHERE and "off the plane" in lines[plain]
+
+
+def test_each_thread_evaluates_on_its_own_copy_of_the_network():
+    """The training thread (a step's loss at its BatchNorm statistics) and the scene's projection of the same run
+    evaluate one experiment at once: ``functional_call`` puts each one's parameters and buffers into the module it
+    runs, so a shared module mixed them (a BatchNorm run's 'surface under its point' read 0.89 on a 0.70 slice)."""
+    import threading
+    from landscape_app.core.module_points import float64_module
+
+    exp = _mlp(batchnorm=True)
+    here = float64_module(exp)
+    assert float64_module(exp) is here
+    other = []
+    worker = threading.Thread(target=lambda: other.append(float64_module(exp)))
+    worker.start()
+    worker.join()
+    assert other[0] is not here and type(other[0]) is type(here)
+    import pickle
+    assert pickle.loads(pickle.dumps(exp)) == exp            # the cache keeps the experiment picklable
