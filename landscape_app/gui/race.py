@@ -1,8 +1,9 @@
 """Editing a race (a Session) without Qt: replace one run, add a run, remove one, rename one.
 
 Every run of a session shares the first run's data, model and grid. Editing the selected run's shared fields
-carries them to the other runs (a network's layers too, while each run keeps its own BatchNorm and dropout); a run that cannot follow (a loss that does not fit the new model) takes the
-edited run's loss instead, so an edit is never refused because of another run.
+carries them to the other runs (a network's layers too, while each run keeps its own BatchNorm and dropout); a
+run that cannot follow (a loss that does not fit the new model) takes the edited run's loss instead, so an edit
+is never refused because of another run.
 """
 from __future__ import annotations
 
