@@ -33,9 +33,11 @@ from .errors import ConfigError, DataError
 from .experiment import Experiment, Grid
 from .files import write_text_atomic
 from .plane_settings import PlaneSettings
-from .session import Session, default_run_name
+from .session import Session, default_run_name, own_model_options
 
 # Fields a [[runs]] entry may change; the rest (data, model, grid) are shared so the runs share a surface.
+# A [[runs]] entry may also set ``model_options``: the ones a run may have of its own (BatchNorm, dropout), laid
+# over the [experiment]'s.
 RUN_FIELDS = ("criterion", "criterion_options", "optimizer", "lr", "optimizer_options", "scheduler",
               "scheduler_options", "batch_size", "shuffle", "epochs", "seed", "start")
 EXPERIMENT_FIELDS = ("model", "model_options") + RUN_FIELDS + ("data", "grid")
@@ -204,6 +206,9 @@ def session_to_dict(session: Session, base_dir: Path | None = None) -> dict[str,
         if color:
             entry["color"] = color
         entry.update(run_fields_to_dict(run))
+        own = own_model_options(session.runs[0], run)
+        if own:
+            entry["model_options"] = {k: list(v) if isinstance(v, tuple) else v for k, v in own.items()}
         runs.append(entry)
     out["runs"] = runs
     if session.plane is not None:
@@ -228,10 +233,14 @@ def session_from_dict(table: Mapping[str, Any], base_dir: Path | None = None) ->
             raise ConfigError(f"runs[{i}]", "must be a table")
         entry = dict(entry)
         name, color = entry.pop("name", None), entry.pop("color", None)
-        unknown = set(entry) - set(RUN_FIELDS)
+        unknown = set(entry) - set(RUN_FIELDS) - {"model_options"}
         if unknown:
             raise ConfigError(f"runs[{i}].{sorted(unknown)[0]}",
-                              f"a run may set only {', '.join(('name', 'color') + RUN_FIELDS)}")
+                              f"a run may set only {', '.join(('name', 'color', 'model_options') + RUN_FIELDS)}")
+        if "model_options" in entry:
+            if not isinstance(entry["model_options"], Mapping):
+                raise ConfigError(f"runs[{i}].model_options", "must be a table")
+            entry["model_options"] = {**base.model_options, **entry["model_options"]}
         try:
             run = base.replace(**normalise_run_fields(entry))
         except ConfigError as exc:

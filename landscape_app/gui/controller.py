@@ -24,7 +24,8 @@ from ..core.plane_settings import PlaneSettings
 from ..core.session import Session
 from . import plane_text, race
 from .playback import FINISHED, PLAYING, Playback
-from .scene_controller import SceneController, surface_fields, training_differs
+from .scene_controller import SceneController
+from .scene_settings import surface_fields, training_differs
 from .views.base import RunStyle
 
 
@@ -91,7 +92,9 @@ class Controller(QObject):
         exp = self.experiment
         criteria = {r.criterion for r in self.session.runs}
         loss = f"{loss_unit(exp.criterion)} loss"
-        if len(criteria) > 1:
+        if self.scene.shown_metric == "accuracy":
+            loss = "accuracy (the fraction classified right)"
+        elif len(criteria) > 1:
             loss += f" of the selected run ({self.session.names[self.row]}); the runs differ in loss"
         if exp.is_module:
             # A network's surface is a slice: say so, so that no one reads the projected paths as the paths.
@@ -274,6 +277,11 @@ class Controller(QObject):
     def new_directions(self) -> None:
         """A network's random plane drawn anew: a scene edit (the surface is recomputed, the runs go on)."""
         self.set_plane_seed(self.scene.plane_seed + 1)
+
+    def set_metric(self, metric: str) -> None:
+        """The surface shows "loss" or "accuracy" (a classifying network's): recomputed, never retrained."""
+        self.scene.set_metric(metric)
+        self.scene_text_changed.emit()
 
     def set_plane_seed(self, seed: int) -> None:
         self.set_plane(self.scene.plane_settings.replace(seed=int(seed)), start=False)

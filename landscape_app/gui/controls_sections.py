@@ -163,6 +163,12 @@ class ModelSection(Section):
         self._row("hidden layers", self.hidden)
         self.activation = self._register("model_options.activation", _combo({a: a for a in ACTIVATIONS}))
         self._row("activation", self.activation)
+        # A run's own: in a race the other runs keep theirs (their paths share the plane where BatchNorm learns
+        # no scale and shift, see Session).
+        self.batchnorm = self._register("model_options.batchnorm", QCheckBox("this run only"))
+        self.batchnorm.setToolTip("BatchNorm after each hidden layer, for the selected run only (the other runs "
+                                  "keep theirs)")
+        self._row("BatchNorm", self.batchnorm)
         self._hidden_shown = ""
         self.criterion = self._register("criterion", _combo(CRITERION_LABELS))
         self.criterion.setToolTip("The loss the optimizer minimises; the contour shows the selected run's loss")
@@ -183,6 +189,12 @@ class ModelSection(Section):
         mlp = exp.model == "mlp"
         self._set_row_visible(self.hidden, mlp)
         self._set_row_visible(self.activation, mlp)
+        normed = exp.model in ("mlp", "cnn")
+        self._set_row_visible(self.batchnorm, normed)
+        if normed:
+            self.batchnorm.blockSignals(True)
+            self.batchnorm.setChecked(bool(exp.model_options.get("batchnorm", False)))
+            self.batchnorm.blockSignals(False)
         if mlp:
             self._hidden_shown = ", ".join(str(w) for w in exp.model_options.get("hidden", ()))
             self.hidden.setText(self._hidden_shown)
@@ -205,6 +217,9 @@ class ModelSection(Section):
                     from None
             out["model_options"] = {**exp.model_options, "hidden": hidden,
                                     "activation": self.activation.currentData()}
+        if out["model"] == exp.model and exp.model in ("mlp", "cnn"):
+            out["model_options"] = {**out.get("model_options", exp.model_options),
+                                    "batchnorm": self.batchnorm.isChecked()}
         return out
 
 

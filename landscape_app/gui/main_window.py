@@ -23,6 +23,7 @@ from .main_actions import WindowActions
 from .main_drawing import FRAME_MS, WindowDrawing
 from .main_layout import HINT, NETWORK_HINT, WindowLayout
 from .main_menus import build_menus, remember_session
+from .scene_settings import has_accuracy
 from .playback import PLAYING
 from .runs_panel import RunsPanel
 from .status_bar import StatusBar
@@ -189,6 +190,7 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
         self.hint_label.setText(NETWORK_HINT if self.experiment.is_module else HINT)
         self.views.set_data_experiment(self.experiment)
         self.panel.plane.set_settings(self.scene.plane_settings)
+        self.actions_by_name["accuracy"].setEnabled(has_accuracy(self.experiment))
         self.views.set_mixed_losses(self.scene.lifted.mixed())
         self._header_lines()
 

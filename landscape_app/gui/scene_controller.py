@@ -10,13 +10,12 @@ the values on (signals); views draw them. The exporter drives the same object he
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
-from ..core.experiment import Experiment, Grid
+from ..core.experiment import Experiment
 from ..core.plane import Plane
 from ..core.plane_build import build_plane, plane_span
 from ..core.plane_settings import PlaneSettings
@@ -26,54 +25,10 @@ from . import lifted as lifting
 from . import projected as projecting
 from .jobs import Jobs
 from .scene_plane import PlaneChoice
+from .scene_settings import METRICS, SceneSettings, follows_run, held_name, shown_metric, surface_fields
 
 FOLLOW_S = 0.1          # the plane model's slice is recomputed at most 10 times a second
 SURFACE, MINIBATCH, LIFT, PROJECT, PREDICT = "surface", "minibatch", "lift", "project", "predictions"
-
-
-@dataclass(frozen=True)
-class SceneSettings:
-    """What the surface shows, apart from how the runs train: a change here recomputes, never retrains."""
-
-    grid: Grid
-    held: float | None          # the plane model's held value now (None: the grid's, else the start's)
-    plane_seed: int | None = None   # a network's random plane (None: the (w, b) grid of a linear model)
-    plane: object = None            # a network's plane: its PlaneSettings and what it was fitted to (a key)
-
-    @staticmethod
-    def of(experiment: Experiment, held: float | None = None, plane_seed: int | None = None,
-           plane=None) -> "SceneSettings":
-        module = experiment.is_module
-        return SceneSettings(experiment.grid, held, plane_seed if module else None, plane if module else None)
-
-
-def surface_fields(experiment: Experiment) -> tuple:
-    """What the surface of ``experiment`` depends on (its data, model, loss and grid; the start for a held
-    parameter that is taken at the start)."""
-    if experiment.is_module:
-        # A network's plane goes through its start, which its model options and seed decide.
-        return (experiment.data, experiment.model, repr(sorted(experiment.model_options.items())),
-                experiment.criterion, tuple(sorted(experiment.criterion_options.items())), experiment.grid,
-                experiment.seed)
-    start = experiment.start if len(experiment.param_names) > 2 and experiment.grid.held is None else None
-    return (experiment.data, experiment.model, experiment.criterion, tuple(sorted(experiment.criterion_options.items())),
-            experiment.grid, start)
-
-
-def training_differs(old: Experiment, new: Experiment) -> bool:
-    """Whether ``new`` trains differently from ``old`` (anything but the scene's grid changed)."""
-    return not old.same_training(new)
-
-
-def follows_run(experiment: Experiment) -> bool:
-    """Whether the plane model's slice follows the run's held parameter (the grid does not pin it)."""
-    return not experiment.is_module and len(experiment.param_names) > 2 and experiment.grid.held is None
-
-
-def held_name(experiment: Experiment) -> str | None:
-    if experiment.is_module:
-        return None
-    return next((n for n in experiment.param_names if n not in experiment.grid.axes), None)
 
 
 class SceneController(QObject):
@@ -111,6 +66,7 @@ class SceneController(QObject):
         # A network's plane: a scene setting, never training. Planes fitted to finished runs (PCA, three points)
         # get those runs' paths with ``fit_plane``; a Hessian at the current point gets the shown path.
         self.planes = PlaneChoice()
+        self.metric = "loss"                            # asked for: "loss" or "accuracy" (classifying networks)
         self.plane: Plane | None = None                 # the plane of the surface shown (networks)
         self.projected = projecting.ProjectedPaths()
         self._predictions_key = None
@@ -124,7 +80,8 @@ class SceneController(QObject):
             self._minibatch_key = None
             self._predictions_key = None
         self.experiment = experiment
-        wanted = (surface_fields(experiment), self.planes.key(experiment))
+        wanted = (surface_fields(experiment), self.planes.key(experiment),
+                  shown_metric(experiment, self.metric))
         if not force and wanted == self._wanted:
             return
         self._request(experiment, None, wanted)
@@ -154,6 +111,19 @@ class SceneController(QObject):
         self.planes.fit(paths, self.experiment)
         if self.experiment is not None and self.experiment.is_module:
             self.show(self.experiment)
+
+    def set_metric(self, metric: str) -> None:
+        """What the surface shows: "loss" or "accuracy" (a classifying network's; others keep their loss). A scene
+        edit: the surface is recomputed, the runs go on."""
+        if metric not in METRICS:
+            raise ValueError(f"metric must be one of {', '.join(METRICS)}, not {metric!r}")
+        self.metric = metric
+        if self.experiment is not None:
+            self.show(self.experiment)
+
+    @property
+    def shown_metric(self) -> str:
+        return shown_metric(self.experiment, self.metric)
 
     def set_plane_seed(self, seed: int) -> None:
         """Another random plane for a network (a scene edit: the surface is recomputed, the runs go on)."""
@@ -194,17 +164,20 @@ class SceneController(QObject):
     def _request(self, experiment: Experiment, held: float | None, wanted) -> None:
         self._wanted = wanted
         self.source = None
-        self.settings = SceneSettings.of(experiment, held, self.plane_seed, self.planes.key(experiment))
+        self.settings = SceneSettings.of(experiment, held, self.plane_seed, self.planes.key(experiment),
+                                         self.metric)
         self.progress.emit(0, 0)
         if experiment.is_module:
             settings, paths, current = self.planes.inputs(experiment)
+            metric = self.settings.metric
 
             def network(stop, progress):
                 # The plane (random directions, a Hessian's eigenvectors, a PCA of the finished paths) and the
                 # surface over it: both are work, and both stay off the GUI thread.
                 plane = build_plane(settings, experiment, paths, current)
                 span = plane_span(settings, plane, paths)
-                return compute_surface(experiment, plane=plane, span=span, stop=stop, progress=progress)
+                return compute_surface(experiment, plane=plane, span=span, metric=metric, stop=stop,
+                                       progress=progress)
 
             self.jobs.submit(SURFACE, network, (experiment, held))
             self._update_busy()
@@ -274,9 +247,10 @@ class SceneController(QObject):
             self.minibatch_ready.emit(exp, self.surface, title)      # the full batch's is the surface shown
             return True
         if plane is not None:
-            surface = self.surface
+            surface, metric = self.surface, self.settings.metric
             compute = lambda stop, progress: compute_surface(exp, plane=plane, alpha=surface.alpha,  # noqa: E731
-                                                             beta=surface.beta, batch=part, stop=stop)
+                                                             beta=surface.beta, batch=part, metric=metric,
+                                                             stop=stop)
         else:
             compute = lambda stop, progress: compute_surface(exp, held=held_arg, batch=part, stop=stop)  # noqa: E731
         self.jobs.submit(MINIBATCH, compute, (exp, title))
@@ -293,8 +267,8 @@ class SceneController(QObject):
         if not self.jobs.pending(LIFT):
             work = self.lifted.missing(paths, batch_loss)
             if work:
-                exp, version = self.lifted.experiment, self.lifted.version
-                self.jobs.submit(LIFT, lambda stop, progress: lifting.evaluate(exp, work, stop), version)
+                on, version = self.lifted.evaluators(work), self.lifted.version
+                self.jobs.submit(LIFT, lambda stop, progress: lifting.evaluate(on, work, stop), version)
         return self.lifted.paths(paths, batch_loss)
 
     # -- a network's paths on the plane ----------------------------------------------------------------------
@@ -307,7 +281,9 @@ class SceneController(QObject):
             work = self.projected.missing(paths)
             if work:
                 exp, plane, version = self.projected.experiment, self.projected.plane, self.projected.version
-                self.jobs.submit(PROJECT, lambda stop, progress: projecting.evaluate(exp, plane, work, stop), version)
+                metric = self.projected.metric
+                self.jobs.submit(PROJECT, lambda stop, progress: projecting.evaluate(exp, plane, work, stop, metric),
+                                 version)
         return self.projected.paths(paths)
 
     # -- what a network predicts --------------------------------------------------------------------------
@@ -341,7 +317,7 @@ class SceneController(QObject):
             plane = result.plane if experiment.is_module else None
             if plane is not self.plane or experiment is not self.projected.experiment:
                 self.plane = plane
-                self.projected.reset(experiment if plane is not None else None, plane)
+                self.projected.reset(experiment if plane is not None else None, plane, result.metric)
                 self._minibatch_key = None
             self.surface_ready.emit(experiment, result)
         elif channel == MINIBATCH:
