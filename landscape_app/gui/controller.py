@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from ..core.errors import ConfigError, DataError
@@ -23,7 +22,8 @@ from ..core.palette import run_color
 from ..core.plane_settings import PlaneSettings
 from ..core.session import Session
 from . import plane_text, race
-from .playback import FINISHED, PLAYING, Playback
+from .plane_fit import PlaneFit
+from .playback import PLAYING, Playback
 from .scene_controller import SceneController
 from .scene_settings import surface_fields, training_differs
 from .views.base import RunStyle
@@ -55,14 +55,11 @@ class Controller(QObject):
         self.static = None              # the SurfaceFileScene shown alone (no runs), or None
         self.opened_file: str | None = None      # the surface file the scene came from (its name titles it)
         self._source_note = None
-        # A plane fitted to finished runs (PCA, three points): train them to the end flat out, fit, replay.
-        self.fit_phase = ""
-        self._fit_generation = None
-        self._speed_before: tuple | None = None
         self.scene.surface_ready.connect(self._surface_arrived)
-        self.scene.failed.connect(self._scene_failed)
-        self.playback.state_changed.connect(self._playback_state)
-        self.playback.reset_done.connect(self._runs_restarted)
+        # A plane fitted to finished runs (PCA, three points): train them to the end flat out, fit, replay.
+        self.fitting = PlaneFit(self, self)
+        self.fitting.changed.connect(self.scene_text_changed)
+        self.fitting.replay.connect(self.plane_replay)
 
     # -- what the widgets read ------------------------------------------------------------------------------
     @property
@@ -125,8 +122,7 @@ class Controller(QObject):
         self.saved_session = session
         self.session_loaded.emit()
         self.selection_changed.emit()
-        self._restore_speed()
-        self.fit_phase = ""
+        self.fitting.reset()
         self.scene.set_plane(session.plane_settings, show=False)
         if surface is not None:
             self.scene.seed(self.experiment, surface, source=opened_file)
@@ -154,11 +150,6 @@ class Controller(QObject):
             self.scene_text_changed.emit()
         elif experiment is not None and experiment.is_module:
             self.scene_text_changed.emit()      # the plane's eigenvalues or explained variance are known now
-        if self.fit_phase == plane_text.FITTING and self.scene.plane_fitted and surface.plane is not None \
-                and surface.plane.kind == self.scene.plane_settings.kind:
-            self.fit_phase = plane_text.REPLAYING
-            self.scene_text_changed.emit()
-            self.plane_replay.emit()
 
     # -- the plane (networks) -------------------------------------------------------------------------------
     def set_plane(self, settings: PlaneSettings, current=None, current_key=None, start: bool = True) -> None:
@@ -170,100 +161,17 @@ class Controller(QObject):
         self.session = self.session.replace(plane=settings)
         self.scene.set_plane(settings, current, current_key)
         self.session_edited.emit()          # saved with the session: it now differs from the file
-        self.fit_phase = ""
-        self._fit_generation = None
-        if settings.needs_finished_runs:
-            self._needs_finished_runs(start)
-        else:
-            self._restore_speed()
+        self.fitting.start(start)
         self.scene_text_changed.emit()
+
+    @property
+    def fit_phase(self) -> str:
+        """Where a plane fitted to finished runs stands (``plane_text``'s phases; "" for other planes)."""
+        return self.fitting.phase
 
     def replay_done(self) -> None:
-        """The replay on a fitted plane ended (or was stopped): the line says which plane, no longer the replay."""
-        if self.fit_phase == plane_text.REPLAYING:
-            self.fit_phase = plane_text.FITTED
-            self.scene_text_changed.emit()
-
-    def _finished_paths(self) -> list | None:
-        """Every run's path in session order, once all have ended; None while one still trains."""
-        if self.playback.state != FINISHED:
-            return None
-        paths = self.playback.paths()
-        ordered = [paths.get(rid) for rid in self.run_ids]
-        return None if any(p is None or not len(p) for p in ordered) else ordered
-
-    def _needs_finished_runs(self, start: bool) -> None:
-        settings = self.scene.plane_settings
-        if settings.kind == "through" and max(settings.points) > len(self.session.runs):
-            self.fit_phase = plane_text.NEEDS_RUNS
-            return
-        if self._finished_paths() is not None:
-            self._fit()
-            return
-        self.fit_phase = plane_text.TRAINING
-        if start and self.training_started:
-            self.playback.play()
-        if self.playback.state == PLAYING:
-            self._flat_out()
-
-    def _flat_out(self) -> None:
-        # Nothing to watch yet: the runs train to their end as fast as the machine goes.
-        if self._speed_before is None:
-            self._speed_before = (self.playback.speed,)
-            self.playback.set_speed(None)
-
-    def _fit(self) -> None:
-        paths = self._finished_paths()
-        settings = self.scene.plane_settings
-        # A diverged run has no finite path to fit: PCA takes the others (it needs one); three points their own.
-        finite = [p if np.isfinite(p.params).all() else None for p in paths]
-        if settings.kind == "through" and any(finite[i - 1] is None for i in settings.points):
-            self.fit_phase = plane_text.FAILED
-            self.scene.failed.emit("The plane through three points needs runs that end: one of them diverged")
-            return
-        if settings.kind == "pca" and not any(p is not None for p in finite):
-            self.fit_phase = plane_text.FAILED
-            self.scene.failed.emit("The PCA plane needs a run that ends: every run diverged")
-            return
-        self._restore_speed()
-        self._fit_generation = self.playback.generation
-        self.fit_phase = plane_text.FITTING
-        self.scene.fit_plane([p for p in finite if p is not None] if settings.kind == "pca" else finite)
-        self.scene_text_changed.emit()
-
-    def _restore_speed(self) -> None:
-        if self._speed_before is not None:
-            (speed,), self._speed_before = self._speed_before, None
-            if self.playback.speed is None:     # unless the speed control was moved meanwhile
-                self.playback.set_speed(speed)
-
-    @Slot(str)
-    def _playback_state(self, state: str) -> None:
-        settings = self.scene.plane_settings
-        if not settings.needs_finished_runs or self.static is not None or not self.experiment.is_module:
-            return
-        if self.fit_phase == plane_text.TRAINING and state != FINISHED:
-            if state == PLAYING:
-                self._flat_out()
-            self.scene_text_changed.emit()      # training, or waiting for Play
-        elif state == FINISHED and self._fit_generation != self.playback.generation \
-                and self.fit_phase in (plane_text.TRAINING, ""):
-            self._fit()
-
-    @Slot()
-    def _runs_restarted(self) -> None:
-        # The runs start over: the plane shown stays (a true plane of the space) until the new runs are fitted.
-        if self.scene.plane_settings.needs_finished_runs and self.static is None and self.experiment.is_module:
-            self._restore_speed()
-            self._fit_generation = None
-            self._needs_finished_runs(start=False)
-            self.scene_text_changed.emit()
-
-    @Slot(str)
-    def _scene_failed(self, message: str) -> None:
-        if self.fit_phase == plane_text.FITTING:
-            self.fit_phase = plane_text.FAILED
-            self.scene_text_changed.emit()
+        """The replay on a fitted plane ended (or was stopped)."""
+        self.fitting.replay_done()
 
     def mark_saved(self, path: str) -> None:
         self.path = str(path)
