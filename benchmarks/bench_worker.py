@@ -26,6 +26,11 @@ import time
 
 if not os.environ.get("DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+try:      # as the app's entry point does, before torch is loaded (older versions did not)
+    from landscape_app.gui.app import passive_openmp
+    passive_openmp()
+except ImportError:
+    pass
 
 import landscape_app as la
 from landscape_app.core.session import Session
