@@ -81,7 +81,7 @@ def bare(exps) -> tuple[int, float]:
     return result["figures"]
 
 
-def in_app(app, exps) -> tuple[int, float, int]:
+def in_app(app, exps) -> tuple[int, float, int, float]:
     from PySide6.QtCore import QEventLoop, QTimer
     from landscape_app.gui.main_window import MainWindow
     from landscape_app.gui.playback import FINISHED
@@ -107,14 +107,15 @@ def in_app(app, exps) -> tuple[int, float, int]:
     while time.perf_counter() < settle or (window.views.contour.surface is None and time.perf_counter() < settle + 60):
         app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
     window.playback.state_changed.connect(lambda s: loop.quit() if s == FINISHED else None)
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.thread_time()
     window.toggle_play()
     QTimer.singleShot(600_000, loop.quit)    # a safety net only
     loop.exec()
     elapsed = time.perf_counter() - t0
+    gui_cpu = time.thread_time() - cpu0          # this is the GUI thread: its CPU time while the runs trained
     steps = sum(len(p) - 1 for p in window.playback.paths().values())
     window.close()
-    return steps, elapsed, frames["n"]
+    return steps, elapsed, frames["n"], gui_cpu
 
 
 def pair(key: str) -> dict:
@@ -125,8 +126,8 @@ def pair(key: str) -> dict:
     bare(experiments(1)[:1])   # warm up: the first optimizer imports torch._dynamo
     load = os.getloadavg()[0]
     b_steps, b_s = bare(exps)
-    a_steps, a_s, frames = in_app(app, exps)
-    return {"b_steps": b_steps, "b_s": b_s, "a_steps": a_steps, "a_s": a_s, "frames": frames,
+    a_steps, a_s, frames, gui_cpu = in_app(app, exps)
+    return {"b_steps": b_steps, "b_s": b_s, "a_steps": a_steps, "a_s": a_s, "frames": frames, "gui_cpu": gui_cpu,
             "load": load, "load_after": os.getloadavg()[0], "platform": app.platformName()}
 
 
@@ -156,7 +157,7 @@ def main() -> int:
             ratios.append(a_rate / b_rate)
             print(f"{name}: bare {b_rate:7,.0f} steps/s ({r['b_steps']:,} in {r['b_s']:.2f} s)   "
                   f"app {a_rate:7,.0f} steps/s ({r['a_steps']:,} in {r['a_s']:.2f} s, {r['frames']} frames, "
-                  f"{r['frames'] / r['a_s']:.1f} fps)   ratio {a_rate / b_rate:.1%}   "
+                  f"{r['frames'] / r['a_s']:.1f} fps, GUI thread CPU {r['gui_cpu'] / r['a_s']:.0%})   ratio {a_rate / b_rate:.1%}   "
                   f"(load {r['load']:.1f} -> {r['load_after']:.1f})", flush=True)
         if ratios:
             ratio = statistics.median(ratios)
