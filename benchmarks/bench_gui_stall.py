@@ -160,12 +160,12 @@ def measure(app, kind: str, play: bool) -> dict:
             "ticks": len(all_gaps), "trained_points": trained, "load": os.getloadavg()[0]}
 
 
-def one(kind: str, play: bool) -> int:
+def one(kind: str, play: bool) -> None:
     """One measurement in this process: its figures as one JSON line."""
     from landscape_app.gui.app import make_application
     app = make_application()
     print(json.dumps(measure(app, kind, play)), flush=True)
-    return 0
+    os._exit(0)      # the figures are out: tearing torch and Qt down would only add noise (as the CLI does)
 
 
 def main() -> int:
@@ -175,7 +175,7 @@ def main() -> int:
     parser.add_argument("--one", nargs=2, metavar=("KIND", "PLAY"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        return one(args.one[0], args.one[1] == "1")
+        one(args.one[0], args.one[1] == "1")
     print(f"landscape_app from {os.path.dirname(la.__file__)}; timer every {TICK_MS} ms; "
           f"platform {os.environ.get('QT_QPA_PLATFORM') or 'xcb'}")
     worst = {}
