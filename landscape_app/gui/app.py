@@ -10,6 +10,7 @@ window opens. Heavy imports (torch, pyqtgraph) wait until the arguments are know
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -71,7 +72,21 @@ def _load_session(args):
     return None, None, None
 
 
+def passive_openmp() -> None:
+    """Let torch's idle OpenMP threads sleep rather than spin (``OMP_WAIT_POLICY=PASSIVE``) unless the user chose.
+
+    By default libgomp's threads spin for a while after every parallel operation, waiting for the next. In the
+    app they share the cores with the GUI thread, the training thread that drives them and the renderer, so the
+    spinning starves both: on two busy cores a logistic run trained ~700-1,200 steps in 5 s with the window
+    open and ~5,500-6,500 with this set, and the longest GUI stall fell from ~250 ms to ~100-140 ms
+    (benchmarks/bench_gui_stall.py). The arithmetic is unchanged: the same threads split the same work, only
+    their waiting differs. libgomp reads the setting once, when torch loads it: call this before torch is imported.
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
 def main(argv: list[str] | None = None) -> int:
+    passive_openmp()
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
         args = build_parser().parse_args(argv)

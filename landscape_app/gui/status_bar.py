@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QTimer, Slot
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QStatusBar, QWidget
+from PySide6.QtCore import QSize, QTimer, Slot
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QStatusBar, QStyle, QStyleOptionProgressBar, QWidget
 
 from ..core.models import loss_unit
 from . import style
@@ -44,6 +45,50 @@ def readout(traj, index: int, steps_per_second: float, criterion: str = "") -> s
     return "  ·  ".join(parts)
 
 
+class ProgressLine(QWidget):
+    """A small progress bar (``setRange``, ``setValue``; a range of 0 to 0 moves to and fro) drawn by the style
+    like ``QProgressBar``, but a new value asks for a repaint with the next frame instead of painting at once.
+
+    ``QProgressBar.setValue`` repaints synchronously, and in a window holding OpenGL views each synchronous repaint
+    composes the whole window again, the views' pictures included: 3-60 ms of the GUI thread per progress report
+    (ten a second) while a surface computed (benchmarks/bench_gui_stall.py).
+    """
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._minimum, self._maximum, self._value = 0, 100, 0
+
+    def setRange(self, minimum: int, maximum: int) -> None:
+        if (minimum, maximum) != (self._minimum, self._maximum):
+            self._minimum, self._maximum = int(minimum), int(maximum)
+            self.update()
+
+    def setValue(self, value: int) -> None:
+        if int(value) != self._value:
+            self._value = int(value)
+            self.update()
+
+    def value(self) -> int:
+        return self._value
+
+    def maximum(self) -> int:
+        return self._maximum
+
+    def sizeHint(self) -> QSize:
+        return QSize(120, 14)
+
+    def paintEvent(self, event) -> None:
+        option = QStyleOptionProgressBar()
+        option.initFrom(self)
+        option.minimum, option.maximum = self._minimum, self._maximum
+        option.progress = min(max(self._value, self._minimum), self._maximum)
+        option.textVisible = False
+        option.state |= QStyle.StateFlag.State_Horizontal
+        painter = QPainter(self)
+        self.style().drawControl(QStyle.ControlElement.CE_ProgressBar, option, painter, self)
+        painter.end()
+
+
 class StatusBar(QStatusBar):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -66,8 +111,7 @@ class StatusBar(QStatusBar):
         busy_row.setContentsMargins(0, 0, 0, 0)
         busy_label = QLabel("computing the surface…")
         busy_label.setStyleSheet(f"color: {style.MUTED};")
-        self.busy_bar = QProgressBar()
-        self.busy_bar.setTextVisible(False)
+        self.busy_bar = ProgressLine()
         self.busy_bar.setMaximumWidth(120)
         self.busy_bar.setMaximumHeight(14)
         busy_row.addWidget(busy_label)
