@@ -66,8 +66,7 @@ def export_command(args, interrupts) -> int:
                      duration=args.duration, hold=args.hold, title=args.title, caption=not args.no_caption,
                      orbit=args.orbit, lecture=args.lecture, log=args.log)
     session = load_session(args)
-    from .scene import check_exportable, max_points, prepare_scene
-    check_exportable(session)           # before any training: refused in one line
+    from .scene import max_points, prepare_scene
     if plan.is_animation:
         check_frame_count(plan, max_points(session))
     from .display import QtSession
