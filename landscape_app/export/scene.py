@@ -156,7 +156,7 @@ def prepare_scene(session: Session, trajectories: Sequence[Trajectory] | None = 
     if session.experiment.is_module:
         if surface is None:
             from .scene_plane import scene_surface
-            surface = scene_surface(session.experiment, plane_seed, stop)
+            surface = scene_surface(session, trajectories, plane_seed, stop)
         _check_surface(session, surface)
         scene.surface = surface
     elif first is None:

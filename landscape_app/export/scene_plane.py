@@ -1,9 +1,9 @@
 """A network's surface for an export: the window's scene controller, driven headless, computes it on the plane the
 window would show, so an export and the window agree on the plane whatever kind it is.
 
-A network's surface is a slice through its parameters; which slice is a scene setting of ``SceneController`` (today
-the random plane's seed). The exporter never chooses a plane itself: it takes the surface the window shows (the
-dialog hands it over), or asks a headless controller for the one the window would compute for the session.
+A network's surface is a slice through its parameters; which slice is a scene setting of ``SceneController``. The
+exporter never makes a plane itself: it takes the surface the window shows (the dialog hands it over), or asks a
+headless controller, set as the window sets it (``configure``), for the one the window would compute.
 Needs a QCoreApplication (the exporter's ``QtSession``, or the window's).
 """
 from __future__ import annotations
@@ -13,18 +13,17 @@ from ..core.errors import ExportError
 WAIT_S = 600.0          # a network's surface takes seconds here; a limit only so that a hung job cannot hang us
 
 
-def scene_surface(experiment, plane_seed: int = 0, stop=None):
-    """The surface the window's scene shows for ``experiment`` (a network): computed by a headless
-    ``SceneController`` with the scene settings given (``plane_seed``: the random plane's seed, as in the Plane
-    section of the panel). ``stop()`` True cancels (``ExportCancelled``)."""
+def scene_surface(session, trajectories=(), plane_seed: int = 0, stop=None):
+    """The surface the window's scene shows for ``session`` (a network's): computed by a headless
+    ``SceneController`` set as the window sets it (``configure``). ``stop()`` True cancels (``ExportCancelled``)."""
     from ..gui.scene_controller import SceneController
     from .scene import ExportCancelled
     controller = SceneController(follow_every_s=0.0)
     failures: list[str] = []
     controller.failed.connect(failures.append)
     try:
-        controller.plane_seed = int(plane_seed)
-        controller.show(experiment)
+        configure(controller, session, trajectories, plane_seed)
+        controller.show(session.experiment)
         done = _wait(controller, stop)
         if not done:
             raise ExportCancelled() if stop is not None and stop() else \
@@ -34,6 +33,20 @@ def scene_surface(experiment, plane_seed: int = 0, stop=None):
         return controller.surface
     finally:
         controller.shutdown()
+
+
+def configure(controller, session, trajectories=(), plane_seed: int = 0) -> None:
+    """Give ``controller`` the session's plane before it shows anything: the session's own plane settings where it
+    has them (a plane fitted to the runs gets their finished paths; a Hessian at the current step, the first
+    run's last), else the random plane of ``plane_seed`` (the window's Plane section)."""
+    settings = getattr(session, "plane", None)
+    if settings is not None and hasattr(controller, "set_plane"):
+        paths = tuple(trajectories)
+        controller.set_plane(settings, current=paths[0] if paths else None, current_key="export", show=False)
+        if settings.needs_finished_runs:
+            controller.fit_plane(paths)
+        return
+    controller.set_plane_seed(int(plane_seed))
 
 
 def _wait(controller, stop) -> bool:
@@ -50,4 +63,4 @@ def _wait(controller, stop) -> bool:
     return False
 
 
-__all__ = ["scene_surface"]
+__all__ = ["scene_surface", "configure"]
