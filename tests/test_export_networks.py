@@ -290,3 +290,24 @@ def test_cli_exports_a_users_module_from_a_file(qapp, tmp_path, capsys):
     assert capsys.readouterr().out.startswith(f"wrote {npz} (the surface and its plane, NPZ")
     _, surface = load_surface(npz)
     assert same_plane(surface.plane, Plane.random(la.load_session(path).experiment, seed=0))
+
+
+def test_3d_view_of_a_network_race_on_xvfb(tmp_path, gl_env):
+    """The 3-D view over the plane's coordinates, the projected points at the surface's height (a subprocess:
+    OpenGL needs the X display)."""
+    import subprocess
+    import sys
+    from test_export_writers import read_video
+    path = tmp_path / "moons.toml"
+    la.save(moons_session(), path)
+    out = tmp_path / "moons.mp4"
+    done = subprocess.run([sys.executable, "-m", "landscape_app", "export", str(path), "-o", str(out), "--views",
+                           "surface,contour", "--size", "480x270", "--every", "4", "--hold", "0", "-q"],
+                          capture_output=True, text=True, env=gl_env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    frames = read_video(out)
+    assert frames.shape[1:] == (270, 480, 3) and len(frames) >= 3
+    left = frames[-1][:, :240].astype(int)
+    # The surface in the colour map (viridis' teals and greens), and both runs' markers on it.
+    assert ((left[:, :, 1] > left[:, :, 0] + 30) & (left[:, :, 1] > 100)).sum() > 1000
+    assert count(frames[-1][:, :240], ORANGE, tol=50) > 5 and count(frames[-1][:, :240], BLUE, tol=50) > 5

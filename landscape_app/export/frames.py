@@ -148,7 +148,7 @@ class FrameRenderer:
         self.controller.seed(exp, scene.surface, scene.held_value(1))
         self.projected = None
         if exp.is_module:
-            self.projected = ProjectedPaths(self.controller, scene, self.styles, style.font(sizes.label_pt + 1))
+            self.projected = ProjectedPaths(self.controller, scene, self.styles, style.font(sizes.label_pt))
             loss = self.views.get("loss")
             if loss is not None:
                 loss.parentWidget().layout().addWidget(self.projected.note)

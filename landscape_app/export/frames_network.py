@@ -15,11 +15,6 @@ from types import SimpleNamespace
 
 import numpy as np
 
-# The widest number the note writes (``projection_note._num``): the note's height is measured with it, so numbers
-# changing from frame to frame never re-wrap it or move the views above.
-WIDEST = -8.88e-88
-
-
 class ProjectedPaths:
     """The scene's runs projected on its plane by ``controller`` (a ``SceneController`` seeded with the scene),
     with the note (a ``ProjectionNote``) that shows them; ``at(upto)`` gives the first ``upto`` points."""
@@ -47,13 +42,23 @@ class ProjectedPaths:
         return out
 
     def fix_height(self) -> None:
-        """Hold the note at the height its widest text needs at its width now (call once laid out)."""
+        """Hold the note at the height its widest text of the whole run needs at its width now (call once laid
+        out): numbers changing from frame to frame then never re-wrap it or move the views above."""
+        from PySide6.QtGui import QFontMetrics
         from PySide6.QtWidgets import QApplication
-        wide = np.array([WIDEST])
-        widest = {rid: SimpleNamespace(distance=wide, surface_loss=wide, total=1,
-                                       flat=SimpleNamespace(loss=wide, iteration=np.zeros(1, np.int64)))
-                  for rid in self.projections}
-        self.note.show_projections(widest, None)       # shown: the layout gives it its width
+
+        from ..gui.projection_note import _num
+        metrics = QFontMetrics(self.note.font())
+
+        def widest(values) -> np.ndarray:
+            # The value the note writes widest (``projection_note._num``), measured in the note's font.
+            texts = {_num(float(v)): float(v) for v in np.asarray(values)}
+            return np.array([texts[max(texts, key=metrics.horizontalAdvance)]])
+
+        samples = {rid: SimpleNamespace(distance=widest(p.distance), surface_loss=widest(p.surface_loss), total=1,
+                                        flat=SimpleNamespace(loss=widest(p.flat.loss), iteration=np.zeros(1, int)))
+                   for rid, p in self.projections.items()}
+        self.note.show_projections(samples, None)       # shown: the layout gives it its width
         QApplication.processEvents()
         self.note.setFixedHeight(self.note.heightForWidth(max(self.note.width(), 1)))
 
