@@ -157,9 +157,10 @@ class FrameRenderer:
                                    self.projected.note)
         if "data" in self.views:
             self.controller.predictions_ready.connect(self.views["data"].show_predictions)
+        final, _ = self._paths_at(self.scene.n_points)
         for name, view in self.views.items():
             # The whole run is known: axes that would follow the growing paths hold their final extent.
-            view.fix_ranges(self._paths_of(name, self.scene.n_points))
+            view.fix_ranges(final(name))
         self.camera = self._initial_camera(camera)
 
         self.window.resize(*logical)
@@ -245,22 +246,28 @@ class FrameRenderer:
             self.controller.update_predictions(0, self.scene.trajectories[0], upto)
         if self.controller.busy:
             self.controller.wait()
+        paths, projected = self._paths_at(upto)
         for name, view in self.views.items():
-            view.show_paths(self._paths_of(name, upto), None)
+            view.show_paths(paths(name), None)
         if self.projected is not None:
-            self.projected.show(self.projected.at(upto))
+            self.projected.show(projected)
         self._orbit(frame_index, n_motion)
         if self.caption is not None:
             self.caption.show_at(upto)
 
-    def _paths_of(self, name: str, upto: int) -> dict:
-        """What view ``name`` draws at timeline point ``upto``: only the paths so far (a view never hints at where
-        a run goes next); a network's projected on the plane (``frames_network.view_paths``)."""
+    def _paths_at(self, upto: int):
+        """``(paths, projections)``: ``paths(view name)`` is what each view draws at timeline point ``upto``, only
+        the paths so far (a view never hints at where a run goes next); a network's projected on the plane
+        (``frames_network.view_paths``), whose projections come second (None for a linear model)."""
         shown = {i: _prefix(t, upto) for i, t in enumerate(self.shown)}
-        if self.projected is None:
-            return shown
-        raw = {i: _prefix(t, upto) for i, t in enumerate(self.scene.trajectories)}
-        return view_paths(name, shown, raw, self.projected.at(upto))
+        raw = projected = None
+        if self.projected is not None:
+            raw = {i: _prefix(t, upto) for i, t in enumerate(self.scene.trajectories)}
+            projected = self.projected.at(upto)
+
+        def paths(name: str) -> dict:
+            return view_paths(name, shown, raw, projected)
+        return paths, projected
 
     def paint(self):
         """Render the window into the frame image (a QImage owned by the renderer)."""

@@ -157,6 +157,8 @@ def prepare_scene(session: Session, trajectories: Sequence[Trajectory] | None = 
         if surface is None:
             from .scene_plane import scene_surface
             surface = scene_surface(session, trajectories, plane_seed, stop)
+            if surface is None:
+                raise ExportCancelled()
         _check_surface(session, surface)
         scene.surface = surface
     elif first is None:

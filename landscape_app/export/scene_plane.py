@@ -15,9 +15,8 @@ WAIT_S = 600.0          # a network's surface takes seconds here; a limit only s
 
 def scene_surface(session, trajectories=(), plane_seed: int = 0, stop=None):
     """The surface the window's scene shows for ``session`` (a network's): computed by a headless
-    ``SceneController`` set as the window sets it (``configure``). ``stop()`` True cancels (``ExportCancelled``)."""
+    ``SceneController`` set as the window sets it (``configure``). ``stop()`` True cancels: None comes back."""
     from ..gui.scene_controller import SceneController
-    from .scene import ExportCancelled
     controller = SceneController(follow_every_s=0.0)
     failures: list[str] = []
     controller.failed.connect(failures.append)
@@ -26,8 +25,9 @@ def scene_surface(session, trajectories=(), plane_seed: int = 0, stop=None):
         controller.show(session.experiment)
         done = _wait(controller, stop)
         if not done:
-            raise ExportCancelled() if stop is not None and stop() else \
-                ExportError(f"the surface took more than {WAIT_S:.0f} s to compute")
+            if stop is not None and stop():
+                return None
+            raise ExportError(f"the surface took more than {WAIT_S:.0f} s to compute")
         if failures or controller.surface is None:
             raise ExportError(failures[0] if failures else "the surface could not be computed")
         return controller.surface
