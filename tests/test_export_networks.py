@@ -311,3 +311,26 @@ def test_3d_view_of_a_network_race_on_xvfb(tmp_path, gl_env):
     # The surface in the colour map (viridis' teals and greens), and both runs' markers on it.
     assert ((left[:, :, 1] > left[:, :, 0] + 30) & (left[:, :, 1] > 100)).sum() > 1000
     assert count(frames[-1][:, :240], ORANGE, tol=50) > 5 and count(frames[-1][:, :240], BLUE, tol=50) > 5
+
+
+def test_a_sessions_pca_plane_is_exported(qapp, tmp_path):
+    """A session whose [plane] is a PCA of the finished runs: the exporter's scene controller fits it to the
+    runs it trained, as the window does, and the files carry that plane."""
+    settings = pytest.importorskip("landscape_app.core.plane_settings")
+    session = moons_session().replace(plane=settings.PlaneSettings("pca"))
+    scene = prepare_scene(session)
+    expected = settings.build_plane(settings.PlaneSettings("pca"), scene.experiment, scene.trajectories)
+    assert scene.plane.kind == "pca" and same_plane(scene.plane, expected)
+    assert scene.surface.axes == tuple(expected.labels) and scene.surface.axes[0].startswith("PCA 1")
+    out = tmp_path / "pca.npz"
+    for _ in export_steps(scene, make_plan(str(out))):
+        pass
+    with np.load(out) as z:
+        assert str(z["plane_kind"]) == "pca"
+        np.testing.assert_array_equal(z["plane_d1"], expected.d1)
+    plan = make_plan(str(tmp_path / "pca.png"), views="contour,loss", size=(640, 360))
+    with FrameRenderer(scene, plan) as renderer:
+        frame = renderer.render(scene.n_points)
+        for run, color in ((0, ORANGE), (1, BLUE)):
+            alpha, beta = renderer.projected.projections[run].flat.params[-1]
+            assert near(frame, *renderer.pixel_of("contour", alpha, beta), color), run
