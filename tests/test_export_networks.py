@@ -316,10 +316,11 @@ def test_3d_view_of_a_network_race_on_xvfb(tmp_path, gl_env):
 def test_a_sessions_pca_plane_is_exported(qapp, tmp_path):
     """A session whose [plane] is a PCA of the finished runs: the exporter's scene controller fits it to the
     runs it trained, as the window does, and the files carry that plane."""
-    settings = pytest.importorskip("landscape_app.core.plane_settings")
-    session = moons_session().replace(plane=settings.PlaneSettings("pca"))
+    if "PlaneSettings" not in la.__all__:
+        pytest.skip("sessions carry no plane settings in this version")
+    session = moons_session().replace(plane=la.PlaneSettings("pca"))
     scene = prepare_scene(session)
-    expected = settings.build_plane(settings.PlaneSettings("pca"), scene.experiment, scene.trajectories)
+    expected = la.build_plane(la.PlaneSettings("pca"), scene.experiment, scene.trajectories)
     assert scene.plane.kind == "pca" and same_plane(scene.plane, expected)
     assert scene.surface.axes == tuple(expected.labels) and scene.surface.axes[0].startswith("PCA 1")
     out = tmp_path / "pca.npz"
