@@ -36,9 +36,11 @@ def scene_surface(session, trajectories=(), plane_seed: int = 0, stop=None):
 
 
 def configure(controller, session, trajectories=(), plane_seed: int = 0) -> None:
-    """Give ``controller`` the session's plane before it shows anything: the session's own plane settings where it
-    has them (a plane fitted to the runs gets their finished paths; a Hessian at the current step, the first
+    """Give ``controller`` the session's scene and plane, as the window does: the session's own plane settings where
+    it has them (a plane fitted to the runs gets their finished paths; a Hessian at the current step, the first
     run's last), else the random plane of ``plane_seed`` (the window's Plane section)."""
+    # The scene's experiment first: what a plane is made of (paths, a current step) belongs to its parameters.
+    controller.experiment = session.experiment
     settings = getattr(session, "plane", None)
     if settings is not None and hasattr(controller, "set_plane"):
         paths = tuple(trajectories)
