@@ -6,7 +6,8 @@ import pytest
 
 import landscape_app as la
 from landscape_app.gui.jobs import Jobs
-from landscape_app.gui.scene_controller import SceneController, training_differs
+from landscape_app.gui.scene_controller import SceneController
+from landscape_app.gui.scene_settings import training_differs
 
 from app_window import WAIT, lengths, play_to_end, ready, settle
 

@@ -11,6 +11,8 @@ _EXPORTS = {
     "experiment": ("Experiment", "Grid"),
     "modelspec": ("UserCodeError",),
     "plane": ("Plane",),
+    "plane_build": ("build_plane",),
+    "plane_settings": ("PlaneSettings",),
     "interpolation": ("Interpolation", "interpolate"),
     "projection": ("ProjectedPath", "project_path"),
     "session": ("Session",),

@@ -6,6 +6,7 @@ kernels. Everything here is an ``nn.Module`` whose surface is evaluated point by
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib.util
 import inspect
@@ -25,10 +26,15 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {"tanh": nn.Tanh, "relu": nn.ReLU, "si
 
 # Built-in module specs -> their options with defaults (the TOML keys of [experiment.model_options]).
 MODULE_SPECS: dict[str, dict[str, Any]] = {
-    "mlp": {"hidden": (32, 32), "activation": "tanh", "batchnorm": False, "dropout": 0.0},
+    "mlp": {"hidden": (32, 32), "activation": "tanh", "batchnorm": False, "bn_affine": True, "dropout": 0.0},
     "softmax": {},
-    "cnn": {"channels": (8, 16), "activation": "relu", "batchnorm": False},
+    "cnn": {"channels": (8, 16), "activation": "relu", "batchnorm": False, "bn_affine": True},
 }
+
+# Options that runs of one race may set each their own: they change how the layers train, not which weights
+# there are (BatchNorm without its affine scale and shift adds no parameter; with them, the run's parameters
+# are not the others' and its path cannot be drawn on their plane).
+PER_RUN_OPTIONS = ("batchnorm", "bn_affine", "dropout")
 
 MODULE_LABELS = {
     "mlp": "MLP",
@@ -77,7 +83,7 @@ def check_model_options(model: str, options: Mapping[str, Any]) -> dict[str, Any
         elif key == "activation":
             if value not in ACTIVATIONS:
                 raise ConfigError(where, f"must be one of {', '.join(ACTIVATIONS)}, not {value!r}")
-        elif key == "batchnorm":
+        elif key in ("batchnorm", "bn_affine"):
             if not isinstance(value, bool):
                 raise ConfigError(where, f"must be true or false, not {value!r}")
         elif key == "dropout":
@@ -100,7 +106,7 @@ def build_builtin(model: str, options: Mapping[str, Any], n_in: int, n_out: int,
         for h in options["hidden"]:
             layers.append(nn.Linear(width, h))
             if options["batchnorm"]:
-                layers.append(nn.BatchNorm1d(h))
+                layers.append(nn.BatchNorm1d(h, affine=options["bn_affine"]))
             layers.append(act())
             if options["dropout"]:
                 layers.append(nn.Dropout(options["dropout"]))
@@ -110,15 +116,15 @@ def build_builtin(model: str, options: Mapping[str, Any], n_in: int, n_out: int,
     if model == "cnn":
         shape = image_shape or _square_image(n_in)
         c1, c2 = options["channels"]
-        bn = options["batchnorm"]
+        bn, affine = options["batchnorm"], options["bn_affine"]
         side_h, side_w = shape[1] // 4, shape[2] // 4
         if side_h < 1 or side_w < 1:
             raise ConfigError("model", f"the 'cnn' model pools twice by 2 and needs images of at least 4x4, "
                                        f"not {shape[1]}x{shape[2]}")
         layers = [nn.Unflatten(1, shape),
-                  nn.Conv2d(shape[0], c1, 3, padding=1), *([nn.BatchNorm2d(c1)] if bn else []), act(),
+                  nn.Conv2d(shape[0], c1, 3, padding=1), *([nn.BatchNorm2d(c1, affine=affine)] if bn else []), act(),
                   nn.MaxPool2d(2),
-                  nn.Conv2d(c1, c2, 3, padding=1), *([nn.BatchNorm2d(c2)] if bn else []), act(),
+                  nn.Conv2d(c1, c2, 3, padding=1), *([nn.BatchNorm2d(c2, affine=affine)] if bn else []), act(),
                   nn.MaxPool2d(2),
                   nn.Flatten(), nn.Linear(c2 * side_h * side_w, n_out)]
         return nn.Sequential(*layers)
@@ -163,6 +169,26 @@ def _same_file(name: str, target: str) -> bool:
 def describe_failure(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def factory_names(path: str | Path) -> list[str]:
+    """The public top-level functions of a model file, in their order, read without running it (``ast``): what
+    "file.py:function" may name."""
+    path = Path(path).expanduser()
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError("model", f"{path}: cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
+    try:
+        tree = ast.parse(source, filename=str(path))
+    except SyntaxError as exc:
+        raise UserCodeError(f"{path} line {exc.lineno}: SyntaxError: {exc.msg}") from None
+    names = [node.name for node in tree.body
+             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not node.name.startswith("_")]
+    if not names:
+        raise ConfigError("model", f"{path} defines no function; write one that returns the nn.Module "
+                                   f"(e.g. def make_model(): ...)")
+    return names
 
 
 def load_factory(spec: str, base_dir: Path | None = None) -> tuple[Callable[..., nn.Module], Path]:
@@ -248,5 +274,6 @@ def coordinate_names(module: nn.Module) -> tuple[str, ...]:
     return tuple(names)
 
 
-__all__ = ["ACTIVATIONS", "GIVEN", "MODULE_SPECS", "UserCodeError", "build_builtin", "call_factory",
-           "check_model_options", "coordinate_names", "is_file_spec", "load_factory", "n_parameters"]
+__all__ = ["ACTIVATIONS", "GIVEN", "MODULE_SPECS", "PER_RUN_OPTIONS", "UserCodeError", "build_builtin",
+           "call_factory", "check_model_options", "coordinate_names", "factory_names", "is_file_spec", "load_factory",
+           "n_parameters"]

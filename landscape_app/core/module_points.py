@@ -6,6 +6,7 @@ the batched evaluator in ``surface_module``.
 from __future__ import annotations
 
 import copy
+import threading
 
 import numpy as np
 import torch
@@ -20,6 +21,7 @@ BN_MODES = ("eval", "recompute")
 # From this many points on, the batched evaluator's set-up pays for itself.
 BATCHED_FROM = 8
 METRICS = ("loss", "accuracy")
+_CACHE_LOCK = threading.Lock()
 
 
 def split_params(module: nn.Module, flat: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -33,11 +35,24 @@ def split_params(module: nn.Module, flat: torch.Tensor) -> dict[str, torch.Tenso
 
 
 def float64_module(exp) -> nn.Module:
-    """The experiment's module in float64, cached per experiment (eval mode: dropout off, BN running stats)."""
-    cached = exp.__dict__.get("_module64")
+    """The experiment's module in float64, cached per experiment and thread (eval mode: dropout off, BN running
+    stats).
+
+    Per thread: ``functional_call`` puts the parameters and buffers it is given into the module while it runs, so
+    two threads sharing one module (the training's full-data loss at the step's BatchNorm statistics, and the
+    projection of the same run's path in the scene) would each compute with the other's now and then.
+    """
+    # A plain dict by thread id (not a threading.local), so an experiment still pickles; an id that a finished
+    # thread leaves to a new one hands that one a module no one else uses any more.
+    with _CACHE_LOCK:
+        per_thread = exp.__dict__.get("_module64")
+        if per_thread is None:
+            per_thread = {}
+            object.__setattr__(exp, "_module64", per_thread)
+    cached = per_thread.get(threading.get_ident())
     if cached is None:
         cached = copy.deepcopy(exp._fitted.template).to(torch.float64).eval()
-        object.__setattr__(exp, "_module64", cached)
+        per_thread[threading.get_ident()] = cached
     return cached
 
 

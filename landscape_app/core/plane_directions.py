@@ -14,8 +14,8 @@ import torch
 from torch import nn
 
 from .errors import ConfigError
+from .plane_settings import NORMALIZATIONS
 
-NORMALIZATIONS = ("filter", "layer", "none")
 IGNORABLE = ("bias", "bn")
 PCA_CENTERS = ("end", "start", "mean")
 

@@ -50,12 +50,15 @@ class ProjectedPath:
         return self.loss - self.surface_loss
 
 
-def plane_losses(exp, plane: Plane, points: np.ndarray, bn: str = "eval") -> np.ndarray:
-    """The loss at points (m, k) of ``plane``, as the surface evaluates it (its BatchNorm statistics, eval mode)."""
+def plane_losses(exp, plane: Plane, points: np.ndarray, bn: str = "eval", metric: str = "loss") -> np.ndarray:
+    """The loss (or a network's accuracy, ``metric``) at points (m, k) of ``plane``, as the surface evaluates it
+    (its BatchNorm statistics, eval mode)."""
     from .module_points import check_bn, module_losses
     check_bn(bn)
     if exp.is_module:
-        return module_losses(exp, points, buffers=plane.buffers, bn=bn)
+        return module_losses(exp, points, buffers=plane.buffers, bn=bn, metric=metric)
+    if metric != "loss":
+        raise ConfigError("metric", "the closed-form models' surfaces show their loss")
     from .surface import loss_at
     return np.asarray(loss_at(exp, points), dtype=np.float64).reshape(-1)
 

@@ -37,6 +37,7 @@ from torch.func import functional_call, replace_all_batch_norm_modules_
 from torch.nn.utils import vector_to_parameters
 
 from .errors import ConfigError
+from .surface_module_criteria import per_sample_criterion
 from .surface_module_layers import Chunk, batch_statistics, compile_layers, run_layers
 
 # Largest single activation of a CPU chunk (bytes): the MLP benchmark ran fastest near 4 MB (32 points of
@@ -127,6 +128,7 @@ class _Evaluator:
                 for name, value in buffers.items():
                     own[name].copy_(torch.as_tensor(value))
         self.criterion = None if criterion is None else copy.deepcopy(criterion).to(device=self.device, dtype=dtype)
+        self._per_sample = None if criterion is None else per_sample_criterion(self.criterion)
         self.x = self._cast(x)
         self.target = self._cast(target)
         self.names, self.shapes, self.offsets = [], [], {}
@@ -287,6 +289,10 @@ class _Evaluator:
             return _accuracy(out, self.target, self.decision)
         if len(out) == 1:
             return self.criterion(out[0], self.target)[None]
+        if self._per_sample is not None:
+            values = self._per_sample(out, self.target)
+            if values is not None:
+                return values
         return torch.vmap(self.criterion, in_dims=(0, None))(out, self.target)
 
 

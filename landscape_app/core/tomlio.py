@@ -10,6 +10,9 @@ All TOML reading and writing lives here, above the plain values it reads and wri
     [[runs]]              # optional: each run changes some of the run fields, and may have a name and colour
     name = "momentum 0.9"
     optimizer_options = { momentum = 0.9 }
+    [plane]               # optional, networks only: kind = "random" (seed, normalization), "pca",
+    kind = "random"       # "hessian" (at = "start" | "current") or "through" (points = [1, 2]: runs' ends)
+    seed = 0
 """
 from __future__ import annotations
 
@@ -29,14 +32,17 @@ from .data import DataSource, LandscapeDataset, dataset_from_arrays, dataset_fro
 from .errors import ConfigError, DataError
 from .experiment import Experiment, Grid
 from .files import write_text_atomic
-from .session import Session, default_run_name
+from .plane_settings import PlaneSettings
+from .session import Session, default_run_name, own_model_options
 
 # Fields a [[runs]] entry may change; the rest (data, model, grid) are shared so the runs share a surface.
+# A [[runs]] entry may also set ``model_options``: the ones a run may have of its own (BatchNorm, dropout), laid
+# over the [experiment]'s.
 RUN_FIELDS = ("criterion", "criterion_options", "optimizer", "lr", "optimizer_options", "scheduler",
               "scheduler_options", "batch_size", "shuffle", "epochs", "seed", "start")
 EXPERIMENT_FIELDS = ("model", "model_options") + RUN_FIELDS + ("data", "grid")
 GRID_FIELDS = ("x_range", "y_range", "resolution", "axes", "held")
-SESSION_KEYS = ("title", "description", "edited", "experiment", "runs")
+SESSION_KEYS = ("title", "description", "edited", "experiment", "runs", "plane")
 
 
 def data_to_dict(data: LandscapeDataset, base_dir: Path | None) -> dict[str, Any]:
@@ -200,8 +206,13 @@ def session_to_dict(session: Session, base_dir: Path | None = None) -> dict[str,
         if color:
             entry["color"] = color
         entry.update(run_fields_to_dict(run))
+        own = own_model_options(session.runs[0], run)
+        if own:
+            entry["model_options"] = {k: list(v) if isinstance(v, tuple) else v for k, v in own.items()}
         runs.append(entry)
     out["runs"] = runs
+    if session.plane is not None:
+        out["plane"] = session.plane.to_dict()
     return out
 
 
@@ -222,10 +233,14 @@ def session_from_dict(table: Mapping[str, Any], base_dir: Path | None = None) ->
             raise ConfigError(f"runs[{i}]", "must be a table")
         entry = dict(entry)
         name, color = entry.pop("name", None), entry.pop("color", None)
-        unknown = set(entry) - set(RUN_FIELDS)
+        unknown = set(entry) - set(RUN_FIELDS) - {"model_options"}
         if unknown:
             raise ConfigError(f"runs[{i}].{sorted(unknown)[0]}",
-                              f"a run may set only {', '.join(('name', 'color') + RUN_FIELDS)}")
+                              f"a run may set only {', '.join(('name', 'color', 'model_options') + RUN_FIELDS)}")
+        if "model_options" in entry:
+            if not isinstance(entry["model_options"], Mapping):
+                raise ConfigError(f"runs[{i}].model_options", "must be a table")
+            entry["model_options"] = {**base.model_options, **entry["model_options"]}
         try:
             run = base.replace(**normalise_run_fields(entry))
         except ConfigError as exc:
@@ -238,8 +253,16 @@ def session_from_dict(table: Mapping[str, Any], base_dir: Path | None = None) ->
     edited = table.get("edited", False)
     if not isinstance(edited, bool):
         raise ConfigError("edited", f"must be true or false, not {edited!r}")
+    plane = None
+    if "plane" in table:
+        if not base.is_module:
+            raise ConfigError("plane", "only a network's surface lies on a chosen plane; a linear model's spans "
+                                       "its parameters ([experiment.grid] axes)")
+        plane = PlaneSettings.from_dict(table["plane"])
+        if plane.kind == "through" and max(plane.points) > len(runs):
+            raise ConfigError("plane.points", f"names run {max(plane.points)}; the session has {len(runs)} run(s)")
     return Session(tuple(runs), tuple(names), tuple(colors), str(table.get("title", "")),
-                   str(table.get("description", "")), edited)
+                   str(table.get("description", "")), edited, plane)
 
 
 def save(value: Session | Experiment, path) -> None:

@@ -19,10 +19,13 @@ from ..core.errors import ConfigError, DataError
 from ..core.experiment import Experiment
 from ..core.models import loss_unit
 from ..core.palette import run_color
+from ..core.plane_settings import PlaneSettings
 from ..core.session import Session
-from . import race
+from . import plane_text, race
+from .plane_fit import PlaneFit
 from .playback import PLAYING, Playback
-from .scene_controller import SceneController, surface_fields, training_differs
+from .scene_controller import SceneController
+from .scene_settings import surface_fields, training_differs
 from .views.base import RunStyle
 
 
@@ -34,6 +37,7 @@ class Controller(QObject):
     scene_text_changed = Signal()    # what the surface shows, in words (``scene_text``)
     restarted = Signal()             # the race was loaded anew into the training thread (a new generation)
     refused = Signal(str, str)       # an edit that cannot be made: (title, message)
+    plane_replay = Signal()          # a plane fitted to the finished runs arrived: replay the race on it from step 0
 
     def __init__(self, session: Session, path: str | None = None, train_fn=None, parent: QObject | None = None):
         super().__init__(parent)
@@ -52,6 +56,10 @@ class Controller(QObject):
         self.opened_file: str | None = None      # the surface file the scene came from (its name titles it)
         self._source_note = None
         self.scene.surface_ready.connect(self._surface_arrived)
+        # A plane fitted to finished runs (PCA, three points): train them to the end flat out, fit, replay.
+        self.fitting = PlaneFit(self, self)
+        self.fitting.changed.connect(self.scene_text_changed)
+        self.fitting.replay.connect(self.plane_replay)
 
     # -- what the widgets read ------------------------------------------------------------------------------
     @property
@@ -80,14 +88,19 @@ class Controller(QObject):
             return self.static.line, True
         exp = self.experiment
         criteria = {r.criterion for r in self.session.runs}
-        text = f"Surface: {loss_unit(exp.criterion)} loss"
-        if len(criteria) > 1:
-            text += f" of the selected run ({self.session.names[self.row]}); the runs differ in loss"
+        loss = f"{loss_unit(exp.criterion)} loss"
+        if self.scene.shown_metric == "accuracy":
+            loss = "accuracy (the fraction classified right)"
+        elif len(criteria) > 1:
+            loss += f" of the selected run ({self.session.names[self.row]}); the runs differ in loss"
         if exp.is_module:
             # A network's surface is a slice: say so, so that no one reads the projected paths as the paths.
-            text += (f" on a random filter-normalised plane through the start (seed {self.scene.plane_seed})  ·  "
-                     "the paths are projections onto it")
-            return text, True
+            phase = self.fit_phase
+            if phase == plane_text.TRAINING and not self.playing:
+                phase = plane_text.WAITING
+            return plane_text.scene_words(self.scene.plane_settings, self.scene.plane, phase,
+                                          len(self.session.runs), loss), True
+        text = f"Surface: {loss}"
         held = [n for n in exp.param_names if n not in exp.grid.axes]
         if held:
             text += f"  ·  {held[0]} held at the selected run's current value"
@@ -109,6 +122,8 @@ class Controller(QObject):
         self.saved_session = session
         self.session_loaded.emit()
         self.selection_changed.emit()
+        self.fitting.reset()
+        self.scene.set_plane(session.plane_settings, show=False)
         if surface is not None:
             self.scene.seed(self.experiment, surface, source=opened_file)
         self._show_scene()
@@ -133,6 +148,30 @@ class Controller(QObject):
         if self.scene.source != self._source_note:
             self._source_note = self.scene.source
             self.scene_text_changed.emit()
+        elif experiment is not None and experiment.is_module:
+            self.scene_text_changed.emit()      # the plane's eigenvalues or explained variance are known now
+
+    # -- the plane (networks) -------------------------------------------------------------------------------
+    def set_plane(self, settings: PlaneSettings, current=None, current_key=None, start: bool = True) -> None:
+        """Another plane for a network's surface: a scene edit saved with the session (the surface is recomputed,
+        the runs are never retrained). A plane fitted to finished runs trains them to their end first (``start``:
+        at once), fits, then replays the race on it. ``current``: the shown run's path to its shown step."""
+        if self.static is not None or not self.experiment.is_module:
+            return
+        self.session = self.session.replace(plane=settings)
+        self.scene.set_plane(settings, current, current_key)
+        self.session_edited.emit()          # saved with the session: it now differs from the file
+        self.fitting.start(start)
+        self.scene_text_changed.emit()
+
+    @property
+    def fit_phase(self) -> str:
+        """Where a plane fitted to finished runs stands (``plane_text``'s phases; "" for other planes)."""
+        return self.fitting.phase
+
+    def replay_done(self) -> None:
+        """The replay on a fitted plane ended (or was stopped)."""
+        self.fitting.replay_done()
 
     def mark_saved(self, path: str) -> None:
         self.path = str(path)
@@ -145,12 +184,15 @@ class Controller(QObject):
 
     def new_directions(self) -> None:
         """A network's random plane drawn anew: a scene edit (the surface is recomputed, the runs go on)."""
-        self.scene.new_directions()
+        self.set_plane_seed(self.scene.plane_seed + 1)
+
+    def set_metric(self, metric: str) -> None:
+        """The surface shows "loss" or "accuracy" (a classifying network's): recomputed, never retrained."""
+        self.scene.set_metric(metric)
         self.scene_text_changed.emit()
 
     def set_plane_seed(self, seed: int) -> None:
-        self.scene.set_plane_seed(seed)
-        self.scene_text_changed.emit()
+        self.set_plane(self.scene.plane_settings.replace(seed=int(seed)), start=False)
 
     def _show_scene(self, force: bool = False) -> None:
         self.scene.show(self.experiment, force=force)

@@ -9,11 +9,13 @@ nothing: its message is shown, and the data already loaded stays in use.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFileDialog, QFormLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QFileDialog, QFormLayout, QInputDialog, QLabel, QScrollArea, QSizePolicy, QVBoxLayout,
+                               QWidget)
 
 from ..core.data import dataset_from_csv
 from ..core.errors import ConfigError, DataError
 from ..core.experiment import Experiment, Grid
+from ..core.modelspec import UserCodeError, factory_names, is_file_spec
 from .controls_fields import NumberField, mark
 from .controls_messages import panel_message
 from .controls_optimizer import OptimizerSection
@@ -34,8 +36,7 @@ class ControlPanel(QWidget):
     experiment_changed = Signal(object)      # a new, valid Experiment
     validity_changed = Signal(bool)
     csv_loaded = Signal(str)                 # a CSV path that was loaded (for the status bar)
-    plane_seed_changed = Signal(int)         # a network's random plane (a scene setting, not the Experiment's)
-    new_directions = Signal()
+    plane_changed = Signal(object)           # a network's PlaneSettings (a scene setting, not the Experiment's)
 
     def __init__(self, experiment: Experiment | None = None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -60,8 +61,7 @@ class ControlPanel(QWidget):
         for section in self.sections:
             column.addWidget(section)
             section.edited.connect(self._edited)
-        self.plane.seed_changed.connect(self.plane_seed_changed)
-        self.plane.new_directions.connect(self.new_directions)
+        self.plane.plane_changed.connect(self.plane_changed)
         column.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidget(body)
@@ -76,6 +76,7 @@ class ControlPanel(QWidget):
         # Bold section titles (a stylesheet font does not spread to the fields inside).
         body.setStyleSheet("QGroupBox { font-weight: bold; }")
         self.data.load_csv_requested.connect(self.choose_csv)
+        self.model.load_model_requested.connect(self.choose_model)
 
         self._experiment = experiment or Experiment()
         self._valid = True
@@ -150,6 +151,64 @@ class ControlPanel(QWidget):
         self.experiment_changed.emit(exp)
         self.csv_loaded.emit(str(path))
 
+    def load_model(self, path: str, function: str | None = None) -> None:
+        """Use the network that ``function`` in the Python file ``path`` returns (by default ``make_model``, else
+        the file's first function), on the data in use when it fits them, else on data it fits (digits for a
+        model of 64 inputs). A file or model that cannot be used changes nothing: its message is shown (a failure
+        in the file's own code names its file and line) and the ``ConfigError`` re-raised for the caller."""
+        try:
+            names = factory_names(path)
+            if function is None:
+                function = "make_model" if "make_model" in names else names[0]
+            elif function not in names:
+                raise ConfigError("model", f"{path} has no function {function!r} (it has {', '.join(names)})")
+            new = self._with_model(self._experiment, f"{path}:{function}")
+        except ConfigError as exc:
+            message = str(exc)[len(exc.field) + 2:] if exc.field == "model" else self._message(exc)
+            self._set_notice(f"Not loaded: {message}. Still using {self.model.model.currentText()}.")
+            raise
+        self.set_experiment(new)
+        self.experiment_changed.emit(new)
+
+    def _with_model(self, exp: Experiment, spec: str) -> Experiment:
+        changes = self._follow_model(exp, {"model": spec})
+        try:
+            return exp.replace(**changes)
+        except UserCodeError:
+            raise
+        except ConfigError as first:
+            # Not the data in use (a digits CNN while moons are loaded): the first built-in data it fits.
+            from ..core.data import make_dataset
+            for name in ("digits", "moons"):
+                try:
+                    return exp.replace(**{**changes, "data": make_dataset(name)})
+                except UserCodeError:
+                    raise
+                except ConfigError:
+                    continue
+            raise first
+
+    def choose_model(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load model", "", "Python files (*.py);;All files (*)")
+        if not path:
+            return
+        try:
+            names = factory_names(path)
+        except ConfigError as exc:
+            self._set_notice(f"Not loaded: {str(exc)[len(exc.field) + 2:]}.")
+            return
+        function = names[0]
+        if len(names) > 1:
+            function, ok = QInputDialog.getItem(
+                self, "Load model", "The function that returns the model:", names,
+                names.index("make_model") if "make_model" in names else 0, False)
+            if not ok:
+                return
+        try:
+            self.load_model(path, function)
+        except ConfigError:
+            pass   # already shown in place
+
     def choose_csv(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Load CSV data", "", "CSV files (*.csv);;All files (*)")
         if path:
@@ -196,8 +255,8 @@ class ControlPanel(QWidget):
         data = changes.get("data", exp.data)
         name = data.source.name if data.source.kind == "generator" else None
         network = model not in MODEL_CRITERION or MODEL_CRITERION[model] is None
-        if not (network and name in NETWORK_DATA and (name == "digits") == (model in ("softmax", "cnn"))
-                or model == "softmax" and name in NETWORK_DATA):
+        keeps = (name == "digits") == (model in ("softmax", "cnn")) or model == "softmax" or is_file_spec(model)
+        if not (network and name in NETWORK_DATA and keeps):
             data = make_dataset(MODEL_DATA.get(model, "moons"))
         changes.update(data=data, criterion=MODEL_CRITERION.get(model), criterion_options={}, start=None, grid=Grid())
         changes.pop("model_options", None)

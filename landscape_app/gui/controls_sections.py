@@ -140,10 +140,18 @@ class DataSection(Section):
 
 
 class ModelSection(Section):
+    load_model_requested = Signal()
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__("Model and loss", parent)
         self.model = self._register("model", _combo({**MODEL_LABELS, **NETWORK_LABELS}))
         self._row("model", self.model)
+        self.file_button = QPushButton("Load model…")
+        self.file_button.setObjectName("load_model_button")
+        self.file_button.setToolTip("A network of your own: a Python file with a function that returns the "
+                                    "nn.Module (it runs the file's code, as any script would)")
+        self.file_button.clicked.connect(self.load_model_requested)
+        self._row("", self.file_button)
         # An MLP's layers: hidden widths as "16, 16" (applied on Enter or leaving the entry) and the activation.
         self.hidden = QLineEdit()
         self.hidden.setObjectName("model_options.hidden")
@@ -155,6 +163,12 @@ class ModelSection(Section):
         self._row("hidden layers", self.hidden)
         self.activation = self._register("model_options.activation", _combo({a: a for a in ACTIVATIONS}))
         self._row("activation", self.activation)
+        # A run's own: in a race the other runs keep theirs (their paths share the plane where BatchNorm learns
+        # no scale and shift, see Session).
+        self.batchnorm = self._register("model_options.batchnorm", QCheckBox("this run only"))
+        self.batchnorm.setToolTip("BatchNorm after each hidden layer, for the selected run only (the other runs "
+                                  "keep theirs)")
+        self._row("BatchNorm", self.batchnorm)
         self._hidden_shown = ""
         self.criterion = self._register("criterion", _combo(CRITERION_LABELS))
         self.criterion.setToolTip("The loss the optimizer minimises; the contour shows the selected run's loss")
@@ -175,6 +189,12 @@ class ModelSection(Section):
         mlp = exp.model == "mlp"
         self._set_row_visible(self.hidden, mlp)
         self._set_row_visible(self.activation, mlp)
+        normed = exp.model in ("mlp", "cnn")
+        self._set_row_visible(self.batchnorm, normed)
+        if normed:
+            self.batchnorm.blockSignals(True)
+            self.batchnorm.setChecked(bool(exp.model_options.get("batchnorm", False)))
+            self.batchnorm.blockSignals(False)
         if mlp:
             self._hidden_shown = ", ".join(str(w) for w in exp.model_options.get("hidden", ()))
             self.hidden.setText(self._hidden_shown)
@@ -197,6 +217,9 @@ class ModelSection(Section):
                     from None
             out["model_options"] = {**exp.model_options, "hidden": hidden,
                                     "activation": self.activation.currentData()}
+        if out["model"] == exp.model and exp.model in ("mlp", "cnn"):
+            out["model_options"] = {**out.get("model_options", exp.model_options),
+                                    "batchnorm": self.batchnorm.isChecked()}
         return out
 
 

@@ -26,11 +26,16 @@ class LiftWork:
 
 
 def evaluate(experiment, work: list[LiftWork], stop=None) -> list[tuple[LiftWork, np.ndarray]]:
-    """Each piece of ``work`` evaluated on ``experiment``'s criterion (in a worker thread)."""
+    """Each piece of ``work`` evaluated on ``experiment``'s criterion (in a worker thread); ``experiment`` may be a
+    mapping from run id to the experiment to evaluate that run's piece on (``LiftedPaths.evaluators``)."""
     out = []
+    whole = experiment
     for piece in work:
         if stop is not None and stop.is_set():
             break
+        experiment = whole.get(piece.run_id) if isinstance(whole, Mapping) else whole
+        if experiment is None:
+            continue
         n = len(piece.params)
         if piece.kind == "loss":
             values = np.atleast_1d(loss_at(experiment, piece.params[piece.start:n]))
@@ -76,6 +81,22 @@ class LiftedPaths:
         return exp is None or shown is None or (exp.criterion == shown.criterion
                                                 and dict(exp.criterion_options) == dict(shown.criterion_options))
 
+    def evaluator(self, run_id: int):
+        """What run ``run_id``'s path is re-evaluated on: the shown experiment; None for a run whose BatchNorm is
+        not the shown network's (a race's runs may differ in it): its loss at a step depends on running statistics
+        that its path does not keep, and the shown network at its weights is another function."""
+        exp, shown = self.run_experiments.get(run_id), self.experiment
+        if exp is None or shown is None:
+            return shown
+        mine, theirs = dict(exp.model_options), dict(shown.model_options)
+        if any(mine.get(k) != theirs.get(k) for k in ("batchnorm", "bn_affine") if mine.get("batchnorm")
+               or theirs.get("batchnorm")):
+            return None
+        return shown        # dropout is off in evaluation: the same function
+
+    def evaluators(self, work) -> dict:
+        return {piece.run_id: self.evaluator(piece.run_id) for piece in work}
+
     def mixed(self) -> bool:
         """Whether some run trains on another loss than the shown one."""
         return not all(self.same_loss(rid) for rid in self.run_experiments)
@@ -86,7 +107,7 @@ class LiftedPaths:
             return []
         work = []
         for rid, traj in paths.items():
-            if self.same_loss(rid) or len(traj) == 0:
+            if self.same_loss(rid) or len(traj) == 0 or self.evaluator(rid) is None:
                 continue
             for kind in ("loss", "batch") if batch_loss else ("loss",):
                 have = self._cache.get((rid, kind))
@@ -110,7 +131,8 @@ class LiftedPaths:
 
     def compute(self, paths: Mapping, batch_loss: bool = False) -> None:
         """Evaluate what is missing here and now (headless use: the exporter, which has no GUI to keep drawing)."""
-        self.absorb(evaluate(self.experiment, self.missing(paths, batch_loss)))
+        work = self.missing(paths, batch_loss)
+        self.absorb(evaluate(self.evaluators(work), work))
 
     def paths(self, paths: Mapping, batch_loss: bool = False) -> dict:
         """``paths`` with ``loss`` (and with ``batch_loss``, the mini-batch loss too) in the shown criterion, as far

@@ -145,6 +145,11 @@ class WindowActions:
         self.scene.set_minibatch(on)
         self.playback.dirty = True
 
+    def set_accuracy_surface(self, on: bool) -> None:
+        """A classifying network's accuracy on the surface instead of its loss (a scene setting: no retraining)."""
+        self.controller.set_metric("accuracy" if on else "loss")
+        self.actions_by_name["accuracy"].setChecked(bool(on))
+
     def set_log_loss(self, on: bool) -> None:
         self.views.set_log_loss(on)
 

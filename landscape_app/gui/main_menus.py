@@ -105,6 +105,9 @@ def build_menus(window) -> dict[str, QAction]:
                             tip="Arrows of the negative gradient: where plain gradient descent would go")
     a["minibatch"] = _action(window, "Mini-batch view", window.set_minibatch_view, "Ctrl+B", checkable=True,
                              tip="Beside the full surface, the surface of the batch the current step descends")
+    a["accuracy"] = _action(window, "Accuracy surface", window.set_accuracy_surface, checkable=True,
+                            tip="A classifying network's surface shows the fraction classified right instead of "
+                                "its loss (recomputed; the runs go on)")
     a["log_loss"] = _action(window, "Log scale for the loss curve", window.set_log_loss, checkable=True)
     a["own_losses"] = _action(window, "Loss curve: each run's own loss", window.set_own_losses, checkable=True,
                               tip="Each run's curve in its own training loss (the axis then mixes units) instead "
@@ -113,7 +116,8 @@ def build_menus(window) -> dict[str, QAction]:
     a["panel"] = _action(window, "&Control panel", window.set_panel_visible, Qt.Key.Key_P, checkable=True,
                          tip="The runs and their settings on the left; lecture mode hides them for the views")
     a["panel"].setChecked(True)
-    for key in ("lecture", "panel", "log_scale", "gradient", "minibatch", "log_loss", "own_losses", "fullscreen"):
+    for key in ("lecture", "panel", "log_scale", "gradient", "minibatch", "accuracy", "log_loss", "own_losses",
+                "fullscreen"):
         view.addAction(a[key])
 
     presets = bar.addMenu("&Presets")

@@ -23,6 +23,7 @@ from .main_actions import WindowActions
 from .main_drawing import FRAME_MS, WindowDrawing
 from .main_layout import HINT, NETWORK_HINT, WindowLayout
 from .main_menus import build_menus, remember_session
+from .scene_settings import has_accuracy
 from .playback import PLAYING
 from .runs_panel import RunsPanel
 from .status_bar import StatusBar
@@ -61,8 +62,7 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
 
         self.panel.experiment_changed.connect(self.experiment_edited)
         self.panel.validity_changed.connect(self._validity_changed)
-        self.panel.plane_seed_changed.connect(self.controller.set_plane_seed)
-        self.panel.new_directions.connect(self.controller.new_directions)
+        self.panel.plane_changed.connect(self.plane_edited)
         self.runs_panel.selected.connect(self.select_run)
         self.runs_panel.add_requested.connect(self.add_run)
         self.runs_panel.remove_requested.connect(self.remove_run)
@@ -90,6 +90,7 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
         c.scene_text_changed.connect(self._scene_text_changed)
         c.restarted.connect(self._restarted)
         c.refused.connect(self._refused)
+        c.plane_replay.connect(self._replay_on_plane)
         self.scene.surface_ready.connect(self._surface_ready)
         self.scene.minibatch_ready.connect(self.views.set_minibatch_scene)
         self.scene.lifted_changed.connect(self._lifted_changed)
@@ -188,13 +189,16 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
         self.scene_label.setText(text)
         self.hint_label.setText(NETWORK_HINT if self.experiment.is_module else HINT)
         self.views.set_data_experiment(self.experiment)
-        self.panel.plane.set_seed(self.scene.plane_seed)
+        self.panel.plane.set_settings(self.scene.plane_settings)
+        self.actions_by_name["accuracy"].setEnabled(has_accuracy(self.experiment))
         self.views.set_mixed_losses(self.scene.lifted.mixed())
         self._header_lines()
 
     @Slot(object, object)
     def _surface_ready(self, experiment, surface) -> None:
         self.views.set_scene(experiment, surface)
+        if experiment is not None and experiment.is_module:
+            self.views.set_start_marker(experiment, surface.plane)
         self.views.set_mixed_losses(self.scene.lifted.mixed())
         self.playback.dirty = True          # the paths again, over the new surface
 
@@ -211,6 +215,28 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
     @Slot(object)
     def experiment_edited(self, exp: Experiment) -> None:
         self.controller.edit_run(exp, playing=self.controller.playing and self.panel.valid)
+
+    @Slot(object)
+    def plane_edited(self, settings) -> None:
+        """Another plane from the panel; a Hessian at the current point is taken at the selected run's shown step."""
+        current = key = None
+        if settings.kind == "hessian" and settings.at == "current":
+            run_id = self.run_ids[self.row]
+            path = self.playback.path(run_id)
+            if path is not None and len(path):
+                n = self.transport.upto or len(path)
+                current, key = path.upto(n), (run_id, self.playback.generation, n)
+        self.start_training_thread()
+        self.controller.set_plane(settings, current, key, start=self.panel.valid)
+
+    @Slot()
+    def _replay_on_plane(self) -> None:
+        """A plane fitted to the finished runs arrived: the race replays on it from its first step."""
+        self.replay.stop()
+        self.transport.show_point(0)
+        self._scrub_dirty = True
+        if not self.replay.start():         # a race of one point: nothing to replay
+            self.controller.replay_done()
 
     @Slot(int)
     def select_run(self, row: int) -> None:
@@ -279,12 +305,14 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
     @Slot()
     def _replay_finished(self) -> None:
         """The replay reached the recording's end: the runs with steps left go on training."""
+        self.controller.replay_done()
         if self.panel.valid:
             self.playback.play()
         self.transport.set_playing(self.playback.state == PLAYING)
 
     @Slot()
     def _replay_stopped(self) -> None:
+        self.controller.replay_done()
         self.transport.set_playing(self.playback.state == PLAYING)
 
     @Slot()

@@ -36,20 +36,23 @@ class Projection:
     on_surface: object
     distance: np.ndarray
     total: int = 0
+    metric: str = "loss"        # what ``surface_loss`` holds: the surface's loss or its accuracy
 
     @property
     def surface_loss(self) -> np.ndarray:
         return self.on_surface.loss
 
 
-def evaluate(experiment, plane, work: list[ProjectWork], stop=None) -> list[tuple[ProjectWork, np.ndarray]]:
-    """Each piece of ``work`` projected on ``plane``: rows (alpha, beta, distance, surface loss) (worker thread)."""
+def evaluate(experiment, plane, work: list[ProjectWork], stop=None,
+             metric: str = "loss") -> list[tuple[ProjectWork, np.ndarray]]:
+    """Each piece of ``work`` projected on ``plane``: rows (alpha, beta, distance, the surface's value: its loss or
+    accuracy, ``metric``) (worker thread)."""
     out = []
     for piece in work:
         if stop is not None and stop.is_set():
             break
         alpha, beta, distance = plane.project(piece.params)
-        surface = plane_losses(experiment, plane, plane.point(alpha, beta))
+        surface = plane_losses(experiment, plane, plane.point(alpha, beta), metric=metric)
         out.append((piece, np.stack([alpha, beta, distance, surface], axis=1)))
     return out
 
@@ -61,12 +64,13 @@ class ProjectedPaths:
         self._cache: dict[int, np.ndarray] = {}      # run id -> (n, 4): alpha, beta, distance, surface loss
         self.experiment = None
         self.plane = None
+        self.metric = "loss"        # the surface's values under the projected points: its loss or accuracy
         self.version = 0            # counts resets: work for an older version is dropped
 
-    def reset(self, experiment=None, plane=None) -> None:
+    def reset(self, experiment=None, plane=None, metric: str = "loss") -> None:
         self._cache.clear()
         self.version += 1
-        self.experiment, self.plane = experiment, plane
+        self.experiment, self.plane, self.metric = experiment, plane, metric
 
     @property
     def active(self) -> bool:
@@ -98,7 +102,7 @@ class ProjectedPaths:
 
     def compute(self, paths: Mapping) -> None:
         """Project what is missing here and now (headless use, tests)."""
-        self.absorb(evaluate(self.experiment, self.plane, self.missing(paths)))
+        self.absorb(evaluate(self.experiment, self.plane, self.missing(paths), metric=self.metric))
 
     def paths(self, paths: Mapping) -> dict[int, Projection]:
         """Each run of ``paths`` on the plane, up to its last projected step (runs with none yet are left out)."""
@@ -116,5 +120,5 @@ class ProjectedPaths:
             shown = traj if n == len(traj) else dataclasses.replace(traj.upto(n), outcome="running", message="")
             flat = dataclasses.replace(shown, param_names=labels, params=np.ascontiguousarray(rows[:n, :2]))
             on_surface = dataclasses.replace(flat, loss=rows[:n, 3].copy())
-            out[rid] = Projection(flat, on_surface, rows[:n, 2].copy(), len(traj))
+            out[rid] = Projection(flat, on_surface, rows[:n, 2].copy(), len(traj), self.metric)
         return out

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 from . import style
 
 HEADER = "Projected paths:"
+ELSEWHERE = "not on this plane (its network has other parameters: BatchNorm's scale and shift)"
 
 
 TIP = ("A network's path lives among all its parameters; the contour and the 3-D view draw its projection onto the "
@@ -40,7 +41,8 @@ def note_lines(projected: Mapping, names: Mapping[int, str], upto: int | None) -
             continue
         wanted = max(p.total, n) if upto is None else upto
         i = max(1, min(wanted, n)) - 1
-        text = (f"loss {_num(float(p.flat.loss[i]))} · surface {_num(float(p.surface_loss[i]))} · "
+        surface = "surface accuracy" if getattr(p, "metric", "loss") == "accuracy" else "surface"
+        text = (f"loss {_num(float(p.flat.loss[i]))} · {surface} {_num(float(p.surface_loss[i]))} · "
                 f"{_num(float(p.distance[i]))} off the plane")
         if wanted > n:
             text += f" (step {int(p.flat.iteration[i])})"
@@ -68,9 +70,10 @@ class ProjectionNote(QLabel):
     def set_lecture_mode(self, on: bool) -> None:
         """Nothing of its own: lecture mode enlarges the application's font, which this label uses."""
 
-    def show_projections(self, projected: Mapping, upto: int | None) -> None:
+    def show_projections(self, projected: Mapping, upto: int | None, elsewhere=()) -> None:
+        """Each projected run's line; ``elsewhere``: runs whose parameters are not the plane's (no path drawn)."""
         names = {rid: name for rid, (name, _) in self._runs.items()}
-        self.lines = note_lines(projected, names, upto)
+        self.lines = note_lines(projected, names, upto) + [(rid, ELSEWHERE) for rid in elsewhere]
         if not self.lines and not projected:
             self.setVisible(False)
             return

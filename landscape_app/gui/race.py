@@ -1,23 +1,35 @@
 """Editing a race (a Session) without Qt: replace one run, add a run, remove one, rename one.
 
 Every run of a session shares the first run's data, model and grid. Editing the selected run's shared fields
-carries them to the other runs; a run that cannot follow (a loss that does not fit the new model) takes the
-edited run's loss instead, so an edit is never refused because of another run.
+carries them to the other runs (a network's layers too, while each run keeps its own BatchNorm and dropout); a
+run that cannot follow (a loss that does not fit the new model) takes the edited run's loss instead, so an edit
+is never refused because of another run.
 """
 from __future__ import annotations
 
 from ..core.errors import ConfigError, DataError
 from ..core.experiment import Experiment
+from ..core.modelspec import PER_RUN_OPTIONS, is_file_spec
 from ..core.optimizers import OPTIMIZERS
-from ..core.session import MAX_RUNS, Session, default_run_name, lr_label
+from ..core.session import MAX_RUNS, Session, default_run_name, differing_model_option, lr_label
 
 SHARED = ("data", "model", "grid")
 # What "Add run" races next, in order: a different optimizer than the ones already racing.
 ADD_ORDER = ("sgd", "momentum", "adam", "rmsprop", "adagrad", "nadam", "adamw", "adamax")
 
 
+def _model_options(other: Experiment, edited: Experiment) -> dict:
+    """``other``'s model options once it follows ``edited``'s model: the edited layers, its own BatchNorm and
+    dropout (a run's own) where the model stays."""
+    if other.model != edited.model or is_file_spec(edited.model):
+        return dict(edited.model_options)
+    own = {k: v for k, v in other.model_options.items() if k in PER_RUN_OPTIONS}
+    return {**edited.model_options, **own}
+
+
 def _follow(other: Experiment, edited: Experiment) -> Experiment:
     shared = {name: getattr(edited, name) for name in SHARED}
+    shared["model_options"] = _model_options(other, edited)
     if other.model != edited.model:
         shared.update(start=edited.start, criterion=edited.criterion, criterion_options=edited.criterion_options)
     try:
@@ -49,7 +61,7 @@ def replace_run(session: Session, row: int, exp: Experiment) -> Session:
     old = runs[row]
     runs[row] = exp
     names[row] = follow_name(names[row], old, exp)
-    if any(getattr(old, name) != getattr(exp, name) for name in SHARED):
+    if any(getattr(old, name) != getattr(exp, name) for name in SHARED) or differing_model_option(old, exp):
         for i, run in enumerate(runs):
             if i != row:
                 runs[i] = _follow(run, exp)

@@ -10,64 +10,25 @@ the values on (signals); views draw them. The exporter drives the same object he
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
-from ..core.experiment import Experiment, Grid
+from ..core.experiment import Experiment
 from ..core.plane import Plane
+from ..core.plane_build import build_plane, plane_span
+from ..core.plane_settings import PlaneSettings
 from ..core.predictions import prediction_kind, predictions
 from ..core.surface import compute_surface
 from . import lifted as lifting
 from . import projected as projecting
 from .jobs import Jobs
+from .scene_plane import PlaneChoice
+from .scene_settings import METRICS, SceneSettings, follows_run, held_name, shown_metric, surface_fields
 
 FOLLOW_S = 0.1          # the plane model's slice is recomputed at most 10 times a second
 SURFACE, MINIBATCH, LIFT, PROJECT, PREDICT = "surface", "minibatch", "lift", "project", "predictions"
-
-
-@dataclass(frozen=True)
-class SceneSettings:
-    """What the surface shows, apart from how the runs train: a change here recomputes, never retrains."""
-
-    grid: Grid
-    held: float | None          # the plane model's held value now (None: the grid's, else the start's)
-    plane_seed: int | None = None   # a network's random plane (None: the (w, b) grid of a linear model)
-
-    @staticmethod
-    def of(experiment: Experiment, held: float | None = None, plane_seed: int | None = None) -> "SceneSettings":
-        return SceneSettings(experiment.grid, held, plane_seed if experiment.is_module else None)
-
-
-def surface_fields(experiment: Experiment) -> tuple:
-    """What the surface of ``experiment`` depends on (its data, model, loss and grid; the start for a held
-    parameter that is taken at the start)."""
-    if experiment.is_module:
-        # A network's plane goes through its start, which its model options and seed decide.
-        return (experiment.data, experiment.model, repr(sorted(experiment.model_options.items())),
-                experiment.criterion, tuple(sorted(experiment.criterion_options.items())), experiment.grid,
-                experiment.seed)
-    start = experiment.start if len(experiment.param_names) > 2 and experiment.grid.held is None else None
-    return (experiment.data, experiment.model, experiment.criterion, tuple(sorted(experiment.criterion_options.items())),
-            experiment.grid, start)
-
-
-def training_differs(old: Experiment, new: Experiment) -> bool:
-    """Whether ``new`` trains differently from ``old`` (anything but the scene's grid changed)."""
-    return not old.same_training(new)
-
-
-def follows_run(experiment: Experiment) -> bool:
-    """Whether the plane model's slice follows the run's held parameter (the grid does not pin it)."""
-    return not experiment.is_module and len(experiment.param_names) > 2 and experiment.grid.held is None
-
-
-def held_name(experiment: Experiment) -> str | None:
-    if experiment.is_module:
-        return None
-    return next((n for n in experiment.param_names if n not in experiment.grid.axes), None)
 
 
 class SceneController(QObject):
@@ -102,7 +63,10 @@ class SceneController(QObject):
         self.lifted = lifting.LiftedPaths()
         self._minibatch_key = None
         self.minibatch_on = False
-        self.plane_seed = 0                             # a network's random plane: a scene setting, never training
+        # A network's plane: a scene setting, never training. Planes fitted to finished runs (PCA, three points)
+        # get those runs' paths with ``fit_plane``; a Hessian at the current point gets the shown path.
+        self.planes = PlaneChoice()
+        self.metric = "loss"                            # asked for: "loss" or "accuracy" (classifying networks)
         self.plane: Plane | None = None                 # the plane of the surface shown (networks)
         self.projected = projecting.ProjectedPaths()
         self._predictions_key = None
@@ -116,19 +80,54 @@ class SceneController(QObject):
             self._minibatch_key = None
             self._predictions_key = None
         self.experiment = experiment
-        wanted = (surface_fields(experiment), self._plane_key(experiment))
+        wanted = (surface_fields(experiment), self.planes.key(experiment),
+                  shown_metric(experiment, self.metric))
         if not force and wanted == self._wanted:
             return
         self._request(experiment, None, wanted)
 
-    def _plane_key(self, experiment: Experiment):
-        return ("plane", self.plane_seed) if experiment.is_module else None
+    @property
+    def plane_settings(self) -> PlaneSettings:
+        return self.planes.settings
+
+    @property
+    def plane_seed(self) -> int:
+        return self.planes.settings.seed
+
+    @property
+    def plane_fitted(self) -> bool:
+        """Whether the plane asked for is fitted to finished runs (False: it waits for them, or needs none)."""
+        return self.planes.fitted(self.experiment)
+
+    def set_plane(self, settings: PlaneSettings, current=None, current_key=None, show: bool = True) -> None:
+        """Another plane for a network (a scene edit: the surface is recomputed, the runs go on). ``current``:
+        the shown run's path up to its shown step (a Hessian at the current point), ``current_key`` names it."""
+        self.planes.choose(settings, self.experiment, current, current_key)
+        if show and self.experiment is not None and self.experiment.is_module:
+            self.show(self.experiment)
+
+    def fit_plane(self, paths) -> None:
+        """The finished runs' paths (session order) that a PCA or three-point plane is fitted to; recomputed."""
+        self.planes.fit(paths, self.experiment)
+        if self.experiment is not None and self.experiment.is_module:
+            self.show(self.experiment)
+
+    def set_metric(self, metric: str) -> None:
+        """What the surface shows: "loss" or "accuracy" (a classifying network's; others keep their loss). A scene
+        edit: the surface is recomputed, the runs go on."""
+        if metric not in METRICS:
+            raise ValueError(f"metric must be one of {', '.join(METRICS)}, not {metric!r}")
+        self.metric = metric
+        if self.experiment is not None:
+            self.show(self.experiment)
+
+    @property
+    def shown_metric(self) -> str:
+        return shown_metric(self.experiment, self.metric)
 
     def set_plane_seed(self, seed: int) -> None:
         """Another random plane for a network (a scene edit: the surface is recomputed, the runs go on)."""
-        self.plane_seed = int(seed)
-        if self.experiment is not None and self.experiment.is_module:
-            self.show(self.experiment)
+        self.set_plane(self.plane_settings.replace(seed=int(seed)))
 
     def new_directions(self) -> None:
         """Draw the random plane's two directions anew (the next seed)."""
@@ -166,16 +165,20 @@ class SceneController(QObject):
     def _request(self, experiment: Experiment, held: float | None, wanted) -> None:
         self._wanted = wanted
         self.source = None
-        self.settings = SceneSettings.of(experiment, held, self.plane_seed)
+        self.settings = SceneSettings.of(experiment, held, self.plane_seed, self.planes.key(experiment),
+                                         self.metric)
         self.progress.emit(0, 0)
         if experiment.is_module:
-            seed = self.plane_seed
+            settings, paths, current = self.planes.inputs(experiment)
+            metric = self.settings.metric
 
             def network(stop, progress):
-                # Li et al.'s plane: random, filter-normalised, through the start (the directions are cheap; the
-                # surface is the work, and both stay off the GUI thread).
-                plane = Plane.random(experiment, seed=seed)
-                return compute_surface(experiment, plane=plane, stop=stop, progress=progress)
+                # The plane (random directions, a Hessian's eigenvectors, a PCA of the finished paths) and the
+                # surface over it: both are work, and both stay off the GUI thread.
+                plane = build_plane(settings, experiment, paths, current)
+                span = plane_span(settings, plane, paths)
+                return compute_surface(experiment, plane=plane, span=span, metric=metric, stop=stop,
+                                       progress=progress)
 
             self.jobs.submit(SURFACE, network, (experiment, held))
             self._update_busy()
@@ -245,9 +248,10 @@ class SceneController(QObject):
             self.minibatch_ready.emit(exp, self.surface, title)      # the full batch's is the surface shown
             return True
         if plane is not None:
-            surface = self.surface
+            surface, metric = self.surface, self.settings.metric
             compute = lambda stop, progress: compute_surface(exp, plane=plane, alpha=surface.alpha,  # noqa: E731
-                                                             beta=surface.beta, batch=part, stop=stop)
+                                                             beta=surface.beta, batch=part, metric=metric,
+                                                             stop=stop)
         else:
             compute = lambda stop, progress: compute_surface(exp, held=held_arg, batch=part, stop=stop)  # noqa: E731
         self.jobs.submit(MINIBATCH, compute, (exp, title))
@@ -264,8 +268,8 @@ class SceneController(QObject):
         if not self.jobs.pending(LIFT):
             work = self.lifted.missing(paths, batch_loss)
             if work:
-                exp, version = self.lifted.experiment, self.lifted.version
-                self.jobs.submit(LIFT, lambda stop, progress: lifting.evaluate(exp, work, stop), version)
+                on, version = self.lifted.evaluators(work), self.lifted.version
+                self.jobs.submit(LIFT, lambda stop, progress: lifting.evaluate(on, work, stop), version)
         return self.lifted.paths(paths, batch_loss)
 
     # -- a network's paths on the plane ----------------------------------------------------------------------
@@ -278,7 +282,9 @@ class SceneController(QObject):
             work = self.projected.missing(paths)
             if work:
                 exp, plane, version = self.projected.experiment, self.projected.plane, self.projected.version
-                self.jobs.submit(PROJECT, lambda stop, progress: projecting.evaluate(exp, plane, work, stop), version)
+                metric = self.projected.metric
+                self.jobs.submit(PROJECT, lambda stop, progress: projecting.evaluate(exp, plane, work, stop, metric),
+                                 version)
         return self.projected.paths(paths)
 
     # -- what a network predicts --------------------------------------------------------------------------
@@ -332,7 +338,8 @@ class SceneController(QObject):
         plane = getattr(surface, "plane", None) if experiment.is_module else None
         if plane is not self.plane or experiment is not self.projected.experiment:
             self.plane = plane
-            self.projected.reset(experiment if plane is not None else None, plane)
+            metric = getattr(surface, "metric", "loss")
+            self.projected.reset(experiment if plane is not None else None, plane, metric)
             self._minibatch_key = None
 
     @Slot(str, object, str)

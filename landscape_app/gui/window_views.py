@@ -84,6 +84,7 @@ class ViewSet(QWidget):
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         split.setSizes([560, 340])
+        self.split = split
         self.top.setSizes([600, 0, 480])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -158,13 +159,18 @@ class ViewSet(QWidget):
             view.set_runs(runs)
         self.projection_note.set_runs(runs)
 
-    def set_start_marker(self, experiment) -> None:
-        """Where new runs start, on the contour (``None``: no marker)."""
+    def set_start_marker(self, experiment, plane=None) -> None:
+        """Where new runs start, on the contour (``None``: no marker); a network's start projected on ``plane``
+        (a random or Hessian plane goes through it; a PCA plane is centred on a run's end)."""
         if experiment is None:
             self.contour.set_start_marker(None)
             return
         if experiment.is_module:
-            self.contour.set_start_marker(0.0, 0.0)      # a network's plane goes through its start
+            if plane is None or plane.dim != experiment.param_count:
+                self.contour.set_start_marker(0.0, 0.0)
+            else:
+                a, b, _ = plane.project(experiment.start_vector())
+                self.contour.set_start_marker(a, b)
             return
         start = dict(zip(experiment.param_names, experiment.start))
         ax, ay = experiment.grid.axes
@@ -192,20 +198,24 @@ class ViewSet(QWidget):
             self.minibatch.show_paths(paths, upto)
 
     def _show_projected(self, paths, lifted, upto, projected) -> None:
-        names = self._experiment.param_names
-        paths = {rid: t for rid, t in paths.items() if t.param_names == names}
-        lifted = {rid: t for rid, t in lifted.items() if t.param_names == names}
+        # Runs of a race may differ in BatchNorm or dropout: every run's loss is on the curve, and a run whose
+        # parameters are the shown network's (BatchNorm without scale and shift adds none) is drawn on its plane;
+        # one with other parameters (BatchNorm's scale and shift) has no projection there, and the note says so.
+        curves = paths if self.own_losses else lifted
+        count = self._experiment.param_count
+        elsewhere = [rid for rid, t in paths.items() if len(t) and t.params.shape[1] != count]
+        paths = {rid: t for rid, t in paths.items() if t.params.shape[1] == count}
         flat = {rid: p.flat for rid, p in projected.items() if rid in paths}
         self._paths, self._upto = flat, upto
         self.contour.show_paths(flat, upto)
         # In 3-D a projected point sits on the surface (its height is the surface's value there); its true loss is
         # on the loss curve, and the note beneath it gives both.
         self.surface3d.show_paths({rid: p.on_surface for rid, p in projected.items() if rid in paths}, upto)
-        self.loss.show_paths(paths if self.own_losses else lifted, upto)
+        self.loss.show_paths(curves, upto)
         self.data.show_paths(paths, upto)
         if self.minibatch.isVisible():
             self.minibatch.show_paths(flat, upto)
-        self.projection_note.show_projections(projected, upto)
+        self.projection_note.show_projections(projected, upto, elsewhere)
 
     def show_predictions(self, value) -> None:
         """A network's predictions at the shown step (computed by the controller) in the data view."""
@@ -232,6 +242,14 @@ class ViewSet(QWidget):
         for view in self.all:
             view.set_lecture_mode(on)
         self.projection_note.set_lecture_mode(on)
+        # Lecture mode's large text takes the same lines in each pane; the loss curve and the data view, under
+        # their titles, legends and axes, keep a plot to read only with half the height (3:2 left them ~60 px at
+        # 1280x720). The splitter keeps the proportion as the window resizes.
+        top, bottom = (1, 1) if on else (3, 2)
+        total = sum(self.split.sizes()) or 900
+        self.split.setStretchFactor(0, top)
+        self.split.setStretchFactor(1, bottom)
+        self.split.setSizes([total * top // (top + bottom), total - total * top // (top + bottom)])
 
     def set_log_scale(self, on: bool) -> None:
         self.contour.set_log_scale(on)

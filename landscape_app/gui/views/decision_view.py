@@ -32,6 +32,7 @@ POINT_COLORS = ("#ffa940", "#3aa0f0", "#4cd44c", "#ff5555", "#b58ff0", "#c08060"
                 "#40e0f0", "#b0b0b0")
 REGION_STRENGTH = 0.62        # how far a sure region's colour goes from the background towards its class colour
 BOUNDARY_COLOR = "#f2f4f8"
+EQUAL_ASPECT_MIN_PX = 240     # a plot box shorter than this fills its width rather than keep both inputs' units equal
 
 
 def class_color(k: int) -> str:
@@ -66,6 +67,7 @@ class DecisionView(PlotView):
         self.decision = None           # the DecisionMap drawn
         self._last = ({}, None)
         self._points_of = None         # the arrays the point layers were filled from
+        self._map_rect = None          # the map's extent in data units
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setZValue(-10)
         self.image.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
@@ -76,7 +78,12 @@ class DecisionView(PlotView):
         self.boundary = self.layers.add(Lines(path_pen(BOUNDARY_COLOR, 1), z=2))
         self.class_points: list[Symbols] = []
         self.batch = self.layers.add(Symbols(z=20))
-        self.vb.setAspectLocked(True)  # circles stay circles: both inputs in the same units
+        # Circles stay circles (both inputs in the same units) where the plot has the height for it; in a short,
+        # wide pane (a lecture at 1280x720) equal units would shrink the map to a strip in the middle, so the
+        # map fills the pane instead (the axes' ticks still give each input's units).
+        self.equal_aspect = True
+        self.vb.setAspectLocked(True)
+        self.vb.sigResized.connect(self._fit_aspect)
         self.vb.setMouseEnabled(False, False)
         self.set_axis_labels("x1", "x2")
         self._apply_style()
@@ -134,6 +141,7 @@ class DecisionView(PlotView):
         dy = (x2[-1] - x2[0]) / max(len(x2) - 1, 1)
         rect = QRectF(x1[0] - dx / 2, x2[0] - dy / 2, dx * len(x1), dy * len(x2))
         self.image.setRect(rect)
+        self._map_rect = rect
         if decision.binary:
             pairs = isoline_segments(decision.prob, x1, x2, 0.5)
             self.boundary.set_pairs(pairs)
@@ -147,6 +155,15 @@ class DecisionView(PlotView):
             self.vb.setRange(rect, padding=0)
         self._update_title()
         self.show_paths(*self._last)
+
+    def _fit_aspect(self) -> None:
+        equal = self.vb.height() >= EQUAL_ASPECT_MIN_PX
+        if equal == self.equal_aspect:
+            return
+        self.equal_aspect = equal
+        self.vb.setAspectLocked(equal)
+        if self._map_rect is not None:
+            self.vb.setRange(self._map_rect, padding=0)
 
     def _set_points(self, decision) -> None:
         self._points_of = (decision.points, decision.labels)

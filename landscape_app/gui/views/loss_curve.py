@@ -104,7 +104,8 @@ class LossView(PlotView):
         """The loss view has no background; a new scene names the criterion on the y axis, and its surface's
         highest value tells when a run has left the picture."""
         self.criterion = loss_unit(getattr(experiment, "criterion", ""))
-        loss = getattr(surface, "loss", None)
+        # An accuracy surface's values say nothing of how high a loss may go.
+        loss = getattr(surface, "loss", None) if getattr(surface, "metric", "loss") == "loss" else None
         top = -np.inf if loss is None else float(np.max(loss, where=np.isfinite(loss), initial=-np.inf))
         self.surface_top = top if np.isfinite(top) else None
         self._label_axis()

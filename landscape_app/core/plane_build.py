@@ -1,0 +1,48 @@
+"""The plane that a ``PlaneSettings`` describes, made from what it needs: finished paths, the shown step.
+
+Apart from ``plane_settings`` (a plain value the session holds), because making a plane reaches the trajectories
+and the Hessian, which sit above the session in the core's layers.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Sequence
+
+from .errors import ConfigError
+from .plane import Plane
+from .plane_settings import PlaneSettings
+
+
+def build_plane(settings: PlaneSettings, exp, paths: Sequence = (), current=None):
+    """The plane ``settings`` describe for ``exp``: ``paths`` are the runs' finished Trajectories in session order
+    (PCA, three points), ``current`` the shown run's Trajectory up to its shown step (a Hessian at the current
+    point). ``ConfigError`` says what is missing."""
+    if settings.kind == "random":
+        return Plane.random(exp, seed=settings.seed, normalization=settings.normalization)
+    if settings.kind == "hessian":
+        at = current if settings.at == "current" and current is not None and len(current) else None
+        plane = Plane.hessian(exp, at)
+        where = "start" if at is None else f"iteration {int(current.iteration[-1])}"
+        return dataclasses.replace(plane, info={**plane.info, "at": where})
+    paths = [p for p in paths if p is not None and len(p)]
+    if settings.kind == "pca":
+        if not paths:
+            raise ConfigError("plane", "a PCA plane needs the runs' paths: train them first")
+        return Plane.pca(paths)
+    a, b = settings.points
+    if max(a, b) > len(paths):
+        raise ConfigError("plane.points", f"runs {a} and {b} are needed; the session has {len(paths)} finished")
+    start = paths[a - 1].params[0]
+    return Plane.through(start, paths[a - 1].params[-1], paths[b - 1].params[-1],
+                         labels=(f"toward run {a}'s end", f"toward run {b}'s end"))
+
+
+def plane_span(settings: PlaneSettings, plane, paths: Sequence = ()):
+    """The alpha and beta ranges a plane's surface is drawn over, where the grid's would not do: a plane through
+    three points shows the three points and the paths; None keeps the grid's (PCA planes carry their own)."""
+    if settings.kind != "through":
+        return None
+    return plane.covering_span([p for p in paths if p is not None and len(p)], margin=0.15)
+
+
+__all__ = ["build_plane", "plane_span"]
