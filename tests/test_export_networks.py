@@ -335,3 +335,21 @@ def test_a_sessions_pca_plane_is_exported(qapp, tmp_path):
         for run, color in ((0, ORANGE), (1, BLUE)):
             alpha, beta = renderer.projected.projections[run].flat.params[-1]
             assert near(frame, *renderer.pixel_of("contour", alpha, beta), color), run
+
+
+def test_a_run_with_other_parameters_is_named_not_drawn(qapp, tmp_path):
+    """A race whose second run learns BatchNorm's scale and shift: its parameters are not the plane's, so no path
+    of it is drawn there; its loss is on the curve and the note says where it is, as in the window."""
+    from landscape_app.gui.projection_note import ELSEWHERE
+    base = moons_session().runs[0]
+    other = base.replace(model_options={**base.model_options, "batchnorm": True, "bn_affine": True})
+    assert other.param_count != base.param_count
+    scene = prepare_scene(Session((base, other), title="Other parameters"))
+    plan = make_plan(str(tmp_path / "x.png"), views="contour,loss,data", size=(854, 480))
+    with FrameRenderer(scene, plan) as renderer:
+        frame = renderer.render(scene.n_points)
+        assert sorted(renderer.projected.projections) == [0] and renderer.projected.elsewhere == [1]
+        assert dict(renderer.projected.note.lines)[1] == ELSEWHERE
+        assert count(view_part(renderer, frame, "contour"), BLUE) == 0
+        assert count(view_part(renderer, frame, "contour"), ORANGE) > 20
+        assert count(view_part(renderer, frame, "loss"), BLUE) > 20

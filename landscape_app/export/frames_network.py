@@ -21,7 +21,11 @@ class ProjectedPaths:
 
     def __init__(self, controller, scene, styles, font):
         from ..gui.projection_note import ProjectionNote
-        paths = dict(enumerate(scene.trajectories))
+        # Runs of a race may differ in BatchNorm: a run with other parameters (BatchNorm's scale and shift) than
+        # the plane's has no projection on it; the note says so, as in the window.
+        dim = scene.plane.dim
+        paths = {rid: t for rid, t in enumerate(scene.trajectories) if t.params.shape[1] == dim}
+        self.elsewhere = [rid for rid, t in enumerate(scene.trajectories) if rid not in paths]
         controller.projected.compute(paths)
         self.projections = controller.projected.paths(paths)
         if len(self.projections) != len(paths):
@@ -34,11 +38,11 @@ class ProjectedPaths:
 
     def at(self, upto: int) -> dict:
         """Each run's projection up to timeline point ``upto`` (points shown)."""
-        from ..gui.projected import Projection
         out = {}
         for rid, p in self.projections.items():
             n = max(1, min(int(upto), len(p.distance)))
-            out[rid] = Projection(_prefix(p.flat, n), _prefix(p.on_surface, n), p.distance[:n], n)
+            out[rid] = dataclasses.replace(p, flat=_prefix(p.flat, n), on_surface=_prefix(p.on_surface, n),
+                                           distance=p.distance[:n], total=n)
         return out
 
     def fix_height(self) -> None:
@@ -58,12 +62,12 @@ class ProjectedPaths:
         samples = {rid: SimpleNamespace(distance=widest(p.distance), surface_loss=widest(p.surface_loss), total=1,
                                         flat=SimpleNamespace(loss=widest(p.flat.loss), iteration=np.zeros(1, int)))
                    for rid, p in self.projections.items()}
-        self.note.show_projections(samples, None)       # shown: the layout gives it its width
+        self.note.show_projections(samples, None, self.elsewhere)      # shown: the layout gives it its width
         QApplication.processEvents()
         self.note.setFixedHeight(self.note.heightForWidth(max(self.note.width(), 1)))
 
     def show(self, projected: dict) -> None:
-        self.note.show_projections(projected, None)
+        self.note.show_projections(projected, None, self.elsewhere)
 
 
 def loss_with_note(view):
@@ -86,8 +90,8 @@ def loss_with_note(view):
 
 def view_paths(name: str, shown: dict, raw: dict, projected: dict | None) -> dict:
     """What the view ``name`` draws: a network's projections in the contour and the 3-D view (at the surface's
-    height), its true losses in the loss curve, its own parameters in the data view; a linear model's paths
-    (in the shown surface's unit) everywhere."""
+    height), every run's true loss in the loss curve, the plane's network's runs at their own parameters in the data
+    view; a linear model's paths (in the shown surface's unit) everywhere."""
     if projected is None:
         return shown
     if name == "contour":
@@ -95,7 +99,7 @@ def view_paths(name: str, shown: dict, raw: dict, projected: dict | None) -> dic
     if name == "surface":
         return {rid: p.on_surface for rid, p in projected.items()}
     if name == "data":
-        return raw
+        return {rid: t for rid, t in raw.items() if rid in projected}      # the plane's network's runs
     return shown
 
 
