@@ -142,7 +142,9 @@ class SceneController(QObject):
         self.experiment = experiment
         if experiment is not self.lifted.experiment:
             self.lifted.reset(experiment)
-        self._wanted = (surface_fields(experiment), held if follows_run(experiment) else None)
+        # As ``show`` names what it wants: showing the same experiment next computes nothing.
+        self._wanted = (surface_fields(experiment), held if follows_run(experiment) else None,
+                        shown_metric(experiment, self.metric))
         self.settings = SceneSettings.of(experiment, held)
         self.surface = surface
         self._take_plane(experiment, surface)
