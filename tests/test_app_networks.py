@@ -220,7 +220,7 @@ def test_the_export_dialog_draws_on_the_windows_plane(window, qtbot, tmp_path):
     shown = window.views.contour.surface
     assert shown.plane.info["seed"] == 1
     scene = window._export_scene()
-    assert scene["surface"] is shown and scene["plane_seed"] == 1
+    assert scene["surface"] is shown and scene["metric"] == "loss" and window.session.plane.seed == 1
     dialog = ExportDialog(window.session, window.playback.paths(), window, **scene)
     qtbot.addWidget(dialog)
     dialog.paths_choice.setCurrentIndex(dialog.paths_choice.findData("window"))

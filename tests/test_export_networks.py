@@ -92,8 +92,10 @@ def test_the_plane_is_the_scene_controllers(qapp, moons):
     expected = Plane.random(exp, seed=0)        # what the window shows for a session opened as it is
     assert moons.plane is not None and same_plane(moons.plane, expected)
     assert moons.surface.axes == tuple(expected.labels) and moons.surface.loss.shape == (15, 15)
-    other = prepare_scene(moons.session, moons.trajectories, plane_seed=3)
-    assert same_plane(other.plane, Plane.random(exp, seed=3)) and not same_plane(other.plane, expected)
+    seeded = moons.session.replace(plane=la.PlaneSettings(seed=3, normalization="layer"))
+    other = prepare_scene(seeded, moons.trajectories)
+    assert same_plane(other.plane, Plane.random(exp, seed=3, normalization="layer"))
+    assert not same_plane(other.plane, expected)
     # The window's own surface is taken as it is, on whatever plane it lies.
     given = la.compute_surface(exp, plane=Plane.random(exp, seed=5), resolution=(9, 9))
     assert prepare_scene(moons.session, moons.trajectories, surface=given).surface is given
@@ -316,8 +318,6 @@ def test_3d_view_of_a_network_race_on_xvfb(tmp_path, gl_env):
 def test_a_sessions_pca_plane_is_exported(qapp, tmp_path):
     """A session whose [plane] is a PCA of the finished runs: the exporter's scene controller fits it to the
     runs it trained, as the window does, and the files carry that plane."""
-    if "PlaneSettings" not in la.__all__:
-        pytest.skip("sessions carry no plane settings in this version")
     session = moons_session().replace(plane=la.PlaneSettings("pca"))
     scene = prepare_scene(session)
     expected = la.build_plane(la.PlaneSettings("pca"), scene.experiment, scene.trajectories)
@@ -353,3 +353,17 @@ def test_a_run_with_other_parameters_is_named_not_drawn(qapp, tmp_path):
         assert count(view_part(renderer, frame, "contour"), BLUE) == 0
         assert count(view_part(renderer, frame, "contour"), ORANGE) > 20
         assert count(view_part(renderer, frame, "loss"), BLUE) > 20
+
+
+def test_the_windows_accuracy_surface_is_exported_as_such(qapp, tmp_path, moons):
+    """The window shows a classifier's accuracy surface: so does the export, and the note reads the surface's
+    accuracy under each projected point."""
+    scene = prepare_scene(moons.session, moons.trajectories, metric="accuracy")
+    assert scene.surface.metric == "accuracy" and same_plane(scene.plane, moons.plane)
+    assert 0.0 <= np.nanmin(scene.surface.loss) and np.nanmax(scene.surface.loss) <= 100.0
+    plan = make_plan(str(tmp_path / "x.png"), views="contour,loss", size=(640, 360))
+    with FrameRenderer(scene, plan) as renderer:
+        renderer.render(scene.n_points)
+        assert renderer.views["contour"].colorbar.axis.labelText.startswith("accuracy")
+        assert all(" · surface accuracy " in text for _, text in renderer.projected.note.lines)
+

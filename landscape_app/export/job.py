@@ -97,14 +97,14 @@ def export_steps(scene: ExportScene, plan: ExportPlan, renderer=None) -> Iterato
 
 
 def export_animation(session: Session | str | Path, output, *, trajectories=None,
-                     progress: Callable[[str, int, int], None] | None = None, surface=None, plane_seed: int = 0,
+                     progress: Callable[[str, int, int], None] | None = None, surface=None, metric: str = "loss",
                      **options) -> ExportResult:
     """Export a session (or a session TOML file) to ``output`` from a script; ``options`` as ``make_plan``.
 
     Trains the runs unless ``trajectories`` are given. Creates the QApplication (offscreen, or on an X display
     for the 3-D view) when the process has none. ``progress(phase, done, total)`` with phase "train"/"frames".
-    A network's surface: ``surface`` (one on the plane wanted), else the window's for ``plane_seed``
-    (``prepare_scene``).
+    A network's surface: ``surface`` (one on the plane wanted), else the one the window would show for the session's
+    plane and ``metric`` (``prepare_scene``).
     """
     from .display import QtSession
     from .frames import BASE_HEIGHT
@@ -116,7 +116,7 @@ def export_animation(session: Session | str | Path, output, *, trajectories=None
         check_frame_count(plan, max_points(session))
     train_cb = (lambda d, t: progress("train", d, t)) if progress else None
     with QtSession(plan.needs_gl, max(1.0, plan.size[1] / BASE_HEIGHT)):
-        scene = prepare_scene(session, trajectories, progress=train_cb, surface=surface, plane_seed=plane_seed)
+        scene = prepare_scene(session, trajectories, progress=train_cb, surface=surface, metric=metric)
         frames = 0
         steps = export_steps(scene, plan)
         try:

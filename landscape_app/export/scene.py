@@ -137,12 +137,13 @@ def _copy(traj: Trajectory) -> Trajectory:
 
 def prepare_scene(session: Session, trajectories: Sequence[Trajectory] | None = None,
                   progress: Progress | None = None, stop: Callable[[], bool] | None = None, *,
-                  surface=None, plane_seed: int = 0) -> ExportScene:
+                  surface=None, metric: str = "loss") -> ExportScene:
     """Train the session's runs (unless their paths are given) and compute the surface.
 
     A network's surface lies on the plane of the window's scene: ``surface``, the one the window shows (on its
-    plane, whatever kind), or else the one its scene controller computes with the scene setting ``plane_seed``
-    (this needs a QApplication; see ``scene_plane``). A linear model's surface is its (w, b) grid, computed here."""
+    plane, whatever kind), or else the one its scene controller computes for the session's plane (its ``[plane]``)
+    and ``metric`` ("loss", or a classifier's "accuracy"); this needs a QApplication (see ``scene_plane``). A linear
+    model's surface is its (w, b) grid, computed here."""
     from ..core.surface import compute_surface
     if trajectories is None:
         trajectories = train_session(session, progress, stop)
@@ -156,7 +157,7 @@ def prepare_scene(session: Session, trajectories: Sequence[Trajectory] | None = 
     if session.experiment.is_module:
         if surface is None:
             from .scene_plane import scene_surface
-            surface = scene_surface(session, trajectories, plane_seed, stop)
+            surface = scene_surface(session, trajectories, metric, stop)
             if surface is None:
                 raise ExportCancelled()
         _check_surface(session, surface)

@@ -13,7 +13,7 @@ from ..core.errors import ExportError
 WAIT_S = 600.0          # a network's surface takes seconds here; a limit only so that a hung job cannot hang us
 
 
-def scene_surface(session, trajectories=(), plane_seed: int = 0, stop=None):
+def scene_surface(session, trajectories=(), metric: str = "loss", stop=None):
     """The surface the window's scene shows for ``session`` (a network's): computed by a headless
     ``SceneController`` set as the window sets it (``configure``). ``stop()`` True cancels: None comes back."""
     from ..gui.scene_controller import SceneController
@@ -21,7 +21,7 @@ def scene_surface(session, trajectories=(), plane_seed: int = 0, stop=None):
     failures: list[str] = []
     controller.failed.connect(failures.append)
     try:
-        configure(controller, session, trajectories, plane_seed)
+        configure(controller, session, trajectories, metric)
         controller.show(session.experiment)
         done = _wait(controller, stop)
         if not done:
@@ -35,20 +35,17 @@ def scene_surface(session, trajectories=(), plane_seed: int = 0, stop=None):
         controller.shutdown()
 
 
-def configure(controller, session, trajectories=(), plane_seed: int = 0) -> None:
-    """Give ``controller`` the session's scene and plane, as the window does: the session's own plane settings where
-    it has them (a plane fitted to the runs gets their finished paths; a Hessian at the current step, the first
-    run's last), else the random plane of ``plane_seed`` (the window's Plane section)."""
-    # The scene's experiment first: what a plane is made of (paths, a current step) belongs to its parameters.
+def configure(controller, session, trajectories=(), metric: str = "loss") -> None:
+    """Give ``controller`` the session's scene as the window does: what the surface shows (``metric``), and the
+    session's plane (its ``[plane]``; a plane fitted to the runs gets their finished paths, a Hessian at the current
+    step the first run's last)."""
+    controller.set_metric(metric)
+    # The scene's experiment before its plane: what a plane is made of (paths, a step) belongs to its parameters.
     controller.experiment = session.experiment
-    settings = getattr(session, "plane", None)
-    if settings is not None and hasattr(controller, "set_plane"):
-        paths = tuple(trajectories)
-        controller.set_plane(settings, current=paths[0] if paths else None, current_key="export", show=False)
-        if settings.needs_finished_runs:
-            controller.fit_plane(paths)
-        return
-    controller.set_plane_seed(int(plane_seed))
+    settings, paths = session.plane_settings, tuple(trajectories)
+    controller.set_plane(settings, current=paths[0] if paths else None, current_key="export", show=False)
+    if settings.needs_finished_runs:
+        controller.fit_plane(paths)
 
 
 def _wait(controller, stop) -> bool:

@@ -38,17 +38,17 @@ class ExportDialog(QDialog):
     """Export ``session``'s runs. ``trajectories``: the window's paths (a sequence in run order, or a mapping of
     run id to path in run order, as ``Playback.paths()`` gives); without them the runs are trained here.
     A network's surface: ``surface``, the window's (on the plane it shows), else the one the window's scene
-    computes for the session with the random plane's ``plane_seed`` (``export.prepare_scene``)."""
+    computes for the session's plane and the window's ``metric`` (``export.prepare_scene``)."""
 
     exported = Signal(str)      # the path written
 
     def __init__(self, session: Session, trajectories: Sequence | Mapping | None = None, parent=None, *,
-                 surface=None, plane_seed: int = 0):
+                 surface=None, metric: str = "loss"):
         super().__init__(parent)
         self.setWindowTitle("Export animation")
         self.session = session
         self.window_paths = _as_list(trajectories, len(session.runs))
-        self.window_surface, self.plane_seed = surface, int(plane_seed)
+        self.window_surface, self.metric = surface, metric
         self._surfaces: dict = {}       # a network's surface computed here, per choice of paths (a plane may fit them)
         self.trained = None          # the runs trained to their end here
         self.job = None
@@ -254,7 +254,7 @@ class ExportDialog(QDialog):
         """The export's scene; a network's surface is computed once (per choice of paths), not per preview."""
         choice = self.paths_choice.currentData()
         surface = self.window_surface if self.window_surface is not None else self._surfaces.get(choice)
-        scene = export.prepare_scene(self.session, paths, surface=surface, plane_seed=self.plane_seed)
+        scene = export.prepare_scene(self.session, paths, surface=surface, metric=self.metric)
         if scene.plane is not None:
             self._surfaces[choice] = scene.surface
         return scene
