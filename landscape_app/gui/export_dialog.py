@@ -48,7 +48,8 @@ class ExportDialog(QDialog):
         self.setWindowTitle("Export animation")
         self.session = session
         self.window_paths = _as_list(trajectories, len(session.runs))
-        self.window_surface, self.metric = surface, metric
+        # Not ``self.metric``: QWidget has a metric() of its own.
+        self.window_surface, self.surface_metric = surface, metric
         self._surfaces: dict = {}       # a network's surface computed here, per choice of paths (a plane may fit them)
         self.trained = None          # the runs trained to their end here
         self.job = None
@@ -254,7 +255,7 @@ class ExportDialog(QDialog):
         """The export's scene; a network's surface is computed once (per choice of paths), not per preview."""
         choice = self.paths_choice.currentData()
         surface = self.window_surface if self.window_surface is not None else self._surfaces.get(choice)
-        scene = export.prepare_scene(self.session, paths, surface=surface, metric=self.metric)
+        scene = export.prepare_scene(self.session, paths, surface=surface, metric=self.surface_metric)
         if scene.plane is not None:
             self._surfaces[choice] = scene.surface
         return scene
