@@ -209,13 +209,33 @@ def test_a_hidden_layer_that_is_not_a_number_is_named(window, qtbot):
     assert window.experiment.model_options["hidden"] != (8,)
 
 
-def test_exporting_a_network_race_is_refused_in_one_line(tmp_path, capsys):
-    from landscape_app import commands
-    out = tmp_path / "race.png"
-    assert commands.main(["export", "--preset", "mlp-moons", "-o", str(out), "--size", "320x180"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "network" in err and "landscape-app surface" in err
-    assert list(tmp_path.iterdir()) == []
+@pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+def test_the_export_dialog_draws_on_the_windows_plane(window, qtbot, tmp_path):
+    from landscape_app.export.data import load_surface
+    from landscape_app.gui.export_dialog import ExportDialog
+    window.apply_preset("mlp-moons")
+    _step(qtbot, window, 2)
+    window.panel.plane.button.click()           # New directions: the plane of seed 1, a scene setting
+    settle(qtbot, window)
+    shown = window.views.contour.surface
+    assert shown.plane.info["seed"] == 1
+    scene = window._export_scene()
+    assert scene["surface"] is shown and scene["metric"] == "loss" and window.session.plane.seed == 1
+    dialog = ExportDialog(window.session, window.playback.paths(), window, **scene)
+    qtbot.addWidget(dialog)
+    dialog.paths_choice.setCurrentIndex(dialog.paths_choice.findData("window"))
+    dialog.path.setText(str(tmp_path / "surface.npz"))
+    assert dialog.format.currentData() == ".npz"
+    with qtbot.waitSignal(dialog.exported, timeout=WAIT):
+        dialog.start_export()
+    dialog.done(0)
+    _, surface = load_surface(tmp_path / "surface.npz")
+    np.testing.assert_array_equal(surface.loss, shown.loss)
+    for name in ("origin", "d1", "d2"):
+        np.testing.assert_array_equal(getattr(surface.plane, name), getattr(shown.plane, name))
+    with np.load(tmp_path / "surface.npz") as z:
+        # The window's paths as far as they got (start point and two steps), projected on its plane.
+        assert sorted(z["path_iteration"].tolist()) == [0, 0, 1, 1, 2, 2]
 
 
 def test_a_saved_network_session_opens_and_its_minibatch_surface_lies_on_the_plane(window, qtbot, tmp_path):

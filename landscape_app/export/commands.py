@@ -14,15 +14,21 @@ EXAMPLE = ("landscape-app export --preset adam-vs-sgd -o race.gif --size 640x360
 
 def add_parser(sub) -> argparse.ArgumentParser:
     """The ``export`` subparser, added to ``sub`` (an ``add_subparsers`` object)."""
-    ex = sub.add_parser("export", help="write the animation (MP4, GIF, WebM, PNG frames) or a still",
+    ex = sub.add_parser("export", help="write the animation (MP4, GIF, WebM, PNG frames), a still, or the surface",
                         epilog=f"example: {EXAMPLE}",
                         description="Run the session's experiment(s) and write the optimizer's path as an "
                                     "animation or a still. OUT: a .mp4, .webm or .gif file, a folder ending "
-                                    "in / for numbered PNG frames, or a .png/.svg still of the final frame.")
+                                    "in / for numbered PNG frames, a .png/.svg still of the final frame, or the "
+                                    "surface shown as .npz/.csv data with the plane it lies on. A network's "
+                                    "surface lies on the session's plane (its [plane] table; the random plane "
+                                    "through the start without one), as in the window: its paths are drawn "
+                                    "projected on it, their distance off it under the loss curve.")
     ex.add_argument("session", nargs="?", metavar="SESSION.toml", help="a session or experiment saved by the app")
     ex.add_argument("--preset", metavar="NAME", help="a built-in preset instead of a file (see the Presets menu)")
     ex.add_argument("-o", "--output", required=True, metavar="OUT",
-                    help="out.mp4, out.webm, out.gif, frames/ (numbered PNGs), final.png or final.svg")
+                    help="out.mp4, out.webm, out.gif, frames/ (numbered PNGs), final.png, final.svg, or "
+                         "surface.npz / surface.csv (the surface, the plane's origin and directions; the NPZ also "
+                         "a network's paths projected on it)")
     ex.add_argument("--views", default="contour", metavar="LIST",
                     help="comma-separated, in layout order: contour, surface (3-D), loss, data "
                          "(default: contour)")
@@ -66,8 +72,7 @@ def export_command(args, interrupts) -> int:
                      duration=args.duration, hold=args.hold, title=args.title, caption=not args.no_caption,
                      orbit=args.orbit, lecture=args.lecture, log=args.log)
     session = load_session(args)
-    from .scene import check_exportable, max_points, prepare_scene
-    check_exportable(session)           # before any training: refused in one line
+    from .scene import max_points, prepare_scene
     if plan.is_animation:
         check_frame_count(plan, max_points(session))
     from .display import QtSession

@@ -282,6 +282,29 @@ def save_surface(path, session: Session, surface, paths: dict | None = None) -> 
     write_text_atomic(path, out.getvalue())
 
 
+def projected_columns(scene) -> dict[str, np.ndarray] | None:
+    """A network scene's paths on its plane, as ``save_surface`` keeps them: per step of each run its plane
+    coordinates, its distance off the plane, its true loss and the surface's value at the projected point (the
+    numbers the window's note gives). None for a linear model, whose paths lie on their (w, b) grid."""
+    plane = scene.plane
+    if plane is None:
+        return None
+    from ..core.projection import project_path
+    cols = {k: [] for k in ("run", "iteration", "alpha", "beta", "distance", "loss", "surface")}
+    for run, traj in enumerate(scene.trajectories):
+        p = project_path(scene.experiment, traj, plane)       # the surface's loss under each projected point
+        for key, col in (("run", np.full(len(p), run)), ("iteration", p.iteration), ("alpha", p.alpha),
+                         ("beta", p.beta), ("distance", p.distance), ("loss", p.loss), ("surface", p.surface_loss)):
+            cols[key].append(np.asarray(col))
+    return {k: np.concatenate(v) for k, v in cols.items()}
+
+
+def save_scene_surface(path, scene) -> None:
+    """An export's surface (``export.scene.ExportScene``) as NPZ or CSV, with the plane it lies on: its origin and
+    directions (NPZ arrays; the CSV's ``# plane:`` header line) and, in the NPZ, a network's paths projected on it."""
+    save_surface(path, scene.session, scene.surface, paths=projected_columns(scene))
+
+
 def _csv_field(text: str) -> str:
     """A header cell, quoted where it holds a comma (a network's ``0.weight[3,1]``)."""
     cell = io.StringIO()
@@ -333,5 +356,5 @@ def _write_npz_atomic(path: Path, arrays: dict) -> None:
         raise
 
 
-__all__ = ["save_runs", "load_runs", "save_surface", "load_surface", "check_data_output", "RUN_SUFFIXES",
-           "SURFACE_SUFFIXES"]
+__all__ = ["save_runs", "load_runs", "save_surface", "load_surface", "save_scene_surface", "projected_columns",
+           "check_data_output", "RUN_SUFFIXES", "SURFACE_SUFFIXES"]

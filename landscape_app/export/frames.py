@@ -13,6 +13,7 @@ import numpy as np
 
 from ..core.models import loss_unit
 from ..core.errors import ExportError
+from .frames_network import ProjectedPaths, loss_with_note, view_paths
 from .images import qimage_to_qt32, qimage_to_rgb
 from .plan import ExportPlan
 from .scene import ExportScene
@@ -65,7 +66,7 @@ class FrameRenderer:
     def __init__(self, scene: ExportScene, plan: ExportPlan, camera: dict | None = None):
         from PySide6.QtCore import Qt
         from PySide6.QtGui import QColor, QImage, QPalette
-        from PySide6.QtWidgets import QApplication, QGridLayout, QLayout, QVBoxLayout, QWidget
+        from PySide6.QtWidgets import QApplication, QGridLayout, QLayout, QSizePolicy, QVBoxLayout, QWidget
 
         from ..gui import style
         from ..gui.views.base import RunStyle
@@ -104,16 +105,21 @@ class FrameRenderer:
                        in enumerate(zip(scene.names, scene.colors))]
         self.views = {}
         cells = grid_cells(len(plan.views), *logical)
+        exp = scene.experiment
         for name, (r, c, rs, cs) in zip(plan.views, cells):
             view = view_class(name)()
             self.views[name] = view
-            grid.addWidget(view, r, c, rs, cs)
+            # A network's loss curve has the projections' note beneath it (added once they are known).
+            cell = loss_with_note(view) if exp.is_module and name == "loss" else view
+            # The cells share the frame by the grid's stretch alone, whatever size each would prefer (a network's
+            # data view and the loss curve with its note prefer different heights).
+            cell.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+            grid.addWidget(cell, r, c, rs, cs)
         for r in range(max(r + rs for r, _, rs, _ in cells)):
             grid.setRowStretch(r, 1)
         for c in range(max(c + cs for _, c, _, cs in cells)):
             grid.setColumnStretch(c, 1)
 
-        exp = scene.experiment
         # Every run's losses in the shown surface's unit (a run trained on another loss is re-evaluated on it),
         # as the window shows them: heights in 3-D, the loss curve, the caption. Headless, evaluated here.
         # The window's scene controller, driven headless: it lifts the losses and computes the plane model's
@@ -140,14 +146,29 @@ class FrameRenderer:
             # The caption names the runs in their colours: legends beside every view would only repeat it.
             view.set_run_legend(self.caption is None or not self.caption.with_names)
         self.controller.seed(exp, scene.surface, scene.held_value(1))
-        for view in self.views.values():
+        self.projected = None
+        if exp.is_module:
+            self.projected = ProjectedPaths(self.controller, scene, self.styles, style.font(sizes.label_pt))
+            loss = self.views.get("loss")
+            if loss is not None:
+                loss.parentWidget().layout().addWidget(self.projected.note)
+            else:       # no loss curve: the note goes under the views, so a projection never passes for the path
+                outer.insertWidget(outer.indexOf(self.caption) if self.caption is not None else outer.count(),
+                                   self.projected.note)
+        if "data" in self.views:
+            self.controller.predictions_ready.connect(self.views["data"].show_predictions)
+        final, _ = self._paths_at(self.scene.n_points)
+        for name, view in self.views.items():
             # The whole run is known: axes that would follow the growing paths hold their final extent.
-            view.fix_ranges(dict(enumerate(self.shown)))
+            view.fix_ranges(final(name))
         self.camera = self._initial_camera(camera)
 
         self.window.resize(*logical)
         self.window.show()          # WA_DontShowOnScreen: laid out and polished, never mapped
         QApplication.processEvents()
+        if self.projected is not None:
+            self.projected.fix_height()
+            QApplication.processEvents()
         self.image = QImage(width, height, QImage.Format.Format_RGB32)
         self.image.setDevicePixelRatio(self.scale)
         self._filled = False
@@ -220,15 +241,33 @@ class FrameRenderer:
         """Put every view at timeline point ``upto`` (points shown) and frame ``frame_index`` of the orbit."""
         # The plane model's slice follows the first run's held parameter (computed by the controller).
         self.controller.follow(self.scene.trajectories[0], upto)
+        if "data" in self.views:
+            # A network's decision regions or digits at the first run's shown step, as the window's data view.
+            self.controller.update_predictions(0, self.scene.trajectories[0], upto)
         if self.controller.busy:
             self.controller.wait()
-        # Only the path so far: a view never hints at where the run goes next.
-        paths = {i: _prefix(t, upto) for i, t in enumerate(self.shown)}
-        for view in self.views.values():
-            view.show_paths(paths, None)
+        paths, projected = self._paths_at(upto)
+        for name, view in self.views.items():
+            view.show_paths(paths(name), None)
+        if self.projected is not None:
+            self.projected.show(projected)
         self._orbit(frame_index, n_motion)
         if self.caption is not None:
             self.caption.show_at(upto)
+
+    def _paths_at(self, upto: int):
+        """``(paths, projections)``: ``paths(view name)`` is what each view draws at timeline point ``upto``, only
+        the paths so far (a view never hints at where a run goes next); a network's projected on the plane
+        (``frames_network.view_paths``), whose projections come second (None for a linear model)."""
+        shown = {i: _prefix(t, upto) for i, t in enumerate(self.shown)}
+        raw = projected = None
+        if self.projected is not None:
+            raw = {i: _prefix(t, upto) for i, t in enumerate(self.scene.trajectories)}
+            projected = self.projected.at(upto)
+
+        def paths(name: str) -> dict:
+            return view_paths(name, shown, raw, projected)
+        return paths, projected
 
     def paint(self):
         """Render the window into the frame image (a QImage owned by the renderer)."""

@@ -32,6 +32,8 @@ class ExportResult:
         size = _human_bytes(self.bytes)
         if self.kind in ("png", "svg"):
             return f"wrote {self.path} ({w}x{h} {self.kind.upper()}, {size}) in {self.elapsed:.1f} s"
+        if self.kind in ("npz", "csv"):
+            return f"wrote {self.path} (the surface and its plane, {self.kind.upper()}, {size}) in {self.elapsed:.1f} s"
         what = "PNG frames" if self.kind == "frames" else self.kind.upper()
         return (f"wrote {self.path}: {self.frames} frames ({self.seconds:.1f} s) of {w}x{h} {what}, {size}, "
                 f"in {self.elapsed:.1f} s")
@@ -56,6 +58,11 @@ def export_steps(scene: ExportScene, plan: ExportPlan, renderer=None) -> Iterato
 
     ``renderer``: a ``FrameRenderer`` to use (and leave open), e.g. the dialog's preview; else one is made.
     """
+    if plan.is_data:
+        from .data import save_scene_surface
+        save_scene_surface(plan.output, scene)
+        yield 1, 1
+        return
     from .frames import FrameRenderer, iter_frames
     from .writers import open_writer
     schedule = plan.schedule(scene.n_points)
@@ -90,11 +97,14 @@ def export_steps(scene: ExportScene, plan: ExportPlan, renderer=None) -> Iterato
 
 
 def export_animation(session: Session | str | Path, output, *, trajectories=None,
-                     progress: Callable[[str, int, int], None] | None = None, **options) -> ExportResult:
+                     progress: Callable[[str, int, int], None] | None = None, surface=None, metric: str = "loss",
+                     **options) -> ExportResult:
     """Export a session (or a session TOML file) to ``output`` from a script; ``options`` as ``make_plan``.
 
     Trains the runs unless ``trajectories`` are given. Creates the QApplication (offscreen, or on an X display
     for the 3-D view) when the process has none. ``progress(phase, done, total)`` with phase "train"/"frames".
+    A network's surface: ``surface`` (one on the plane wanted), else the one the window would show for the session's
+    plane and ``metric`` (``prepare_scene``).
     """
     from .display import QtSession
     from .frames import BASE_HEIGHT
@@ -106,7 +116,7 @@ def export_animation(session: Session | str | Path, output, *, trajectories=None
         check_frame_count(plan, max_points(session))
     train_cb = (lambda d, t: progress("train", d, t)) if progress else None
     with QtSession(plan.needs_gl, max(1.0, plan.size[1] / BASE_HEIGHT)):
-        scene = prepare_scene(session, trajectories, progress=train_cb)
+        scene = prepare_scene(session, trajectories, progress=train_cb, surface=surface, metric=metric)
         frames = 0
         steps = export_steps(scene, plan)
         try:

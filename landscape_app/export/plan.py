@@ -16,11 +16,14 @@ from ..core.errors import ExportError
 
 VIEWS = ("contour", "surface", "loss", "data")
 TWO_D_VIEWS = ("contour", "loss", "data")
-# Output kinds: animations (mp4, webm, gif, a folder of numbered PNG frames) and stills of the final frame.
+# Output kinds: animations (mp4, webm, gif, a folder of numbered PNG frames), stills of the final frame, and the
+# scene's surface as data (with the plane it lies on and, for a network, the paths projected on it).
 ANIMATIONS = ("mp4", "webm", "gif", "frames")
 STILLS = ("png", "svg")
-KINDS = ANIMATIONS + STILLS
-SUFFIXES = {".mp4": "mp4", ".m4v": "mp4", ".webm": "webm", ".gif": "gif", ".png": "png", ".svg": "svg"}
+DATA = ("npz", "csv")
+KINDS = ANIMATIONS + STILLS + DATA
+SUFFIXES = {".mp4": "mp4", ".m4v": "mp4", ".webm": "webm", ".gif": "gif", ".png": "png", ".svg": "svg",
+            ".npz": "npz", ".csv": "csv"}
 
 MIN_SIDE, MAX_SIDE = 64, 7680
 MAX_PIXELS = 7680 * 4320
@@ -62,8 +65,13 @@ class ExportPlan:
         return self.kind in ANIMATIONS
 
     @property
+    def is_data(self) -> bool:
+        """The surface as numbers (NPZ, CSV): no frames are drawn."""
+        return self.kind in DATA
+
+    @property
     def needs_gl(self) -> bool:
-        return "surface" in self.views
+        return "surface" in self.views and not self.is_data
 
     def hold_frames(self) -> int:
         return int(round(self.hold * self.fps)) if self.is_animation else 0
@@ -237,4 +245,4 @@ def _number(option: str, value) -> float:
 
 
 __all__ = ["ExportPlan", "make_plan", "check_output", "check_frame_count", "parse_size", "parse_views",
-           "kind_of", "VIEWS", "KINDS", "ANIMATIONS", "STILLS", "FRAME_NAME"]
+           "kind_of", "VIEWS", "KINDS", "ANIMATIONS", "STILLS", "DATA", "FRAME_NAME"]

@@ -1,6 +1,7 @@
 """What an export shows: a session's runs trained to the end, their paths, and the surface under them.
 
-Qt-free: the CLI prepares the scene (torch) while the views are still to be built.
+Qt-free for the linear models. A network's surface lies on a plane, a scene setting of the window's scene
+controller: it comes from the window, or from that controller driven headless (``scene_plane``), which needs Qt.
 """
 from __future__ import annotations
 
@@ -48,6 +49,11 @@ class ExportScene:
         return run_colors(self.session)
 
     @property
+    def plane(self):
+        """The plane a network's surface lies on (its paths are drawn projected on it); None for a linear model."""
+        return getattr(self.surface, "plane", None) if self.experiment.is_module else None
+
+    @property
     def n_points(self) -> int:
         """Points of the longest path: the length of the animation's timeline."""
         return max(len(t) for t in self.trajectories)
@@ -56,7 +62,7 @@ class ExportScene:
     def follows_held(self) -> bool:
         """The plane model's slice follows the training (the held parameter is not pinned by the grid)."""
         exp = self.experiment
-        return len(exp.param_names) > 2 and exp.grid.held is None
+        return not exp.is_module and len(exp.param_names) > 2 and exp.grid.held is None
 
     def held_value(self, upto: int) -> float | None:
         """The held parameter of the first run at timeline point ``upto`` (for a slice that follows it)."""
@@ -129,19 +135,16 @@ def _copy(traj: Trajectory) -> Trajectory:
                       traj.message, traj.buffers)
 
 
-def check_exportable(session: Session) -> None:
-    """``ExportError`` for what the exporter cannot draw yet: a network's race (its plane and projected paths are
-    drawn by the window only, so far)."""
-    if session.experiment.is_module:
-        raise ExportError("exporting a network's race is not supported yet; `landscape-app surface SESSION -o "
-                          "surface.npz` writes its surface and paths on a plane, and the window shows the race")
-
-
 def prepare_scene(session: Session, trajectories: Sequence[Trajectory] | None = None,
-                  progress: Progress | None = None, stop: Callable[[], bool] | None = None) -> ExportScene:
-    """Train the session's runs (unless their paths are given) and compute the surface."""
+                  progress: Progress | None = None, stop: Callable[[], bool] | None = None, *,
+                  surface=None, metric: str = "loss") -> ExportScene:
+    """Train the session's runs (unless their paths are given) and compute the surface.
+
+    A network's surface lies on the plane of the window's scene: ``surface``, the one the window shows (on its
+    plane, whatever kind), or else the one its scene controller computes for the session's plane (its ``[plane]``)
+    and ``metric`` ("loss", or a classifier's "accuracy"); this needs a QApplication (see ``scene_plane``). A linear
+    model's surface is its (w, b) grid, computed here."""
     from ..core.surface import compute_surface
-    check_exportable(session)
     if trajectories is None:
         trajectories = train_session(session, progress, stop)
     trajectories = tuple(trajectories)
@@ -151,11 +154,28 @@ def prepare_scene(session: Session, trajectories: Sequence[Trajectory] | None = 
         raise ExportError("a run has no points to show yet; play it first")
     scene = ExportScene(session, trajectories, None)
     first = scene.held_value(1)
-    if first is None:
+    if session.experiment.is_module:
+        if surface is None:
+            from .scene_plane import scene_surface
+            surface = scene_surface(session, trajectories, metric, stop)
+            if surface is None:
+                raise ExportCancelled()
+        _check_surface(session, surface)
+        scene.surface = surface
+    elif first is None:
         scene.surface = compute_surface(session.experiment)
     else:
         scene.surface = scene.surface_at(1)
     return scene
+
+
+def _check_surface(session: Session, surface) -> None:
+    """Refuse a surface that is not of the session's model (a network's needs the plane its paths lie on)."""
+    exp = session.experiment
+    plane = getattr(surface, "plane", None)
+    if exp.is_module and (plane is None or plane.dim != exp.param_count):
+        raise ExportError(f"the surface given does not lie on a plane among the network's {exp.param_count} "
+                          f"parameters")
 
 
 class ExportCancelled(Exception):

@@ -36,15 +36,21 @@ PREVIEW_DELAY_MS = 250
 
 class ExportDialog(QDialog):
     """Export ``session``'s runs. ``trajectories``: the window's paths (a sequence in run order, or a mapping of
-    run id to path in run order, as ``Playback.paths()`` gives); without them the runs are trained here."""
+    run id to path in run order, as ``Playback.paths()`` gives); without them the runs are trained here.
+    A network's surface: ``surface``, the window's (on the plane it shows), else the one the window's scene
+    computes for the session's plane and the window's ``metric`` (``export.prepare_scene``)."""
 
     exported = Signal(str)      # the path written
 
-    def __init__(self, session: Session, trajectories: Sequence | Mapping | None = None, parent=None):
+    def __init__(self, session: Session, trajectories: Sequence | Mapping | None = None, parent=None, *,
+                 surface=None, metric: str = "loss"):
         super().__init__(parent)
         self.setWindowTitle("Export animation")
         self.session = session
         self.window_paths = _as_list(trajectories, len(session.runs))
+        # Not ``self.metric``: QWidget has a metric() of its own.
+        self.window_surface, self.surface_metric = surface, metric
+        self._surfaces: dict = {}       # a network's surface computed here, per choice of paths (a plane may fit them)
         self.trained = None          # the runs trained to their end here
         self.job = None
         self.progress = None
@@ -245,6 +251,15 @@ class ExportDialog(QDialog):
             return self.window_paths
         return self.trained
 
+    def _scene(self, paths):
+        """The export's scene; a network's surface is computed once (per choice of paths), not per preview."""
+        choice = self.paths_choice.currentData()
+        surface = self.window_surface if self.window_surface is not None else self._surfaces.get(choice)
+        scene = export.prepare_scene(self.session, paths, surface=surface, metric=self.surface_metric)
+        if scene.plane is not None:
+            self._surfaces[choice] = scene.surface
+        return scene
+
     def _train_then(self, after) -> None:
         """Train the runs in slices (the window stays responsive), then call ``after``."""
         if self.job is not None:
@@ -272,7 +287,7 @@ class ExportDialog(QDialog):
             return
         try:
             plan = self.plan()
-            scene = export.prepare_scene(self.session, paths)
+            scene = self._scene(paths)
             image = export.preview_image(scene, plan)
         except LandscapeError as exc:
             self.preview.setText(dialog_message(exc))
@@ -293,7 +308,7 @@ class ExportDialog(QDialog):
             return
         try:
             plan = self.plan()
-            scene = export.prepare_scene(self.session, paths)
+            scene = self._scene(paths)
             if plan.is_animation:
                 export.check_frame_count(plan, scene.n_points)
         except LandscapeError as exc:

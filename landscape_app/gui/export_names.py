@@ -10,7 +10,9 @@ from PySide6.QtCore import QStandardPaths
 
 FORMATS = (("MP4 video (H.264)", ".mp4"), ("GIF animation", ".gif"), ("WebM video (VP9)", ".webm"),
            ("PNG frames (a folder)", "/"), ("PNG picture of the final frame", ".png"),
-           ("SVG picture of the final frame (3-D views as images)", ".svg"))
+           ("SVG picture of the final frame (3-D views as images)", ".svg"),
+           ("Surface data, NPZ (with its plane; a network's paths projected on it)", ".npz"),
+           ("Surface data, CSV (its plane in the header)", ".csv"))
 # The exporter's messages name the command line's options; the dialog names its own rows instead.
 OPTION_LABELS = {"-o": "Save to", "--size": "Size", "--fps": "Frame rate", "--views": "Views",
                  "--every": "Pacing", "--duration": "Pacing", "--hold": "Hold the last frame", "--orbit": "Orbit"}

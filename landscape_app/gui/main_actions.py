@@ -231,6 +231,20 @@ class WindowActions:
         except ImportError:
             self.show_error("Export", "Exporting animations is not available in this installation.")
             return
-        dialog = ExportDialog(self.session, self.playback.paths(), self)
+        dialog = ExportDialog(self.session, self.playback.paths(), self, **self._export_scene())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
+
+    def _export_scene(self) -> dict:
+        """A network's export draws on the window's plane: the surface shown (on its plane, whatever kind) when it
+        is the exported one's (the first run's, computed and not being replaced); else the exporter computes it on
+        the session's plane, showing what the window shows (loss or accuracy)."""
+        from .scene_controller import SURFACE, surface_fields
+        scene, first = self.scene, self.session.runs[0]
+        if not first.is_module:
+            return {}
+        surface = scene.surface
+        current = (self.controller.static is None and surface is not None and scene.experiment is not None
+                   and not scene.jobs.pending(SURFACE) and getattr(surface, "plane", None) is not None
+                   and surface_fields(scene.experiment) == surface_fields(first))
+        return {"surface": surface if current else None, "metric": scene.metric}

@@ -142,9 +142,12 @@ class SceneController(QObject):
         self.experiment = experiment
         if experiment is not self.lifted.experiment:
             self.lifted.reset(experiment)
-        self._wanted = (surface_fields(experiment), held if follows_run(experiment) else None)
+        # As ``show`` names what it wants: showing the same experiment next computes nothing.
+        self._wanted = (surface_fields(experiment), held if follows_run(experiment) else None,
+                        shown_metric(experiment, self.metric))
         self.settings = SceneSettings.of(experiment, held)
         self.surface = surface
+        self._take_plane(experiment, surface)
         self.surface_ready.emit(experiment, surface)
 
     def show_static(self, surface, source: str) -> None:
@@ -314,11 +317,7 @@ class SceneController(QObject):
         if channel == SURFACE:
             experiment, _held = context
             self.surface = result
-            plane = result.plane if experiment.is_module else None
-            if plane is not self.plane or experiment is not self.projected.experiment:
-                self.plane = plane
-                self.projected.reset(experiment if plane is not None else None, plane, result.metric)
-                self._minibatch_key = None
+            self._take_plane(experiment, result)
             self.surface_ready.emit(experiment, result)
         elif channel == MINIBATCH:
             experiment, title = context
@@ -334,6 +333,16 @@ class SceneController(QObject):
             if context == self.lifted.version:
                 self.lifted.absorb(result)
             self.lifted_changed.emit()
+
+    def _take_plane(self, experiment: Experiment, surface) -> None:
+        """A network's paths are projected on the plane of the surface shown, whoever computed it (a job, an
+        exporter's scene, a file)."""
+        plane = getattr(surface, "plane", None) if experiment.is_module else None
+        if plane is not self.plane or experiment is not self.projected.experiment:
+            self.plane = plane
+            metric = getattr(surface, "metric", "loss")
+            self.projected.reset(experiment if plane is not None else None, plane, metric)
+            self._minibatch_key = None
 
     @Slot(str, object, str)
     def _job_failed(self, channel: str, context, message: str) -> None:
