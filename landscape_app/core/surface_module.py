@@ -38,7 +38,7 @@ from torch.nn.utils import vector_to_parameters
 
 from .errors import ConfigError
 from .surface_module_criteria import per_sample_criterion
-from .surface_module_layers import Chunk, batch_statistics, compile_layers, run_layers
+from .surface_module_layers import Chunk, Workspace, batch_statistics, compile_layers, run_layers
 
 # Largest single activation of a CPU chunk (bytes): the MLP benchmark ran fastest near 4 MB (32 points of
 # 1,000 x 32 floats); smaller chunks pay per-call overheads, larger ones run from memory instead of the cache.
@@ -140,6 +140,7 @@ class _Evaluator:
             start += p.numel()
         self.k = start
         self._by_point = None
+        self._local = threading.local()         # each thread's Workspace for the fast path
         # For functional_call: in "recompute" mode a copy whose BatchNorms keep no running statistics, so torch
         # normalises with the statistics of the data it is given even in eval mode (dropout stays off).
         self._functional = self.module
@@ -253,9 +254,12 @@ class _Evaluator:
         if self.device.type == "cpu" and not batch_statistics(layers, self.recompute):
             # the samples in blocks whose activations stay in the core's cache (BLOCK_BYTES) through all layers
             block = max(1, min(n, BLOCK_BYTES // (len(chunk.theta) * self._widest + 1)))
+        workspace = getattr(self._local, "workspace", None)
+        if workspace is None:
+            workspace = self._local.workspace = Workspace()
         if block >= n:
-            return self._score(run_layers(layers, self.x, chunk, basis, self.recompute))
-        outs = [run_layers(layers, self.x, chunk, basis, self.recompute, (start, min(n, start + block)))
+            return self._score(run_layers(layers, self.x, chunk, basis, self.recompute, workspace=workspace))
+        outs = [run_layers(layers, self.x, chunk, basis, self.recompute, (start, min(n, start + block)), workspace)
                 for start in range(0, n, block)]
         return self._score(torch.cat(outs, dim=1))
 

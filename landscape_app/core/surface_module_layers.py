@@ -151,18 +151,34 @@ def batch_statistics(layers: list[Layer], recompute: bool) -> bool:
                for layer in layers)
 
 
+class Workspace(dict):
+    """Output buffers of one thread's chunks, reused from chunk to chunk: a fresh multi-megabyte tensor comes from
+    the system as untouched pages, and the first product written into one paid for every page (the MLP's matmul
+    ran 4-5x slower into a new tensor than into a reused one). Keyed by layer, sample block and shape, so a chunk's
+    blocks never share one; a chunk's values are read before the thread's next chunk starts."""
+
+    def buffer(self, key, shape: tuple[int, ...], like: Tensor) -> Tensor:
+        key = (key, shape, like.dtype, like.device)
+        out = self.get(key)
+        if out is None:
+            out = self[key] = torch.empty(shape, dtype=like.dtype, device=like.device)
+        return out
+
+
 def run_layers(layers: list[Layer], x: Tensor, chunk: Chunk, basis: Tensor | None, recompute: bool,
-               samples: tuple[int, int] | None = None) -> Tensor:
+               samples: tuple[int, int] | None = None, workspace: Workspace | None = None) -> Tensor:
     """The module's output at every point of the chunk, (P, n, *out).
 
     ``basis``: (3, k) origin, d1, d2 when the chunk lies on a plane (its ``coef`` set); ``recompute``: BatchNorm
     normalises with each point's statistics over all of ``x`` instead of the running ones. ``samples``: (start,
-    stop), only those samples of ``x`` (not with batch statistics).
+    stop), only those samples of ``x`` (not with batch statistics). ``workspace``: this thread's buffers for the
+    products' outputs (None: new tensors).
     """
     value, layout = (x, SHARED) if samples is None else (x[samples[0]:samples[1]], SHARED)
     size = len(chunk.theta)
     widened = False                       # the value carries the constant column (Layer.widen)
-    for layer in layers:
+    for index, layer in enumerate(layers):
+        out = None if workspace is None else (lambda shape, like, i=index: workspace.buffer((i, samples), shape, like))
         m = layer.module
         kind = type(m)
         if kind in _DROPOUT:
@@ -174,10 +190,12 @@ def run_layers(layers: list[Layer], x: Tensor, chunk: Chunk, basis: Tensor | Non
                 terms = layer.terms.get(samples)
                 if terms is None:
                     terms = layer.terms[samples] = _plane_terms(layer, value, basis)
-                value, layout = (chunk.coef @ terms.reshape(3, -1)).reshape(size, *terms.shape[1:]), PN
+                flat = terms.reshape(3, -1)
+                mixed = torch.mm(chunk.coef, flat, out=out((size, flat.shape[1]), flat)) if out else chunk.coef @ flat
+                value, layout = mixed.reshape(size, *terms.shape[1:]), PN
                 widened = layer.widen
             elif kind is nn.Linear:
-                value, layout = _batched_linear(layer, value, layout, chunk, widened), PN
+                value, layout = _batched_linear(layer, value, layout, chunk, widened, out), PN
                 widened = False
             else:
                 value, layout = _batched_conv(layer, value, layout, chunk), NP
@@ -259,7 +277,8 @@ def _plane_terms(layer: Layer, x: Tensor, basis: Tensor) -> Tensor:
     return terms
 
 
-def _batched_linear(layer: Layer, value: Tensor, layout: str, chunk: Chunk, widened: bool = False) -> Tensor:
+def _batched_linear(layer: Layer, value: Tensor, layout: str, chunk: Chunk, widened: bool = False,
+                    out=None) -> Tensor:
     """(P, n, ..., out) with each point's weights: one batched matmul. ``widened``: the value's last feature is
     the constant column (``Layer.widen``), and the bias goes in as its weight."""
     size = len(chunk.theta)
@@ -273,7 +292,10 @@ def _batched_linear(layer: Layer, value: Tensor, layout: str, chunk: Chunk, wide
         value = value.transpose(0, 1)
     wt = weight.transpose(1, 2)                                  # (P, in, out)
     flat = value.reshape(size, -1, value.shape[-1])
-    out = torch.bmm(flat, wt)
+    if out is None:
+        out = torch.bmm(flat, wt)
+    else:
+        out = torch.bmm(flat, wt, out=out((size, flat.shape[1], wt.shape[-1]), flat))
     if bias is not None:
         # in place after the product: baddbmm first copies the broadcast bias into the whole output, which cost
         # as much as the product itself for a narrow last layer (1,000 x 32 -> 1 here)
