@@ -113,6 +113,8 @@ class PlaneSection(Section):
 
     def set_settings(self, settings: PlaneSettings) -> None:
         """Show the plane in force (signals blocked: showing is not editing)."""
+        if settings == self._settings:
+            return          # shown already (every scene change asks)
         self._settings = settings
         _select(self.choice, settings.kind)
         _select(self.normalization, settings.normalization)

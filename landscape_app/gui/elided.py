@@ -24,6 +24,8 @@ class ElidedLabel(QLabel):
         self._own_tooltip = ""
 
     def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
+        if text == self.text():
+            return          # measuring a long line's width again took ~5 ms of the GUI thread, for nothing
         super().setText(text)
         self._update_tooltip()
 

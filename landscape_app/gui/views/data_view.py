@@ -185,6 +185,12 @@ class DataView(View):
 
     def set_scene(self, experiment, surface=None) -> None:
         """The data changes with the experiment; the surface is not used here."""
+        if self.experiment is not None and prediction_kind(experiment) is None \
+                and experiment.same_training(self.experiment):
+            # A scene edit (the grid): the same data and model, nothing to draw again (rebuilding took ~40 ms
+            # of the GUI thread on every grid edit).
+            self.experiment = experiment
+            return
         if self.experiment is not None and experiment.data != self.experiment.data:
             self._last = ({}, None)     # paths trained on other data: their batches index samples not here
         self.experiment = experiment

@@ -96,6 +96,8 @@ class PlotView(View):
         return self.widget.mapTo(self, local)
 
     def set_axis_labels(self, bottom: str, left: str) -> None:
+        if getattr(self, "_axis_labels", None) == {"bottom": bottom, "left": left}:
+            return          # the same words: laying the axis text out again cost ~5 ms a label
         self._axis_labels = {"bottom": bottom, "left": left}
         for side, text in self._axis_labels.items():
             style.set_axis_label(self.plot, side, text, self.lecture)
