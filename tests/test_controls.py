@@ -295,3 +295,16 @@ def test_a_bad_csv_keeps_the_good_one_and_choosing_it_again_clears_the_message(p
         panel.load_csv(str(bad))
     panel.load_csv(str(good))
     assert panel.notice == "" and panel.valid and panel.experiment.data == loaded.data
+
+
+def test_a_plane_fitted_to_the_paths_greys_out_the_ranges(panel):
+    """PCA and three-point planes span the runs' paths: the alpha/beta ranges do not apply and say so."""
+    from landscape_app.core.plane_settings import PlaneSettings
+    rows = [row for _lo, _hi, row in panel.grid.ranges]
+    assert all(row.isEnabled() for row in rows)
+    panel.show_plane(PlaneSettings(kind="pca"))
+    assert not any(row.isEnabled() for row in rows)
+    assert all("fitted to the runs' paths" in row.toolTip() for row in rows)
+    assert panel.plane.settings.kind == "pca"
+    panel.show_plane(PlaneSettings(kind="hessian"))
+    assert all(row.isEnabled() and row.toolTip() == "" for row in rows)

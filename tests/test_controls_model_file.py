@@ -103,3 +103,4 @@ def test_the_button_asks_for_the_file_and_the_function(panel, tmp_path, monkeypa
     panel.model.file_button.click()
     assert asked == [(["make_model", "wide"], 0)]
     assert panel.experiment.model == f"{path}:wide"
+

@@ -151,6 +151,12 @@ class ControlPanel(QWidget):
         self.experiment_changed.emit(exp)
         self.csv_loaded.emit(str(path))
 
+    def show_plane(self, settings) -> None:
+        """Show the plane in force; a plane fitted to the runs' paths (PCA, three points) spans them, so the
+        Surface section's alpha and beta ranges do not apply to it and say so."""
+        self.plane.set_settings(settings)
+        self.grid.set_fitted_span(settings.needs_finished_runs)
+
     def load_model(self, path: str, function: str | None = None) -> None:
         """Use the network that ``function`` in the Python file ``path`` returns (by default ``make_model``, else
         the file's first function), on the data in use when it fits them, else on data it fits (digits for a

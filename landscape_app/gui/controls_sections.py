@@ -305,6 +305,10 @@ class StartSection(Section):
         return {"start": tuple(self.entries[n].value() for n in self._names)}
 
 
+FITTED_SPAN_TIP = ("The plane is fitted to the runs' paths (PCA, three points): its surface spans the paths, "
+                   "whatever these ranges say")
+
+
 class GridSection(Section):
     """The surface's window: the two parameters it spans, their ranges, the resolution."""
 
@@ -361,6 +365,12 @@ class GridSection(Section):
             hi.set_value(rng[1])
             self.form.labelForField(row).setText(f"{axis} range")
         self.resolution.set_value(g.resolution[0])
+
+    def set_fitted_span(self, fitted: bool) -> None:
+        """A plane fitted to the runs' paths draws over their span: the ranges are greyed out, and say why."""
+        for _lo, _hi, row in self.ranges:
+            row.setEnabled(not fitted)
+            row.setToolTip(FITTED_SPAN_TIP if fitted else "")
 
     def values(self, exp) -> dict:
         if exp.is_module:

@@ -189,7 +189,7 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
         self.scene_label.setText(text)
         self.hint_label.setText(NETWORK_HINT if self.experiment.is_module else HINT)
         self.views.set_data_experiment(self.experiment)
-        self.panel.plane.set_settings(self.scene.plane_settings)
+        self.panel.show_plane(self.scene.plane_settings)
         self.actions_by_name["accuracy"].setEnabled(has_accuracy(self.experiment))
         self.views.set_mixed_losses(self.scene.lifted.mixed())
         self._header_lines()
