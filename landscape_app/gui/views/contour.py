@@ -12,7 +12,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtWidgets import QGraphicsItem
 
 from .. import style
-from .base import RunStyle, axis_columns, value_label
+from .base import RunStyle, axis_columns, axis_name, value_label
 from .isolines import isolines, nice_levels
 from .layers import LayerItem
 from .path_items import PathItems, path_pen
@@ -116,7 +116,7 @@ class ContourView(PlotView):
             self.arrows.setData([], [])
             self._hide_hover()
             return
-        ax, ay = tuple(surface.axes)
+        ax, ay = (axis_name(a) for a in surface.axes)
         self.set_axis_labels(ax, ay)
         extent = surface_extent(surface)
         if extent != self._extent:      # keep the user's zoom while only the values change
@@ -278,7 +278,7 @@ class ContourView(PlotView):
             return
         self._hover_pos = QPointF(scene_pos)
         x, y, loss = hit
-        ax, ay = self.surface.axes
+        ax, ay = (axis_name(a) for a in self.surface.axes)
         self.hover_text.setText(f"{ax} = {x:.4g}   {ay} = {y:.4g}   {value_label(self.surface)} = {loss:.5g}")
         self._place_hover(self.vb.mapFromScene(scene_pos))
         self.hover_text.setVisible(True)
