@@ -198,7 +198,7 @@ class SurfaceView(View):
         xt, yt = _ticks(x0, x1), _ticks(y0, y1)
         clear = _text_half_size([f"{v:g}" for v in (*xt, *yt)], s.font_pt, margin=s.font_pt + 4)
         items = [label((half + pad, -half - pad, 0), ax, s.label_pt, away=(-half, -half - pad, 0), clear=clear),
-                 label((-half - pad, 0, 0), ay, s.label_pt, away=(0, 0, -HEIGHT / 2), clear=clear),
+                 label((-half - pad, -half - pad, 0), ay, s.label_pt, away=(-half - pad, 0, 0), clear=clear),
                  label((-half, -half, HEIGHT + pad), _height_name(self.surface) + (" (log)" if self.log_scale else ""),
                        s.label_pt, away=(0, 0, HEIGHT + pad))]
         for v in xt:
