@@ -29,9 +29,9 @@ def axis_columns(traj, surface) -> tuple[int, int] | None:
         return None
 
 
-# A random plane's direction names carry its normalisation ("random 1 (filter-normalised)"): said once in the
-# plane's line (the window's subtitle, the export's caption), it doubled a label's length on every axis, which
-# then ran over the 3-D surface and off a lecture-sized contour's left edge.
+# A random plane's direction names carry its normalisation ("random 1 (filter-normalised)"): said on every axis
+# it doubled a title's length, which then ran over the 3-D surface and off a lecture-sized contour's left edge.
+# The window's plane line and the contour's bottom axis say it once.
 _NORMALISATION_NOTES = (" (filter-normalised)", " (layer-normalised)")
 
 

@@ -116,8 +116,10 @@ class ContourView(PlotView):
             self.arrows.setData([], [])
             self._hide_hover()
             return
-        ax, ay = (axis_name(a) for a in surface.axes)
-        self.set_axis_labels(ax, ay)
+        # The rotated left title has only the plot's height: a random direction's normalisation, said on the
+        # bottom axis (which has the width) and in the plane's line, is left out there.
+        ax, ay = tuple(surface.axes)
+        self.set_axis_labels(ax, axis_name(ay))
         extent = surface_extent(surface)
         if extent != self._extent:      # keep the user's zoom while only the values change
             self._extent = extent
