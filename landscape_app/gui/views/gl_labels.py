@@ -54,6 +54,7 @@ class GLLabels(GLGraphicsItem.GLGraphicsItem):
         super().__init__()
         self.setGLOptions("additive")
         self.labels = []
+        self.boxes = []         # (text, its box in the view's pixels) as last painted
 
     def set_labels(self, labels) -> None:
         # (position, text, font, pen colour, half width, half height of the text's tight box, away point, clear box)
@@ -79,9 +80,11 @@ class GLLabels(GLGraphicsItem.GLGraphicsItem):
         project = to_viewport * self.mvpMatrix()
         painter = QPainter(self.view())
         painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+        self.boxes = []
         for pos, text, font, color, half_w, half_h, away, clear in self.labels:
             at = placed(project.map(pos).toPointF(), None if away is None else project.map(away).toPointF(),
                         half_w, half_h, rect, clear)
+            self.boxes.append((text, QRectF(at.x() - half_w, at.y() - half_h, 2 * half_w, 2 * half_h)))
             painter.setPen(color)
             painter.setFont(font)
             painter.drawText(QPointF(at.x() - half_w, at.y() + half_h), text)
