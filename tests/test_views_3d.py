@@ -40,7 +40,8 @@ report["gl_rect"] = list(view.gl.geometry().getRect())
 import dataclasses
 titled = SurfaceView()                 # a random plane's long direction names, as a network's surface has
 surface = compute_surface(exp)
-titled.set_scene(exp, dataclasses.replace(surface, axes=("random 1 (filter-normalised)", "random 2 (filter-normalised)")))
+named = ("random 1 (filter-normalised)", "random 2 (filter-normalised)")
+titled.set_scene(exp, dataclasses.replace(surface, axes=named))
 titled.render_image(640, 480)
 top_left = titled.gl.pos()
 report["title_boxes"] = {text: [b.x() + top_left.x(), b.y() + top_left.y(), b.width(), b.height()]

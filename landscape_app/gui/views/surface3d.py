@@ -190,11 +190,12 @@ class SurfaceView(View):
         (x0, x1), (y0, y1) = self._box
         half = SIZE / 2
         pad = 0.06 * SIZE
-        # Axis titles read outward, clear of the tick labels: centred at the axes' far ends they lay across the
-        # surface and its paths, or past the view's edge. At the default camera the x axis's far end is the
-        # footprint's lowest corner, with room on its right; the y axis's far end lies behind the surface, so
-        # its title sits beside the middle of the axis, where the view above the left edge is empty (read away
-        # from a point below the floor: above the row of tick labels, not beside one of them).
+        # Axis titles read outward along their axes, beyond their rows of tick labels and inside the view:
+        # centred at the axes' far ends they lay across the surface and its paths, or past the view's edge. At
+        # the default camera the x title goes beyond its far end (the footprint's lowest corner); the y axis's
+        # far end lies behind the surface and a wall can rise over its middle (a PCA plane's does), so its
+        # title goes before its near end, the footprint's leftmost corner. Nothing of the surface lies below
+        # its floor, so both places stay empty whatever the heights.
         xt, yt = _ticks(x0, x1), _ticks(y0, y1)
         clear = _text_half_size([f"{v:g}" for v in (*xt, *yt)], s.font_pt, margin=s.font_pt + 4)
         items = [label((half + pad, -half - pad, 0), ax, s.label_pt, away=(-half, -half - pad, 0), clear=clear),
