@@ -193,7 +193,9 @@ def test_a_network_plane_file_is_drawn_alone(window, tmp_path):
     save_with_session(path, la.Session((exp,)), surface)
     assert window.open_path(str(path))
     assert window.controller.static is not None and window.playback.paths() == {}
-    assert window.views.contour._axis_labels == {"bottom": plane.labels[0], "left": plane.labels[1]}
+    # the left title leaves out the normalisation the bottom one says (its rotated text has only the height)
+    assert plane.labels[1] == "random 2 (filter-normalised)"
+    assert window.views.contour._axis_labels == {"bottom": plane.labels[0], "left": "random 2"}
     assert window.views.contour.colorbar.axis.labelText == "BCE loss"
     assert window.scene_label.text() == (f"landscape-app file mlp.npz: 9 x 9, loss, on a random plane · "
                                          f"the surface alone, no runs")

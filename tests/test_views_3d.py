@@ -37,6 +37,19 @@ report["current"] = {k: view.project(*t.params[-1], t.loss[-1]) for k, t in path
 report["start"] = view.project(*paths[0].params[0], paths[0].loss[0])
 report["legend_rect"] = list(view.legend.geometry().getRect())
 report["gl_rect"] = list(view.gl.geometry().getRect())
+import dataclasses
+titled = SurfaceView()                 # a random plane's long direction names, as a network's surface has
+surface = compute_surface(exp)
+named = ("random 1 (filter-normalised)", "random 2 (filter-normalised)")
+titled.set_scene(exp, dataclasses.replace(surface, axes=named))
+titled.render_image(640, 480)
+top_left = titled.gl.pos()
+report["title_boxes"] = {text: [b.x() + top_left.x(), b.y() + top_left.y(), b.width(), b.height()]
+                         for text, b in titled.labels.boxes}
+report["view_size"] = [titled.width(), titled.height()]
+report["surface_nodes"] = [titled.project(float(x), float(y), float(surface.loss[i, j]))
+                           for i, y in enumerate(surface.b) for j, x in enumerate(surface.w)]
+titled.close()
 view.show_paths(paths, upto=1)
 view.render_image().save(out + "/surface_upto1.png")
 view.set_camera(120.0, 60.0, 25.0)
@@ -197,3 +210,18 @@ def test_the_3d_legend_sits_above_the_surface_not_over_it(rendered):
     assert near(legend_rows, RUN_COLORS[0]).any() and near(legend_rows, RUN_COLORS[1]).any()
     assert not report["window_gl_legend"]
 
+
+
+def test_axis_titles_lie_off_the_surface_and_inside_the_view(rendered):
+    """Centred at the axes' far ends, long titles lay across the surface and past the view's bottom edge."""
+    _, report = rendered
+    boxes = report["title_boxes"]
+    assert {"random 1", "random 2"} <= set(boxes)          # the normalisation is left to the plane's line
+    assert "random 1 (filter-normalised)" not in boxes
+    width, height = report["view_size"]
+    nodes = np.array(report["surface_nodes"])
+    for text in ("random 1", "random 2", "loss"):
+        x, y, w, h = boxes[text]
+        assert 0 <= x and x + w <= width and 0 <= y and y + h <= height, (text, boxes[text])
+        inside = (nodes[:, 0] > x) & (nodes[:, 0] < x + w) & (nodes[:, 1] > y) & (nodes[:, 1] < y + h)
+        assert not inside.any(), (text, boxes[text], nodes[inside][:3])

@@ -390,3 +390,22 @@ def test_a_long_title_is_cut_to_the_view_not_the_plot(qtbot, course):
     assert v.plot.geometry().width() <= v.widget.viewport().width()
     bar = _scene_rect(v.colorbar)
     assert bar.right() <= v.widget.viewport().width()
+
+
+def test_a_random_planes_left_title_leaves_out_the_normalisation_the_bottom_one_says(qtbot, course):
+    """In lecture mode the rotated left title of a random plane ran off the plot's left edge."""
+    import dataclasses
+    exp, surface, _ = course
+    plane = dataclasses.replace(surface, axes=("random 1 (filter-normalised)", "random 2 (filter-normalised)"))
+    v = ContourView()
+    qtbot.addWidget(v)
+    v.set_lecture_mode(True)
+    v.resize(560, 260)
+    v.set_scene(exp, plane)
+    v.render_image(560, 260)
+    left, bottom = v.plot.getAxis("left"), v.plot.getAxis("bottom")
+    assert (bottom.labelText, left.labelText) == ("random 1 (filter-normalised)", "random 2")
+    # the rotated title fits the plot's height (its width before rotation)
+    assert left.label.boundingRect().width() <= left.height()
+    v.set_scene(exp, dataclasses.replace(surface, axes=("PCA 1 (92%)", "PCA 2 (5%)")))
+    assert (bottom.labelText, left.labelText) == ("PCA 1 (92%)", "PCA 2 (5%)")

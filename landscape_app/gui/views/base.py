@@ -29,6 +29,21 @@ def axis_columns(traj, surface) -> tuple[int, int] | None:
         return None
 
 
+# A random plane's direction names carry its normalisation ("random 1 (filter-normalised)"): said on every axis
+# it doubled a title's length, which then ran over the 3-D surface and off a lecture-sized contour's left edge.
+# The window's plane line and the contour's bottom axis say it once.
+_NORMALISATION_NOTES = (" (filter-normalised)", " (layer-normalised)")
+
+
+def axis_name(label: str) -> str:
+    """A plane direction's name as an axis shows it: "random 1 (filter-normalised)" -> "random 1"; other names
+    ("w", "PCA 1 (71%)", "toward run 2's end") as they are."""
+    for note in _NORMALISATION_NOTES:
+        if label.endswith(note) and len(label) > len(note):
+            return label[:-len(note)]
+    return label
+
+
 def value_label(surface) -> str:
     """What a surface's values are, as colour bars and read-outs name them: "MSE loss", "loss" (a criterion not
     known, as in loss-landscape's files) or "accuracy"."""

@@ -12,7 +12,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtWidgets import QGraphicsItem
 
 from .. import style
-from .base import RunStyle, axis_columns, value_label
+from .base import RunStyle, axis_columns, axis_name, value_label
 from .isolines import isolines, nice_levels
 from .layers import LayerItem
 from .path_items import PathItems, path_pen
@@ -116,8 +116,10 @@ class ContourView(PlotView):
             self.arrows.setData([], [])
             self._hide_hover()
             return
+        # The rotated left title has only the plot's height: a random direction's normalisation, said on the
+        # bottom axis (which has the width) and in the plane's line, is left out there.
         ax, ay = tuple(surface.axes)
-        self.set_axis_labels(ax, ay)
+        self.set_axis_labels(ax, axis_name(ay))
         extent = surface_extent(surface)
         if extent != self._extent:      # keep the user's zoom while only the values change
             self._extent = extent
@@ -278,7 +280,7 @@ class ContourView(PlotView):
             return
         self._hover_pos = QPointF(scene_pos)
         x, y, loss = hit
-        ax, ay = self.surface.axes
+        ax, ay = (axis_name(a) for a in self.surface.axes)
         self.hover_text.setText(f"{ax} = {x:.4g}   {ay} = {y:.4g}   {value_label(self.surface)} = {loss:.5g}")
         self._place_hover(self.vb.mapFromScene(scene_pos))
         self.hover_text.setVisible(True)

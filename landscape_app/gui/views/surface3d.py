@@ -16,7 +16,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QLabel, QVBoxLayout
 
 from .. import style
-from .base import View, axis_columns
+from .base import View, axis_columns, axis_name
 from .decimate import SegmentCache
 from .gl import (colors_for, gl_available, grab_with_legend, make_gl_legend, make_gl_widget, mesh_gl_options,
                  overlay_gl_options, shade, update_gl_legend)
@@ -186,18 +186,26 @@ class SurfaceView(View):
     def _draw_labels(self) -> None:
         from .gl_labels import label
         s = style.sizes(self.lecture)
-        ax, ay = tuple(self.surface.axes)
+        ax, ay = (axis_name(a) for a in self.surface.axes)
         (x0, x1), (y0, y1) = self._box
         half = SIZE / 2
         pad = 0.06 * SIZE
-        items = [label((half + 1.6 * pad, -half - pad, 0), ax, s.label_pt),
-                 label((-half - pad, half + 1.6 * pad, 0), ay, s.label_pt),
+        # Axis titles read outward along their axes, beyond their rows of tick labels and inside the view:
+        # centred at the axes' far ends they lay across the surface and its paths, or past the view's edge. At
+        # the default camera the x title goes beyond its far end (the footprint's lowest corner); the y axis's
+        # far end lies behind the surface and a wall can rise over its middle (a PCA plane's does), so its
+        # title goes before its near end, the footprint's leftmost corner. Nothing of the surface lies below
+        # its floor, so both places stay empty whatever the heights.
+        xt, yt = _ticks(x0, x1), _ticks(y0, y1)
+        clear = _text_half_size([f"{v:g}" for v in (*xt, *yt)], s.font_pt, margin=s.font_pt + 4)
+        items = [label((half + pad, -half - pad, 0), ax, s.label_pt, away=(-half, -half - pad, 0), clear=clear),
+                 label((-half - pad, -half - pad, 0), ay, s.label_pt, away=(-half - pad, 0, 0), clear=clear),
                  label((-half, -half, HEIGHT + pad), _height_name(self.surface) + (" (log)" if self.log_scale else ""),
-                       s.label_pt)]
-        for v in _ticks(x0, x1):
+                       s.label_pt, away=(0, 0, HEIGHT + pad))]
+        for v in xt:
             items.append(label((float(self._scene_xy(v, y0)[0]), -half - pad, 0), f"{v:g}", s.font_pt,
                                style.MUTED))
-        for v in _ticks(y0, y1):
+        for v in yt:
             items.append(label((-half - pad, float(self._scene_xy(x0, v)[1]), 0), f"{v:g}", s.font_pt,
                                style.MUTED))
         self.labels.set_labels(items)
@@ -318,6 +326,14 @@ class SurfaceView(View):
         if self.gl is None:
             return super().grab_image()
         return grab_with_legend(self.gl, self.legend)
+
+
+def _text_half_size(texts, points: int, margin: float) -> tuple[float, float]:
+    """Half the width and height of the largest of ``texts`` at ``points``, plus ``margin`` pixels."""
+    from PySide6.QtGui import QFontMetrics
+    metrics = QFontMetrics(style.font(points))
+    boxes = [metrics.tightBoundingRect(t) for t in texts] or [metrics.tightBoundingRect("0")]
+    return (max(b.width() for b in boxes) / 2 + margin, max(b.height() for b in boxes) / 2 + margin)
 
 
 def _height_name(surface) -> str:
