@@ -24,13 +24,9 @@ import sys
 import threading
 import time
 
-if not os.environ.get("DISPLAY"):
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-try:      # as the app's entry point does, before torch is loaded (older versions did not)
-    from landscape_app.gui.app import passive_openmp
-    passive_openmp()
-except ImportError:
-    pass
+import gui_env  # noqa: E402 (a sibling script of the benchmarks)
+
+gui_env.prepare()         # before torch and Qt are loaded
 
 import landscape_app as la
 from landscape_app.core.session import Session

@@ -61,3 +61,24 @@ def window(qtbot, tmp_path, monkeypatch):
     w = open_window(qtbot, tmp_path, monkeypatch)
     yield w
     close_window(w)
+
+
+class ThreadSpy:
+    """Records, for each call of the functions it watches, its label and whether it ran on the GUI thread."""
+
+    def __init__(self, monkeypatch):
+        self.monkeypatch = monkeypatch
+        self.seen: list[tuple[str, bool]] = []
+
+    def watch(self, module, name: str, label: str) -> None:
+        fn = getattr(module, name)
+
+        def wrapped(*args, **kwargs):
+            self.seen.append((label, threading.current_thread() is threading.main_thread()))
+            return fn(*args, **kwargs)
+        self.monkeypatch.setattr(module, name, wrapped)
+
+
+@pytest.fixture
+def thread_spy(monkeypatch):
+    return ThreadSpy(monkeypatch)

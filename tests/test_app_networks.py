@@ -1,6 +1,5 @@
 """Networks in the window: a random plane through the start, projected paths told apart from the paths, decision
 regions and digits, all computed off the GUI thread; the panel's networks, data and plane."""
-import threading
 
 import numpy as np
 import pytest
@@ -80,20 +79,12 @@ def test_the_note_gives_true_loss_surface_value_and_distance():
 
 # -- the window -------------------------------------------------------------------------------------------------
 @pytest.fixture
-def gui_threads(monkeypatch):
+def gui_threads(thread_spy):
     """Records the thread of every surface, projection and prediction the window computes."""
-    seen = []
-
-    def spy(name, fn):
-        def wrapped(*args, **kwargs):
-            seen.append((name, threading.current_thread() is threading.main_thread()))
-            return fn(*args, **kwargs)
-        return wrapped
-
-    monkeypatch.setattr(scene_controller, "compute_surface", spy("surface", scene_controller.compute_surface))
-    monkeypatch.setattr(scene_controller, "predictions", spy("predictions", scene_controller.predictions))
-    monkeypatch.setattr(projecting, "plane_losses", spy("projection", projecting.plane_losses))
-    return seen
+    thread_spy.watch(scene_controller, "compute_surface", "surface")
+    thread_spy.watch(scene_controller, "predictions", "predictions")
+    thread_spy.watch(projecting, "plane_losses", "projection")
+    return thread_spy.seen
 
 
 def _step(qtbot, window, n=3):

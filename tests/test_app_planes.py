@@ -1,6 +1,5 @@
 """The plane chooser in the panel: a plane change recomputes the surface off the GUI thread and never retrains;
 planes fitted to finished runs (PCA, three points) train the runs to their end, fit, then replay the race."""
-import threading
 
 import numpy as np
 import pytest
@@ -24,19 +23,11 @@ def small_race(runs: int = 2, epochs: int = 3, plane: PlaneSettings | None = Non
 
 
 @pytest.fixture
-def computed_on(monkeypatch):
+def computed_on(thread_spy):
     """Records, for every plane built and every surface computed, whether it ran on the GUI thread."""
-    seen = []
-
-    def spy(name, fn):
-        def wrapped(*args, **kwargs):
-            seen.append((name, threading.current_thread() is threading.main_thread()))
-            return fn(*args, **kwargs)
-        return wrapped
-
-    monkeypatch.setattr(scene_controller, "build_plane", spy("plane", scene_controller.build_plane))
-    monkeypatch.setattr(scene_controller, "compute_surface", spy("surface", scene_controller.compute_surface))
-    return seen
+    thread_spy.watch(scene_controller, "build_plane", "plane")
+    thread_spy.watch(scene_controller, "compute_surface", "surface")
+    return thread_spy.seen
 
 
 def _step(qtbot, window, n):

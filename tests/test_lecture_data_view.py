@@ -6,10 +6,9 @@ from PySide6.QtWidgets import QApplication
 
 from app_window import WAIT, close_window, open_window
 from landscape_app.core.presets import load_preset
-from landscape_app.gui.views import DecisionView, RunStyle, RUN_COLORS
 from landscape_app.gui.views.decision_view import EQUAL_ASPECT_MIN_PX
 
-from test_views_predictions import hand_map
+from test_views_predictions import decision, hand_map  # noqa: F401 (decision: a fixture)
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
@@ -20,35 +19,31 @@ def _settle():
 
 
 @pytest.fixture
-def decision(qtbot):
-    v = DecisionView()
-    qtbot.addWidget(v)
-    v.set_runs([RunStyle(0, "Adam", RUN_COLORS[0])])
-    v.set_run_legend(False)
-    v.show_predictions(hand_map())           # the map spans [-1, 1] x [-0.8, 0.8] (plus half a cell)
-    return v
+def shown(decision):
+    decision.show_predictions(hand_map())           # the map spans [-1, 1] x [-0.8, 0.8] (plus half a cell)
+    return decision
 
 
-def test_a_tall_pane_keeps_both_inputs_in_the_same_units(decision):
-    decision.render_image(420, 480)
-    assert decision.vb.height() >= EQUAL_ASPECT_MIN_PX
-    assert decision.equal_aspect and decision.vb.state["aspectLocked"]
-    (x0, x1), (y0, y1) = decision.vb.viewRange()
-    px_per_unit = (decision.vb.width() / (x1 - x0), decision.vb.height() / (y1 - y0))
+def test_a_tall_pane_keeps_both_inputs_in_the_same_units(shown):
+    shown.render_image(420, 480)
+    assert shown.vb.height() >= EQUAL_ASPECT_MIN_PX
+    assert shown.equal_aspect and shown.vb.state["aspectLocked"]
+    (x0, x1), (y0, y1) = shown.vb.viewRange()
+    px_per_unit = (shown.vb.width() / (x1 - x0), shown.vb.height() / (y1 - y0))
     assert px_per_unit[0] == pytest.approx(px_per_unit[1], rel=1e-3)
 
 
-def test_a_short_wide_pane_fills_its_width_with_the_map(decision):
-    decision.render_image(640, 200)
-    assert decision.vb.height() < EQUAL_ASPECT_MIN_PX
-    assert not decision.equal_aspect and not decision.vb.state["aspectLocked"]
-    (x0, x1), (y0, y1) = decision.vb.viewRange()
-    rect = decision._map_rect
+def test_a_short_wide_pane_fills_its_width_with_the_map(shown):
+    shown.render_image(640, 200)
+    assert shown.vb.height() < EQUAL_ASPECT_MIN_PX
+    assert not shown.equal_aspect and not shown.vb.state["aspectLocked"]
+    (x0, x1), (y0, y1) = shown.vb.viewRange()
+    rect = shown._map_rect
     # The map, edge to edge: not a strip in the middle of a wide empty range.
     assert (x0, x1) == pytest.approx((rect.left(), rect.right()), abs=1e-6)
     assert (y0, y1) == pytest.approx((rect.top(), rect.bottom()), abs=1e-6)
-    decision.render_image(420, 480)                  # tall again: equal units again
-    assert decision.equal_aspect and decision.vb.state["aspectLocked"]
+    shown.render_image(420, 480)                  # tall again: equal units again
+    assert shown.equal_aspect and shown.vb.state["aspectLocked"]
 
 
 @pytest.fixture

@@ -52,6 +52,14 @@ class Layer:
     # column, and the next Linear (``bias_column`` set: that activation) takes its bias as one more weight column.
     widen: bool = False
     bias_column: nn.Module | None = None
+    column_values: dict = field(default_factory=dict)    # dtype -> the constant column's value after bias_column
+
+    def column_value(self, dtype: torch.dtype) -> float:
+        """The constant column's value, the activation's at 1 (once per dtype, not once per chunk)."""
+        value = self.column_values.get(dtype)
+        if value is None:
+            value = self.column_values[dtype] = _constant(self.bias_column, dtype)
+        return value
 
     def param(self, name: str, chunk: Chunk) -> Tensor | None:
         """The parameter at every point of the chunk, (P, *shape); the module's own when it is not a parameter."""
@@ -284,7 +292,7 @@ def _batched_linear(layer: Layer, value: Tensor, layout: str, chunk: Chunk, wide
     size = len(chunk.theta)
     weight, bias = layer.param("weight", chunk), layer.param("bias", chunk)
     if widened:
-        column = bias / _constant(layer.bias_column, bias.dtype)
+        column = bias / layer.column_value(bias.dtype)
         weight, bias = torch.cat([weight, column[:, :, None]], dim=2), None
     if layout == SHARED:
         value = value.expand(size, *value.shape)
