@@ -38,15 +38,19 @@ from torch.nn.utils import vector_to_parameters
 
 from .errors import ConfigError
 from .surface_module_criteria import per_sample_criterion
-from .surface_module_layers import Chunk, Workspace, batch_statistics, compile_layers, run_layers
+from .surface_module_layers import Chunk, batch_statistics, compile_layers, give_back, run_layers, take_workspace
 
 # Largest single activation of a CPU chunk (bytes): the MLP benchmark ran fastest near 4 MB (32 points of
 # 1,000 x 32 floats); smaller chunks pay per-call overheads, larger ones run from memory instead of the cache.
-SPEED_BYTES = 4 * 2**20
+SPEED_BYTES = 8 * 2**20
 # Within a chunk on the CPU, samples go through the layers in blocks of about this many bytes of activation.
 # Measured on a quiet machine (the MLP benchmark): 1 MB 0.24 s, 4 MB 0.17 s, 16-64 MB 0.17 s: smaller blocks pay
 # more per-call overhead than the cache gives back.
-BLOCK_BYTES = 4 * 2**20
+BLOCK_BYTES = 8 * 2**20
+# The criterion runs on pieces of a chunk's outputs of at most this many bytes: its temporaries then come from
+# memory the allocator keeps, while larger ones came as fresh pages every time (page faults cost a tenth of an MLP
+# surface).
+SCORE_BYTES = 64 * 2**10
 METRICS = ("loss", "accuracy")
 BN_MODES = ("eval", "recompute")
 DECISIONS = ("logit", "probability")
@@ -141,6 +145,8 @@ class _Evaluator:
         self.k = start
         self._by_point = None
         self._local = threading.local()         # each thread's Workspace for the fast path
+        self._workspaces = []                    # all of them, handed back when the evaluation ends
+        self._bare = False                       # evaluate without a workspace (new tensors)
         # For functional_call: in "recompute" mode a copy whose BatchNorms keep no running statistics, so torch
         # normalises with the statistics of the data it is given even in eval mode (dropout stays off).
         self._functional = self.module
@@ -166,6 +172,13 @@ class _Evaluator:
 
         ``rows`` and ``basis`` are float64: a point's parameters are rounded to the evaluation dtype once.
         """
+        try:
+            return self._run(rows, basis, chunk_bytes, progress, stop)
+        finally:
+            give_back(self._workspaces)
+            self._workspaces, self._local = [], threading.local()
+
+    def _run(self, rows, basis, chunk_bytes, progress, stop) -> np.ndarray:
         total = len(rows)
         out = np.empty(total, dtype=np.float64)
         if total == 0:
@@ -184,17 +197,17 @@ class _Evaluator:
         if self.device.type == "cpu" and layers is not None:
             # (not through functional_call, which swaps the parameters of the one module it is given)
             workers = max(1, min(torch.get_num_threads(), os.cpu_count() or 1))
-        size = self._chunk_points(chunk_bytes // workers, total)
-        starts = range(0, total, size)
+        size = self._size = self._chunk_points(chunk_bytes // workers, total)
+        # The first chunk runs alone in this thread: it computes what later chunks share (the plane terms of the
+        # first layer and the later layers' weight bases, whether vmap can run the module) before they run side
+        # by side. With workers waiting it is a small one.
+        first = min(size, 2) if workers > 1 else size
+        bounds = _bounds(total, first, size, workers)
 
-        def chunk_value(start: int) -> np.ndarray | None:
+        def chunk_value(bound: tuple[int, int]) -> np.ndarray | None:
             if _stopped(stop):
                 return None
-            part = rows[start:start + size]
-            if basis is None:
-                chunk = Chunk(part.to(self.dtype))
-            else:
-                chunk = Chunk((part @ basis).to(self.dtype), part.to(self.dtype))
+            chunk = Chunk(rows[bound[0]:bound[1]], self.dtype, basis)
             with torch.no_grad():
                 return evaluate(chunk, layers, terms_basis).to(torch.float64).cpu().numpy()
 
@@ -206,21 +219,22 @@ class _Evaluator:
                 progress(start + len(values), total)
 
         with _single_threaded(workers > 1):
-            # The first chunk in this thread: it computes what later chunks share (the plane terms of the first
-            # layer, whether vmap can run the module) before they run side by side.
-            finish(0, chunk_value(0))
-            rest = starts[1:]
+            # (the small first chunk without a workspace: the spares are for the workers' chunks)
+            self._bare = workers > 1
+            finish(0, chunk_value(bounds[0]))
+            self._bare = False
+            rest = bounds[1:]
             if workers == 1 or len(rest) < 2:
-                for start in rest:
-                    finish(start, chunk_value(start))
+                for bound in rest:
+                    finish(bound[0], chunk_value(bound))
                 return out
             # Whole chunks on worker threads, torch single-threaded in each: torch's own threads meet at a
             # barrier after every operation, and on shared cores one descheduled thread stalls them all.
             with ThreadPoolExecutor(workers, initializer=torch.set_num_threads, initargs=(1,)) as pool:
-                futures = [pool.submit(chunk_value, start) for start in rest]
+                futures = [pool.submit(chunk_value, bound) for bound in rest]
                 try:
-                    for start, future in zip(rest, futures):
-                        finish(start, future.result())
+                    for bound, future in zip(rest, futures):
+                        finish(bound[0], future.result())
                 finally:
                     for future in futures:
                         future.cancel()
@@ -252,11 +266,13 @@ class _Evaluator:
         n = len(self.x)
         block = n
         if self.device.type == "cpu" and not batch_statistics(layers, self.recompute):
-            # the samples in blocks whose activations stay in the core's cache (BLOCK_BYTES) through all layers
-            block = max(1, min(n, BLOCK_BYTES // (len(chunk.theta) * self._widest + 1)))
+            # the samples in blocks whose activations stay in the core's cache (BLOCK_BYTES) through all layers;
+            # from the usual chunk's size, so that every chunk's blocks (and their cached plane terms) are the same
+            block = max(1, min(n, BLOCK_BYTES // (self._size * self._widest + 1)))
         workspace = getattr(self._local, "workspace", None)
-        if workspace is None:
-            workspace = self._local.workspace = Workspace()
+        if workspace is None and not self._bare:
+            workspace = self._local.workspace = take_workspace()
+            self._workspaces.append(workspace)
         if block >= n:
             return self._score(run_layers(layers, self.x, chunk, basis, self.recompute, workspace=workspace))
         outs = [run_layers(layers, self.x, chunk, basis, self.recompute, (start, min(n, start + block)), workspace)
@@ -294,10 +310,22 @@ class _Evaluator:
         if len(out) == 1:
             return self.criterion(out[0], self.target)[None]
         if self._per_sample is not None:
-            values = self._per_sample(out, self.target)
-            if values is not None:
-                return values
+            step = max(1, SCORE_BYTES // (out[0].numel() * out.element_size()))
+            parts = [self._per_sample(part, self.target) for part in out.split(step)]
+            if all(part is not None for part in parts):
+                return parts[0] if len(parts) == 1 else torch.cat(parts)
         return torch.vmap(self.criterion, in_dims=(0, None))(out, self.target)
+
+
+def _bounds(total: int, first: int, size: int, workers: int) -> list[tuple[int, int]]:
+    """(start, stop) of each chunk: ``first`` points, then ``size`` each, and with several workers halves of it at
+    the end, so that the workers finish closer together (one had waited a whole chunk for the other)."""
+    bounds, start = [(0, min(first, total))], min(first, total)
+    while start < total:
+        step = size if workers == 1 or total - start > 2 * workers * size else max(1, size // 2)
+        bounds.append((start, min(total, start + step)))
+        start += step
+    return bounds
 
 
 def _accuracy(out: Tensor, target: Tensor, decision: str) -> Tensor:

@@ -11,6 +11,8 @@ return None and the caller uses ``torch.func.vmap`` over ``functional_call`` ins
 """
 from __future__ import annotations
 
+import os
+import threading
 from dataclasses import dataclass, field
 
 import torch
@@ -32,12 +34,35 @@ _CONV = {nn.Conv1d: F.conv1d, nn.Conv2d: F.conv2d, nn.Conv3d: F.conv3d}
 _BATCHNORM = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 
 
-@dataclass
 class Chunk:
-    """The points of one chunk: ``theta`` (P, k) flat parameters; ``coef`` (P, 3) = (1, alpha, beta) on a plane."""
+    """The points of one chunk: flat parameter vectors ``points`` (P, k), or on a plane their (1, alpha, beta)
+    coefficients (P, 3) on ``plane`` (3, k), origin, d1 and d2; both float64, so that a point's parameters are
+    rounded to the evaluation ``dtype`` once, as a module holding them would have them."""
 
-    theta: Tensor
-    coef: Tensor | None = None
+    def __init__(self, points: Tensor, dtype: torch.dtype, plane: Tensor | None = None):
+        self.points, self.dtype, self.plane = points, dtype, plane
+        self.size = len(points)
+        self._theta = None
+        self.weights = {}       # layer -> its weights at the chunk's points (the same for every block of samples)
+        self.coef = None if plane is None else points.to(dtype)        # (P, 3) for mixing a plane's terms
+
+    @property
+    def theta(self) -> Tensor:
+        """(P, k) each point's flat parameters in the evaluation dtype (made when a layer first asks)."""
+        if self._theta is None:
+            flat = self.points if self.plane is None else self.points @ self.plane
+            self._theta = flat.to(self.dtype)
+        return self._theta
+
+    def combine(self, basis: Tensor, out=None) -> Tensor:
+        """(P, m) in the evaluation dtype: the points' values of a float64 ``(3, m)`` origin-and-directions basis
+        (on a plane only). One product for the chunk instead of slicing, transposing and joining each layer's
+        parameters out of ``theta``. ``out(shape, like, dtype)`` gives buffers to write into (see Workspace)."""
+        if out is None:
+            return (self.points @ basis).to(self.dtype)
+        shape = (self.size, basis.shape[1])
+        values = torch.mm(self.points, basis, out=out(shape, basis, torch.float64))
+        return out(shape, basis, self.dtype).copy_(values)
 
 
 @dataclass
@@ -48,6 +73,7 @@ class Layer:
     slices: dict[str, tuple[int, int, tuple[int, ...]]] = field(default_factory=dict)  # name -> (start, stop, shape)
     moves: bool = False
     terms: dict = field(default_factory=dict)    # first moving layer on a plane: samples -> (3, n, *out)
+    weights: Tensor | None = None                # a later Linear on a plane: see _plane_weights
     # A Linear whose plane terms get one more output, a constant; the activation after it makes that a constant
     # column, and the next Linear (``bias_column`` set: that activation) takes its bias as one more weight column.
     widen: bool = False
@@ -67,7 +93,7 @@ class Layer:
         if where is None:
             return None
         start, stop, shape = where
-        return chunk.theta[:, start:stop].reshape(len(chunk.theta), *shape)
+        return chunk.theta[:, start:stop].reshape(chunk.size, *shape)
 
     def basis(self, name: str, basis: Tensor) -> Tensor | None:
         """(3, *shape): the parameter at the plane's origin and its two directions."""
@@ -165,12 +191,40 @@ class Workspace(dict):
     ran 4-5x slower into a new tensor than into a reused one). Keyed by layer, sample block and shape, so a chunk's
     blocks never share one; a chunk's values are read before the thread's next chunk starts."""
 
-    def buffer(self, key, shape: tuple[int, ...], like: Tensor) -> Tensor:
-        key = (key, shape, like.dtype, like.device)
+    def buffer(self, key, shape: tuple[int, ...], like: Tensor, dtype: torch.dtype | None = None) -> Tensor:
+        dtype = like.dtype if dtype is None else dtype
+        key = (key, shape, dtype, like.device)
         out = self.get(key)
         if out is None:
-            out = self[key] = torch.empty(shape, dtype=like.dtype, device=like.device)
+            out = self[key] = torch.empty(shape, dtype=dtype, device=like.device)
         return out
+
+    def nbytes(self) -> int:
+        return sum(t.numel() * t.element_size() for t in self.values())
+
+
+# Workspaces of finished evaluations, taken by the next ones: a surface evaluated again (each grid or plane edit)
+# then writes into pages it already has. First writes into fresh pages had cost a tenth of an MLP surface (50 MB of
+# page faults for 0.14 s of work). At most one per core is kept, and none over KEEP_BYTES (emptied instead).
+KEEP_BYTES = 64 * 2**20
+_spare: list[Workspace] = []
+_spare_lock = threading.Lock()
+
+
+def take_workspace() -> Workspace:
+    """A spare workspace, or a new one."""
+    with _spare_lock:
+        return _spare.pop() if _spare else Workspace()
+
+
+def give_back(workspaces) -> None:
+    """Keep these workspaces for later evaluations."""
+    with _spare_lock:
+        for workspace in workspaces:
+            if workspace.nbytes() > KEEP_BYTES:
+                workspace.clear()
+            if len(_spare) < (os.cpu_count() or 1):
+                _spare.append(workspace)
 
 
 def run_layers(layers: list[Layer], x: Tensor, chunk: Chunk, basis: Tensor | None, recompute: bool,
@@ -183,10 +237,11 @@ def run_layers(layers: list[Layer], x: Tensor, chunk: Chunk, basis: Tensor | Non
     products' outputs (None: new tensors).
     """
     value, layout = (x, SHARED) if samples is None else (x[samples[0]:samples[1]], SHARED)
-    size = len(chunk.theta)
+    size = chunk.size
     widened = False                       # the value carries the constant column (Layer.widen)
     for index, layer in enumerate(layers):
-        out = None if workspace is None else (lambda shape, like, i=index: workspace.buffer((i, samples), shape, like))
+        out = None if workspace is None else (
+            lambda shape, like, dtype=None, i=index: workspace.buffer((i, samples), shape, like, dtype))
         m = layer.module
         kind = type(m)
         if kind in _DROPOUT:
@@ -202,6 +257,9 @@ def run_layers(layers: list[Layer], x: Tensor, chunk: Chunk, basis: Tensor | Non
                 mixed = torch.mm(chunk.coef, flat, out=out((size, flat.shape[1]), flat)) if out else chunk.coef @ flat
                 value, layout = mixed.reshape(size, *terms.shape[1:]), PN
                 widened = layer.widen
+            elif kind is nn.Linear and chunk.plane is not None:
+                value, layout = _plane_linear(layer, value, layout, chunk, widened, out), PN
+                widened = False
             elif kind is nn.Linear:
                 value, layout = _batched_linear(layer, value, layout, chunk, widened, out), PN
                 widened = False
@@ -289,7 +347,7 @@ def _batched_linear(layer: Layer, value: Tensor, layout: str, chunk: Chunk, wide
                     out=None) -> Tensor:
     """(P, n, ..., out) with each point's weights: one batched matmul. ``widened``: the value's last feature is
     the constant column (``Layer.widen``), and the bias goes in as its weight."""
-    size = len(chunk.theta)
+    size = chunk.size
     weight, bias = layer.param("weight", chunk), layer.param("bias", chunk)
     if widened:
         column = bias / layer.column_value(bias.dtype)
@@ -311,11 +369,46 @@ def _batched_linear(layer: Layer, value: Tensor, layout: str, chunk: Chunk, wide
     return out.reshape(*value.shape[:-1], wt.shape[-1])
 
 
+def _plane_weights(layer: Layer, plane: Tensor, widened: bool) -> Tensor:
+    """(3, in * out [+ out]) float64: the Linear's weight, transposed for ``bmm`` and with the bias as one more
+    input row when ``widened`` (else the bias after it), at the plane's origin and along its two directions.
+    A chunk's weights are then one product with its coefficients (``Chunk.combine``)."""
+    if layer.weights is None:
+        weight, bias = layer.basis("weight", plane), layer.basis("bias", plane)
+        rows = weight.transpose(1, 2)                            # (3, in, out)
+        if widened:
+            rows = torch.cat([rows, bias[:, None, :] / layer.column_value(torch.float64)], dim=1)
+        parts = [rows.reshape(3, -1)] + ([bias] if bias is not None and not widened else [])
+        layer.weights = torch.cat(parts, dim=1).contiguous()
+    return layer.weights
+
+
+def _plane_linear(layer: Layer, value: Tensor, layout: str, chunk: Chunk, widened: bool, out=None) -> Tensor:
+    """``_batched_linear`` for a chunk on a plane: each point's weights (and bias) from one product."""
+    m = layer.module
+    size = chunk.size
+    inputs = m.in_features + (1 if widened else 0)
+    weights = chunk.weights.get(id(layer))
+    if weights is None:
+        weights = chunk.weights[id(layer)] = chunk.combine(_plane_weights(layer, chunk.plane, widened), out)
+    wt = weights[:, :inputs * m.out_features].view(size, inputs, m.out_features)
+    if layout == SHARED:
+        value = value.expand(size, *value.shape)
+    elif layout == NP:
+        value = value.transpose(0, 1)
+    flat = value.reshape(size, -1, value.shape[-1])
+    shape = (size, flat.shape[1], m.out_features)
+    result = torch.bmm(flat, wt) if out is None else torch.bmm(flat, wt, out=out(shape, flat))
+    if weights.shape[1] > inputs * m.out_features:
+        result.add_(weights[:, None, inputs * m.out_features:])
+    return result.reshape(*value.shape[:-1], m.out_features)
+
+
 def _batched_conv(layer: Layer, value: Tensor, layout: str, chunk: Chunk) -> Tensor:
     """(n, P, C_out, ...) with each point's filters: one grouped convolution, the P points' filters side by side
     as P * groups groups over the (n, P * C_in, ...) input."""
     m = layer.module
-    size = len(chunk.theta)
+    size = chunk.size
     weight, bias = layer.param("weight", chunk), layer.param("bias", chunk)
     if layout == SHARED:
         stacked = value.repeat(1, size, *([1] * (value.ndim - 2)))
@@ -331,7 +424,7 @@ def _batched_conv(layer: Layer, value: Tensor, layout: str, chunk: Chunk) -> Ten
 
 def _batchnorm(layer: Layer, value: Tensor, layout: str, chunk: Chunk, recompute: bool) -> tuple[Tensor, str]:
     m = layer.module
-    size = len(chunk.theta)
+    size = chunk.size
     batch_stats = recompute or m.running_mean is None      # torch uses batch statistics without running ones
     if layout == SHARED:
         # one input for every point: normalise it once, then each point's affine part
