@@ -38,7 +38,8 @@ from torch.nn.utils import vector_to_parameters
 
 from .errors import ConfigError
 from .surface_module_criteria import per_sample_criterion
-from .surface_module_layers import Chunk, batch_statistics, compile_layers, give_back, run_layers, take_workspace
+from .surface_module_chunk import Chunk, give_back, take_workspace
+from .surface_module_layers import batch_statistics, compile_layers, run_layers
 
 # Largest single activation of a CPU chunk (bytes): the MLP benchmark ran fastest near 4 MB (32 points of
 # 1,000 x 32 floats); smaller chunks pay per-call overheads, larger ones run from memory instead of the cache.

@@ -2,22 +2,23 @@
 
 An activation is either *shared* ``(n, *features)`` (it does not depend on the point yet: the data, or layers whose
 parameters no point moves) or *batched* ``(P, n, *features)``, one slice per point. Layers with per-point weights
-use batched matmuls (``baddbmm``) and grouped convolutions: one call for the chunk instead of one per point. On a
+use batched matmuls (``bmm``) and grouped convolutions: one call for the chunk instead of one per point. On a
 plane, the first layer that moves is affine in the plane's coordinates, ``x W(a, b)^T = x W0^T + a x D1^T +
-b x D2^T``: its three terms are computed once for the whole grid and each chunk only mixes them.
+b x D2^T``: its three terms are computed once for the whole grid and each chunk only mixes them; a later Linear's
+weights at the chunk's points are one product of their (1, a, b) with the weights' origin and directions.
 
 Anything this file does not know (another layer type, a hook, a Flatten over the batch) makes ``compile_layers``
 return None and the caller uses ``torch.func.vmap`` over ``functional_call`` instead, which runs any module.
 """
 from __future__ import annotations
 
-import os
-import threading
 from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from .surface_module_chunk import Chunk, Workspace
 
 # Activations that map each value alone (a constant column stays a constant column).
 _ELEMENTWISE = (
@@ -32,37 +33,6 @@ _PER_SAMPLE = _ELEMENTWISE + (
 _DROPOUT = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout, nn.FeatureAlphaDropout)
 _CONV = {nn.Conv1d: F.conv1d, nn.Conv2d: F.conv2d, nn.Conv3d: F.conv3d}
 _BATCHNORM = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
-
-
-class Chunk:
-    """The points of one chunk: flat parameter vectors ``points`` (P, k), or on a plane their (1, alpha, beta)
-    coefficients (P, 3) on ``plane`` (3, k), origin, d1 and d2; both float64, so that a point's parameters are
-    rounded to the evaluation ``dtype`` once, as a module holding them would have them."""
-
-    def __init__(self, points: Tensor, dtype: torch.dtype, plane: Tensor | None = None):
-        self.points, self.dtype, self.plane = points, dtype, plane
-        self.size = len(points)
-        self._theta = None
-        self.weights = {}       # layer -> its weights at the chunk's points (the same for every block of samples)
-        self.coef = None if plane is None else points.to(dtype)        # (P, 3) for mixing a plane's terms
-
-    @property
-    def theta(self) -> Tensor:
-        """(P, k) each point's flat parameters in the evaluation dtype (made when a layer first asks)."""
-        if self._theta is None:
-            flat = self.points if self.plane is None else self.points @ self.plane
-            self._theta = flat.to(self.dtype)
-        return self._theta
-
-    def combine(self, basis: Tensor, out=None) -> Tensor:
-        """(P, m) in the evaluation dtype: the points' values of a float64 ``(3, m)`` origin-and-directions basis
-        (on a plane only). One product for the chunk instead of slicing, transposing and joining each layer's
-        parameters out of ``theta``. ``out(shape, like, dtype)`` gives buffers to write into (see Workspace)."""
-        if out is None:
-            return (self.points @ basis).to(self.dtype)
-        shape = (self.size, basis.shape[1])
-        values = torch.mm(self.points, basis, out=out(shape, basis, torch.float64))
-        return out(shape, basis, self.dtype).copy_(values)
 
 
 @dataclass
@@ -185,48 +155,6 @@ def batch_statistics(layers: list[Layer], recompute: bool) -> bool:
                for layer in layers)
 
 
-class Workspace(dict):
-    """Output buffers of one thread's chunks, reused from chunk to chunk: a fresh multi-megabyte tensor comes from
-    the system as untouched pages, and the first product written into one paid for every page (the MLP's matmul
-    ran 4-5x slower into a new tensor than into a reused one). Keyed by layer, sample block and shape, so a chunk's
-    blocks never share one; a chunk's values are read before the thread's next chunk starts."""
-
-    def buffer(self, key, shape: tuple[int, ...], like: Tensor, dtype: torch.dtype | None = None) -> Tensor:
-        dtype = like.dtype if dtype is None else dtype
-        key = (key, shape, dtype, like.device)
-        out = self.get(key)
-        if out is None:
-            out = self[key] = torch.empty(shape, dtype=dtype, device=like.device)
-        return out
-
-    def nbytes(self) -> int:
-        return sum(t.numel() * t.element_size() for t in self.values())
-
-
-# Workspaces of finished evaluations, taken by the next ones: a surface evaluated again (each grid or plane edit)
-# then writes into pages it already has. First writes into fresh pages had cost a tenth of an MLP surface (50 MB of
-# page faults for 0.14 s of work). At most one per core is kept, and none over KEEP_BYTES (emptied instead).
-KEEP_BYTES = 64 * 2**20
-_spare: list[Workspace] = []
-_spare_lock = threading.Lock()
-
-
-def take_workspace() -> Workspace:
-    """A spare workspace, or a new one."""
-    with _spare_lock:
-        return _spare.pop() if _spare else Workspace()
-
-
-def give_back(workspaces) -> None:
-    """Keep these workspaces for later evaluations."""
-    with _spare_lock:
-        for workspace in workspaces:
-            if workspace.nbytes() > KEEP_BYTES:
-                workspace.clear()
-            if len(_spare) < (os.cpu_count() or 1):
-                _spare.append(workspace)
-
-
 def run_layers(layers: list[Layer], x: Tensor, chunk: Chunk, basis: Tensor | None, recompute: bool,
                samples: tuple[int, int] | None = None, workspace: Workspace | None = None) -> Tensor:
     """The module's output at every point of the chunk, (P, n, *out).
@@ -261,8 +189,7 @@ def run_layers(layers: list[Layer], x: Tensor, chunk: Chunk, basis: Tensor | Non
                 value, layout = _plane_linear(layer, value, layout, chunk, widened, out), PN
                 widened = False
             elif kind is nn.Linear:
-                value, layout = _batched_linear(layer, value, layout, chunk, widened, out), PN
-                widened = False
+                value, layout = _batched_linear(layer, value, layout, chunk, out), PN
             else:
                 value, layout = _batched_conv(layer, value, layout, chunk), NP
         elif kind in _BATCHNORM:
@@ -343,15 +270,10 @@ def _plane_terms(layer: Layer, x: Tensor, basis: Tensor) -> Tensor:
     return terms
 
 
-def _batched_linear(layer: Layer, value: Tensor, layout: str, chunk: Chunk, widened: bool = False,
-                    out=None) -> Tensor:
-    """(P, n, ..., out) with each point's weights: one batched matmul. ``widened``: the value's last feature is
-    the constant column (``Layer.widen``), and the bias goes in as its weight."""
+def _batched_linear(layer: Layer, value: Tensor, layout: str, chunk: Chunk, out=None) -> Tensor:
+    """(P, n, ..., out) with each point's weights from its flat parameters: one batched matmul."""
     size = chunk.size
     weight, bias = layer.param("weight", chunk), layer.param("bias", chunk)
-    if widened:
-        column = bias / layer.column_value(bias.dtype)
-        weight, bias = torch.cat([weight, column[:, :, None]], dim=2), None
     if layout == SHARED:
         value = value.expand(size, *value.shape)
     elif layout == NP:
