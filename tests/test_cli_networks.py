@@ -448,3 +448,44 @@ def test_data_from_a_csv_file(tmp_path, capsys):
     assert commands.main(["run", "--model", "mlp", "--data", str(tmp_path / "xor.csv"), "--data-option", "noise=1",
                           "-o", str(out)]) == 2
     assert "--data-option: a CSV file" in err_line(capsys)
+
+
+# -- a session file's own [plane] -------------------------------------------------------------------------------
+def _session_file(tmp_path, plane):
+    from landscape_app.core.session import Session
+    from landscape_app.core.tomlio import save
+    exp = moons_experiment(epochs=3, batch_size=20, grid=la.Grid(resolution=(9, 9)))
+    path = tmp_path / "race.toml"
+    save(Session((exp, exp.replace(optimizer="adam", lr=0.05)), plane=plane), path)
+    return path
+
+
+@pytest.mark.parametrize("settings", [la.PlaneSettings("random", seed=3, normalization="layer"),
+                                      la.PlaneSettings("pca"), la.PlaneSettings("through", points=(1, 2))])
+def test_a_session_files_plane_is_the_surfaces(tmp_path, settings):
+    """Without --plane, a session's [plane] is the one the window would show; PCA and three points train first."""
+    from landscape_app.core import tomlio
+    from landscape_app.core.plane_build import build_plane
+    from landscape_app.export.scene import train_session
+    source = _session_file(tmp_path, settings)
+    out = tmp_path / "s.npz"
+    assert commands.main(["surface", str(source), "-o", str(out), "--resolution", "5", "-q"]) == 0
+    session = tomlio.load_session(source)
+    paths = list(train_session(session)) if settings.needs_finished_runs else []
+    expected = build_plane(settings, session.experiment, paths)
+    _, surface = load_surface(out)
+    assert surface.plane.kind == expected.kind
+    np.testing.assert_allclose(surface.plane.d1, expected.d1, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(surface.plane.d2, expected.d2, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(surface.loss, torch_losses(session.experiment, expected, surface.alpha,
+                                                          surface.beta), rtol=1e-5)
+
+
+def test_the_plane_option_wins_over_the_sessions(tmp_path):
+    source = _session_file(tmp_path, la.PlaneSettings("random", seed=3, normalization="layer"))
+    out = tmp_path / "s.npz"
+    assert commands.main(["surface", str(source), "--plane", "random", "-o", str(out), "--resolution", "5",
+                          "-q"]) == 0
+    from landscape_app.core import tomlio
+    exp = tomlio.load_session(source).experiment
+    np.testing.assert_allclose(load_surface(out)[1].plane.d1, la.Plane.random(exp, seed=0).d1, rtol=1e-12)

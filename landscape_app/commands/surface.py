@@ -43,7 +43,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     g.add_argument("--plane", choices=PLANES,
                    help="axes: two named parameters (--axes); random: Li et al.'s random directions; pca: the "
                         "first two principal directions of the runs' paths (trains first); hessian: the top two "
-                        "eigenvectors of the Hessian (default: axes for linear, logistic and plane; random else)")
+                        "eigenvectors of the Hessian (default: a session file's [plane], as the window shows it "
+                        "(a Hessian at the current point: at run 1's end); else axes for linear, logistic and "
+                        "plane; random else)")
     g.add_argument("--plane-seed", type=int, default=0, metavar="N", help="seeds a random plane (default 0)")
     g.add_argument("--normalization", choices=("filter", "layer", "none"), default="filter",
                    help="a random plane's directions scaled per filter, per layer, or not (default filter)")
@@ -173,6 +175,37 @@ def _train(session, quiet: bool):
         bar.finish()
 
 
+@dataclasses.dataclass(frozen=True)
+class SessionPlane:
+    """A session's own ``[plane]``, as the window shows it: used when no option names a plane."""
+
+    settings: object             # PlaneSettings
+
+    @property
+    def needs_runs(self) -> bool:
+        """Trained first: a plane fitted to the finished runs, or a Hessian at the current (here: the end) point."""
+        s = self.settings
+        return s.needs_finished_runs or (s.kind == "hessian" and s.at == "current")
+
+    def make(self, exp, trajectories, span):
+        """The plane, and the span it is drawn over (a plane through three points covers the paths)."""
+        from ..core.plane_build import build_plane, plane_span
+        paths = list(trajectories)
+        plane = build_plane(self.settings, exp, paths, current=paths[0] if paths else None)
+        if self.settings.kind == "pca" or (self.settings.kind == "hessian" and paths):
+            plane = _with_buffers(plane, paths[0].buffers)
+        return plane, span if span is not None else plane_span(self.settings, plane, paths)
+
+
+def session_plane(args, session) -> SessionPlane | None:
+    """The session's ``[plane]`` when it has one and neither ``--plane``, ``--axes`` nor ``--at`` is given."""
+    if session.plane is None or not session.experiment.is_module:
+        return None
+    if args.plane is not None or args.axes is not None or args.at is not None:
+        return None
+    return SessionPlane(session.plane)
+
+
 def make_plane(args, exp, trajectories):
     """The plane the options ask for, or None for the session's own (w, b) grid."""
     from ..core.errors import ConfigError
@@ -255,11 +288,15 @@ def surface_command(args) -> int:
     session = session_from(args)
     exp = session.experiment
     started = time.monotonic()
-    needs_path = args.plane == "pca" or args.at == "end"
+    own = session_plane(args, session)
+    needs_path = args.plane == "pca" or args.at == "end" or (own is not None and own.needs_runs)
     trajectories = _train(session, args.quiet) if needs_path else ()
     try:
         batch = batch_of_iteration(exp, args.batch) if args.batch is not None else None
-        plane = make_plane(args, exp, trajectories)
+        if own is None:
+            plane = make_plane(args, exp, trajectories)
+        else:
+            plane, span = own.make(exp, trajectories, span)
         if plane is None and resolution is not None:
             grid = dataclasses.replace(exp.grid, resolution=resolution)
             session = session.replace(runs=tuple(r.replace(grid=grid) for r in session.runs))

@@ -26,6 +26,7 @@ from ..core.errors import LandscapeError
 from ..core.session import Session
 from . import style
 from .export_names import FORMATS, default_folder, dialog_message, format_of, slug
+from .export_surface import ExportSurfaces
 from .views.gl import gl_available
 
 VIEW_LABELS = (("contour", "Contour"), ("surface", "3-D surface"), ("loss", "Loss curve"), ("data", "Data"))
@@ -38,7 +39,8 @@ class ExportDialog(QDialog):
     """Export ``session``'s runs. ``trajectories``: the window's paths (a sequence in run order, or a mapping of
     run id to path in run order, as ``Playback.paths()`` gives); without them the runs are trained here.
     A network's surface: ``surface``, the window's (on the plane it shows), else the one the window's scene
-    computes for the session's plane and the window's ``metric`` (``export.prepare_scene``)."""
+    would compute for the session's plane and the window's ``metric``, computed off the GUI thread
+    (``ExportSurfaces``)."""
 
     exported = Signal(str)      # the path written
 
@@ -50,7 +52,9 @@ class ExportDialog(QDialog):
         self.window_paths = _as_list(trajectories, len(session.runs))
         # Not ``self.metric``: QWidget has a metric() of its own.
         self.window_surface, self.surface_metric = surface, metric
-        self._surfaces: dict = {}       # a network's surface computed here, per choice of paths (a plane may fit them)
+        # a network's surface computed here (off the GUI thread), per choice of paths (a plane may fit them)
+        self.surfaces = ExportSurfaces(self)
+        self.surfaces.message.connect(self._say)
         self.trained = None          # the runs trained to their end here
         self.job = None
         self.progress = None
@@ -254,11 +258,17 @@ class ExportDialog(QDialog):
     def _scene(self, paths):
         """The export's scene; a network's surface is computed once (per choice of paths), not per preview."""
         choice = self.paths_choice.currentData()
-        surface = self.window_surface if self.window_surface is not None else self._surfaces.get(choice)
-        scene = export.prepare_scene(self.session, paths, surface=surface, metric=self.surface_metric)
-        if scene.plane is not None:
-            self._surfaces[choice] = scene.surface
-        return scene
+        surface = self.window_surface if self.window_surface is not None else self.surfaces.get(choice)
+        return export.prepare_scene(self.session, paths, surface=surface, metric=self.surface_metric)
+
+    def _surface_first(self, paths, after) -> bool:
+        """For a network whose surface is not there yet: compute it off the GUI thread, then ``after()``."""
+        choice = self.paths_choice.currentData()
+        if (not self.session.experiment.is_module or self.window_surface is not None
+                or self.surfaces.get(choice) is not None):
+            return False
+        self.surfaces.then(choice, self.session, paths, self.surface_metric, after)
+        return True
 
     def _train_then(self, after) -> None:
         """Train the runs in slices (the window stays responsive), then call ``after``."""
@@ -285,6 +295,8 @@ class ExportDialog(QDialog):
         if paths is None:
             self._train_then(self.update_preview)
             return
+        if self._surface_first(paths, self.update_preview):
+            return
         try:
             plan = self.plan()
             scene = self._scene(paths)
@@ -305,6 +317,8 @@ class ExportDialog(QDialog):
         paths = self._paths()
         if paths is None:
             self._train_then(self.start_export)
+            return
+        if self._surface_first(paths, self.start_export):
             return
         try:
             plan = self.plan()
@@ -370,6 +384,7 @@ class ExportDialog(QDialog):
     def done(self, code: int) -> None:      # closing the dialog (Cancel, Esc, the window's X) stops any job
         if self.job is not None:
             self.job.cancel()
+        self.surfaces.cancel()
         self._preview_timer.stop()
         super().done(code)
 

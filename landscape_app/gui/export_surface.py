@@ -1,0 +1,86 @@
+"""A network's surface for the export dialog, computed off the GUI thread.
+
+When the dialog cannot reuse the window's surface (the runs trained to their end in the dialog, a plane fitted to
+them, or the window's surface still on its way), a headless ``SceneController`` set as the window sets it
+(``export.scene_plane.configure``) computes it in its worker threads, and the dialog goes on when it arrives: the
+window keeps drawing meanwhile (the exporter's command line waits for the same controller instead).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+
+class ExportSurfaces(QObject):
+    """The surfaces computed for the dialog, one per choice of paths (a plane may be fitted to them)."""
+
+    message = Signal(str, bool)         # what to say (computing, the progress, "" when done), whether an error
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._surfaces: dict = {}
+        self._controller = None
+        self._key = None
+        self._after: Callable[[], None] | None = None
+
+    def get(self, key):
+        """The surface computed for ``key``, or None."""
+        return self._surfaces.get(key)
+
+    @property
+    def busy(self) -> bool:
+        return self._controller is not None
+
+    def then(self, key, session, paths, metric: str, after: Callable[[], None]) -> None:
+        """Compute the surface of ``session`` (a network's) for these paths, keep it as ``key``'s and call
+        ``after`` on the GUI thread. While one computes, a later call only replaces what comes after it."""
+        self._after = after
+        if self._controller is not None and key == self._key:
+            return
+        self.cancel()
+        from ..export.scene_plane import configure
+        from .scene_controller import SceneController
+        self._key, self._after = key, after
+        controller = self._controller = SceneController(self, follow_every_s=0.0)
+        controller.failed.connect(self._failed)
+        controller.progress.connect(lambda done, total: self.message.emit(
+            f"computing the surface… {100 * done // total}%" if total else "computing the surface…", False))
+        self.message.emit("computing the surface…", False)
+        controller.jobs.busy_changed.connect(self._busy_changed)
+        configure(controller, session, paths, metric)
+        controller.show(session.experiment)
+
+    def cancel(self) -> None:
+        """Stop the surface in flight; nothing comes after it."""
+        controller, self._controller, self._after = self._controller, None, None
+        if controller is not None:
+            controller.shutdown()
+            controller.deleteLater()
+
+    def _busy_changed(self, busy: bool) -> None:
+        if not busy:
+            # A fitted plane's surface is asked for when the fit arrives, by a slot that may run after this one:
+            # look again once the queued results are in.
+            QTimer.singleShot(0, self._settle)
+
+    def _settle(self) -> None:
+        controller = self._controller
+        if controller is None or controller.jobs.busy:
+            return
+        surface, after = controller.surface, self._after
+        self.cancel()
+        if surface is None:
+            self.message.emit("the surface could not be computed", True)
+            return
+        self._surfaces[self._key] = surface
+        self.message.emit("", False)
+        if after is not None:
+            after()
+
+    def _failed(self, message: str) -> None:
+        self.cancel()
+        self.message.emit(message, True)
+
+
+__all__ = ["ExportSurfaces"]
