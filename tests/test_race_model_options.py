@@ -129,6 +129,29 @@ def test_the_panels_batchnorm_changes_the_selected_run_only(window, qtbot):
     assert not window.panel.model.batchnorm.isChecked()
 
 
+def test_the_panels_dropout_changes_the_selected_run_only_and_refuses_a_non_probability(window, qtbot):
+    window.set_session(Session((_mlp(), _mlp()), names=("a", "b")))
+    settle(qtbot, window)
+    window.select_run(1)
+    entry = window.panel.model.dropout
+    assert entry.isVisibleTo(window.panel) and entry.value() == 0.0
+    entry.clear()
+    qtbot.keyClicks(entry, "0.25")         # typed, as a user does
+    entry.finish()
+    assert [r.model_options["dropout"] for r in window.session.runs] == [0.0, 0.25]
+    assert [r.model_options["hidden"] for r in window.session.runs] == [(5,), (5,)]
+    window.select_run(0)
+    assert window.panel.model.dropout.value() == 0.0
+    window.select_run(1)
+    entry = window.panel.model.dropout
+    entry.clear()
+    qtbot.keyClicks(entry, "1.5")
+    entry.finish()
+    assert not window.panel.valid and "dropout" in window.panel.error_label.text()
+    assert "probability" in window.panel.error_label.text()
+    assert window.session.runs[1].model_options["dropout"] == 0.25       # nothing half-applied
+
+
 def test_a_run_with_other_parameters_keeps_its_loss_curve_and_is_named_in_the_note(window, qtbot):
     window.set_session(Session((_mlp(), _mlp(batchnorm=True)), names=("plain", "scaled")))
     _steps(qtbot, window)

@@ -20,7 +20,8 @@ from .controls_fields import NumberField, mark
 from .controls_messages import panel_message
 from .controls_optimizer import OptimizerSection
 from .controls_plane import PlaneSection
-from .controls_sections import DataSection, GridSection, ModelSection, Section, StartSection, TrainingSection
+from .controls_model import ModelSection
+from .controls_sections import DataSection, GridSection, Section, StartSection, TrainingSection
 
 # A model's natural data and loss, used when the user switches model (so the switch is valid at once).
 MODEL_DATA = {"linear": "linear", "logistic": "logistic", "plane": "plane", "mlp": "moons", "softmax": "digits",
