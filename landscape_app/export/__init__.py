@@ -17,6 +17,7 @@ _LAZY = {
                     ".plan"),
     **dict.fromkeys(("ExportCancelled", "ExportScene", "max_points", "prepare_scene", "train_steps"), ".scene"),
     "FrameRenderer": ".frames", "preview_image": ".frames", "SlicedJob": ".qt_job", "tagged": ".qt_job",
+    "configure_scene": ".scene_plane",
 }
 
 

@@ -62,4 +62,6 @@ def _wait(controller, stop) -> bool:
     return False
 
 
-__all__ = ["scene_surface", "configure"]
+configure_scene = configure       # its name in the public package (``landscape_app.export``)
+
+__all__ = ["scene_surface", "configure", "configure_scene"]

@@ -39,7 +39,7 @@ class ExportSurfaces(QObject):
         if self._controller is not None and key == self._key:
             return
         self.cancel()
-        from ..export.scene_plane import configure
+        from .. import export
         from .scene_controller import SceneController
         self._key, self._after = key, after
         controller = self._controller = SceneController(self, follow_every_s=0.0)
@@ -48,7 +48,7 @@ class ExportSurfaces(QObject):
             f"computing the surface… {100 * done // total}%" if total else "computing the surface…", False))
         self.message.emit("computing the surface…", False)
         controller.jobs.busy_changed.connect(self._busy_changed)
-        configure(controller, session, paths, metric)
+        export.configure_scene(controller, session, paths, metric)
         controller.show(session.experiment)
 
     def cancel(self) -> None:
