@@ -50,3 +50,35 @@ def test_a_title_near_the_frame_is_moved_inside_it():
     # the x axis's far end near the view's bottom right corner, read away from the axis's start
     centre = placed(QPointF(390, 295), QPointF(200, 200), 40, 8, VIEW, (12.0, 9.0))
     assert VIEW.contains(box(centre, 40, 8))
+
+
+# -- tick labels the surface would hide ------------------------------------------------------------------------
+def _wall():
+    """A 2 x 2 footprint whose heights rise to 3 at its back (y = 1): a wall between the back edge and a camera
+    in front, none between the front edge and it."""
+    import numpy as np
+    xs = ys = np.linspace(-1.0, 1.0, 21)
+    z = np.tile(np.clip(ys, 0, None) * 3.0, (len(xs), 1))        # (len(xs), len(ys)), rising with y
+    return xs, ys, z
+
+
+def test_a_label_behind_the_surface_is_hidden_and_one_in_front_is_not():
+    from landscape_app.gui.views.surface3d import behind_surface
+    xs, ys, z = _wall()
+    eye = (0.0, -6.0, 2.0)                             # in front, a little above the floor
+    assert behind_surface((0.0, 1.1, 0.0), eye, xs, ys, z)         # beyond the wall, on the floor
+    assert not behind_surface((0.0, -1.1, 0.0), eye, xs, ys, z)    # the front edge
+    assert not behind_surface((0.0, 1.1, 0.0), (0.0, 1.5, 40.0), xs, ys, z)    # seen from above
+    assert not behind_surface((0.0, 1.1, 0.0), (0.0, 6.0, 2.0), xs, ys, z)     # the camera behind the wall
+
+
+def test_an_axis_tick_labels_show_on_one_edge():
+    from landscape_app.gui.views.gl_labels import _one_place
+    # two ticks of "y" (each first place followed by its other place), then a lone label
+    alternates = ["y", None, "y", None, None]
+    # none hidden on the first edge: all there
+    assert _one_place([False] * 5, alternates) == [False, True, False, True, False]
+    # one hidden on the first edge: all of the axis's ticks go to the other edge
+    assert _one_place([False, False, True, False, False], alternates) == [True, False, True, False, False]
+    # hidden on both edges somewhere: each shows where it is seen, one place at most
+    assert _one_place([False, True, True, False, True], alternates) == [False, True, True, False, True]

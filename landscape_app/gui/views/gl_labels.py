@@ -47,6 +47,26 @@ def placed(at: QPointF, away: QPointF | None, half_w: float, half_h: float, rect
     return QPointF(x, y)
 
 
+def _one_place(hidden: list[bool], alternates: list) -> list[bool]:
+    """Which labels not to paint: of each pair (label i, its other place i + 1) one at most. An axis's tick labels
+    all stay on their first edge when none is hidden there, else all go to the other edge when none is hidden
+    there, else each shows where it is seen."""
+    out = list(hidden)
+    for axis in {a for a in alternates if a is not None}:
+        firsts = [i for i, a in enumerate(alternates) if a == axis]
+        if not any(hidden[i] for i in firsts):
+            chosen = firsts
+        elif not any(hidden[i + 1] for i in firsts):
+            chosen = [i + 1 for i in firsts]
+        else:
+            chosen = [i if not hidden[i] else i + 1 for i in firsts]
+        for i in firsts:
+            out[i] = out[i + 1] = True
+        for i in chosen:
+            out[i] = hidden[i]
+    return out
+
+
 class GLLabels(GLGraphicsItem.GLGraphicsItem):
     """Labels (``label`` tuples) centred on their scene positions, or beside them (see ``placed``)."""
 
@@ -55,10 +75,20 @@ class GLLabels(GLGraphicsItem.GLGraphicsItem):
         self.setGLOptions("additive")
         self.labels = []
         self.boxes = []         # (text, its box in the view's pixels) as last painted
+        # hides(position, eye) -> True for a tick label (one without ``away``) that something in the scene hides
+        # from the camera at ``eye``: text is painted over the GL image, so nothing else would hide it.
+        self.hides = None
+        self.alternates = []             # per label: its axis when the next label is its other place, else None
+        self._hidden = (None, ())        # (camera position, hidden flags) as last worked out
 
-    def set_labels(self, labels) -> None:
+    def set_labels(self, labels, alternates=None) -> None:
+        """``alternates[i]``: an axis name when label i+1 is label i at another place (tick labels on the floor's
+        opposite edges): an axis's tick labels show on their first edge, or all on the other one where the
+        surface hides some of them there (see ``_one_place``); None for a label alone."""
         # (position, text, font, pen colour, half width, half height of the text's tight box, away point, clear box)
         self.labels = []
+        self.alternates = list(alternates) if alternates is not None else [None] * len(labels)
+        self._hidden = (None, ())        # new labels (and a new surface under them): work it out again
         for pos, text, points, color, away, clear in labels:
             font = style.font(points)
             box = QFontMetrics(font).tightBoundingRect(text)
@@ -70,6 +100,19 @@ class GLLabels(GLGraphicsItem.GLGraphicsItem):
     def texts(self) -> list[str]:
         return [entry[1] for entry in self.labels]
 
+    def _hidden_flags(self) -> list[bool]:
+        """Which labels not to paint (see ``hides``), worked out again only when the camera or the labels changed."""
+        if self.hides is None:
+            return [False] * len(self.labels)
+        eye = self.view().cameraPosition()
+        key = (round(eye.x(), 4), round(eye.y(), 4), round(eye.z(), 4))
+        if self._hidden[0] != key:
+            at = (eye.x(), eye.y(), eye.z())
+            flags = [away is None and bool(self.hides((pos.x(), pos.y(), pos.z()), at))
+                     for pos, _t, _f, _c, _w, _h, away, _clear in self.labels]
+            self._hidden = (key, _one_place(flags, self.alternates))
+        return list(self._hidden[1])
+
     def paint(self):
         if not self.labels:
             return
@@ -78,10 +121,13 @@ class GLLabels(GLGraphicsItem.GLGraphicsItem):
         to_viewport = QMatrix4x4()
         to_viewport.viewport(rect.left(), rect.bottom(), rect.width(), -rect.height())
         project = to_viewport * self.mvpMatrix()
+        hidden = self._hidden_flags()
         painter = QPainter(self.view())
         painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.boxes = []
-        for pos, text, font, color, half_w, half_h, away, clear in self.labels:
+        for (pos, text, font, color, half_w, half_h, away, clear), off in zip(self.labels, hidden):
+            if off:
+                continue
             at = placed(project.map(pos).toPointF(), None if away is None else project.map(away).toPointF(),
                         half_w, half_h, rect, clear)
             self.boxes.append((text, QRectF(at.x() - half_w, at.y() - half_h, 2 * half_w, 2 * half_h)))

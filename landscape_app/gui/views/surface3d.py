@@ -69,6 +69,7 @@ class SurfaceView(View):
         self._last = ({}, None)
         self._height = None
         self._box = None
+        self._mesh_grid = None          # the mesh's scene x, y and heights (len(x), len(y)), for hidden labels
         self._caches: dict[int, SegmentCache] = {}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -94,6 +95,7 @@ class SurfaceView(View):
         self.grid.translate(0, 0, -0.06 * HEIGHT)   # below the valley floor (the mesh is depth-offset back)
         self.gl.addItem(self.grid)
         self.labels = GLLabels()
+        self.labels.hides = self._behind_surface
         self.gl.addItem(self.labels)
         # Every run's path, start and current point: one GL item each for all runs (per-vertex colours).
         # Each item costs ~0.3 ms of Python a frame in pyqtgraph's paint, with the GIL held.
@@ -143,6 +145,7 @@ class SurfaceView(View):
             return
         if surface is None:
             self.mesh.setVisible(False)
+            self._mesh_grid = None
             return
         self._draw_surface()
         self._draw_labels()
@@ -181,7 +184,12 @@ class SurfaceView(View):
         colors = shade(colors_for(z, 0.0, HEIGHT, self.colormap_name), xs, ys, z).reshape(-1, 4)
         self.mesh.setData(x=xs.astype(np.float32), y=ys.astype(np.float32), z=z.astype(np.float32),
                           colors=colors.astype(np.float32))
+        self._mesh_grid = (np.asarray(xs, float), np.asarray(ys, float), np.asarray(z, float))
         self.mesh.setVisible(True)
+
+    def _behind_surface(self, point, eye) -> bool:
+        """Whether the surface hides a scene point (a tick label on the floor's far edges) from ``eye``."""
+        return self._mesh_grid is not None and behind_surface(point, eye, *self._mesh_grid)
 
     def _draw_labels(self) -> None:
         from .gl_labels import label
@@ -202,13 +210,20 @@ class SurfaceView(View):
                  label((-half - pad, -half - pad, 0), ay, s.label_pt, away=(-half - pad, 0, 0), clear=clear),
                  label((-half, -half, HEIGHT + pad), _height_name(self.surface) + (" (log)" if self.log_scale else ""),
                        s.label_pt, away=(0, 0, HEIGHT + pad))]
+        alternates = [None] * len(items)
+        # An axis's tick labels on the floor's edge by its title, or on the opposite edge when the surface hides
+        # some of them from the camera there (text is painted over the image: it would show through the surface).
         for v in xt:
-            items.append(label((float(self._scene_xy(v, y0)[0]), -half - pad, 0), f"{v:g}", s.font_pt,
-                               style.MUTED))
+            x = float(self._scene_xy(v, y0)[0])
+            items += [label((x, -half - pad, 0), f"{v:g}", s.font_pt, style.MUTED),
+                      label((x, half + pad, 0), f"{v:g}", s.font_pt, style.MUTED)]
+            alternates += ["x", None]
         for v in yt:
-            items.append(label((-half - pad, float(self._scene_xy(x0, v)[1]), 0), f"{v:g}", s.font_pt,
-                               style.MUTED))
-        self.labels.set_labels(items)
+            y = float(self._scene_xy(x0, v)[1])
+            items += [label((-half - pad, y, 0), f"{v:g}", s.font_pt, style.MUTED),
+                      label((half + pad, y, 0), f"{v:g}", s.font_pt, style.MUTED)]
+            alternates += ["y", None]
+        self.labels.set_labels(items, alternates)
 
     # -- runs and paths ---------------------------------------------------------------------------------
     def set_runs(self, runs) -> None:
@@ -356,6 +371,25 @@ def _inside(points: np.ndarray, box) -> np.ndarray:
     x, y = points[:, 0], points[:, 1]
     with np.errstate(invalid="ignore"):
         return (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
+
+
+def behind_surface(point, eye, xs: np.ndarray, ys: np.ndarray, z: np.ndarray, samples: int = 96) -> bool:
+    """Whether the height field ``z`` (len(xs), len(ys)) over the increasing grid ``xs`` x ``ys`` rises above the
+    straight line from ``point`` to ``eye`` somewhere over the grid: the surface then hides the point from there.
+    Heights between grid points are bilinear, as the mesh's triangles nearly are."""
+    p, e = np.asarray(point, float), np.asarray(eye, float)
+    line = p + np.linspace(0.0, 1.0, samples)[1:-1, None] * (e - p)
+    inside = ((line[:, 0] >= xs[0]) & (line[:, 0] <= xs[-1]) & (line[:, 1] >= ys[0]) & (line[:, 1] <= ys[-1]))
+    if not inside.any():
+        return False
+    q = line[inside]
+    i = np.clip(np.searchsorted(xs, q[:, 0]) - 1, 0, len(xs) - 2)
+    j = np.clip(np.searchsorted(ys, q[:, 1]) - 1, 0, len(ys) - 2)
+    u = (q[:, 0] - xs[i]) / (xs[i + 1] - xs[i])
+    v = (q[:, 1] - ys[j]) / (ys[j + 1] - ys[j])
+    height = ((1 - u) * (1 - v) * z[i, j] + u * (1 - v) * z[i + 1, j] + (1 - u) * v * z[i, j + 1]
+              + u * v * z[i + 1, j + 1])
+    return bool((q[:, 2] < height).any())
 
 
 def _ticks(lo: float, hi: float) -> list[float]:
