@@ -96,3 +96,31 @@ def test_closing_the_dialog_while_the_surface_computes_stops_it(qtbot, monkeypat
     qtbot.wait(300)                          # what the stopped job still returns is dropped
     assert not _shown(dialog)
     assert dialog.surfaces.get(dialog.paths_choice.currentData()) is None
+
+
+def test_a_preview_asked_for_while_the_surface_computes_does_not_drop_the_export(qtbot, tmp_path, monkeypatch,
+                                                                                  no_blocking_surface):
+    """Export pressed, then a preview asked for while the export's surface computes: both go on when it arrives."""
+    from landscape_app.core import surface_network
+    release, computing = threading.Event(), threading.Event()
+    slow = surface_network.network_surface
+
+    def held(*args, **kwargs):
+        computing.set()
+        release.wait(30)
+        return slow(*args, **kwargs)
+    monkeypatch.setattr(surface_network, "network_surface", held)
+    dialog = ExportDialog(moons_session())
+    qtbot.addWidget(dialog)
+    out = tmp_path / "moons.npz"
+    dialog.format.setCurrentIndex([dialog.format.itemData(i) for i in range(dialog.format.count())].index(".npz"))
+    dialog.path.setText(str(out))
+    dialog.start_export()
+    qtbot.waitUntil(computing.is_set, timeout=60000)
+    dialog.update_preview()                  # e.g. the size changed meanwhile
+    release.set()
+    with qtbot.waitSignal(dialog.exported, timeout=60000):
+        pass
+    assert out.exists()
+    qtbot.waitUntil(lambda: _shown(dialog), timeout=30000)
+    dialog.done(0)

@@ -22,7 +22,7 @@ class ExportSurfaces(QObject):
         self._surfaces: dict = {}
         self._controller = None
         self._key = None
-        self._after: Callable[[], None] | None = None
+        self._after: list[Callable[[], None]] = []
 
     def get(self, key):
         """The surface computed for ``key``, or None."""
@@ -34,14 +34,16 @@ class ExportSurfaces(QObject):
 
     def then(self, key, session, paths, metric: str, after: Callable[[], None]) -> None:
         """Compute the surface of ``session`` (a network's) for these paths, keep it as ``key``'s and call
-        ``after`` on the GUI thread. While one computes, a later call only replaces what comes after it."""
-        self._after = after
+        ``after`` on the GUI thread. While ``key``'s computes, a later call adds what comes after it (a preview
+        asked for meanwhile must not take the place of an export)."""
         if self._controller is not None and key == self._key:
+            if after not in self._after:
+                self._after.append(after)
             return
         self.cancel()
         from .. import export
         from .scene_controller import SceneController
-        self._key, self._after = key, after
+        self._key, self._after = key, [after]
         controller = self._controller = SceneController(self, follow_every_s=0.0)
         controller.failed.connect(self._failed)
         controller.progress.connect(lambda done, total: self.message.emit(
@@ -53,7 +55,7 @@ class ExportSurfaces(QObject):
 
     def cancel(self) -> None:
         """Stop the surface in flight; nothing comes after it."""
-        controller, self._controller, self._after = self._controller, None, None
+        controller, self._controller, self._after = self._controller, None, []
         if controller is not None:
             controller.shutdown()
             controller.deleteLater()
@@ -68,15 +70,15 @@ class ExportSurfaces(QObject):
         controller = self._controller
         if controller is None or controller.jobs.busy:
             return
-        surface, after = controller.surface, self._after
+        surface, after = controller.surface, list(self._after)
         self.cancel()
         if surface is None:
             self.message.emit("the surface could not be computed", True)
             return
         self._surfaces[self._key] = surface
         self.message.emit("", False)
-        if after is not None:
-            after()
+        for then in after:
+            then()
 
     def _failed(self, message: str) -> None:
         self.cancel()
