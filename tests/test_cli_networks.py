@@ -481,11 +481,12 @@ def test_a_session_files_plane_is_the_surfaces(tmp_path, settings):
                                                           surface.beta), rtol=1e-5)
 
 
-def test_the_plane_option_wins_over_the_sessions(tmp_path):
+@pytest.mark.parametrize("option, seed", [(["--plane", "random"], 0), (["--plane-seed", "7"], 7),
+                                          (["--normalization", "filter"], 0)])
+def test_a_plane_option_wins_over_the_sessions(tmp_path, option, seed):
     source = _session_file(tmp_path, la.PlaneSettings("random", seed=3, normalization="layer"))
     out = tmp_path / "s.npz"
-    assert commands.main(["surface", str(source), "--plane", "random", "-o", str(out), "--resolution", "5",
-                          "-q"]) == 0
+    assert commands.main(["surface", str(source), *option, "-o", str(out), "--resolution", "5", "-q"]) == 0
     from landscape_app.core import tomlio
     exp = tomlio.load_session(source).experiment
-    np.testing.assert_allclose(load_surface(out)[1].plane.d1, la.Plane.random(exp, seed=0).d1, rtol=1e-12)
+    np.testing.assert_allclose(load_surface(out)[1].plane.d1, la.Plane.random(exp, seed=seed).d1, rtol=1e-12)

@@ -33,6 +33,25 @@ def no_blocking_surface(monkeypatch):
     return computed
 
 
+@pytest.fixture
+def gate(monkeypatch, no_blocking_surface):
+    """The surface computes until ``release`` is set, or ends early when its job is stopped (as the evaluator
+    does between chunks); ``computing`` is set once one has started."""
+    from landscape_app.core import surface_network
+    release, computing = threading.Event(), threading.Event()
+    slow = surface_network.network_surface
+
+    def held(*args, **kwargs):
+        computing.set()
+        stop = kwargs.get("stop")
+        while not release.wait(0.01):
+            if stop is not None and (stop.is_set() if isinstance(stop, threading.Event) else stop()):
+                raise EvaluationStopped("stopped")
+        return slow(*args, **kwargs)
+    monkeypatch.setattr(surface_network, "network_surface", held)
+    return release, computing
+
+
 def _shown(dialog) -> bool:
     pixmap = dialog.preview.pixmap()
     return pixmap is not None and not pixmap.isNull()
@@ -72,19 +91,8 @@ def test_export_of_a_network_writes_the_surface_computed_off_thread(qtbot, tmp_p
     dialog.done(0)
 
 
-def test_closing_the_dialog_while_the_surface_computes_stops_it(qtbot, monkeypatch, no_blocking_surface):
-    from landscape_app.core import surface_network
-    release, computing = threading.Event(), threading.Event()
-    slow = surface_network.network_surface
-
-    def held(*args, **kwargs):              # the surface computes until the test lets it finish or it is stopped
-        computing.set()
-        stop = kwargs.get("stop")
-        while not release.wait(0.01):
-            if stop is not None and (stop.is_set() if isinstance(stop, threading.Event) else stop()):
-                raise EvaluationStopped("stopped")
-        return slow(*args, **kwargs)
-    monkeypatch.setattr(surface_network, "network_surface", held)
+def test_closing_the_dialog_while_the_surface_computes_stops_it(qtbot, gate):
+    release, computing = gate
     dialog = ExportDialog(moons_session())
     qtbot.addWidget(dialog)
     dialog.show()
@@ -98,18 +106,9 @@ def test_closing_the_dialog_while_the_surface_computes_stops_it(qtbot, monkeypat
     assert dialog.surfaces.get(dialog.paths_choice.currentData()) is None
 
 
-def test_a_preview_asked_for_while_the_surface_computes_does_not_drop_the_export(qtbot, tmp_path, monkeypatch,
-                                                                                  no_blocking_surface):
+def test_a_preview_asked_for_while_the_surface_computes_does_not_drop_the_export(qtbot, tmp_path, gate):
     """Export pressed, then a preview asked for while the export's surface computes: both go on when it arrives."""
-    from landscape_app.core import surface_network
-    release, computing = threading.Event(), threading.Event()
-    slow = surface_network.network_surface
-
-    def held(*args, **kwargs):
-        computing.set()
-        release.wait(30)
-        return slow(*args, **kwargs)
-    monkeypatch.setattr(surface_network, "network_surface", held)
+    release, computing = gate
     dialog = ExportDialog(moons_session())
     qtbot.addWidget(dialog)
     out = tmp_path / "moons.npz"
@@ -123,4 +122,24 @@ def test_a_preview_asked_for_while_the_surface_computes_does_not_drop_the_export
         pass
     assert out.exists()
     qtbot.waitUntil(lambda: _shown(dialog), timeout=30000)
+    dialog.done(0)
+
+
+def test_an_export_asked_for_stays_asked_for_when_the_paths_choice_changes(qtbot, gate):
+    """Export pressed while one choice's surface computes, then another choice's surface asked for: the export
+    still goes on (on the surface of the choice in force when it runs)."""
+    from landscape_app.export.scene import train_session
+    release, computing = gate
+    session = moons_session()
+    dialog = ExportDialog(session)
+    qtbot.addWidget(dialog)
+    paths = list(train_session(session))
+    exported = []
+    dialog.surfaces.then("first", session, paths, "loss", lambda: exported.append("export"))
+    qtbot.waitUntil(computing.is_set, timeout=60000)
+    dialog.surfaces.then("second", session, paths, "loss", lambda: exported.append("preview"))
+    release.set()
+    qtbot.waitUntil(lambda: len(exported) == 2, timeout=60000)
+    assert sorted(exported) == ["export", "preview"]
+    assert dialog.surfaces.get("second") is not None and dialog.surfaces.get("first") is None
     dialog.done(0)

@@ -57,7 +57,7 @@ def test_folded_bias_row_gives_the_bias():
     second = layers[2]
     assert second.bias_column is not None
     chunk = Chunk(torch.tensor([[1.0, 0.5, 0.5]], dtype=torch.float64), torch.float64, plane)
-    rows = chunk.combine(_plane_weights(second, plane, widened=True)).reshape(1, 7, 5)
+    rows = chunk.combine(_plane_weights(second, plane, widened=True, dtype=torch.float64)).reshape(1, 7, 5)
     column = float(torch.tanh(torch.tensor(1.0, dtype=torch.float64)))
     torch.testing.assert_close(rows[0, 6] * column, second.param("bias", chunk)[0], rtol=1e-15, atol=1e-15)
 

@@ -46,10 +46,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         "eigenvectors of the Hessian (default: a session file's [plane], as the window shows it "
                         "(a Hessian at the current point: at run 1's end); else axes for linear, logistic and "
                         "plane; random else)")
-    g.add_argument("--plane-seed", type=int, default=0, metavar="N", help="seeds a random plane (default 0)")
-    g.add_argument("--normalization", choices=("filter", "layer", "none"), default="filter",
+    g.add_argument("--plane-seed", type=int, metavar="N", help="seeds a random plane (default 0)")
+    g.add_argument("--normalization", choices=("filter", "layer", "none"),
                    help="a random plane's directions scaled per filter, per layer, or not (default filter)")
-    g.add_argument("--ignore", default="bias,bn", metavar="LIST",
+    g.add_argument("--ignore", metavar="LIST",
                    help="what a random plane leaves out of its directions (zeros there): bias, bn (BatchNorm's "
                         "weights and biases), both (default bias,bn), or none")
     g.add_argument("--axes", metavar="X,Y",
@@ -114,7 +114,9 @@ def parse_axes(text: str) -> tuple[str, str]:
     return names[0], names[1]
 
 
-def parse_ignore(text: str) -> tuple[str, ...]:
+def parse_ignore(text: str | None) -> tuple[str, ...]:
+    if text is None:
+        text = "bias,bn"                 # the default: biases and BatchNorm's parameters stay
     names = tuple(n.strip() for n in text.split(",") if n.strip())
     if names in (("none",), ()):
         return ()
@@ -175,6 +177,9 @@ def _train(session, quiet: bool):
         bar.finish()
 
 
+PLANE_OPTIONS = ("plane", "axes", "at", "plane_seed", "normalization", "ignore")
+
+
 @dataclasses.dataclass(frozen=True)
 class SessionPlane:
     """A session's own ``[plane]``, as the window shows it: used when no option names a plane."""
@@ -198,10 +203,10 @@ class SessionPlane:
 
 
 def session_plane(args, session) -> SessionPlane | None:
-    """The session's ``[plane]`` when it has one and neither ``--plane``, ``--axes`` nor ``--at`` is given."""
+    """The session's ``[plane]`` when it has one and no option says anything of the plane."""
     if session.plane is None or not session.experiment.is_module:
         return None
-    if args.plane is not None or args.axes is not None or args.at is not None:
+    if any(getattr(args, name) is not None for name in PLANE_OPTIONS):
         return None
     return SessionPlane(session.plane)
 
@@ -230,7 +235,7 @@ def make_plane(args, exp, trajectories):
     elif kind == "random":
         # Centred at the end, the directions are scaled to the trained filters' norms (Li et al.).
         try:
-            plane = Plane.random(exp, seed=args.plane_seed, normalization=args.normalization,
+            plane = Plane.random(exp, seed=args.plane_seed or 0, normalization=args.normalization or "filter",
                                  ignore=parse_ignore(args.ignore), origin=end)
         except ConfigError as exc:
             if "parallel" not in str(exc):

@@ -222,8 +222,10 @@ class _Evaluator:
         with _single_threaded(workers > 1):
             # (the small first chunk without a workspace: the spares are for the workers' chunks)
             self._bare = workers > 1
-            finish(0, chunk_value(bounds[0]))
-            self._bare = False
+            try:
+                finish(0, chunk_value(bounds[0]))
+            finally:
+                self._bare = False
             rest = bounds[1:]
             if workers == 1 or len(rest) < 2:
                 for bound in rest:

@@ -291,15 +291,17 @@ def _batched_linear(layer: Layer, value: Tensor, layout: str, chunk: Chunk, out=
     return out.reshape(*value.shape[:-1], wt.shape[-1])
 
 
-def _plane_weights(layer: Layer, plane: Tensor, widened: bool) -> Tensor:
+def _plane_weights(layer: Layer, plane: Tensor, widened: bool, dtype: torch.dtype = torch.float32) -> Tensor:
     """(3, in * out [+ out]) float64: the Linear's weight, transposed for ``bmm`` and with the bias as one more
-    input row when ``widened`` (else the bias after it), at the plane's origin and along its two directions.
+    input row when ``widened`` (else the bias after it), at the plane's origin and along its two directions;
+    ``dtype``: the evaluation's.
     A chunk's weights are then one product with its coefficients (``Chunk.combine``)."""
     if layer.weights is None:
         weight, bias = layer.basis("weight", plane), layer.basis("bias", plane)
         rows = weight.transpose(1, 2)                            # (3, in, out)
         if widened:
-            rows = torch.cat([rows, bias[:, None, :] / layer.column_value(torch.float64)], dim=1)
+            # over the constant column as the evaluation computes it (the activation at 1 in ``dtype``)
+            rows = torch.cat([rows, bias[:, None, :] / layer.column_value(dtype)], dim=1)
         parts = [rows.reshape(3, -1)] + ([bias] if bias is not None and not widened else [])
         layer.weights = torch.cat(parts, dim=1).contiguous()
     return layer.weights
@@ -312,7 +314,8 @@ def _plane_linear(layer: Layer, value: Tensor, layout: str, chunk: Chunk, widene
     inputs = m.in_features + (1 if widened else 0)
     weights = chunk.weights.get(id(layer))
     if weights is None:
-        weights = chunk.weights[id(layer)] = chunk.combine(_plane_weights(layer, chunk.plane, widened), out)
+        weights = chunk.weights[id(layer)] = chunk.combine(_plane_weights(layer, chunk.plane, widened, chunk.dtype),
+                                                           out)
     wt = weights[:, :inputs * m.out_features].view(size, inputs, m.out_features)
     if layout == SHARED:
         value = value.expand(size, *value.shape)

@@ -11,6 +11,8 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from ..core.errors import LandscapeError
+
 
 class ExportSurfaces(QObject):
     """The surfaces computed for the dialog, one per choice of paths (a plane may be fitted to them)."""
@@ -36,22 +38,27 @@ class ExportSurfaces(QObject):
         """Compute the surface of ``session`` (a network's) for these paths, keep it as ``key``'s and call
         ``after`` on the GUI thread. While ``key``'s computes, a later call adds what comes after it (a preview
         asked for meanwhile must not take the place of an export)."""
+        # What waited for another choice's surface waits for this one: an export asked for stays asked for
+        # (each continuation looks again at what it needs when it runs).
+        waiting = [then for then in self._after if then != after] + [after]
         if self._controller is not None and key == self._key:
-            if after not in self._after:
-                self._after.append(after)
+            self._after = waiting
             return
         self.cancel()
         from .. import export
         from .scene_controller import SceneController
-        self._key, self._after = key, [after]
+        self._key, self._after = key, waiting
         controller = self._controller = SceneController(self, follow_every_s=0.0)
         controller.failed.connect(self._failed)
         controller.progress.connect(lambda done, total: self.message.emit(
             f"computing the surface… {100 * done // total}%" if total else "computing the surface…", False))
         self.message.emit("computing the surface…", False)
         controller.jobs.busy_changed.connect(self._busy_changed)
-        export.configure_scene(controller, session, paths, metric)
-        controller.show(session.experiment)
+        try:
+            export.configure_scene(controller, session, paths, metric)
+            controller.show(session.experiment)
+        except LandscapeError as exc:
+            self._failed(str(exc))
 
     def cancel(self) -> None:
         """Stop the surface in flight; nothing comes after it."""

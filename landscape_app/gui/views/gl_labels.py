@@ -97,6 +97,11 @@ class GLLabels(GLGraphicsItem.GLGraphicsItem):
                                 clear))
         self.update()
 
+    def forget_hidden(self) -> None:
+        """The scene under the labels changed: which ones it hides is worked out again at the next paint."""
+        self._hidden = (None, ())
+        self.update()
+
     def texts(self) -> list[str]:
         return [entry[1] for entry in self.labels]
 

@@ -146,6 +146,7 @@ class SurfaceView(View):
         if surface is None:
             self.mesh.setVisible(False)
             self._mesh_grid = None
+            self.labels.forget_hidden()
             return
         self._draw_surface()
         self._draw_labels()
