@@ -113,15 +113,25 @@ def test_second_evaluation_reuses_the_spare_workspaces(monkeypatch):
     assert {id(t) for w in surface_module_chunk._spare for t in w.values()} >= buffers
 
 
-def test_give_back_keeps_one_per_core_and_empties_big_ones(monkeypatch):
+def test_give_back_keeps_one_per_core_within_the_limit(monkeypatch):
     monkeypatch.setattr(surface_module_chunk, "_spare", [])
     monkeypatch.setattr(surface_module_chunk, "KEEP_BYTES", 1000)
     like = torch.zeros(1)
-    small, big = Workspace(), Workspace()
+    small, big, second = Workspace(), Workspace(), Workspace()
     small.buffer("a", (10,), like)                    # 40 bytes
     big.buffer("b", (1000,), like)                    # 4,000 bytes: over KEEP_BYTES
+    second.buffer("c", (241,), like)                  # 964 bytes: fits alone, not beside the small one
     extra = [Workspace() for _ in range(os.cpu_count() or 1)]
-    give_back([small, big] + extra)
+    give_back([small, big, second] + extra)
     assert len(surface_module_chunk._spare) == (os.cpu_count() or 1)
-    assert big.nbytes() == 0 and small.nbytes() == 40
-    assert take_workspace() in [small, big] + extra
+    assert small.nbytes() == 40 and big.nbytes() == 0 and second.nbytes() == 0
+    assert sum(w.nbytes() for w in surface_module_chunk._spare) <= 1000
+    assert take_workspace() in [small, big, second] + extra
+
+
+def test_a_gpus_buffers_are_not_kept(monkeypatch):
+    monkeypatch.setattr(surface_module_chunk, "_spare", [])
+    workspace = Workspace()
+    workspace.buffer("a", (10,), torch.zeros(1, device="meta"))      # any device but the computer's memory
+    give_back([workspace])
+    assert workspace.nbytes() == 0

@@ -59,7 +59,8 @@ class Workspace(dict):
 
 # Workspaces of finished evaluations, taken by the next ones: a surface evaluated again (each grid or plane edit)
 # then writes into pages it already has. First writes into fresh pages had cost a tenth of an MLP surface (50 MB of
-# page faults for 0.14 s of work). At most one per core is kept, and none over KEEP_BYTES (emptied instead).
+# page faults for 0.14 s of work). Only buffers in the computer's memory are kept (a GPU's memory is the user's),
+# at most one workspace per core and KEEP_BYTES in all: a workspace that would pass it is emptied.
 KEEP_BYTES = 64 * 2**20
 _spare: list[Workspace] = []
 _spare_lock = threading.Lock()
@@ -72,10 +73,16 @@ def take_workspace() -> Workspace:
 
 
 def give_back(workspaces) -> None:
-    """Keep these workspaces for later evaluations."""
+    """Keep these workspaces for later evaluations (within the limits above)."""
     with _spare_lock:
+        kept = sum(w.nbytes() for w in _spare)
         for workspace in workspaces:
-            if workspace.nbytes() > KEEP_BYTES:
+            if any(t.device.type != "cpu" for t in workspace.values()):
                 workspace.clear()
+            size = workspace.nbytes()
+            if kept + size > KEEP_BYTES:
+                workspace.clear()
+                size = 0
             if len(_spare) < (os.cpu_count() or 1):
                 _spare.append(workspace)
+                kept += size
