@@ -133,3 +133,25 @@ def test_hessian_plane_refuses_bad_settings(mlp, kwargs, field, text):
     with pytest.raises(la.ConfigError) as info:
         la.Plane.hessian(mlp, **kwargs)
     assert info.value.field == field and text in str(info.value)
+
+
+@pytest.mark.parametrize("method", ["lanczos", "power", "dense"])
+def test_a_hessian_plane_stops_when_asked(method):
+    """The window's scene stops a Hessian plane it no longer needs (another plane, the export dialog closed)."""
+    import threading
+    from landscape_app.core.surface_module import EvaluationStopped
+    exp = la.Experiment(model="mlp", data=moons(), model_options={"hidden": (5,)})
+    products = []
+
+    def after_three():                      # set once three products were made
+        products.append(1)
+        return len(products) > 3
+    if method != "dense":                   # (the dense Hessian is one batched product, looked at before it)
+        with pytest.raises(EvaluationStopped, match="stopped after 3 "):
+            la.Plane.hessian(exp, method=method, stop=after_three)
+    event = threading.Event()
+    event.set()
+    with pytest.raises(EvaluationStopped, match="after 0 "):
+        la.Plane.hessian(exp, method=method, stop=event)
+    plane = la.Plane.hessian(exp, method=method, stop=threading.Event())      # never set: the same plane
+    np.testing.assert_allclose(np.abs(plane.d1 @ la.Plane.hessian(exp, method=method).d1), 1.0, rtol=1e-6)

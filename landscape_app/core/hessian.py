@@ -16,6 +16,7 @@ from torch.func import functional_call, grad, vmap
 
 from .errors import ConfigError
 from .models import build_criterion
+from .surface_module import EvaluationStopped, is_stopped
 from .surface_parallel import serial_torch
 
 HESSIAN_METHODS = ("auto", "lanczos", "power", "dense")
@@ -56,7 +57,8 @@ class HessianProducts:
     2.13) and, on first use, loads decompositions through the deprecated ``torch.jit.script``.
     """
 
-    def __init__(self, exp, params: np.ndarray, buffers=None):
+    def __init__(self, exp, params: np.ndarray, buffers=None, stop=None):
+        self._stop = stop          # checked before each product: EvaluationStopped when set
         self._f = loss_function(exp, buffers)
         self._p = torch.from_numpy(np.array(params, dtype=np.float64))
         self.dim = int(self._p.shape[0])
@@ -66,7 +68,12 @@ class HessianProducts:
         grad_f = grad(self._f)
         return grad(lambda p: torch.dot(grad_f(p), v))(self._p)
 
+    def _check(self) -> None:
+        if is_stopped(self._stop):
+            raise EvaluationStopped(f"stopped after {self.count} Hessian-vector products")
+
     def __call__(self, v: np.ndarray) -> np.ndarray:
+        self._check()
         self.count += 1
         vt = torch.from_numpy(np.ascontiguousarray(v, dtype=np.float64).reshape(-1))
         with serial_torch():    # small operations: torch's thread barrier costs more than it gives (surface_parallel)
@@ -74,6 +81,7 @@ class HessianProducts:
 
     def dense(self) -> np.ndarray:
         """The whole Hessian (k, k), one product per unit vector (batched), symmetrised."""
+        self._check()
         eye = torch.eye(self.dim, dtype=torch.float64)
         self.count += self.dim
         with serial_torch():
@@ -125,9 +133,10 @@ def _power(products: HessianProducts, k: int, rng: np.random.Generator, tol: flo
 
 
 def top_eigenpairs(exp, params=None, k: int = 2, buffers=None, method: str = "auto", seed: int = 0,
-                   tol: float = 1e-8, max_iter: int = 1000) -> tuple[np.ndarray, np.ndarray, dict]:
+                   tol: float = 1e-8, max_iter: int = 1000, stop=None) -> tuple[np.ndarray, np.ndarray, dict]:
     """The ``k`` eigenvalues of the full-data Hessian largest in magnitude, their unit eigenvectors (k_params, k)
-    as columns, and what the computation did (method, products, residuals)."""
+    as columns, and what the computation did (method, products, residuals). ``stop`` (a callable or a
+    ``threading.Event``), once set, ends it with ``EvaluationStopped`` at the next Hessian-vector product."""
     if method not in HESSIAN_METHODS:
         raise ConfigError("method", f"must be one of {', '.join(HESSIAN_METHODS)}, not {method!r}")
     n = exp.param_count
@@ -144,7 +153,7 @@ def top_eigenpairs(exp, params=None, k: int = 2, buffers=None, method: str = "au
     if point.shape[0] != n or not np.isfinite(point).all():
         raise ConfigError("params", f"must be {n} finite values (the model's parameters), not shape "
                                     f"{np.shape(params)}")
-    products = HessianProducts(exp, point, buffers)
+    products = HessianProducts(exp, point, buffers, stop)
     rng = np.random.default_rng(int(seed))
     if method == "auto":
         # ARPACK needs k < n and gains nothing on a few hundred parameters; the dense Hessian is exact there.

@@ -227,7 +227,7 @@ class Plane:
 
     @classmethod
     def hessian(cls, exp, params=None, k: int = 2, buffers=None, method: str = "auto", seed: int = 0,
-                tol: float = 1e-8, max_iter: int = 1000) -> "Plane":
+                tol: float = 1e-8, max_iter: int = 1000, stop=None) -> "Plane":
         """The plane through ``params`` (default: the start; a Trajectory: its end, with its buffers) along the
         two eigenvectors of the full-data Hessian largest in eigenvalue magnitude.
 
@@ -235,11 +235,12 @@ class Plane:
         "lanczos" (scipy's eigsh), "power" (power iteration with deflation, as PyHessian), "dense" (the whole
         Hessian, one product per parameter) or "auto" (dense up to 200 parameters, else Lanczos). ``k`` eigenpairs
         are computed (at least the plane's two); ``info`` holds the eigenvalues, residuals ``|Hv - λv|`` and the
-        number of products; labels "Hessian 1 (λ=12.3)".
+        number of products; labels "Hessian 1 (λ=12.3)". ``stop`` (a callable or an Event) ends it early with
+        ``EvaluationStopped``.
         """
         from .hessian import eigen_labels, top_eigenpairs
         params, buffers = _point_and_buffers("params", params, buffers, exp)
-        values, vectors, info = top_eigenpairs(exp, params, k, buffers, method, seed, tol, max_iter)
+        values, vectors, info = top_eigenpairs(exp, params, k, buffers, method, seed, tol, max_iter, stop)
         return cls(params, vectors[:, 0], vectors[:, 1], eigen_labels(values), "hessian", info, buffers)
 
     @classmethod

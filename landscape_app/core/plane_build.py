@@ -13,15 +13,16 @@ from .plane import Plane
 from .plane_settings import PlaneSettings
 
 
-def build_plane(settings: PlaneSettings, exp, paths: Sequence = (), current=None):
+def build_plane(settings: PlaneSettings, exp, paths: Sequence = (), current=None, stop=None):
     """The plane ``settings`` describe for ``exp``: ``paths`` are the runs' finished Trajectories in session order
     (PCA, three points), ``current`` the shown run's Trajectory up to its shown step (a Hessian at the current
-    point). ``ConfigError`` says what is missing."""
+    point). ``ConfigError`` says what is missing; ``stop`` ends a Hessian's computation early
+    (``EvaluationStopped``)."""
     if settings.kind == "random":
         return Plane.random(exp, seed=settings.seed, normalization=settings.normalization)
     if settings.kind == "hessian":
         at = current if settings.at == "current" and current is not None and len(current) else None
-        plane = Plane.hessian(exp, at)
+        plane = Plane.hessian(exp, at, stop=stop)
         where = "start" if at is None else f"iteration {int(current.iteration[-1])}"
         return dataclasses.replace(plane, info={**plane.info, "at": where})
     paths = [p for p in paths if p is not None and len(p)]

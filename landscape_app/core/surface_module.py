@@ -206,7 +206,7 @@ class _Evaluator:
         bounds = _bounds(total, first, size, workers)
 
         def chunk_value(bound: tuple[int, int]) -> np.ndarray | None:
-            if _stopped(stop):
+            if is_stopped(stop):
                 return None
             chunk = Chunk(rows[bound[0]:bound[1]], self.dtype, basis)
             with torch.no_grad():
@@ -353,7 +353,8 @@ def _nbytes(output) -> int:
     return 0
 
 
-def _stopped(stop) -> bool:
+def is_stopped(stop) -> bool:
+    """Whether ``stop`` (None, a callable returning True, or a ``threading.Event``) says to stop."""
     if stop is None:
         return False
     if isinstance(stop, threading.Event):

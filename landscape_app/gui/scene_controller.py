@@ -177,7 +177,7 @@ class SceneController(QObject):
             def network(stop, progress):
                 # The plane (random directions, a Hessian's eigenvectors, a PCA of the finished paths) and the
                 # surface over it: both are work, and both stay off the GUI thread.
-                plane = build_plane(settings, experiment, paths, current)
+                plane = build_plane(settings, experiment, paths, current, stop=stop)
                 span = plane_span(settings, plane, paths)
                 return compute_surface(experiment, plane=plane, span=span, metric=metric, stop=stop,
                                        progress=progress)
