@@ -82,3 +82,12 @@ def test_an_axis_tick_labels_show_on_one_edge():
     assert _one_place([False, False, True, False, False], alternates) == [True, False, True, False, False]
     # hidden on both edges somewhere: each shows where it is seen, one place at most
     assert _one_place([False, True, True, False, True], alternates) == [False, True, True, False, True]
+
+
+def test_from_below_the_floor_nothing_is_hidden():
+    """Orbited under the floor, the camera sees the sheet from underneath: every tick label stays."""
+    from types import SimpleNamespace
+    from landscape_app.gui.views.surface3d import SurfaceView
+    view = SimpleNamespace(_mesh_grid=_wall())
+    assert SurfaceView._behind_surface(view, (0.0, 1.1, 0.0), (0.0, -6.0, 2.0))
+    assert not SurfaceView._behind_surface(view, (0.0, 1.1, 0.0), (0.0, -6.0, -2.0))

@@ -189,8 +189,9 @@ class SurfaceView(View):
         self.mesh.setVisible(True)
 
     def _behind_surface(self, point, eye) -> bool:
-        """Whether the surface hides a scene point (a tick label on the floor's far edges) from ``eye``."""
-        return self._mesh_grid is not None and behind_surface(point, eye, *self._mesh_grid)
+        """Whether the surface hides a scene point (a tick label on the floor's far edges) from ``eye``. From
+        below the floor the surface is a sheet seen from underneath, not a solid: nothing is hidden then."""
+        return self._mesh_grid is not None and eye[2] > 0 and behind_surface(point, eye, *self._mesh_grid)
 
     def _draw_labels(self) -> None:
         from .gl_labels import label
