@@ -143,3 +143,20 @@ def test_an_export_asked_for_stays_asked_for_when_the_paths_choice_changes(qtbot
     assert sorted(exported) == ["export", "preview"]
     assert dialog.surfaces.get("second") is not None and dialog.surfaces.get("first") is None
     dialog.done(0)
+
+
+def test_export_pressed_while_the_preview_trains_goes_on_after_it(qtbot, tmp_path):
+    """The preview's training (the runs to their end, in slices) is under way when Export is pressed: the export
+    waits for it instead of being dropped."""
+    session = moons_session()
+    dialog = ExportDialog(session)
+    qtbot.addWidget(dialog)
+    out = tmp_path / "moons.npz"
+    dialog.format.setCurrentIndex([dialog.format.itemData(i) for i in range(dialog.format.count())].index(".npz"))
+    dialog.path.setText(str(out))
+    dialog.update_preview()                  # starts training the runs for the preview
+    assert dialog.job is not None and dialog.trained is None
+    with qtbot.waitSignal(dialog.exported, timeout=60000):
+        dialog.start_export()
+    assert out.exists()
+    dialog.done(0)

@@ -10,7 +10,6 @@ left as it was and no temporary file remains.
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -25,7 +24,7 @@ from .. import export
 from ..core.errors import LandscapeError
 from ..core.session import Session
 from . import style
-from .export_names import FORMATS, default_folder, dialog_message, format_of, slug
+from .export_names import FORMATS, default_folder, dialog_message, format_of, slug, window_paths
 from .export_surface import ExportSurfaces
 from .views.gl import gl_available
 
@@ -49,13 +48,14 @@ class ExportDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Export animation")
         self.session = session
-        self.window_paths = _as_list(trajectories, len(session.runs))
+        self.window_paths = window_paths(trajectories, len(session.runs))
         # Not ``self.metric``: QWidget has a metric() of its own.
         self.window_surface, self.surface_metric = surface, metric
         # a network's surface computed here (off the GUI thread), per choice of paths (a plane may fit them)
         self.surfaces = ExportSurfaces(self)
         self.surfaces.message.connect(self._say)
         self.trained = None          # the runs trained to their end here
+        self._after_training = []    # what waits for them while they train
         self.job = None
         self.progress = None
         self.result = None
@@ -271,22 +271,28 @@ class ExportDialog(QDialog):
         return True
 
     def _train_then(self, after) -> None:
-        """Train the runs in slices (the window stays responsive), then call ``after``."""
+        """Train the runs in slices (the window stays responsive), then call ``after`` (and whatever else asked
+        meanwhile: an export pressed while the preview's training runs goes on after it)."""
+        if self._after_training:
+            self._after_training += [] if after in self._after_training else [after]
+            return
         if self.job is not None:
             return
         self._say("training the runs for the export…")
+        self._after_training = [after]
         self.job = export.SlicedJob(export.tagged("train", export.train_steps(self.session)), parent=self)
-        self.job.done.connect(lambda trajectories: self._trained(trajectories, after))
+        self.job.done.connect(self._trained)
         self.job.failed.connect(self._failed)
         self.job.cancelled.connect(self._job_over)
         self.job.progress.connect(self._progress)
         self.job.start()
 
-    def _trained(self, trajectories, after) -> None:
-        self.trained = trajectories
+    def _trained(self, trajectories) -> None:
+        self.trained, afters = trajectories, self._after_training
         self._job_over()
         self._say("")
-        after()
+        for after in afters:
+            after()
 
     @Slot()
     def update_preview(self) -> None:
@@ -312,7 +318,7 @@ class ExportDialog(QDialog):
     # -- exporting ------------------------------------------------------------------------------------------
     @Slot()
     def start_export(self) -> None:
-        if self.job is not None or not self._validate():
+        if (self.job is not None and not self._after_training) or not self._validate():
             return
         paths = self._paths()
         if paths is None:
@@ -373,7 +379,7 @@ class ExportDialog(QDialog):
     def _job_over(self) -> None:
         if self.job is not None:
             self.job.deleteLater()
-        self.job = None
+        self.job, self._after_training = None, []
         if self.progress is not None:
             self.progress.canceled.disconnect(self.cancel_export)
             self.progress.close()
@@ -387,19 +393,6 @@ class ExportDialog(QDialog):
         self.surfaces.cancel()
         self._preview_timer.stop()
         super().done(code)
-
-
-def _as_list(trajectories, n_runs: int):
-    """The window's paths as a list in run order, or None when they do not match the session."""
-    if trajectories is None:
-        return None
-    paths = list(trajectories.values()) if isinstance(trajectories, Mapping) else list(trajectories)
-    if len(paths) != n_runs or any(p is None or len(p) == 0 for p in paths):
-        return None
-    # Own the arrays: a growing path's arrays are views that the window's next steps may replace.
-    return [dataclasses.replace(t, iteration=t.iteration.copy(), epoch=t.epoch.copy(), params=t.params.copy(),
-                                batch_loss=t.batch_loss.copy(), loss=t.loss.copy(), lr=t.lr.copy(),
-                                batches=tuple(t.batches)) for t in paths]
 
 
 __all__ = ["ExportDialog"]

@@ -1,10 +1,12 @@
-"""The export dialog's file names and formats (the name's ending chooses the format), and the exporter's messages
-in the dialog's words."""
+"""The export dialog's file names and formats (the name's ending chooses the format), the exporter's messages
+in the dialog's words, and the window's paths as the dialog takes them."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from pathlib import Path
+from typing import Mapping
 
 from PySide6.QtCore import QStandardPaths
 
@@ -49,4 +51,17 @@ def slug(title: str) -> str:
     return keep or "landscape"
 
 
-__all__ = ["FORMATS", "default_folder", "dialog_message", "format_of", "slug"]
+def window_paths(trajectories, n_runs: int):
+    """The window's paths as a list in run order, or None when they do not match the session."""
+    if trajectories is None:
+        return None
+    paths = list(trajectories.values()) if isinstance(trajectories, Mapping) else list(trajectories)
+    if len(paths) != n_runs or any(p is None or len(p) == 0 for p in paths):
+        return None
+    # Own the arrays: a growing path's arrays are views that the window's next steps may replace.
+    return [dataclasses.replace(t, iteration=t.iteration.copy(), epoch=t.epoch.copy(), params=t.params.copy(),
+                                batch_loss=t.batch_loss.copy(), loss=t.loss.copy(), lr=t.lr.copy(),
+                                batches=tuple(t.batches)) for t in paths]
+
+
+__all__ = ["FORMATS", "default_folder", "dialog_message", "format_of", "slug", "window_paths"]
