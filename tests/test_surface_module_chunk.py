@@ -12,6 +12,7 @@ from landscape_app.core.surface_module import _bounds, module_surface
 from landscape_app.core.surface_module_chunk import Chunk, Workspace, give_back, take_workspace
 from landscape_app.core.surface_module_layers import _plane_weights, compile_layers
 from test_surface_module import REL, reference
+from test_surface_module_criteria import _offsets
 
 
 def _mlp(seed=0):
@@ -19,19 +20,17 @@ def _mlp(seed=0):
     return nn.Sequential(nn.Linear(2, 6), nn.Tanh(), nn.Linear(6, 5), nn.Tanh(), nn.Linear(5, 1))
 
 
+def _classes(n, seed):
+    """``n`` random 2-D inputs and 0/1 labels."""
+    gen = torch.Generator().manual_seed(seed)
+    return torch.randn(n, 2, generator=gen), torch.randint(0, 2, (n, 1), generator=gen).float()
+
+
 def _plane(module, seed=1):
     gen = torch.Generator().manual_seed(seed)
     origin = parameters_to_vector(module.parameters()).detach().double()
     return torch.stack([origin, torch.randn(len(origin), generator=gen, dtype=torch.float64),
                         torch.randn(len(origin), generator=gen, dtype=torch.float64)])
-
-
-def _offsets(module):
-    offsets, start = {}, 0
-    for p in module.parameters():
-        offsets[id(p)] = (start, start + p.numel())
-        start += p.numel()
-    return offsets
 
 
 def test_combined_weights_are_the_points_parameters_exactly():
@@ -80,11 +79,8 @@ def test_bounds_cover_every_point_once(total, first, size, workers):
 
 
 def test_criterion_on_pieces_equals_the_whole(monkeypatch):
-    module = _mlp()
-    gen = torch.Generator().manual_seed(2)
-    x = torch.randn(40, 2, generator=gen)
-    y = torch.randint(0, 2, (40, 1), generator=gen).float()
-    plane = _plane(module)
+    module, plane = _mlp(), _plane(_mlp())
+    x, y = _classes(40, seed=2)
     alpha = np.linspace(-1, 1, 7)
     whole = module_surface(module, nn.BCEWithLogitsLoss(), x, y, *plane, alpha, alpha, dtype=torch.float64)
     monkeypatch.setattr(surface_module, "SCORE_BYTES", 1)          # one point a piece
@@ -97,11 +93,8 @@ def test_criterion_on_pieces_equals_the_whole(monkeypatch):
 def test_second_evaluation_reuses_the_spare_workspaces(monkeypatch):
     """The workspaces of one evaluation are taken by the next: its products write into the same buffers."""
     monkeypatch.setattr(surface_module_chunk, "_spare", [])
-    module = _mlp()
-    gen = torch.Generator().manual_seed(3)
-    x = torch.randn(300, 2, generator=gen)
-    y = torch.randint(0, 2, (300, 1), generator=gen).float()
-    plane = _plane(module)
+    module, plane = _mlp(), _plane(_mlp())
+    x, y = _classes(300, seed=3)
     alpha = np.linspace(-1, 1, 9)
     first = module_surface(module, nn.BCEWithLogitsLoss(), x, y, *plane, alpha, alpha)
     kept = list(surface_module_chunk._spare)

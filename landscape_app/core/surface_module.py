@@ -41,12 +41,13 @@ from .surface_module_criteria import per_sample_criterion
 from .surface_module_chunk import Chunk, give_back, take_workspace
 from .surface_module_layers import batch_statistics, compile_layers, run_layers
 
-# Largest single activation of a CPU chunk (bytes): the MLP benchmark ran fastest near 4 MB (32 points of
-# 1,000 x 32 floats); smaller chunks pay per-call overheads, larger ones run from memory instead of the cache.
+# Largest single activation of a CPU chunk (bytes): with two workers the MLP benchmark ran fastest near 8 MB (65
+# points of 1,000 x 33 floats; 2 MB 0.20 s, 4 MB 0.14 s, 8 MB 0.12 s, 16 MB 0.16 s): smaller chunks pay per-call
+# overheads and wait for the interpreter lock more often, larger ones leave too few chunks to share out.
 SPEED_BYTES = 8 * 2**20
 # Within a chunk on the CPU, samples go through the layers in blocks of about this many bytes of activation.
-# Measured on a quiet machine (the MLP benchmark): 1 MB 0.24 s, 4 MB 0.17 s, 16-64 MB 0.17 s: smaller blocks pay
-# more per-call overhead than the cache gives back.
+# Measured on a quiet machine (the MLP benchmark, two workers): 1 MB 0.23 s, 2 MB 0.20 s, 8 MB 0.14 s: smaller
+# blocks pay more per-call overhead than the cache gives back.
 BLOCK_BYTES = 8 * 2**20
 # The criterion runs on pieces of a chunk's outputs of at most this many bytes: its temporaries then come from
 # memory the allocator keeps, while larger ones came as fresh pages every time (page faults cost a tenth of an MLP
@@ -314,9 +315,10 @@ class _Evaluator:
             return self.criterion(out[0], self.target)[None]
         if self._per_sample is not None:
             step = max(1, SCORE_BYTES // (out[0].numel() * out.element_size()))
-            parts = [self._per_sample(part, self.target) for part in out.split(step)]
-            if all(part is not None for part in parts):
-                return parts[0] if len(parts) == 1 else torch.cat(parts)
+            pieces = out.split(step)
+            first = self._per_sample(pieces[0], self.target)
+            if first is not None:       # (whether it can split depends on shapes every piece shares)
+                return torch.cat([first] + [self._per_sample(p, self.target) for p in pieces[1:]])
         return torch.vmap(self.criterion, in_dims=(0, None))(out, self.target)
 
 

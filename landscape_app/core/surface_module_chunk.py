@@ -24,8 +24,7 @@ class Chunk:
     def theta(self) -> Tensor:
         """(P, k) each point's flat parameters in the evaluation dtype (made when a layer first asks)."""
         if self._theta is None:
-            flat = self.points if self.plane is None else self.points @ self.plane
-            self._theta = flat.to(self.dtype)
+            self._theta = self.points.to(self.dtype) if self.plane is None else self.combine(self.plane)
         return self._theta
 
     def combine(self, basis: Tensor, out=None) -> Tensor:
@@ -36,7 +35,7 @@ class Chunk:
             return (self.points @ basis).to(self.dtype)
         shape = (self.size, basis.shape[1])
         values = torch.mm(self.points, basis, out=out(shape, basis, torch.float64))
-        return out(shape, basis, self.dtype).copy_(values)
+        return values if self.dtype == torch.float64 else out(shape, basis, self.dtype).copy_(values)
 
 
 class Workspace(dict):

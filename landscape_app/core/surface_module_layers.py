@@ -272,23 +272,24 @@ def _plane_terms(layer: Layer, x: Tensor, basis: Tensor) -> Tensor:
 
 def _batched_linear(layer: Layer, value: Tensor, layout: str, chunk: Chunk, out=None) -> Tensor:
     """(P, n, ..., out) with each point's weights from its flat parameters: one batched matmul."""
-    size = chunk.size
     weight, bias = layer.param("weight", chunk), layer.param("bias", chunk)
+    return _product(value, layout, chunk.size, weight.transpose(1, 2), bias, out)
+
+
+def _product(value: Tensor, layout: str, size: int, wt: Tensor, bias: Tensor | None, out=None) -> Tensor:
+    """(P, n, ..., out): each point's ``value`` times its ``wt`` (P, in, out), plus its ``bias`` (P, out)."""
     if layout == SHARED:
         value = value.expand(size, *value.shape)
     elif layout == NP:
         value = value.transpose(0, 1)
-    wt = weight.transpose(1, 2)                                  # (P, in, out)
     flat = value.reshape(size, -1, value.shape[-1])
-    if out is None:
-        out = torch.bmm(flat, wt)
-    else:
-        out = torch.bmm(flat, wt, out=out((size, flat.shape[1], wt.shape[-1]), flat))
+    shape = (size, flat.shape[1], wt.shape[-1])
+    result = torch.bmm(flat, wt) if out is None else torch.bmm(flat, wt, out=out(shape, flat))
     if bias is not None:
         # in place after the product: baddbmm first copies the broadcast bias into the whole output, which cost
         # as much as the product itself for a narrow last layer (1,000 x 32 -> 1 here)
-        out.add_(bias[:, None, :])
-    return out.reshape(*value.shape[:-1], wt.shape[-1])
+        result.add_(bias[:, None, :])
+    return result.reshape(*value.shape[:-1], wt.shape[-1])
 
 
 def _plane_weights(layer: Layer, plane: Tensor, widened: bool, dtype: torch.dtype = torch.float32) -> Tensor:
@@ -310,23 +311,14 @@ def _plane_weights(layer: Layer, plane: Tensor, widened: bool, dtype: torch.dtyp
 def _plane_linear(layer: Layer, value: Tensor, layout: str, chunk: Chunk, widened: bool, out=None) -> Tensor:
     """``_batched_linear`` for a chunk on a plane: each point's weights (and bias) from one product."""
     m = layer.module
-    size = chunk.size
-    inputs = m.in_features + (1 if widened else 0)
     weights = chunk.weights.get(id(layer))
     if weights is None:
         weights = chunk.weights[id(layer)] = chunk.combine(_plane_weights(layer, chunk.plane, widened, chunk.dtype),
                                                            out)
-    wt = weights[:, :inputs * m.out_features].view(size, inputs, m.out_features)
-    if layout == SHARED:
-        value = value.expand(size, *value.shape)
-    elif layout == NP:
-        value = value.transpose(0, 1)
-    flat = value.reshape(size, -1, value.shape[-1])
-    shape = (size, flat.shape[1], m.out_features)
-    result = torch.bmm(flat, wt) if out is None else torch.bmm(flat, wt, out=out(shape, flat))
-    if weights.shape[1] > inputs * m.out_features:
-        result.add_(weights[:, None, inputs * m.out_features:])
-    return result.reshape(*value.shape[:-1], m.out_features)
+    cut = (m.in_features + (1 if widened else 0)) * m.out_features
+    wt = weights[:, :cut].view(chunk.size, -1, m.out_features)
+    bias = weights[:, cut:] if weights.shape[1] > cut else None
+    return _product(value, layout, chunk.size, wt, bias, out)
 
 
 def _batched_conv(layer: Layer, value: Tensor, layout: str, chunk: Chunk) -> Tensor:
