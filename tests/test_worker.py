@@ -1,4 +1,5 @@
-"""The training thread: batches tagged by generation, exact stepping, pause/stop, clean shutdown."""
+"""The training (in a process of its own, and in a thread): batches tagged by generation, exact stepping,
+pause/stop, clean shutdown. Every test runs with both trainers."""
 import numpy as np
 import pytest
 
@@ -16,10 +17,18 @@ def _exp(**kw):
     return la.Experiment(**base)
 
 
+@pytest.fixture(autouse=True, params=["process", "thread"])
+def trainer(request, monkeypatch):
+    """Which trainer the Playbacks of a test use (the variable is read when one is made)."""
+    monkeypatch.setenv("LANDSCAPE_APP_TRAINING", request.param)
+    return request.param
+
+
 @pytest.fixture
-def playback(qtbot):
+def playback(qtbot, trainer):
     pb = Playback()
     yield pb
+    assert pb.trains_apart == (trainer == "process" and bool(pb.experiments))
     pb.shutdown()
 
 

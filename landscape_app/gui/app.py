@@ -100,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{preset.name:32s} {preset.title}: {preset.description}")
         return 0
 
+    # The training process imports torch while this one does (see core.race_process).
+    from ..core import race_process
+    race_process.prestart()
     _preload_opengl()      # before a session file's loading imports torch
     from ..core.errors import LandscapeError
     try:

@@ -6,9 +6,11 @@ import time
 
 from .playback import PLAYING
 
-# At full speed the GUI thread may use this share of the time: every Python moment it spends drawing holds the
-# GIL the training thread needs (see benchmarks/bench_worker.py). Paced runs and single steps draw every frame.
+# At full speed the GUI thread may use this share of the time. Training in this process (a thread), every Python
+# moment it spends drawing holds the GIL the training needs (see benchmarks/bench_worker.py); training in a
+# process of its own, only the machine's cores are shared. Paced runs and single steps draw every frame.
 GUI_SHARE = 0.04
+GUI_SHARE_APART = 0.2
 MAX_FRAME_GAP_S = 0.5         # ...but the screen never waits longer than this between frames
 FRAME_MS = 16                 # the frame timer's tick: at most ~60 frames a second
 
@@ -27,7 +29,8 @@ class WindowDrawing:
         now = time.perf_counter()
         if self.playback.state == PLAYING and self.playback.speed is None:
             used = time.thread_time() - self._frame_cpu
-            wait = self._frame_wall + min(used / GUI_SHARE, MAX_FRAME_GAP_S) - now
+            share = GUI_SHARE_APART if self.playback.trains_apart else GUI_SHARE
+            wait = self._frame_wall + min(used / share, MAX_FRAME_GAP_S) - now
             if wait > 0:
                 # Sleep until then: each tick wakes the GUI thread, which takes the GIL from the training.
                 self.timer.setInterval(max(FRAME_MS, int(wait * 1000)))

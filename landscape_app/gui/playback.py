@@ -1,8 +1,9 @@
 """The GUI thread's side of training: receives the worker's step batches and keeps each run's growing path.
 
-``Playback`` lives in the GUI thread, so its slots run there (queued from the training thread). It drops
-batches of an older generation (sent before a Reset), grows one ``TrajectoryBuilder`` per run, counts steps per
-second, and tells the window what changed; the window redraws on its own timer, never per batch.
+``Playback`` lives in the GUI thread, so its slots run there (queued from the training process's reader or the
+training thread). It drops batches of an older generation (sent before a Reset), grows one ``TrajectoryBuilder``
+per run, counts steps per second, and tells the window what changed; the window redraws on its own timer, never
+per batch.
 """
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from typing import Callable, Mapping
 from PySide6.QtCore import QObject, Signal, Slot
 
 from ..core.trajectory import Trajectory, TrajectoryBuilder
-from .worker import RunEnded, StepBatch, TrainingThread
+from ..core.race_loop import RunEnded, StepBatch
+from ..core import race_process
+from . import worker_process
+from .worker import TrainingThread
 
 PLAYING, PAUSED, FINISHED = "playing", "paused", "finished"
 
@@ -27,7 +31,11 @@ class Playback(QObject):
 
     def __init__(self, parent: QObject | None = None, train_fn: Callable | None = None):
         super().__init__(parent)
-        self._training = TrainingThread(self, train_fn)
+        # A process of its own where it can, so that drawing never slows the training (see worker_process).
+        if train_fn is None and race_process.enabled():
+            self._training = worker_process.TrainingProcess(self)
+        else:
+            self._training = TrainingThread(self, train_fn)
         worker = self._training.worker
         worker.steps.connect(self._on_steps)
         worker.run_ended.connect(self._on_run_ended)
@@ -89,6 +97,11 @@ class Playback(QObject):
     def shutdown(self) -> None:
         """Stop the training thread (cooperatively) and wait for it."""
         self._training.shutdown()
+
+    @property
+    def trains_apart(self) -> bool:
+        """The runs train in another process: drawing takes nothing from them (see main_drawing)."""
+        return getattr(self._training, "trains_apart", False)
 
     # -- what the window reads -------------------------------------------------------------------------------
     @property
