@@ -20,6 +20,7 @@ import threading
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
+from .background import lower_this_thread
 from .race_loop import RaceLoop
 
 
@@ -84,6 +85,7 @@ def serve(conn: Connection) -> None:
 
 
 def main(argv: list[str]) -> int:
+    lower_this_thread()        # the window's drawing comes first; the loop's thread inherits this
     conn = Connection(int(argv[0]))
     serve(conn)
     conn.close()

@@ -15,6 +15,8 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from ..core.background import lower_this_thread
+
 PROGRESS_EVERY_S = 0.1       # a job reports its progress at most this often (each report is a queued signal)
 
 
@@ -47,7 +49,9 @@ class Jobs(QObject):
 
     def __init__(self, parent: QObject | None = None, workers: int = 2):
         super().__init__(parent)
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="landscape-job")
+        # Below the GUI thread's priority (and the threads a job starts inherit it): see core.background.
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="landscape-job",
+                                        initializer=lower_this_thread)
         self._running: dict[str, _Running] = {}
         self._generation = 0
         self._closed = False
