@@ -95,6 +95,8 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    # Below the window's priority from the start: it is launching too, and importing torch takes seconds.
+    lower_this_thread()
     # Run the module's importable copy, so that what it sends (Unportable) unpickles as race_server's, not
     # __main__'s.
     from landscape_app.core.race_server import main as _main
