@@ -139,3 +139,14 @@ def test_thread_mode_keeps_training_in_this_process(qtbot, monkeypatch):
         assert not pb.trains_apart and len(pb.path(0)) == 13
     finally:
         pb.shutdown()
+
+
+def test_ctrl_c_in_the_terminal_leaves_the_training_to_the_window(qtbot, playback):
+    """SIGINT reaches the whole process group: the child ignores it (no traceback) and trains on."""
+    exp = _moons(epochs=1_000_000, batch_size=1)
+    playback.load({0: exp}, play=True)
+    qtbot.waitUntil(lambda: len(playback.path(0)) > 5, timeout=WAIT)
+    os.kill(_child_pid(playback), signal.SIGINT)
+    reached = len(playback.path(0))
+    qtbot.waitUntil(lambda: len(playback.path(0)) > reached + 20, timeout=WAIT)
+    assert playback.trains_apart and playback._training._child.alive()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import pickle
+import signal
 import sys
 import threading
 from dataclasses import dataclass
@@ -95,6 +96,9 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    # Ctrl+C in the terminal reaches the whole process group: the window decides what it means, and this process
+    # ends with the window's socket (a KeyboardInterrupt here would only print a traceback).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Below the window's priority from the start: it is launching too, and importing torch takes seconds.
     lower_this_thread()
     # Run the module's importable copy, so that what it sends (Unportable) unpickles as race_server's, not
