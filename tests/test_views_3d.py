@@ -92,6 +92,22 @@ report["window_gl_legend"] = gl_view.legend.isVisible()
 gl_view.grab_image().save(out + "/window_3d.png")
 window.screenshot().save(out + "/window.png")
 window.grab().save(out + "/window_grab.png")
+# On the screen: the window's 3-D view is an OpenGL window of its own; what the X server shows there is its picture.
+from PySide6.QtOpenGL import QOpenGLWindow
+report["window_gl_is_window"] = isinstance(gl_view.gl, QOpenGLWindow)
+inner = gl_view.gl_widget
+corner = inner.mapToGlobal(QPoint(0, 0))
+app.primaryScreen().grabWindow(0, corner.x(), corner.y(), inner.width(), inner.height()).save(out + "/screen_3d.png")
+gl_view.gl.grabFramebuffer().save(out + "/framebuffer_3d.png")
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+before = gl_view.camera()
+QTest.mousePress(gl_view.gl, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(100, 100))
+for i in range(1, 6):
+    QTest.mouseMove(gl_view.gl, QPoint(100 + 20 * i, 100))
+    app.processEvents()
+QTest.mouseRelease(gl_view.gl, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(200, 100))
+report["window_orbit"] = [list(before), list(gl_view.camera())]
 window.close()
 print(json.dumps(report))
 """
@@ -176,6 +192,22 @@ def test_no_opengl_offscreen_gives_a_placeholder(qtbot):
     view.show_paths({})
     view.set_lecture_mode(True)
     assert not view.render_image(200, 100).isNull()
+
+
+def test_the_windows_3d_view_is_an_opengl_window_of_its_own_and_shows_on_screen(rendered):
+    """A QOpenGLWidget would make Qt compose the whole window through OpenGL on every repaint (see
+    views.gl.make_gl_view): the window's 3-D view is a QOpenGLWindow, drawn on screen, and orbits by mouse."""
+    out, report = rendered
+    assert report["window_gl_is_window"]
+    screen, frame = load(out / "screen_3d.png"), load(out / "framebuffer_3d.png")
+    assert screen.shape == frame.shape
+    on_screen = screen.sum(axis=2) > 0          # the X server's screen may end before the window does: black
+    assert on_screen.mean() > 0.3
+    background = near(frame, style.BACKGROUND)
+    assert 0.2 < background[on_screen].mean() < 0.95             # the surface is there, on the dark background
+    assert np.abs(screen - frame)[on_screen].mean() < 4         # the screen shows the view's own picture
+    (azimuth0, elevation0, _), (azimuth1, elevation1, _) = report["window_orbit"]
+    assert azimuth1 != azimuth0
 
 
 def test_window_screenshot_includes_what_the_3d_view_paints_over_opengl(rendered):

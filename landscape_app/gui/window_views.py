@@ -54,12 +54,13 @@ class ViewSet(QWidget):
         self.minibatch = ContourView()
         self.minibatch.setVisible(False)
         self.loss = LossView()
+        # The window's 3-D views are native GL windows (see views.gl.make_gl_view); the exporter's are widgets.
         if gl_available():
-            self.surface3d = SurfaceView()
+            self.surface3d = SurfaceView(native=True)
         else:
             self.surface3d = Placeholder("The 3-D surface needs OpenGL, which this display does not offer.\n"
                                          "The contour, loss and data views show everything else.")
-        self.data = DataView()
+        self.data = DataView(native_gl=True)
         self.all = [self.contour, self.minibatch, self.surface3d, self.loss, self.data]
 
         self.top = QSplitter(Qt.Orientation.Horizontal)

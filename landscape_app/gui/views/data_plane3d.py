@@ -8,7 +8,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from .. import style
-from .gl import grab_with_legend, make_gl_legend, make_gl_widget, overlay_gl_options, update_gl_legend
+from .gl import grab_with_legend, make_gl_legend, make_gl_view, overlay_gl_options, update_gl_legend
 from .gl_labels import GLLabels, label
 from .data_common import current_batch, current_index, prediction
 
@@ -21,7 +21,8 @@ PLANE_ALPHA = 0.33
 class DataPlane3D(QWidget):
     """Samples as points in a box; per run a translucent plane and its current mini-batch ringed."""
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, native: bool = False):
+        """``native``: the GL view in a window of its own (the app's window; see ``gl.make_gl_view``)."""
         super().__init__(parent)
         import pyqtgraph.opengl as gl
         self.lecture = False
@@ -30,10 +31,10 @@ class DataPlane3D(QWidget):
         self.run_legend = True
         self.items: dict[int, dict] = {}
         self.labels = GLLabels()
-        self.gl = make_gl_widget()
+        self.gl, self.gl_widget = make_gl_view(native)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.gl)
+        layout.addWidget(self.gl_widget)
         # Drawn after the translucent planes and without depth test: the samples always show.
         self.points = gl.GLScatterPlotItem(pxMode=True, glOptions=overlay_gl_options())
         self.points.setDepthValue(15)
@@ -141,7 +142,7 @@ class DataPlane3D(QWidget):
             self._labels()
 
     def grab_image(self) -> QImage:
-        return grab_with_legend(self.gl, self.legend)
+        return grab_with_legend(self.gl, self.gl_widget, self.legend)
 
 
 def _range(values: np.ndarray, frac: float = 0.02) -> tuple[float, float]:

@@ -159,8 +159,10 @@ class _Plot2D(PlotView):
 class DataView(View):
     """Data and predictions: a 2-D plot for one input feature, a 3-D scene (or a projection) for two."""
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, native_gl: bool = False):
+        """``native_gl``: its 3-D scene in a GL window of its own (the app's window; see ``gl.make_gl_view``)."""
         super().__init__(parent)
+        self._native_gl = native_gl
         self.lecture = False
         self.run_legend = True
         self.runs = []
@@ -202,7 +204,7 @@ class DataView(View):
         elif experiment.model == "plane" and gl_available():
             if self.plane3d is None:
                 from .data_plane3d import DataPlane3D
-                self.plane3d = DataPlane3D()
+                self.plane3d = DataPlane3D(native=self._native_gl)
                 self.plane3d.set_runs(self.runs)
                 self.plane3d.set_lecture_mode(self.lecture)
                 self.plane3d.set_run_legend(self.run_legend)

@@ -106,31 +106,61 @@ def overlay_gl_options() -> dict:
 REFERENCE_ASPECT = 1.8        # up to this width/height, the cameras frame their whole scenes
 
 
-def make_gl_widget():
-    """A GLViewWidget on the dark background that frames its scene whatever its shape."""
+class _Framing:
+    """pyqtgraph's field of view spans the width: a wide, short view (a row of a lecture-mode window, an exported
+    frame) cut off the top and bottom of the surface. Wider than the reference shape, the field of view widens
+    so that the height sees what it sees at the reference shape."""
+
+    def projectionMatrix(self, region, viewport):  # noqa: N802 (pyqtgraph's name)
+        fov = self.opts["fov"]
+        aspect = viewport[2] / max(viewport[3], 1)
+        if aspect > REFERENCE_ASPECT:
+            half = math.atan(math.tan(math.radians(fov) / 2) * aspect / REFERENCE_ASPECT)
+            self.opts["fov"] = math.degrees(2 * half)
+        try:
+            return super().projectionMatrix(region, viewport)
+        finally:
+            self.opts["fov"] = fov
+
+
+def make_gl_view(native: bool = False):
+    """A 3-D view on the dark background that frames its scene whatever its shape: ``(view, widget)``.
+
+    ``view`` is pyqtgraph's GL view (items, camera, ``grabFramebuffer``); ``widget`` is what a layout holds.
+    Not native, they are one ``QOpenGLWidget``, which renders even unshown (the exporter's frames). Native
+    (the app's window), the view is a ``QOpenGLWindow`` of its own in a window container: a ``QOpenGLWidget``
+    makes Qt compose the whole window through OpenGL on every repaint, which cost each frame 2-4 compositions of
+    7-25 ms under software OpenGL (``benchmarks/bench_gui_stall.py``); beside a native window the rest of the
+    window repaints as plain pixels, and only the 3-D view goes through OpenGL.
+    """
+    global _GLView, _GLWindow
     import pyqtgraph.opengl as gl
-    global _GLView
-    if _GLView is None:
-        class _GLView(gl.GLViewWidget):
-            def projectionMatrix(self, region, viewport):
-                # pyqtgraph's field of view spans the width: a wide, short view (a row of a lecture-mode window,
-                # an exported frame) cut off the top and bottom of the surface. Wider than the reference shape,
-                # the field of view widens so that the height sees what it sees at the reference shape.
-                fov = self.opts["fov"]
-                aspect = viewport[2] / max(viewport[3], 1)
-                if aspect > REFERENCE_ASPECT:
-                    half = math.atan(math.tan(math.radians(fov) / 2) * aspect / REFERENCE_ASPECT)
-                    self.opts["fov"] = math.degrees(2 * half)
-                try:
-                    return super().projectionMatrix(region, viewport)
-                finally:
-                    self.opts["fov"] = fov
-    view = _GLView()
+    if not native:
+        if _GLView is None:
+            class _GLView(_Framing, gl.GLViewWidget):
+                pass
+        view = _GLView()
+        view.setBackgroundColor(style.BACKGROUND)
+        return view, view
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QOpenGLContext
+    from PySide6.QtOpenGL import QOpenGLWindow
+    from PySide6.QtWidgets import QWidget
+    if _GLWindow is None:
+        from pyqtgraph.opengl.GLViewWidget import GLViewMixin
+
+        class _GLWindow(_Framing, GLViewMixin, QOpenGLWindow):
+            def rect(self) -> QRect:      # what GLViewWidget has as a widget (the labels' painter needs it)
+                return QRect(0, 0, self.width(), self.height())
+    # Shares the other views' context (AA_ShareOpenGLContexts), so pyqtgraph's shader programs serve both.
+    view = _GLWindow(QOpenGLContext.globalShareContext())
     view.setBackgroundColor(style.BACKGROUND)
-    return view
+    return view, QWidget.createWindowContainer(view)
 
 
-_GLView = None      # the class, made on first use (pyqtgraph.opengl is imported only when a 3-D view is built)
+# The classes, made on first use (pyqtgraph.opengl is imported only when a 3-D view is built).
+_GLView = None
+_GLWindow = None
 
 
 def make_gl_legend(parent):
@@ -160,11 +190,11 @@ def update_gl_legend(label, runs, lecture: bool, shown: bool = True) -> None:
     label.setVisible(shown and bool(entries))
 
 
-def grab_with_legend(gl_widget, label):
+def grab_with_legend(gl_view, gl_widget, label):
     """The 3-D view as it looks: its legend's row and the GL framebuffer under it (``grabFramebuffer`` leaves
-    child widgets out, and ``QWidget.grab`` may miss GL content)."""
+    child widgets out, and ``QWidget.grab`` may miss GL content; ``gl_widget`` holds ``gl_view`` in the layout)."""
     from PySide6.QtGui import QColor, QImage, QPainter
-    frame = gl_widget.grabFramebuffer()
+    frame = gl_view.grabFramebuffer()
     if label.isHidden():
         return frame
     view = gl_widget.parentWidget()

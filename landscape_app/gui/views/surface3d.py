@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout
 from .. import style
 from .base import View, axis_columns, axis_name
 from .decimate import SegmentCache
-from .gl import (colors_for, gl_available, grab_with_legend, make_gl_legend, make_gl_widget, mesh_gl_options,
+from .gl import (colors_for, gl_available, grab_with_legend, make_gl_legend, make_gl_view, mesh_gl_options,
                  overlay_gl_options, shade, update_gl_legend)
 from .isolines import nice_levels
 from .path_items import leaving
@@ -57,7 +57,8 @@ class _HeightMap:
 class SurfaceView(View):
     """GLSurfacePlotItem of the loss, paths as lines on it, current points highlighted; orbit and zoom."""
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, native: bool = False):
+        """``native``: the GL view in a window of its own (the app's window; see ``gl.make_gl_view``)."""
         super().__init__(parent)
         self.lecture = False
         self.log_scale = False
@@ -73,7 +74,7 @@ class SurfaceView(View):
         self._caches: dict[int, SegmentCache] = {}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.gl = make_gl_widget() if gl_available() else None
+        self.gl, self.gl_widget = make_gl_view(native) if gl_available() else (None, None)
         if self.gl is None:
             self.placeholder = QLabel("The 3-D view needs OpenGL, which is not available here.")
             self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -82,7 +83,7 @@ class SurfaceView(View):
             return
         import pyqtgraph.opengl as gl
         from .gl_labels import GLLabels
-        layout.addWidget(self.gl)
+        layout.addWidget(self.gl_widget)
         # Lighting is baked into the vertex colours (see ``shade``): a pass-through shader is the cheapest
         # thing llvmpipe can fill a 1280x800 frame with, and no normals need computing per scene.
         self.mesh = gl.GLSurfacePlotItem(computeNormals=False, glOptions=mesh_gl_options())
@@ -134,7 +135,7 @@ class SurfaceView(View):
         matrix = self.gl.projectionMatrix((0, 0, w, h), (0, 0, w, h)) * self.gl.viewMatrix()
         clip = matrix.map(QVector4D(float(sx), float(sy), float(self._height(loss)), 1.0))
         # In the view's image: the GL widget lies under the legend's row, when there is one.
-        top_left = self.gl.pos()
+        top_left = self.gl_widget.pos()
         return (top_left.x() + (clip.x() / clip.w() + 1) / 2 * w, top_left.y() + (1 - clip.y() / clip.w()) / 2 * h)
 
     # -- scene ------------------------------------------------------------------------------------------
@@ -342,7 +343,7 @@ class SurfaceView(View):
         """The GL framebuffer with the legend painted over it (``QWidget.grab`` may miss GL content)."""
         if self.gl is None:
             return super().grab_image()
-        return grab_with_legend(self.gl, self.legend)
+        return grab_with_legend(self.gl, self.gl_widget, self.legend)
 
 
 def _text_half_size(texts, points: int, margin: float) -> tuple[float, float]:
