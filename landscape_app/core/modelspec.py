@@ -44,6 +44,8 @@ MODULE_LABELS = {
 
 GIVEN = "module"   # the model name of an Experiment made from an nn.Module object
 MAX_WIDTH = 4096
+# The names users' model files are imported under (the training process imports them again under the same).
+USER_MODULE_PREFIX = "landscape_user_"
 
 
 class UserCodeError(ConfigError):
@@ -199,7 +201,7 @@ def load_factory(spec: str, base_dir: Path | None = None) -> tuple[Callable[...,
     if not path.is_file():
         raise ConfigError("model", f"{path}: no such file (the model is given as file.py:function)")
     resolved = path.resolve()
-    name = "landscape_user_" + hashlib.sha1(str(resolved).encode()).hexdigest()[:12]
+    name = USER_MODULE_PREFIX + hashlib.sha1(str(resolved).encode()).hexdigest()[:12]
     module_spec = importlib.util.spec_from_file_location(name, resolved)
     if module_spec is None or module_spec.loader is None:
         raise ConfigError("model", f"{path}: cannot be imported as Python")

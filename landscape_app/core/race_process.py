@@ -20,7 +20,6 @@ import types
 from multiprocessing import Pipe
 from multiprocessing.connection import Connection
 
-USER_MODULE_PREFIX = "landscape_user_"   # modules of users' model files (core.modelspec.load_factory)
 RELEASE_WAIT_S = 10.0                    # a run mid-step may take this long to notice; then the child is killed
 MODE_VARIABLE = "LANDSCAPE_APP_TRAINING"  # "thread": train in the window's process (no child process)
 NOTHING = pickle.dumps({})               # the runs of a load that drops them
@@ -124,6 +123,7 @@ class _Probe(pickle.Pickler):
     def _importable(self, module: str | None) -> bool:
         if not module or module == "__main__":
             return False
+        from .modelspec import USER_MODULE_PREFIX      # (torch is loaded by now: the runs hold its tensors)
         if module.startswith(USER_MODULE_PREFIX):     # the child runs the same file first, under the same name
             path = getattr(sys.modules.get(module), "__file__", None)
             if path:

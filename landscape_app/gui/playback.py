@@ -101,7 +101,7 @@ class Playback(QObject):
     @property
     def trains_apart(self) -> bool:
         """The runs train in another process: drawing takes nothing from them (see main_drawing)."""
-        return getattr(self._training, "trains_apart", False)
+        return self._training.trains_apart
 
     # -- what the window reads -------------------------------------------------------------------------------
     @property

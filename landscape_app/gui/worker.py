@@ -22,6 +22,16 @@ def live_threads() -> list[QThread]:
     return [t for t in list(_LIVE_THREADS) if t.isRunning()]
 
 
+def emit_message(target, message) -> None:
+    """Send a race loop's ``message`` as ``target``'s signal of its kind (``steps``, ``run_ended``, ``idle``)."""
+    if isinstance(message, StepBatch):
+        target.steps.emit(message)
+    elif isinstance(message, RunEnded):
+        target.run_ended.emit(message)
+    elif isinstance(message, Idle):
+        target.idle.emit(message.generation)
+
+
 class TrainWorker(QObject):
     """Runs in the training thread. Call ``load`` then ``play``/``step``/``pause`` from any thread."""
 
@@ -31,15 +41,7 @@ class TrainWorker(QObject):
 
     def __init__(self, train_fn: Callable | None = None):
         super().__init__()
-        self._loop = RaceLoop(self._dispatch, train_fn)
-
-    def _dispatch(self, message) -> None:
-        if isinstance(message, StepBatch):
-            self.steps.emit(message)
-        elif isinstance(message, RunEnded):
-            self.run_ended.emit(message)
-        elif isinstance(message, Idle):
-            self.idle.emit(message.generation)
+        self._loop = RaceLoop(lambda message: emit_message(self, message), train_fn)
 
     # -- control, from any thread ---------------------------------------------------------------------------
     def load(self, generation: int, experiments: Mapping[int, object], playing: bool = False) -> None:
@@ -71,6 +73,8 @@ class TrainWorker(QObject):
 
 class TrainingThread(QObject):
     """Owns the QThread and its worker; lives in the GUI thread. ``shutdown()`` before the owner goes away."""
+
+    trains_apart = False        # the runs train in this process (see worker_process.TrainingProcess)
 
     def __init__(self, parent: QObject | None = None, train_fn: Callable | None = None):
         super().__init__(parent)

@@ -18,10 +18,10 @@ from multiprocessing.connection import Connection
 from PySide6.QtCore import QObject, Signal, Slot
 
 from ..core import race_process
-from ..core.race_loop import Idle, Released, RunEnded, StepBatch
+from ..core.race_loop import Idle, Released, RunEnded
 from ..core.race_process import NOTHING, RELEASE_WAIT_S, portable
 from ..core.race_server import Unportable
-from .worker import TrainingThread
+from .worker import TrainingThread, emit_message
 
 
 class TrainingProcess(QObject):
@@ -39,7 +39,7 @@ class TrainingProcess(QObject):
         super().__init__(parent)
         self.worker = self
         self._received.connect(self._on_child)
-        self._owner: dict[int, str] = {}     # generation -> "child" or "thread": whose messages count
+        self._owner: str | None = None       # who trains the current generation: "child" or "thread"
         self._generation = -1
         self._experiments: dict = {}
         self._ended: set[int] = set()          # runs of the current generation that have ended
@@ -56,7 +56,7 @@ class TrainingProcess(QObject):
     @property
     def trains_apart(self) -> bool:
         """The current runs train in the child process (the window's drawing cannot slow them)."""
-        return self._owner.get(self._generation) == "child"
+        return self._owner == "child"
 
     # -- commands (GUI thread) ------------------------------------------------------------------------------
     def load(self, generation: int, experiments: dict, playing: bool = False) -> None:
@@ -64,7 +64,7 @@ class TrainingProcess(QObject):
         self._ended = set()
         sent = portable(self._experiments) if self._child is not None else None
         if sent is not None and self._send(("load", generation, sent[0], sent[1], playing, list(sys.path))):
-            self._owner[generation] = "child"
+            self._owner = "child"
             if self._local is not None:
                 self._local.worker.load(generation, {}, False)
             return
@@ -110,7 +110,7 @@ class TrainingProcess(QObject):
 
     # -- the two trainers -----------------------------------------------------------------------------------
     def _command(self, name: str) -> None:
-        if self._owner.get(self._generation) == "thread":
+        if self._owner == "thread":
             getattr(self._local.worker, name)()
         else:
             self._send((name,))
@@ -134,7 +134,7 @@ class TrainingProcess(QObject):
             worker.run_ended.connect(self._from_thread)
             worker.idle.connect(self._from_thread_idle)
             worker.set_speed(self._speed)
-        self._owner[generation] = "thread"
+        self._owner = "thread"
         self._send(("load", generation, NOTHING, {}, False, []))     # the child drops the runs before
         self._local.worker.load(generation, self._experiments, self._playing)
 
@@ -166,26 +166,23 @@ class TrainingProcess(QObject):
             child, self._child = self._child, None
             if child is not None:
                 child.end()
-                if self._owner.get(self._generation) == "child":
+                if self._owner == "child":
                     why = f"the training process ended unexpectedly (exit status {child.process.returncode})"
                     for run_id in self._experiments.keys() - self._ended:
                         self._relay(RunEnded(self._generation, run_id, "failed", why), "child")
             return
         if isinstance(message, Unportable):
-            if message.generation == self._generation and self._owner.get(message.generation) == "child":
+            if message.generation == self._generation and self._owner == "child":
                 self._train_here(message.generation)
             return
         self._relay(message, "child")
 
     def _relay(self, message, source: str) -> None:
-        """Pass on a trainer's message if its generation is that trainer's (stale ones die in Playback)."""
-        if self._owner.get(message.generation) != source:
-            return
-        if isinstance(message, StepBatch):
-            self.steps.emit(message)
-        elif isinstance(message, RunEnded):
-            if message.generation == self._generation:
+        """Pass on a trainer's message, unless it is of the current generation and another trainer has it (the
+        child's last words on runs the thread took over); older generations' messages die in Playback."""
+        if message.generation == self._generation:
+            if self._owner != source:
+                return
+            if isinstance(message, RunEnded):
                 self._ended.add(message.run_id)
-            self.run_ended.emit(message)
-        elif isinstance(message, Idle):
-            self.idle.emit(message.generation)
+        emit_message(self, message)
