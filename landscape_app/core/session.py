@@ -49,6 +49,12 @@ def own_model_options(first: Experiment, run: Experiment) -> dict:
     return {k: v for k, v in dict(run.model_options).items() if theirs.get(k) != v}
 
 
+# A network's default plane: the plane of its runs' own paths. A random plane through the start holds almost none
+# of a trajectory (its directions are nearly orthogonal to any path, Li et al. 2018), so on it the paths sit on the
+# start while the loss falls; on the paths' PCA plane they travel, and the surface under each end is its loss.
+DEFAULT_NETWORK_PLANE = PlaneSettings(kind="pca")
+
+
 @dataclass(frozen=True)
 class Session:
     """Runs that share a surface (same data, model and grid); ``names``/``colors`` per run.
@@ -58,8 +64,8 @@ class Session:
 
     ``edited``: the runs were changed after ``title`` and ``description`` were written, so those describe the
     session it was made from; ``shown_title`` and ``shown_description`` say so wherever they are shown.
-    ``plane``: which plane a network's surface lies on (None: the random filter-normalised plane of seed 0);
-    a linear model's surface spans its parameters and has none.
+    ``plane``: which plane a network's surface lies on (None: ``DEFAULT_NETWORK_PLANE``, the PCA plane of the
+    runs' own paths); a linear model's surface spans its parameters and has none.
     """
 
     runs: tuple[Experiment, ...]
@@ -121,8 +127,8 @@ class Session:
 
     @property
     def plane_settings(self) -> PlaneSettings:
-        """The plane's settings in force (the default random plane where none was chosen)."""
-        return self.plane if self.plane is not None else PlaneSettings()
+        """The plane's settings in force (``DEFAULT_NETWORK_PLANE`` where none was chosen)."""
+        return self.plane if self.plane is not None else DEFAULT_NETWORK_PLANE
 
     def replace(self, **changes) -> "Session":
         return dataclasses.replace(self, **changes)

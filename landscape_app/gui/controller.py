@@ -37,7 +37,7 @@ class Controller(QObject):
     scene_text_changed = Signal()    # what the surface shows, in words (``scene_text``)
     restarted = Signal()             # the race was loaded anew into the training thread (a new generation)
     refused = Signal(str, str)       # an edit that cannot be made: (title, message)
-    plane_replay = Signal()          # a plane fitted to the finished runs arrived: replay the race on it from step 0
+    plane_replay = Signal(bool)      # a plane fitted to the finished runs arrived: step 0 (True: replay from there)
 
     def __init__(self, session: Session, path: str | None = None, train_fn=None, parent: QObject | None = None):
         super().__init__(parent)

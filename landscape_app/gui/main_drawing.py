@@ -54,6 +54,15 @@ class WindowDrawing:
             return
         longest = max(paths.values(), key=len)
         self.transport.set_length(len(longest), longest.iteration)
+        if self.controller.fitting.training_ahead:
+            # The runs train ahead for the plane of their paths: nothing is drawn until it is fitted (a path on the
+            # plane meanwhile would sit on the start while its loss fell); the line above the views says so.
+            planned = max(e.epochs * e.steps_per_epoch for e in self.session.runs)
+            rate = self.playback.steps_per_second
+            done = int(longest.iteration[-1]) if len(longest) else 0
+            self.status.show_progress_text(f"training ahead: iteration {done} of {planned}"
+                                           + (f"  ·  {rate:,.0f} steps/s" if rate > 0 else ""))
+            return
         upto = self.transport.upto
         selected = paths.get(self.run_ids[self.row])
         scene = self.scene

@@ -229,13 +229,15 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
         self.start_training_thread()
         self.controller.set_plane(settings, current, key, start=self.panel.valid)
 
-    @Slot()
-    def _replay_on_plane(self) -> None:
-        """A plane fitted to the finished runs arrived: the race replays on it from its first step."""
+    @Slot(bool)
+    def _replay_on_plane(self, play: bool) -> None:
+        """A plane fitted to the finished runs arrived: the race goes back to its first step on it, and replays
+        from there when Play was pressed meanwhile (else Play replays it)."""
         self.replay.stop()
         self.transport.show_point(0)
         self._scrub_dirty = True
-        if not self.replay.start():         # a race of one point: nothing to replay
+        self.transport.set_playing(False)
+        if not play or not self.replay.start():         # a race of one point: nothing to replay
             self.controller.replay_done()
 
     @Slot(int)
@@ -280,6 +282,10 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
         goes on training where they end; Pause stops the replay where it is."""
         self.start_training_thread()
         self.panel.commit()         # an entry still being typed in counts (the transport's buttons take no focus)
+        if self.controller.fitting.training_ahead:
+            # The runs train ahead for their plane: Play says to replay the race once it is fitted.
+            self.transport.set_playing(self.controller.fitting.toggle_watch())
+            return
         if self.replay.active:
             self.replay.stop()
             return
@@ -295,6 +301,8 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
         """One iteration; scrubbed back, one recorded step forward."""
         self.start_training_thread()
         self.panel.commit()
+        if self.controller.fitting.training_ahead:
+            return          # nothing to step through until the plane is fitted (seconds)
         if self.playback.state != PLAYING and self.replay.step():
             return
         if self.panel.valid:
@@ -329,7 +337,8 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
 
     @Slot(str)
     def _state_changed(self, state: str) -> None:
-        self.transport.set_playing(state == PLAYING)
+        ahead = self.controller.fitting.training_ahead
+        self.transport.set_playing(self.controller.fitting.watch if ahead else state == PLAYING)
         self._frames_soon()
 
     @Slot(int, str, str)

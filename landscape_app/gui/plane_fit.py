@@ -3,7 +3,12 @@
 ``PlaneFit`` is the controller's part that walks a race through those phases (``plane_text``'s TRAINING, FITTING,
 REPLAYING, FITTED, or NEEDS_RUNS and FAILED): it watches the playback and the scene, sets the playback's speed
 to "as fast as it goes" while nothing is worth watching and puts it back after, and hands the finished paths to
-the scene. ``changed`` asks for the scene's line anew; ``replay`` asks the window to replay the race from step 0.
+the scene. ``changed`` asks for the scene's line anew; ``replay(play)`` asks the window to go back to step 0 of the
+race on the fitted plane, and to replay it from there when ``play``.
+
+The runs train ahead as soon as they are loaded (a network's default plane is its runs' PCA plane: for the small
+networks of the presets this takes seconds), whether or not Play was pressed; Play meanwhile only says that the
+race is to be watched once the plane is there (``watch``), and the transport shows it so.
 """
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ from .playback import FINISHED, PLAYING
 
 class PlaneFit(QObject):
     changed = Signal()          # the phase changed: the scene's line says something else now
-    replay = Signal()           # the fitted plane's surface arrived: replay the race on it from step 0
+    replay = Signal(bool)       # the fitted plane's surface arrived: back to step 0 (True: replay from there)
 
     def __init__(self, controller, parent: QObject | None = None):
         super().__init__(parent)
@@ -24,6 +29,7 @@ class PlaneFit(QObject):
         self.phase = ""
         self._generation = None         # the playback generation the plane was fitted to
         self._speed_before: tuple | None = None
+        self.watch = False              # Play was pressed while the runs trained ahead: replay once fitted
         controller.scene.surface_ready.connect(self._surface_arrived)
         controller.scene.failed.connect(self._scene_failed)
         controller.playback.state_changed.connect(self._playback_state)
@@ -39,13 +45,26 @@ class PlaneFit(QObject):
         self.restore_speed()
         self.phase = ""
         self._generation = None
+        self.watch = False
+
+    @property
+    def training_ahead(self) -> bool:
+        """The runs train to their end for the plane (nothing to watch yet: the window draws no path)."""
+        return self._active and self.phase == plane_text.TRAINING
+
+    def toggle_watch(self) -> bool:
+        """Play or Pause pressed while the runs train ahead: whether the race replays once the plane is fitted."""
+        self.watch = not self.watch
+        self.changed.emit()
+        return self.watch
 
     def start(self, start: bool) -> None:
-        """A plane was chosen: one that needs finished runs sets out for them (``start``: play at once)."""
+        """A plane was chosen: one that needs finished runs sets out for them (``start``: the race is watched)."""
         self.phase = ""
         self._generation = None
+        self.watch = self.watch or start
         if self.controller.scene.plane_settings.needs_finished_runs:
-            self._needs_finished_runs(start)
+            self._needs_finished_runs(True)
         else:
             self.restore_speed()
 
@@ -74,7 +93,7 @@ class PlaneFit(QObject):
             self._fit()
             return
         self.phase = plane_text.TRAINING
-        if start and c.training_started:
+        if start and c.training_started and c.playback.state != FINISHED:
             c.playback.play()
         if c.playback.state == PLAYING:
             self._flat_out()
@@ -116,9 +135,9 @@ class PlaneFit(QObject):
         scene = self.controller.scene
         if self.phase == plane_text.FITTING and scene.plane_fitted and surface.plane is not None \
                 and surface.plane.kind == scene.plane_settings.kind:
-            self.phase = plane_text.REPLAYING
+            self.phase = plane_text.REPLAYING if self.watch else plane_text.FITTED
             self.changed.emit()
-            self.replay.emit()
+            self.replay.emit(self.watch)
 
     @Slot(str)
     def _playback_state(self, state: str) -> None:
@@ -135,10 +154,11 @@ class PlaneFit(QObject):
     @Slot()
     def _runs_restarted(self) -> None:
         # The runs start over: the plane shown stays (a true plane of the space) until the new runs are fitted.
+        # They train ahead at once: the race is ready to replay by the time anyone presses Play.
         if self._active:
             self.restore_speed()
             self._generation = None
-            self._needs_finished_runs(start=False)
+            self._needs_finished_runs(start=True)
             self.changed.emit()
 
     @Slot(str)

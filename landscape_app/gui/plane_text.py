@@ -41,8 +41,10 @@ def plane_words(settings: PlaneSettings, plane) -> str:
         text = f"the plane of the Hessian's top two eigenvectors at {where}"
         return f"{text} ({_eigen(shown)})" if shown is not None else text
     if settings.kind == "pca":
-        text = "the PCA plane of the finished runs' paths"
-        return f"{text} ({_percent(shown)})" if shown is not None else text
+        text = "the PCA plane of the runs' own paths"
+        if shown is None:
+            return text
+        return f"{text} ({_percent(shown)}: the plane that holds most of their motion)"
     a, b = settings.points
     return f"the plane through the start and the ends of runs {a} and {b}"
 
@@ -58,7 +60,7 @@ def phase_words(settings: PlaneSettings, phase: str, runs: int) -> str:
     if phase == WAITING:
         return f"Press Play: the runs train to their end, then {what} is fitted to them and the race replays on it"
     if phase == TRAINING:
-        return f"Training the runs to the end to fit {what}…"
+        return f"Training the runs ahead to fit {what} (seconds): then the race replays on it"
     if phase == FITTING:
         return f"Fitting {what} to the finished runs…"
     if phase == REPLAYING:

@@ -145,6 +145,10 @@ class StatusBar(QStatusBar):
     def show_position(self, traj, index: int, steps_per_second: float, criterion: str = "") -> None:
         self.position.setText(readout(traj, index, steps_per_second, criterion))
 
+    def show_progress_text(self, text: str) -> None:
+        """Where the position goes, while there is none to show (the runs train ahead for their plane)."""
+        self.position.setText(text)
+
     def show_hover(self, names: tuple[str, str], x: float, y: float, loss: float, criterion: str = "",
                    label: str | None = None) -> None:
         """The value under the cursor; ``label`` names it where it is not the criterion's loss ("accuracy")."""
