@@ -51,7 +51,12 @@ def ready(qtbot, w) -> None:
 
 
 def play_to_end(qtbot, w) -> None:
+    """Train every run to its end: Play, or, where the runs train ahead for a plane fitted to them (a network's
+    default), wait for them."""
     ready(qtbot, w)
-    with qtbot.waitSignal(w.playback.state_changed, timeout=WAIT, check_params_cb=lambda s: s == FINISHED):
-        w.toggle_play()
+    if w.controller.fitting.training_ahead or w.playback.state == FINISHED:
+        qtbot.waitUntil(lambda: w.playback.state == FINISHED, timeout=WAIT)
+    else:
+        with qtbot.waitSignal(w.playback.state_changed, timeout=WAIT, check_params_cb=lambda s: s == FINISHED):
+            w.toggle_play()
     settle(qtbot, w)

@@ -87,6 +87,11 @@ def gui_threads(thread_spy):
     return thread_spy.seen
 
 
+def _on_random_plane(window, name):
+    """A network preset on the random plane through its start (its default is the plane of its paths)."""
+    window.set_session(load_preset(name).replace(plane=la.PlaneSettings()))
+
+
 def _step(qtbot, window, n=3):
     ready(qtbot, window)
     for _ in range(n):
@@ -96,7 +101,7 @@ def _step(qtbot, window, n=3):
 
 
 def test_an_mlp_race_draws_on_a_random_plane_off_the_gui_thread(window, qtbot, gui_threads):
-    window.apply_preset("mlp-moons")
+    _on_random_plane(window, "mlp-moons")
     _step(qtbot, window)
     qtbot.waitUntil(lambda: window.views.contour.surface is not None
                     and window.views.contour.surface.plane is not None, timeout=WAIT)
@@ -125,7 +130,7 @@ def test_an_mlp_race_draws_on_a_random_plane_off_the_gui_thread(window, qtbot, g
 
 
 def test_new_directions_recompute_the_surface_and_keep_the_runs(window, qtbot):
-    window.apply_preset("mlp-moons")
+    _on_random_plane(window, "mlp-moons")
     _step(qtbot, window, 2)
     before = lengths(window)
     generation = window.playback.generation if hasattr(window.playback, "generation") else None
@@ -142,7 +147,7 @@ def test_new_directions_recompute_the_surface_and_keep_the_runs(window, qtbot):
 
 
 def test_a_cnn_on_digits_shows_its_digits(window, qtbot, gui_threads):
-    window.apply_preset("cnn-digits")
+    _on_random_plane(window, "cnn-digits")
     assert window.session.runs[0].criterion == "cross-entropy"
     _step(qtbot, window, 1)
     assert window.views.data.mode == "digits"
@@ -172,7 +177,8 @@ def test_the_panel_offers_networks_their_data_and_loss(window, qtbot):
     exp = window.experiment
     assert exp.model == "mlp" and exp.data.source.name == "moons" and exp.criterion == "bce-logits"
     assert not panel.start.isVisibleTo(panel) and panel.model.form.isRowVisible(panel.model.hidden)
-    assert panel.plane.form.isRowVisible(panel.plane.button)
+    # A network's default plane: the PCA plane of its runs' paths, one choice of the panel's plane section
+    assert panel.plane.form.isRowVisible(panel.plane.choice) and panel.plane.choice.currentData() == "pca"
     panel.model.hidden.setText("8, 4")
     panel.model.hidden.editingFinished.emit()
     assert window.experiment.model_options["hidden"] == (8, 4)
@@ -188,7 +194,7 @@ def test_the_panel_offers_networks_their_data_and_loss(window, qtbot):
     _choose(panel.model.model, "linear")
     exp = window.experiment
     assert exp.data.source.name == "linear" and exp.criterion == "mse" and exp.grid.axes == ("w", "b")
-    assert panel.start.isVisibleTo(panel) and not panel.plane.form.isRowVisible(panel.plane.button)
+    assert panel.start.isVisibleTo(panel) and not panel.plane.form.isRowVisible(panel.plane.choice)
 
 
 def test_a_hidden_layer_that_is_not_a_number_is_named(window, qtbot):
@@ -204,7 +210,7 @@ def test_a_hidden_layer_that_is_not_a_number_is_named(window, qtbot):
 def test_the_export_dialog_draws_on_the_windows_plane(window, qtbot, tmp_path):
     from landscape_app.export.data import load_surface
     from landscape_app.gui.export_dialog import ExportDialog
-    window.apply_preset("mlp-moons")
+    _on_random_plane(window, "mlp-moons")
     _step(qtbot, window, 2)
     window.panel.plane.button.click()           # New directions: the plane of seed 1, a scene setting
     settle(qtbot, window)
@@ -231,7 +237,7 @@ def test_the_export_dialog_draws_on_the_windows_plane(window, qtbot, tmp_path):
 
 def test_a_saved_network_session_opens_and_its_minibatch_surface_lies_on_the_plane(window, qtbot, tmp_path):
     path = tmp_path / "mlp.toml"
-    la.save(load_preset("mlp-moons"), path)
+    la.save(load_preset("mlp-moons").replace(plane=la.PlaneSettings()), path)
     assert window.open_path(str(path))
     assert window.experiment.model == "mlp" and window.views.data.mode == "decision"
     window.set_minibatch_view(True)

@@ -15,8 +15,8 @@ from landscape_app.gui import plane_text, scene_controller
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
 
-def small_race(runs: int = 2, epochs: int = 3, plane: PlaneSettings | None = None):
-    """mlp-moons, shortened: two runs of 48 steps (SGD and Adam)."""
+def small_race(runs: int = 2, epochs: int = 3, plane: PlaneSettings | None = PlaneSettings()):
+    """mlp-moons, shortened: two runs of 48 steps (SGD and Adam), on the random plane unless ``plane`` says."""
     session = load_preset("mlp-moons")
     chosen = tuple(r.replace(epochs=epochs) for r in session.runs[:runs])
     return session.replace(runs=chosen, names=session.names[:runs], colors=session.colors[:runs], plane=plane)
@@ -102,15 +102,15 @@ def test_the_pca_plane_trains_the_runs_to_the_end_fits_and_replays(window, qtbot
     generation, speed = window.playback.generation, window.playback.speed
     window.playback.set_speed(5.0)          # a lecture's pace: the runs still train to their end flat out
     replays = []
-    window.controller.plane_replay.connect(lambda: replays.append(window.transport.upto))
+    window.controller.plane_replay.connect(lambda play: replays.append((play, window.transport.upto)))
     messages = []
     window.controller.scene_text_changed.connect(lambda: messages.append(window.scene_label.text()))
     _choose(window, "pca")
     assert window.controller.fit_phase == plane_text.TRAINING
-    assert window.scene_label.text().startswith("Training the runs to the end to fit the PCA plane")
+    assert window.scene_label.text().startswith("Training the runs ahead to fit the PCA plane")
     assert window.playback.speed is None
     qtbot.waitUntil(lambda: window.controller.fit_phase in (plane_text.REPLAYING, plane_text.FITTED), timeout=WAIT)
-    assert replays == [1]                   # the replay starts at the first point
+    assert replays == [(True, 1)]           # chosen in the panel: the replay starts at the first point
     assert any(m.startswith("Replaying on the PCA plane of the finished runs") for m in messages)
     assert window.playback.speed == 5.0     # the speed control's pace is back for the replay
     # The plane is the PCA of the finished paths, every run's, and the same race: nothing was retrained.
@@ -124,27 +124,42 @@ def test_the_pca_plane_trains_the_runs_to_the_end_fits_and_replays(window, qtbot
     assert window.views.contour.plot.getAxis("bottom").labelText == shown.labels[0]
     window.replay.stop()
     assert window.controller.fit_phase == plane_text.FITTED
-    assert "PCA plane of the finished runs' paths (PCA 1" in window.scene_label.text()
+    assert "PCA plane of the runs' own paths (PCA 1" in window.scene_label.text()
     assert not any(on_gui for _, on_gui in computed_on), computed_on
     window.playback.set_speed(speed)
 
 
-def test_a_pca_session_waits_for_play_then_fits(window, qtbot):
+def test_a_pca_session_trains_ahead_at_once_then_waits_on_its_plane_for_play(window, qtbot):
     window.set_session(small_race(plane=PlaneSettings("pca")))
-    settle(qtbot, window)
-    assert window.controller.fit_phase == plane_text.TRAINING
+    # No Play pressed: the runs train ahead at once, and meanwhile the line says so and no path is drawn.
+    assert window.controller.fit_phase == plane_text.TRAINING and window.controller.fitting.training_ahead
     assert window.panel.plane.choice.currentData() == "pca"
-    assert _surface_plane(window).kind == "random"         # meanwhile, said so on screen
-    assert "meanwhile" in window.scene_label.text()
-    assert window.scene_label.text().startswith("Press Play: the runs train to their end, then the PCA plane")
-    play_to_end(qtbot, window)
-    qtbot.waitUntil(lambda: window.controller.fit_phase in (plane_text.REPLAYING, plane_text.FITTED), timeout=WAIT)
+    assert window.scene_label.text().startswith("Training the runs ahead to fit the PCA plane")
+    assert window.transport.play_button.text().endswith("Play")
+    qtbot.waitUntil(lambda: window.controller.fit_phase == plane_text.FITTED, timeout=WAIT)
     settle(qtbot, window)
-    assert _surface_plane(window).kind == "pca"
-    # Reset: the same plane stays shown until the new runs are fitted.
+    assert _surface_plane(window).kind == "pca" and not window.replay.active
+    assert window.transport.upto == 1                     # at the start, on the fitted plane
+    assert "PCA plane of the runs' own paths (PCA 1" in window.scene_label.text()
+    window.toggle_play()                                   # Play replays the race on it
+    assert window.replay.active
     window.replay.stop()
+    # Reset: the same plane stays shown until the new runs are fitted (they train ahead again).
     window.reset()
     assert window.controller.fit_phase == plane_text.TRAINING and _surface_plane(window).kind == "pca"
+    qtbot.waitUntil(lambda: window.controller.fit_phase == plane_text.FITTED, timeout=WAIT)
+
+
+def test_play_pressed_while_the_runs_train_ahead_replays_once_the_plane_is_fitted(window, qtbot):
+    window.set_session(small_race(epochs=60, plane=PlaneSettings("pca")))      # ~2,000 steps: still training
+    assert window.controller.fitting.training_ahead
+    window.toggle_play()
+    assert window.controller.fitting.watch and window.transport.play_button.text().endswith("Pause")
+    assert window.playback.state == "playing"                                 # Play did not pause the training
+    assert window.scene_label.text().startswith("Training the runs ahead")
+    qtbot.waitUntil(lambda: window.controller.fit_phase == plane_text.REPLAYING, timeout=WAIT * 4)
+    assert window.replay.active and _surface_plane(window).kind == "pca"
+    window.replay.stop()
 
 
 def test_three_points_need_two_runs_and_go_through_their_ends(window, qtbot):
@@ -215,12 +230,11 @@ def test_a_data_edit_drops_the_fitted_plane_until_the_new_runs_end(window, qtbot
     assert _surface_plane(window).kind == "pca"
     exp = window.experiment
     window.experiment_edited(exp.replace(data=make_dataset("moons", n_samples=200, noise=0.2, seed=1)))
-    settle(qtbot, window)
     assert len(window.experiment.data) == 200
     # The old paths were fitted to other data: the random plane, meanwhile, until the new runs end.
-    shown = _surface_plane(window)
-    assert shown.kind == "random" and shown.dim == window.experiment.param_count
     assert window.controller.fit_phase == plane_text.TRAINING and window.status.alert.text() == ""
+    meanwhile, _, _ = window.scene.planes.inputs(window.experiment)
+    assert meanwhile.kind == "random"
     play_to_end(qtbot, window)
     qtbot.waitUntil(lambda: window.controller.fit_phase in (plane_text.REPLAYING, plane_text.FITTED), timeout=WAIT)
     settle(qtbot, window)

@@ -36,14 +36,15 @@ def moons_session(**changes):
               grid=la.Grid(resolution=(15, 15)))
     kw.update(changes)
     exp = la.Experiment(**kw)
-    return Session((exp, exp.replace(optimizer="adam", lr=0.05)), title="Moons export")
+    # On the random plane through the start (a network's default is the PCA plane of its paths)
+    return Session((exp, exp.replace(optimizer="adam", lr=0.05)), title="Moons export", plane=la.PlaneSettings())
 
 
 def digits_session():
     exp = la.Experiment(data=la.make_dataset("digits", n_samples=120), model="cnn",
                         model_options={"channels": (2, 3)}, lr=0.05, batch_size=30, epochs=2,
                         grid=la.Grid(resolution=(7, 7)))
-    return Session((exp, exp.replace(optimizer="adam", lr=0.01)), title="Digits export")
+    return Session((exp, exp.replace(optimizer="adam", lr=0.01)), title="Digits export", plane=la.PlaneSettings())
 
 
 @pytest.fixture(scope="module")
@@ -291,7 +292,10 @@ def test_cli_exports_a_users_module_from_a_file(qapp, tmp_path, capsys):
     assert commands.main(["export", str(path), "-o", str(npz)]) == 0
     assert capsys.readouterr().out.startswith(f"wrote {npz} (the surface and its plane, NPZ")
     _, surface = load_surface(npz)
-    assert same_plane(surface.plane, Plane.random(la.load_session(path).experiment, seed=0))
+    # A session without a [plane]: the default, the PCA plane of the runs' own paths
+    runs = [la.run(exp) for exp in la.load_session(path).runs]
+    assert surface.plane.kind == "pca"
+    np.testing.assert_allclose(np.abs(surface.plane.d1 @ Plane.pca(runs).d1), 1.0, rtol=1e-6)
 
 
 def test_3d_view_of_a_network_race_on_xvfb(tmp_path, gl_env):

@@ -7,6 +7,7 @@ from landscape_app.core.errors import ConfigError
 from landscape_app.core.plane_build import build_plane, plane_span
 from landscape_app.core.plane_settings import PlaneSettings
 from landscape_app.core.presets import load_preset
+from landscape_app.core.session import DEFAULT_NETWORK_PLANE
 from landscape_app.core.tomlio import load_session, session_from_dict, session_to_dict
 from landscape_app.core.training import run
 
@@ -37,9 +38,9 @@ def test_only_what_the_kind_reads_is_written():
     assert PlaneSettings("through", points=(1, 3)).to_dict() == {"kind": "through", "points": [1, 3]}
 
 
-def test_a_session_without_a_plane_loads_as_before(tmp_path):
-    session = load_preset("mlp-moons")
-    assert session.plane is None and session.plane_settings == PlaneSettings()
+def test_a_session_without_a_plane_is_on_the_plane_of_its_paths(tmp_path):
+    session = load_preset("mlp-moons").replace(plane=None)
+    assert session.plane_settings == PlaneSettings("pca") == DEFAULT_NETWORK_PLANE
     assert "plane" not in session_to_dict(session)
     linear = load_preset("adam-vs-sgd")
     assert linear.plane is None and "plane" not in session_to_dict(linear)

@@ -153,7 +153,8 @@ def test_the_panels_dropout_changes_the_selected_run_only_and_refuses_a_non_prob
 
 
 def test_a_run_with_other_parameters_keeps_its_loss_curve_and_is_named_in_the_note(window, qtbot):
-    window.set_session(Session((_mlp(), _mlp(batchnorm=True)), names=("plain", "scaled")))
+    window.set_session(Session((_mlp(), _mlp(batchnorm=True)), names=("plain", "scaled"),
+                               plane=la.PlaneSettings()))              # a live plane: stepped
     _steps(qtbot, window)
     plain, scaled = window.run_ids
     qtbot.waitUntil(lambda: plain in window.views.loss.curves and scaled in window.views.loss.curves, timeout=WAIT)

@@ -137,7 +137,7 @@ def window(qtbot, tmp_path, monkeypatch):
 def test_the_view_menus_accuracy_recomputes_and_never_retrains(window, qtbot):
     action = window.actions_by_name["accuracy"]
     assert not action.isEnabled()                       # the course's line: a loss only
-    window.set_session(load_preset("mlp-moons"))
+    window.set_session(load_preset("mlp-moons").replace(plane=la.PlaneSettings()))     # a live plane: stepped
     settle(qtbot, window)
     assert action.isEnabled()
     qtbot.waitUntil(lambda: all(n >= 1 for n in lengths(window)) and len(lengths(window)) == 2, timeout=WAIT)

@@ -203,12 +203,13 @@ class SessionPlane:
 
 
 def session_plane(args, session) -> SessionPlane | None:
-    """The session's ``[plane]`` when it has one and no option says anything of the plane."""
-    if session.plane is None or not session.experiment.is_module:
+    """The session's plane (its ``[plane]``, else a network's default, the PCA plane of its runs' paths, as the
+    window shows it) when no option says anything of the plane."""
+    if not session.experiment.is_module:
         return None
     if any(getattr(args, name) is not None for name in PLANE_OPTIONS):
         return None
-    return SessionPlane(session.plane)
+    return SessionPlane(session.plane_settings)
 
 
 def make_plane(args, exp, trajectories):

@@ -27,9 +27,12 @@ def build_plane(settings: PlaneSettings, exp, paths: Sequence = (), current=None
         return dataclasses.replace(plane, info={**plane.info, "at": where})
     paths = [p for p in paths if p is not None and len(p)]
     if settings.kind == "pca":
-        if not paths:
+        # A run of another network (BatchNorm's scale and shift add weights) lies in another space: the plane is
+        # fitted to the runs of ``exp``'s, and the others are named off it where they are drawn.
+        mine = [p for p in paths if p.params.shape[1] == exp.param_count]
+        if not mine:
             raise ConfigError("plane", "a PCA plane needs the runs' paths: train them first")
-        return Plane.pca(paths)
+        return Plane.pca(mine)
     a, b = settings.points
     if max(a, b) > len(paths):
         raise ConfigError("plane.points", f"runs {a} and {b} are needed; the session has {len(paths)} finished")

@@ -19,12 +19,14 @@ from .controls_fields import NumberField
 from .controls_sections import Section, _combo, _select
 
 PARAMETERS_TEXT = "the parameters themselves"
-KIND_LABELS = {"random": "random, through the start", "pca": "PCA of the finished runs",
+KIND_LABELS = {"random": "random, through the start", "pca": "the runs' own paths (PCA)",
                "hessian": "Hessian's top two eigenvectors", "through": "start and two runs' ends"}
 KIND_TIPS = {"random": "Two random directions, each filter scaled to the norm of the same filter of the start "
-                       "(Li et al. 2018); the race animates on it live",
-             "pca": "The first two principal directions of every run's whole path (Li et al. 2018): the runs are "
-                    "trained to their end, the plane is fitted, then the race replays on it",
+                       "(Li et al. 2018); the race animates on it live, though random directions hold almost "
+                       "none of a path: the paths stay near the start",
+             "pca": "A network's default: the first two principal directions of every run's whole path (Li et al. "
+                    "2018), the plane that holds most of their motion. The runs train ahead to their end (seconds "
+                    "for small networks), the plane is fitted, then the race replays on it",
              "hessian": "The two eigenvectors of the full-data Hessian largest in eigenvalue magnitude: the "
                         "sharpest directions, at the start (live) or at the shown run's shown step",
              "through": "The plane through the start and the ends of two runs (Garipov et al. 2018): the runs "

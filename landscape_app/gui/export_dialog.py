@@ -258,13 +258,21 @@ class ExportDialog(QDialog):
     def _scene(self, paths):
         """The export's scene; a network's surface is computed once (per choice of paths), not per preview."""
         choice = self.paths_choice.currentData()
-        surface = self.window_surface if self.window_surface is not None else self.surfaces.get(choice)
+        surface = self._window_surface(choice)
+        surface = surface if surface is not None else self.surfaces.get(choice)
         return export.prepare_scene(self.session, paths, surface=surface, metric=self.surface_metric)
+
+    def _window_surface(self, choice):
+        """The window's surface where it is the export's: its plane fitted to the window's paths is not the plane
+        of the runs trained here to their end (that one is fitted to them, as the window would after training)."""
+        if choice != "window" and self.session.plane_settings.needs_finished_runs:
+            return None
+        return self.window_surface
 
     def _surface_first(self, paths, after) -> bool:
         """For a network whose surface is not there yet: compute it off the GUI thread, then ``after()``."""
         choice = self.paths_choice.currentData()
-        if (not self.session.experiment.is_module or self.window_surface is not None
+        if (not self.session.experiment.is_module or self._window_surface(choice) is not None
                 or self.surfaces.get(choice) is not None):
             return False
         self.surfaces.then(choice, self.session, paths, self.surface_metric, after)

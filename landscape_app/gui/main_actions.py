@@ -244,7 +244,12 @@ class WindowActions:
         if not first.is_module:
             return {}
         surface = scene.surface
+        settings = scene.plane_settings
+        # The surface on screen while a fitted plane waits for its runs lies on the random plane meanwhile: not the
+        # plane the window shows after training, which the export computes instead.
         current = (self.controller.static is None and surface is not None and scene.experiment is not None
                    and not scene.jobs.pending(SURFACE) and getattr(surface, "plane", None) is not None
+                   and surface.plane.kind == settings.kind
+                   and (not settings.needs_finished_runs or scene.plane_fitted)
                    and surface_fields(scene.experiment) == surface_fields(first))
         return {"surface": surface if current else None, "metric": scene.metric}

@@ -2,9 +2,15 @@
 scene controller what it follows (the plane model's slice, the mini-batch surface). A mixin of ``MainWindow``."""
 from __future__ import annotations
 
+import os
 import time
 
 from .playback import PLAYING
+
+# For benchmarks/bench_first_motion.py: printed once, when the paths first move on screen (a path of two points
+# or more drawn on the plane the race is watched on), with the startup mark's variable set.
+MOTION_MARK_ENV = "LANDSCAPE_APP_STARTUP_MARK"
+MOTION_MARK = "landscape-app: first motion"
 
 # At full speed the GUI thread may use this share of the time. Training in this process (a thread), every Python
 # moment it spends drawing holds the GIL the training needs (see benchmarks/bench_worker.py); training in a
@@ -77,6 +83,12 @@ class WindowDrawing:
         lifted = scene.lifted_paths(paths, batch_loss=not self.views.own_losses)
         projected = scene.projected_paths(paths) if self.experiment.is_module else None
         self.views.show_paths(paths, lifted, upto, projected)
+        if not self._moved:
+            shown = max(len(p) for p in paths.values()) if upto is None else upto
+            if shown >= 2:
+                self._moved = True
+                if os.environ.get(MOTION_MARK_ENV):
+                    print(MOTION_MARK, flush=True)
         index = (len(selected) if upto is None else min(upto, len(selected))) - 1 if selected is not None else 0
         rate = self.playback.steps_per_second if self.playback.state == PLAYING else 0.0
         self.status.show_position(selected, index, rate, self.experiment.criterion)

@@ -47,6 +47,7 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
         self.message_box: QMessageBox | None = None
         self._base_font = QFont(QApplication.font())
         self._scrub_dirty = False
+        self._moved = False             # the paths have moved on screen once (see main_drawing.MOTION_MARK)
         self._scene_note = False
 
         self.panel = ControlPanel(self.session.runs[0])
