@@ -46,6 +46,20 @@ def test_a_short_wide_pane_fills_its_width_with_the_map(shown):
     assert shown.equal_aspect and shown.vb.state["aspectLocked"]
 
 
+def test_a_wide_full_screen_pane_fills_its_width_with_the_map(shown):
+    """Full screen at 1920x1080: a pane tall enough for equal units, but so wide that they left the map in its
+    middle third (x from -4.5 to 5.5): the map fills the pane instead."""
+    shown.render_image(1300, 420)
+    assert shown.vb.height() >= EQUAL_ASPECT_MIN_PX
+    assert not shown.equal_aspect and not shown.vb.state["aspectLocked"]
+    (x0, x1), (y0, y1) = shown.vb.viewRange()
+    rect = shown._map_rect
+    assert (x0, x1) == pytest.approx((rect.left(), rect.right()), abs=1e-6)
+    assert (y0, y1) == pytest.approx((rect.top(), rect.bottom()), abs=1e-6)
+    shown.render_image(560, 480)                  # a pane of about the map's shape: equal units again
+    assert shown.equal_aspect and shown.vb.state["aspectLocked"]
+
+
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
     w = open_window(qtbot, tmp_path, monkeypatch, load_preset("mlp-moons"))

@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from PySide6.QtCore import QPoint, QPointF, QRectF
+from PySide6.QtGui import QFontInfo, QFontMetricsF
 
 import landscape_app as la
 from landscape_app.core.predictions import DecisionMap, DigitPredictions, digit_predictions
@@ -11,7 +12,8 @@ from landscape_app.core.trajectory import Trajectory
 from landscape_app.gui import style
 from landscape_app.gui.views import RUN_COLORS, DecisionView, DigitsView, RunStyle
 from landscape_app.gui.views.decision_view import BOUNDARY_COLOR, CLASS_COLORS, POINT_COLORS
-from landscape_app.gui.views.digits_view import (MATRIX_EMPTY, RIGHT_COLOR, WRONG_COLOR, digits_layout)
+from landscape_app.gui.views.digits_view import (MATRIX_EMPTY, RIGHT_COLOR, WRONG_COLOR, digits_layout,
+                                                 pixel_font)
 
 SIZE = (400, 300)        # the data pane at 1280x720
 
@@ -225,6 +227,39 @@ def test_lecture_mode_enlarges_the_text_and_keeps_images_readable(digits):
     assert lecture.header.height() > normal.header.height()
     assert min(r.width() for r in lecture.images) >= 34      # fewer, larger images rather than tiny ones
     assert len(lecture.images) <= len(normal.images)
+
+
+@pytest.mark.parametrize("width,height,lecture", [(400, 300, False), (600, 450, False), (620, 320, False),
+                                                   (640, 320, False), (680, 330, False), (713, 330, False),
+                                                   (960, 400, True), (1280, 500, True)])
+def test_no_caption_runs_into_its_neighbour(digits, width, height, lecture):
+    """A 1920x1080 export read "0 · 100%1 · 100%": the captions were measured in the plain font, painted in bold."""
+    digits.set_lecture_mode(lecture)
+    digits.show_predictions(hand_predictions())
+    pixels(digits, (width, height))
+    lay = digits.layout_now()
+    painted = QFontMetricsF(style.font(style.sizes(lecture).font_pt, bold=True))   # as _paint_images paints them
+    spans = []
+    for i, caption in enumerate(lay.captions):
+        advance = painted.horizontalAdvance(digits.caption_text(i, caption.width()))
+        spans.append((caption.center().x() - advance / 2, caption.center().x() + advance / 2, caption.top()))
+    for (l0, r0, t0), (l1, r1, t1) in zip(spans, spans[1:]):
+        if t0 == t1:                                     # neighbours on one row: a clear gap between their texts
+            assert l1 - r0 >= 4, f"captions {spans}"
+    # The long form (with the confidence) still appears where the images are wide enough for it.
+    if width >= 700 and not lecture:
+        assert any("%" in digits.caption_text(i, c.width()) for i, c in enumerate(lay.captions))
+
+
+def test_lecture_mode_scales_the_confusion_matrix_s_counts(qapp):
+    """In a full-screen lecture the counts stayed at ~10 pt in cells that had room for the lecture's 15 pt."""
+    normal, lecture = digits_layout(960, 400, 24, 10, False), digits_layout(960, 400, 24, 10, True)
+    lecture_px = QFontInfo(style.font(style.sizes(True).font_pt)).pixelSize()
+    assert lecture.count_px >= 0.9 * lecture_px
+    assert lecture.count_px > 1.4 * normal.count_px
+    # Two digits still fit in a cell.
+    two = QFontMetricsF(pixel_font(lecture.count_px)).horizontalAdvance("88")
+    assert two <= lecture.cell - 1
 
 
 @given(st.integers(120, 1920), st.integers(90, 1080), st.booleans())

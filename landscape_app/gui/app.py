@@ -161,6 +161,15 @@ def freeze_long_lived() -> None:
     gc.freeze()
 
 
+def present(window, lecture: bool) -> None:
+    """Show the window; in lecture mode (``--lecture``) filling the screen's free area, whatever its size (a
+    1920x1080 projector got the 1440x900 of a desktop window)."""
+    if lecture:
+        window.set_lecture_mode(True)
+        window.fit_to_screen(fill=True)
+    window.show()
+
+
 def run_app(session, path, args, surface_file=None) -> int:
     app = make_application()
     from PySide6.QtCore import QTimer
@@ -170,9 +179,7 @@ def run_app(session, path, args, surface_file=None) -> int:
         window.show_surface_file(surface_file)
     # Discarding unsaved edits asks first, except in a timed run (--quit-after, --screenshot) that must end.
     window.confirm_discard = not (args.screenshot or args.quit_after is not None)
-    if args.lecture:
-        window.set_lecture_mode(True)
-    window.show()
+    present(window, args.lecture)
     freeze_long_lived()
     if args.play:
         window.toggle_play()

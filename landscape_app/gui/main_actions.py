@@ -142,6 +142,7 @@ class WindowActions:
 
     def set_minibatch_view(self, on: bool) -> None:
         self.views.set_minibatch_visible(on)
+        self._fit_panel()           # the panel narrows first to make room for the mini-batch view
         self.scene.set_minibatch(on)
         self.playback.dirty = True
 

@@ -2,7 +2,9 @@
 on the right; how it fits the screen, and how lecture mode hands the screen to the views.
 
 A mixin of ``MainWindow``. Nothing here may ask for more room than a 1024x768 screen has: long texts are elided
-(their whole text in a tooltip) or wrapped, and the control panel can be hidden (P, or View > Control panel).
+(their whole text in a tooltip) or wrapped, and the control panel can be hidden (P, or View > Control panel). In a
+small window the panel narrows (down to its least width) before the views go under their readable size; below
+that the views themselves hide the least needed (``ViewSet.arrange``).
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from PySide6.QtCore import QMargins, QRect, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QToolButton, QVBoxLayout, QWidget
 
-from . import style
+from . import style, view_fit
 from .elided import ElidedLabel
 from .run_legend import RunLegend
 from .screen_fit import PREFERRED, fits, fitted_geometry
@@ -22,6 +24,7 @@ PANEL_WIDTH = {False: 330, True: 470}     # the control panel's width in normal 
 PANEL_MIN_WIDTH = 260
 SCREENLESS_PLATFORMS = {"offscreen", "minimal"}      # Qt platforms that draw into memory, on no real screen
 SHORT_SCREEN = 800          # px of window height under which lecture mode gives the description's lines to the views
+SHORT_WINDOW = 640          # and under which normal mode does (at 900x600 its four lines left the views ~30 px)
 EDITED_TIP = "The runs were changed after this title and description were written: they describe the original."
 
 
@@ -83,6 +86,8 @@ class WindowLayout:
         split.setStretchFactor(1, 1)
         split.setCollapsible(1, False)
         split.setSizes([PANEL_WIDTH[False], PREFERRED.width() - PANEL_WIDTH[False]])
+        self._panel_wanted = PANEL_WIDTH[False]     # the panel's width where the window has room for it
+        split.splitterMoved.connect(self._panel_dragged)
         # The transport bar spans the whole window: beside the panel, on a 1024 px screen, its timeline had no room.
         central = QWidget()
         outer = QVBoxLayout(central)
@@ -111,11 +116,13 @@ class WindowLayout:
     def _header_lines(self) -> None:
         """In lecture mode the views get the lines that say nothing new: the keys' hint (a lecturer knows them)
         and the surface's loss when the colour bar already names it; on a short screen (a 720-line projector)
-        the description too, which the lecturer says aloud: it stays whole in the title's tooltip."""
+        the description too, which the lecturer says aloud: it stays whole in the title's tooltip. A short
+        window (900x600) tucks the description there too."""
         self.hint_label.setVisible(not self.lecture and not getattr(self, "_static_shown", False))
         self.scene_label.setVisible(not self.lecture or getattr(self, "_scene_note", False))
         description = self.description_label.text()
-        tucked = self.lecture and self.height() < SHORT_SCREEN and bool(description)
+        short = self.height() < (SHORT_SCREEN if self.lecture else SHORT_WINDOW)
+        tucked = short and bool(description)
         self.description_label.setVisible(bool(description) and not tucked)
         session = getattr(self, "session", None)
         tip = EDITED_TIP if session is not None and session.edited else ""
@@ -130,25 +137,39 @@ class WindowLayout:
             self._panel_before_static = on
             on = False
         self.left_panel.setVisible(on)
+        self.views.set_panel_shown(on)
         if on:
-            width = PANEL_WIDTH[self.lecture]
-            self.left_panel.setMaximumWidth(width + (120 if self.lecture else 90))
-            # Never more than a third of the window: the views stay the larger part on a small screen.
-            width = min(width, max(self.width() // 3, PANEL_MIN_WIDTH))
-            # (Before the first show the splitter has its default size; the views' side takes what it gains.)
-            total = sum(self.splitter.sizes()) or self.width()
-            self.splitter.setSizes([width, max(total - width, 1)])
+            self._panel_wanted = PANEL_WIDTH[self.lecture]
+            self.left_panel.setMaximumWidth(self._panel_wanted + (120 if self.lecture else 90))
+            self._fit_panel()
         self.panel_button.setChecked(on)
         self.actions_by_name["panel"].setChecked(on)
 
     def panel_visible(self) -> bool:
         return not self.left_panel.isHidden()
 
+    def _panel_dragged(self, pos: int, index: int) -> None:
+        """A width the user dragged the panel to is the one it keeps while the window has room for it."""
+        if self.panel_visible():
+            self._panel_wanted = self.splitter.sizes()[0]
+
+    def _fit_panel(self) -> None:
+        """The panel's width: the one wanted, less where the views would go under their readable width (down to
+        the panel's least) and never more than a third of the window, so the views stay the larger part."""
+        if self.left_panel.isHidden():
+            return
+        room = self.width() - view_fit.needed_width(self.views.wanted(), self.views.minimums()) - view_fit.HANDLE
+        width = min(self._panel_wanted, max(self.width() // 3, PANEL_MIN_WIDTH), max(room, PANEL_MIN_WIDTH))
+        # (Before the first show the splitter has its default size; the views' side takes what it gains.)
+        total = sum(self.splitter.sizes()) or self.width()
+        if self.splitter.sizes()[0] != width:
+            self.splitter.setSizes([width, max(total - width, 1)])
+
     # -- the screen ---------------------------------------------------------------------------------------
-    def fit_to_screen(self, available: QRect | None = None) -> None:
+    def fit_to_screen(self, available: QRect | None = None, fill: bool = False) -> None:
         """Size and place the window for a screen whose free area is ``available`` (by default the free area of
         the window's screen): the preferred size where it fits, else the whole free area (maximised, so a window
-        manager keeps its frame on screen too)."""
+        manager keeps its frame on screen too). ``fill``: the whole free area whatever its size (a lecture)."""
         real = available is None
         if real:
             if QGuiApplication.platformName() in SCREENLESS_PLATFORMS:
@@ -160,8 +181,9 @@ class WindowLayout:
         frame = self._frame_margins()
         state = self.windowState() & ~Qt.WindowState.WindowMaximized
         self.setWindowState(state)
-        self.setGeometry(fitted_geometry(available, frame))
-        if real and not fits(PREFERRED, available, frame):
+        preferred = available.size() if fill else PREFERRED
+        self.setGeometry(fitted_geometry(available, frame, preferred))
+        if real and (fill or not fits(PREFERRED, available, frame)):
             self.setWindowState(state | Qt.WindowState.WindowMaximized)
 
     def _frame_margins(self) -> QMargins:

@@ -390,7 +390,8 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)
-        self._header_lines()        # the description's place depends on the height in lecture mode
+        self._header_lines()        # the description's place depends on the height
+        self._fit_panel()           # the panel gives way before the views go under their readable width
 
     def closeEvent(self, event) -> None:
         if not self.may_close():

@@ -1,7 +1,8 @@
 """The main window's linked views: contour (and the mini-batch contour beside it), 3-D surface, loss, data.
 
 ``ViewSet`` lays the views out and hands each the values the controller computed (the surface, the paths, the
-mini-batch surface of the shown step) and the options. Views only draw (see ``views.base.View``).
+mini-batch surface of the shown step) and the options. Views only draw (see ``views.base.View``). Where the room is
+too small for a view to be read, it is hidden and a note above the views names it (see ``view_fit``).
 """
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
-from . import style
+from . import style, view_fit
 from .elided import ElidedLabel
 from .views import ContourView, DataView, LossView, SurfaceView, gl_available
 from .projection_note import ProjectionNote
@@ -53,6 +54,12 @@ class ViewSet(QWidget):
         self.contour = ContourView()
         self.minibatch = ContourView()
         self.minibatch.setVisible(False)
+        self._minibatch_wanted = False
+        self._static = False
+        self._lecture = False
+        self._panel_shown = True
+        self._rows_forced = False           # the rows' heights were set for readability, not by their stretch
+        self.hidden: tuple[str, ...] = ()       # the views hidden for lack of room (view_fit's names)
         self.loss = LossView()
         # The window's 3-D views are native GL windows (see views.gl.make_gl_view); the exporter's are widgets.
         if gl_available():
@@ -64,7 +71,8 @@ class ViewSet(QWidget):
         self.all = [self.contour, self.minibatch, self.surface3d, self.loss, self.data]
 
         self.top = QSplitter(Qt.Orientation.Horizontal)
-        for w in (self.contour, self.minibatch, self._with_reset_button(self.surface3d)):
+        surface_pane = self._with_reset_button(self.surface3d)
+        for w in (self.contour, self.minibatch, surface_pane):
             self.top.addWidget(w)
         self.bottom = QSplitter(Qt.Orientation.Horizontal)
         # A network's paths are projections: under the loss curve, each run's true loss beside the surface's
@@ -78,6 +86,9 @@ class ViewSet(QWidget):
         loss_column.addWidget(self.projection_note)
         self.bottom.addWidget(loss_box)
         self.bottom.addWidget(self.data)
+        # Each view's pane by view_fit's name: what is hidden when the room is too small to read it.
+        self.panes = {"contour": self.contour, "minibatch": self.minibatch, "surface": surface_pane,
+                      "loss": loss_box, "data": self.data}
         self.bottom.setSizes([550, 550])
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.top)
@@ -87,8 +98,14 @@ class ViewSet(QWidget):
         split.setSizes([560, 340])
         self.split = split
         self.top.setSizes([600, 0, 480])
+        self.room_note = ElidedLabel()
+        self.room_note.setObjectName("room_note")
+        self.room_note.setStyleSheet(f"color: {style.MUTED}; padding: 1px 6px;")
+        self.room_note.setVisible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.room_note)
         layout.addWidget(split)
 
         self.contour.start_clicked.connect(self.start_clicked)
@@ -136,7 +153,7 @@ class ViewSet(QWidget):
         self._experiment = experiment
         for view in (self.contour, self.surface3d, self.loss, self.data):
             view.set_scene(experiment, surface)
-        if self.minibatch.isVisible() and self.minibatch.surface is None:
+        if self._minibatch_wanted and self.minibatch.surface is None:
             # Until a step arrives to say which batch: the full surface, not an empty plot.
             self.set_minibatch_scene(experiment, surface, "Mini-batch surface: no step yet")
 
@@ -184,7 +201,9 @@ class ViewSet(QWidget):
         if self._experiment is not None and self._experiment.is_module:
             self._show_projected(paths, lifted, upto, projected or {})
             return
-        self.projection_note.show_projections({}, None)
+        if not self.projection_note.isHidden():
+            self.projection_note.show_projections({}, None)
+            self.arrange()
         if self._experiment is not None:
             # Paths of another model than the scene's wait for their surface (it is computed off the GUI thread).
             names = self._experiment.param_names
@@ -195,7 +214,7 @@ class ViewSet(QWidget):
             view.show_paths(paths, upto)
         self.loss.show_paths(paths if self.own_losses else lifted, upto)
         self.surface3d.show_paths(lifted, upto)
-        if self.minibatch.isVisible():
+        if self._minibatch_wanted:
             self.minibatch.show_paths(paths, upto)
 
     def _show_projected(self, paths, lifted, upto, projected) -> None:
@@ -214,9 +233,12 @@ class ViewSet(QWidget):
         self.surface3d.show_paths({rid: p.on_surface for rid, p in projected.items() if rid in paths}, upto)
         self.loss.show_paths(curves, upto)
         self.data.show_paths(paths, upto)
-        if self.minibatch.isVisible():
+        if self._minibatch_wanted:
             self.minibatch.show_paths(flat, upto)
+        noted = not self.projection_note.isHidden()
         self.projection_note.show_projections(projected, upto, elsewhere)
+        if noted != (not self.projection_note.isHidden()):
+            self.arrange()          # the note takes some of the loss curve's pane
 
     def show_predictions(self, value) -> None:
         """A network's predictions at the shown step (computed by the controller) in the data view."""
@@ -251,6 +273,8 @@ class ViewSet(QWidget):
         self.split.setStretchFactor(0, top)
         self.split.setStretchFactor(1, bottom)
         self.split.setSizes([total * top // (top + bottom), total - total * top // (top + bottom)])
+        self._lecture = bool(on)
+        self.arrange()
 
     def set_log_scale(self, on: bool) -> None:
         self.contour.set_log_scale(on)
@@ -269,9 +293,12 @@ class ViewSet(QWidget):
         which have nothing to show."""
         if on:
             self.set_minibatch_visible(False)
+        self._static = bool(on)
         self.bottom.setVisible(not on)
+        self.arrange()
 
     def set_minibatch_visible(self, on: bool) -> None:
+        self._minibatch_wanted = bool(on)
         self.minibatch.setVisible(on)
         if on and self._experiment is not None and self.contour.surface is not None:
             # Until a step arrives to say which batch: the full surface, not an empty plot.
@@ -280,3 +307,78 @@ class ViewSet(QWidget):
         total = sum(sizes) or 1080
         self.top.setSizes([total * 4 // 10, total * 3 // 10, total * 3 // 10] if on
                           else [total * 55 // 100, 0, total * 45 // 100])
+        self.arrange()
+
+    # -- room ----------------------------------------------------------------------------------------------------
+    def set_panel_shown(self, on: bool) -> None:
+        """Whether the window's control panel is shown (the note then says that hiding it gives room)."""
+        self._panel_shown = bool(on)
+        self.room_note.setText(view_fit.note_text(self.hidden, self._panel_shown))
+
+    def wanted(self) -> list[str]:
+        """The views the window would show with room enough."""
+        names = ["contour", "surface"] + (["minibatch"] if self._minibatch_wanted else [])
+        return names + ([] if self._static else ["loss", "data"])
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self.arrange()
+
+    def arrange(self) -> None:
+        """Hide the views that the room cannot show readably (and say so), show the others at least at their
+        readable size. The layout has already given the splitters this widget's size when this runs."""
+        wanted, mins = self.wanted(), self.minimums()
+        note_h = self.room_note.sizeHint().height()
+        hidden = view_fit.hidden_views(wanted, self.width(), self.height(), mins, note_h)
+        for name, pane in self.panes.items():
+            pane.setVisible(name in wanted and name not in hidden)
+        self.bottom.setVisible(not self._static and any(n not in hidden for n in view_fit.BOTTOM))
+        self.hidden = hidden
+        self.room_note.setText(view_fit.note_text(hidden, self._panel_shown))
+        self.room_note.setVisible(bool(hidden))
+        height = self.height() - (note_h if hidden else 0)
+        shown = [n for n in wanted if n not in hidden]
+        self._share(self.top, view_fit.TOP, shown, mins, {"contour": 4, "minibatch": 3, "surface": 3})
+        self._share(self.bottom, view_fit.BOTTOM, shown, mins, {"loss": 1, "data": 1})
+        if self.bottom.isVisibleTo(self):
+            self._split_rows(shown, height, mins)
+
+    def minimums(self) -> dict:
+        """Each view's least readable size now (lecture mode's text, the projections' note under the loss)."""
+        note = self.projection_note
+        # (Its height at the loss pane's width: a wrapping label's size hint is for a narrow, tall label.)
+        lines = note.heightForWidth(max(self.width() // 2, 1)) if note.hasHeightForWidth() else -1
+        extra = {"loss": lines if lines > 0 else note.sizeHint().height()} if not note.isHidden() else {}
+        return view_fit.minimums(self._lecture, extra)
+
+    def _split_rows(self, shown, height: int, mins: dict) -> None:
+        """The rows' heights: by the splitter's stretch (3:2, lecture 1:1), but never a row under its readable
+        height where the other can spare it (a short window's 3:2 left the loss curve ~30 px). Once there is room
+        again the stretch's proportion comes back; a height the user dragged to stays while it is readable."""
+        rows = [[n for n in row if n in shown] for row in (view_fit.TOP, view_fit.BOTTOM)]
+        mins = [max(mins[n][1] for n in row) for row in rows]
+        top_w, bottom_w = (1, 1) if self._lecture else (3, 2)
+        room = height - view_fit.HANDLE
+        proportional = room * bottom_w // (top_w + bottom_w)
+        sizes = self.split.sizes()
+        low = any(s < m for s, m in zip(sizes, mins))
+        if sum(mins) > room or not (low or self._rows_forced):
+            return
+        bottom = max(mins[1], min(proportional, room - mins[0]))
+        self._rows_forced = bottom != proportional
+        if [room - bottom, bottom] != sizes:
+            self.split.setSizes([room - bottom, bottom])
+
+    def _share(self, splitter: QSplitter, row, shown, least: dict, weights: dict) -> None:
+        """A row's views each at least at their readable width where some is under it (a user's wider choice
+        stays)."""
+        names = [n for n in row if n in shown]
+        if not names:
+            return
+        mins = [least[n][0] for n in names]
+        index = {n: splitter.indexOf(self.panes[n]) for n in names}
+        sizes = splitter.sizes()
+        if all(sizes[index[n]] >= m for n, m in zip(names, mins)) or sum(sizes) <= 0:
+            return
+        given = dict(zip(names, view_fit.shares(self.width(), mins, [weights[n] for n in names])))
+        splitter.setSizes([given.get(n, 0) for n in row])

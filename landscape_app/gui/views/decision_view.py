@@ -33,6 +33,9 @@ POINT_COLORS = ("#ffa940", "#3aa0f0", "#4cd44c", "#ff5555", "#b58ff0", "#c08060"
 REGION_STRENGTH = 0.62        # how far a sure region's colour goes from the background towards its class colour
 BOUNDARY_COLOR = "#f2f4f8"
 EQUAL_ASPECT_MIN_PX = 240     # a plot box shorter than this fills its width rather than keep both inputs' units equal
+# Equal units only where the map, so drawn, would fill this much of the plot box's width (and height): in a wide
+# full-screen pane they left it in the middle third (x from -4.5 to 5.5 for moons' -1.5 to 2.5).
+EQUAL_ASPECT_MIN_FILL = 0.6
 
 
 def class_color(k: int) -> str:
@@ -78,9 +81,10 @@ class DecisionView(PlotView):
         self.boundary = self.layers.add(Lines(path_pen(BOUNDARY_COLOR, 1), z=2))
         self.class_points: list[Symbols] = []
         self.batch = self.layers.add(Symbols(z=20))
-        # Circles stay circles (both inputs in the same units) where the plot has the height for it; in a short,
-        # wide pane (a lecture at 1280x720) equal units would shrink the map to a strip in the middle, so the
-        # map fills the pane instead (the axes' ticks still give each input's units).
+        # Circles stay circles (both inputs in the same units) where the plot has the height for it and the map
+        # fills most of it; in a short pane (a lecture at 1280x720) or a much wider one (full screen at 1920x1080)
+        # equal units would shrink the map to a strip in the middle, so the map fills the pane instead (the axes'
+        # ticks still give each input's units).
         self.equal_aspect = True
         self.vb.setAspectLocked(True)
         self.vb.sigResized.connect(self._fit_aspect)
@@ -153,17 +157,26 @@ class DecisionView(PlotView):
                 or self._points_of[1] is not decision.labels:
             self._set_points(decision)
             self.vb.setRange(rect, padding=0)
+            self._fit_aspect()          # the map's shape counts too, not only the box's
         self._update_title()
         self.show_paths(*self._last)
 
     def _fit_aspect(self) -> None:
-        equal = self.vb.height() >= EQUAL_ASPECT_MIN_PX
+        equal = self.vb.height() >= EQUAL_ASPECT_MIN_PX and self._equal_units_fill() >= EQUAL_ASPECT_MIN_FILL
         if equal == self.equal_aspect:
             return
         self.equal_aspect = equal
         self.vb.setAspectLocked(equal)
         if self._map_rect is not None:
             self.vb.setRange(self._map_rect, padding=0)
+
+    def _equal_units_fill(self) -> float:
+        """The share of the plot box's width (or height) that the map would fill with both inputs in one unit."""
+        rect, w, h = self._map_rect, self.vb.width(), self.vb.height()
+        if rect is None or rect.width() <= 0 or rect.height() <= 0 or w <= 0 or h <= 0:
+            return 1.0
+        ratio = (rect.width() / rect.height()) / (w / h)
+        return min(ratio, 1.0 / ratio)
 
     def _set_points(self, decision) -> None:
         self._points_of = (decision.points, decision.labels)

@@ -27,6 +27,9 @@ IMAGE_FRAME = "#3a3f4c"
 MATRIX_EMPTY = "#232732"
 MIN_IMAGE = {False: 22, True: 34}       # pixels: the smallest image drawn; fewer images rather than smaller
 MARGIN = 6
+CAPTION_GAP = 6                          # pixels kept free between two neighbouring captions
+# A count's height as a share of its cell: lecture mode's larger text fills more of it (a projector's back row).
+COUNT_SHARE = {False: 0.45, True: 0.62}
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,7 @@ def digits_layout(width: float, height: float, count: int, n_classes: int, lectu
         label = QFontMetricsF(pixel_font(label_px)).height() * 2 + 2
     side = matrix_side(label)     # the labels' font only shrinks with the side: the band keeps fitting it
     cell = side / n
-    count_px = min(small_px, int(cell * 0.45))
+    count_px = min(small_px, int(cell * COUNT_SHARE[lecture]))
     count_px = count_px if count_px >= 7 else 0
     if wide:
         matrix = QRectF(width - MARGIN - side, top + label, side, side)
@@ -120,6 +123,11 @@ def _image_grid(area: QRectF, count: int, caption_h: float, smallest: float):
         images.append(QRectF(x, y, side, side))
         captions.append(QRectF(x0 + c * pitch_x, y + side + 1, pitch_x, caption_h))
     return tuple(images), tuple(captions)
+
+
+def caption_font(lecture: bool) -> QFont:
+    """The captions' font, as painted (bold): their widths are measured with it, so neighbours never touch."""
+    return style.font(style.sizes(lecture).font_pt, bold=True)
 
 
 def grey_image(image: np.ndarray, lo: float, hi: float) -> QImage:
@@ -210,8 +218,9 @@ class DigitsView(View):
         p = self.predictions
         short = f"{int(p.predicted[i])}"
         long = f"{short} · {100 * float(p.confidence[i]):.0f}%"
-        metrics = QFontMetricsF(style.font(style.sizes(self.lecture).font_pt))
-        return long if metrics.horizontalAdvance(long) <= width - 2 else short
+        # Measured with the bold font it is painted in (the plain one is narrower: "0 · 100%1 · 100%" ran together).
+        metrics = QFontMetricsF(caption_font(self.lecture))
+        return long if metrics.horizontalAdvance(long) <= width - CAPTION_GAP else short
 
     # -- painting -------------------------------------------------------------------------------------------
     def paintEvent(self, event) -> None:
@@ -237,8 +246,7 @@ class DigitsView(View):
 
     def _paint_images(self, painter: QPainter, lay: DigitsLayout) -> None:
         p = self.predictions
-        s = style.sizes(self.lecture)
-        painter.setFont(style.font(s.font_pt, bold=True))
+        painter.setFont(caption_font(self.lecture))
         # Pixels as squares: an 8x8 digit blurred by smoothing reads worse than its blocks.
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         frame_w = 2.0 if not self.lecture else 3.0
