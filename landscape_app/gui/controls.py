@@ -22,6 +22,7 @@ from .controls_optimizer import OptimizerSection
 from .controls_plane import PlaneSection
 from .controls_model import ModelSection
 from .controls_sections import DataSection, GridSection, Section, StartSection, TrainingSection
+from .wheel_guard import WheelGuard
 
 # A model's natural data and loss, used when the user switches model (so the switch is valid at once).
 MODEL_DATA = {"linear": "linear", "logistic": "logistic", "plane": "plane", "mlp": "moons", "softmax": "digits",
@@ -64,11 +65,14 @@ class ControlPanel(QWidget):
             section.edited.connect(self._edited)
         self.plane.plane_changed.connect(self.plane_changed)
         column.addStretch(1)
+        # The wheel scrolls the panel; a slider or list under the pointer changes only once clicked (focused).
+        self.wheel_guard = WheelGuard(body)
         scroll = QScrollArea()
         scroll.setWidget(body)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll = scroll
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(scroll, 1)
