@@ -90,6 +90,18 @@ def test_bad_session_file_exits_2_with_one_line(tmp_path):
 def test_unknown_preset_lists_the_presets():
     line = _one_line_error(_run(["--preset", "nonsense"]))
     assert "nonsense" in line and all(p.name in line for p in list_presets())
+    assert "did you mean" not in line            # nothing is close to it
+
+
+@pytest.mark.parametrize("command", [[], ["export", "-o", "x.png"]])
+def test_a_mistyped_preset_suggests_the_close_one(command, tmp_path):
+    """The README promises one line naming the unknown preset and the known ones; a typo gets its match."""
+    result = _run([*command, "--preset", "mlp-moon"])
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    line = result.stderr.strip()
+    assert line.startswith(("landscape-app: error:", "landscape-app export: error:")) and "Traceback" not in line
+    assert "no preset named 'mlp-moon' (did you mean 'mlp-moons'?); the presets are: " in line
+    assert all(p.name in line for p in list_presets()) and result.stdout == ""
 
 
 @pytest.mark.parametrize("args", [["a.toml", "--preset", "adam-vs-sgd"], ["--screenshot", "x.gif"],

@@ -149,3 +149,28 @@ def test_a_diverged_run_does_not_flatten_the_others(window, qtbot):
     start = window.playback.path(window.run_ids[0]).loss[0]
     assert window.views.loss.vb.viewRange()[1][1] < 1.3 * start
     assert window.views.loss.mark_texts() == {window.run_ids[2]: "↑ diverged"}
+
+
+def test_the_divergence_message_the_timeline_and_the_status_bar_agree(window, qtbot):
+    """The update that diverges is not recorded: "diverged at iteration 52" named that update while the timeline and
+    the status bar stopped at 51 and said nothing more. One rule now: the message names the update that diverged,
+    the path (timeline, status bar) ends at the step before, and the alert and the status bar say so."""
+    from landscape_app.core.session import Session
+    from landscape_app.core.presets import load_preset
+    preset = load_preset("learning-rate-too-large")
+    window.set_session(Session((preset.runs[2],), names=(preset.names[2],)))      # lr 0.4 alone: it diverges
+    _play_to_end(qtbot, window)
+    traj = window.playback.path(window.run_ids[0])
+    last = int(traj.iteration[-1])
+    assert traj.outcome == "diverged" and f"diverged at iteration {last + 1} " in traj.message
+    window.playback.dirty = True
+    window.redraw()
+    assert window.transport.position_label.text() == f"iteration {last}"
+    assert window.status.position.text().startswith(f"iteration {last} (the last before it diverged)")
+    alert = window.status.alert.toolTip()
+    assert f"diverged at iteration {last + 1} " in alert and alert.endswith(f"its path up to iteration {last} "
+                                                                               "stays on screen")
+    # Scrubbed back, the status bar reads a step like any other.
+    window.transport.show_point(3)
+    window.redraw()
+    assert window.status.position.text().startswith("iteration 3  ·")

@@ -104,3 +104,52 @@ def test_the_button_asks_for_the_file_and_the_function(panel, tmp_path, monkeypa
     assert asked == [(["make_model", "wide"], 0)]
     assert panel.experiment.model == f"{path}:wide"
 
+
+
+def _activate(qtbot, window):
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+
+
+def _focus(qtbot, widget):
+    widget.setFocus()
+    qtbot.waitUntil(widget.hasFocus, timeout=5000)
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+def test_a_failed_load_outlines_its_own_button_until_the_focus_moves_on(panel, qtbot, tmp_path, monkeypatch):
+    """A model file that cannot be used outlined *Load CSV…* (the wrong button), and the outline stayed however
+    the user moved on. Now the button that failed is outlined; moving to another control clears the outline (the
+    message under the panel stays until the next edit), a dialog closing or the window coming back does not."""
+    from PySide6.QtWidgets import QLineEdit
+    panel.show()
+    _activate(qtbot, panel)
+    csv, button = panel.data.csv_button, panel.model.file_button
+    broken = _write(tmp_path, "broken.py", BROKEN)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (broken, "")))
+    _focus(qtbot, button)
+    button.click()
+    assert "broken.py line 6" in panel.notice
+    assert button.property("invalid") is True and "broken.py line 6" in button.toolTip()
+    assert csv.property("invalid") is not True
+    # Another window taking the focus and giving it back (a dialog) leaves the outline ...
+    other = QLineEdit()
+    qtbot.addWidget(other)
+    other.show()
+    _activate(qtbot, other)
+    _focus(qtbot, other)
+    other.close()
+    _activate(qtbot, panel)
+    _focus(qtbot, button)
+    assert button.property("invalid") is True
+    # ... the user moving on to another control clears it; the message stays.
+    _focus(qtbot, panel.training.epochs)
+    assert button.property("invalid") is False and button.toolTip().startswith("A network of your own")
+    assert "broken.py line 6" in panel.notice and panel.error_label.isVisibleTo(panel)
+    # A bad CSV outlines Load CSV… only.
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x,y\n0,1\nabc,5\n")
+    with pytest.raises(la.DataError):
+        panel.load_csv(str(bad))
+    assert csv.property("invalid") is True and button.property("invalid") is False
+    panel.close()

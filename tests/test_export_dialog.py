@@ -170,3 +170,30 @@ def test_the_window_paths_as_far_as_they_got(qtbot, session, tmp_path):
         expected = renderer.render(scene.n_points)
     assert np.array_equal(picture, expected)
     d.done(0)
+
+
+def test_a_still_or_data_greys_out_the_frame_rate_and_pacing_and_says_why(qtbot, dialog, tmp_path):
+    """An SVG still kept its fps, pacing, hold and orbit controls active, though they change nothing."""
+    formats = [dialog.format.itemData(i) for i in range(dialog.format.count())]
+    controls = dialog.frame_widgets
+    assert dialog.fps in controls and dialog.pace_every in controls and dialog.duration in controls
+    for suffix, why in ((".svg", "A still"), (".png", "A still"), (".npz", "Surface data"), (".csv", "Surface data")):
+        dialog.format.setCurrentIndex(formats.index(suffix))
+        assert all(not w.isEnabled() and w.toolTip().startswith(why) for w in controls), suffix
+    for suffix in (".mp4", ".gif", ".webm", "/"):
+        dialog.format.setCurrentIndex(formats.index(suffix))
+        assert all(w.isEnabled() for w in controls), suffix
+    assert dialog.fps.toolTip() == "" and dialog.orbit.toolTip().startswith("Turn the 3-D camera")
+    dialog.path.setText(str(tmp_path / "final.svg"))              # a typed name chooses the format, and so
+    assert not dialog.fps.isEnabled() and not dialog.pace_auto.isEnabled()
+
+
+def test_the_dialog_says_close_once_it_has_written(qtbot, dialog, tmp_path):
+    from PySide6.QtWidgets import QDialogButtonBox
+    close = dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+    assert close.text() == "Cancel"                               # before: closing gives up the export
+    choose(dialog, tmp_path / "final.png", 4)
+    with qtbot.waitSignal(dialog.exported, timeout=60000):
+        dialog.start_export()
+    assert (tmp_path / "final.png").is_file()
+    assert close.text() == "Close" and "Wrote" in dialog.message.text()

@@ -25,3 +25,16 @@ def test_a_full_batch_run_trains_on_the_loss_the_surface_draws(name):
 def test_loss_units_name_bce_once():
     assert loss_unit("bce-logits") == loss_unit("bce") == "BCE" and loss_unit("mse") == "MSE"
     assert loss_unit("") == ""
+
+
+def test_only_a_presets_own_name_opens_it():
+    """A name is a preset's, never a path: "../presets/mlp-moons" reached the file before."""
+    import pytest as _pytest
+    from landscape_app.core.errors import ConfigError
+    from landscape_app.core.presets import preset_path
+    assert preset_path("mlp-moons").name == "mlp-moons.toml"
+    for name in ("../presets/mlp-moons", "../../assets/presets/mlp-moons", "mlp-moons.toml"):
+        with _pytest.raises(ConfigError, match="no preset named"):
+            preset_path(name)
+    with _pytest.raises(ConfigError, match=r"did you mean 'adam-vs-sgd'\?"):
+        preset_path("adam-vs-sdg")

@@ -12,6 +12,7 @@ from landscape_app.export.frames import FrameRenderer
 from landscape_app.export.plan import make_plan
 from landscape_app.export.scene import prepare_scene
 from landscape_app.gui import race
+from landscape_app.gui.formula_text import keep_formulas_whole
 
 from app_window import close_window, open_window, settle, type_into as _type
 
@@ -31,15 +32,16 @@ def window(qtbot, tmp_path, monkeypatch):
 def test_moving_the_start_marks_the_description_and_moving_it_back_unmarks(window):
     title, description = window.session.title, window.session.description
     assert COURSE_TEXT in description and not window.session.edited
-    assert window.title_label.text() == title and window.description_label.text() == description
+    shown = keep_formulas_whole(description)        # shown with its formulas whole ("y = x - 1" on one line)
+    assert window.title_label.text() == title and window.description_label.text() == shown
     window.set_start_point(5.0, 7.0)
     assert window.session.edited
     assert window.title_label.text() == f"{title} (edited)"
-    assert window.description_label.text() == f"Originally: {description}"
+    assert window.description_label.text() == f"Originally: {shown}"
     assert window.description_label.isVisibleTo(window) and "describe the original" in window.title_label.toolTip()
     window.set_start_point(-15.0, -10.0)          # the runs the description was written for, again
     assert not window.session.edited and window.title_label.text() == title
-    assert window.description_label.text() == description and window.title_label.toolTip() == ""
+    assert window.description_label.text() == shown and window.title_label.toolTip() == ""
 
 
 @pytest.mark.parametrize("edit", ["add run", "learning rate", "data"])

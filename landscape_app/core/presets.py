@@ -5,6 +5,7 @@ repository's ``assets/presets`` (an editable install or a checkout).
 """
 from __future__ import annotations
 
+import difflib
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,12 +55,15 @@ def list_presets() -> list[Preset]:
 
 
 def preset_path(name: str) -> Path:
-    """The file of preset ``name``; ``ConfigError`` lists the known names when there is none."""
-    path = presets_dir() / f"{name}.toml"
-    if not path.is_file():
-        names = ", ".join(p.name for p in list_presets()) or "none found"
-        raise ConfigError("--preset", f"no preset named {name!r}; the presets are: {names}")
-    return path
+    """The file of preset ``name``; ``ConfigError`` lists the known names when there is none, and suggests the
+    closest one to a typo ("mlp-moon": did you mean 'mlp-moons'?)."""
+    known = {p.name: p.path for p in list_presets()}
+    if name in known:          # only a preset's own name: "../x" is no way to another file
+        return known[name]
+    close = difflib.get_close_matches(str(name), known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    names = ", ".join(known) or "none found"
+    raise ConfigError("--preset", f"no preset named {name!r}{hint}; the presets are: {names}")
 
 
 def load_preset(name: str):

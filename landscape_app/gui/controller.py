@@ -241,7 +241,8 @@ class Controller(QObject):
         self.selection_changed.emit()
         self._edited()
         self._show_scene()
-        self.restart(play=False)
+        # The runs that had ended keep their paths (their settings did not change); the new run trains.
+        self.restart(play=False, keep_finished=True)
 
     def remove_run(self, row: int) -> None:
         try:
@@ -254,7 +255,7 @@ class Controller(QObject):
         self.selection_changed.emit()
         self._edited()
         self._show_scene()
-        self.restart(play=False)
+        self.restart(play=False, keep_finished=True)
 
     def rename_run(self, row: int, name: str) -> None:
         self.session = race.rename_run(self.session, row, name)
@@ -282,12 +283,13 @@ class Controller(QObject):
         self.restart(play=playing)
 
     # -- training -------------------------------------------------------------------------------------------
-    def restart(self, play: bool) -> None:
-        """Load the session's runs into the training thread (a new generation); none for a static surface."""
+    def restart(self, play: bool, keep_finished: bool = False) -> None:
+        """Load the session's runs into the training thread (a new generation); none for a static surface.
+        ``keep_finished``: runs that had ended, unchanged, keep their paths (``Playback.load``)."""
         experiments = {} if self.static is not None else dict(zip(self.run_ids, self.session.runs))
         self.scene.set_run_experiments(experiments)
         if self.training_started:
-            self.playback.load(experiments, play=play)
+            self.playback.load(experiments, play=play, keep_finished=keep_finished)
         else:
             self._pending = {"experiments": experiments, "play": play}
         self.restarted.emit()

@@ -3,14 +3,15 @@
 Each edit rebuilds the frozen Experiment with ``replace`` from all widget values. A valid result is emitted as
 ``experiment_changed``; a ``ConfigError``/``DataError`` is shown on the widget that caused it (red border,
 tooltip, and the message under the panel, naming the field as the panel labels it) and
-``validity_changed(False)`` keeps Play disabled until it is fixed. A CSV file that cannot be loaded changes
-nothing: its message is shown, and the data already loaded stays in use.
+``validity_changed(False)`` keeps Play disabled until it is fixed. A CSV or model file that cannot be loaded
+changes nothing: its message is shown, the button that loaded it is outlined until the user moves on to another
+control, and the data or model already loaded stays in use.
 """
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QFileDialog, QFormLayout, QInputDialog, QLabel, QScrollArea, QSizePolicy, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QApplication, QFileDialog, QFormLayout, QInputDialog, QLabel, QScrollArea, QSizePolicy,
+                               QVBoxLayout, QWidget)
 
 from ..core.data import dataset_from_csv
 from ..core.errors import ConfigError, DataError
@@ -22,6 +23,7 @@ from .controls_optimizer import OptimizerSection
 from .controls_plane import PlaneSection
 from .controls_model import ModelSection
 from .controls_sections import DataSection, GridSection, Section, StartSection, TrainingSection
+from .wheel_guard import WheelGuard
 
 # A model's natural data and loss, used when the user switches model (so the switch is valid at once).
 MODEL_DATA = {"linear": "linear", "logistic": "logistic", "plane": "plane", "mlp": "moons", "softmax": "digits",
@@ -64,11 +66,14 @@ class ControlPanel(QWidget):
             section.edited.connect(self._edited)
         self.plane.plane_changed.connect(self.plane_changed)
         column.addStretch(1)
+        # The wheel scrolls the panel; a slider or list under the pointer changes only once clicked (focused).
+        self.wheel_guard = WheelGuard(body)
         scroll = QScrollArea()
         scroll.setWidget(body)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll = scroll
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(scroll, 1)
@@ -84,6 +89,8 @@ class ControlPanel(QWidget):
         self._error: str = ""
         self._notice: str = ""
         self._marked: list[QWidget] = []
+        self._notice_mark: QWidget | None = None     # the button whose file was not loaded
+        QApplication.instance().focusChanged.connect(self._focus_moved)
         self.set_experiment(self._experiment)
 
     # -- the bound experiment ------------------------------------------------------------------------------
@@ -146,7 +153,8 @@ class ControlPanel(QWidget):
         except (ConfigError, DataError) as exc:
             # A file's own message names the file, line and column; the panel's labels have no part in it.
             message = str(exc) if isinstance(exc, DataError) else self._message(exc)
-            self._set_notice(f"Not loaded: {message}. Still using {self.data.dataset.currentText()}.")
+            self._set_notice(f"Not loaded: {message}. Still using {self.data.dataset.currentText()}.",
+                             self.data.csv_button)
             raise
         self.set_experiment(exp)
         self.experiment_changed.emit(exp)
@@ -172,7 +180,8 @@ class ControlPanel(QWidget):
             new = self._with_model(self._experiment, f"{path}:{function}")
         except ConfigError as exc:
             message = str(exc)[len(exc.field) + 2:] if exc.field == "model" else self._message(exc)
-            self._set_notice(f"Not loaded: {message}. Still using {self.model.model.currentText()}.")
+            self._set_notice(f"Not loaded: {message}. Still using {self.model.model.currentText()}.",
+                             self.model.file_button)
             raise
         self.set_experiment(new)
         self.experiment_changed.emit(new)
@@ -202,7 +211,7 @@ class ControlPanel(QWidget):
         try:
             names = factory_names(path)
         except ConfigError as exc:
-            self._set_notice(f"Not loaded: {str(exc)[len(exc.field) + 2:]}.")
+            self._set_notice(f"Not loaded: {str(exc)[len(exc.field) + 2:]}.", self.model.file_button)
             return
         function = names[0]
         if len(names) > 1:
@@ -299,10 +308,27 @@ class ControlPanel(QWidget):
     def _show_error(self, exc: Exception) -> None:
         self._set_error((self._field_of(exc), self._message(exc)))
 
-    def _set_notice(self, text: str) -> None:
+    def _set_notice(self, text: str, source: QWidget | None = None) -> None:
+        """Show ``text`` under the panel and outline ``source``, the button whose file was not loaded."""
         self._notice = text
-        mark(self.data.csv_button, text or None)
+        if self._notice_mark is not None:
+            mark(self._notice_mark, None)
+        self._notice_mark = source if text else None
+        if self._notice_mark is not None:
+            mark(self._notice_mark, text)
         self._show_message()
+
+    def _focus_moved(self, old: QWidget | None, new: QWidget | None) -> None:
+        """The outline points at the button that failed until the user moves on to another control in the window;
+        the message under the panel stays until the next edit or load. A dialog closing (the file dialog) or the
+        window being activated again is no move."""
+        button = self._notice_mark
+        if button is None or old is None or new is None or new is button:
+            return
+        if old.window() is not self.window() or new.window() is not self.window():
+            return
+        mark(button, None)
+        self._notice_mark = None
 
     def _show_message(self) -> None:
         text = self._error or self._notice

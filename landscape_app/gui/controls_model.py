@@ -20,8 +20,10 @@ class ModelSection(Section):
         self._row("model", self.model)
         self.file_button = QPushButton("Load model…")
         self.file_button.setObjectName("load_model_button")
-        self.file_button.setToolTip("A network of your own: a Python file with a function that returns the "
-                                    "nn.Module (it runs the file's code, as any script would)")
+        # "help": the tooltip that comes back once a failed load's mark clears (see controls_fields.mark).
+        self.file_button.setProperty("help", "A network of your own: a Python file with a function that returns "
+                                             "the nn.Module (it runs the file's code, as any script would)")
+        self.file_button.setToolTip(self.file_button.property("help"))
         self.file_button.clicked.connect(self.load_model_requested)
         self._row("", self.file_button)
         # An MLP's layers: hidden widths as "16, 16" (applied on Enter or leaving the entry) and the activation.

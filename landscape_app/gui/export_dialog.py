@@ -2,7 +2,8 @@
 
 The file name and the format always agree: choosing a format changes the name's ending, and typing a name with a
 known ending (``.gif``, ``.mp4``, a folder ending in ``/``) chooses its format; a name with another ending is
-refused in place, since the name decides what is written.
+refused in place, since the name decides what is written. A still or the surface's data greys out the frame rate,
+pacing, hold and orbit (their tooltip says why); once a file is written, Cancel reads Close.
 
 The export runs in short slices from the event loop (``export.SlicedJob``): frames are widgets rendered in the
 GUI thread, and the window stays responsive. Cancel (or closing the dialog) aborts the writer: the target is
@@ -24,7 +25,7 @@ from .. import export
 from ..core.errors import LandscapeError
 from ..core.session import Session
 from . import style
-from .export_names import FORMATS, default_folder, dialog_message, format_of, slug, window_paths
+from .export_names import FORMATS, default_folder, dialog_message, format_of, frames_note, slug, window_paths
 from .export_surface import ExportSurfaces
 from .views.gl import gl_available
 
@@ -126,10 +127,14 @@ class ExportDialog(QDialog):
         self.lecture = QCheckBox("lecture mode")
         self.log = QCheckBox("log scale")
         self.orbit = QSpinBox(minimum=-720, maximum=720, value=0, suffix="° orbit")
-        self.orbit.setToolTip("Turn the 3-D camera by this much over the animation")
+        self.orbit.setProperty("help", "Turn the 3-D camera by this much over the animation")
+        self.orbit.setToolTip(self.orbit.property("help"))
         for w in (self.caption, self.lecture, self.log, self.orbit):
             extras.addWidget(w)
         form.addRow("", extras)
+        self.frame_widgets = (self.fps, self.pace_auto, self.pace_every, self.every, self.pace_duration,
+                              self.duration, self.hold, self.orbit)
+        self._frames_shown()
 
         self.paths_choice = QComboBox()
         self.paths_choice.addItem("each run trained to its end", "train")
@@ -196,8 +201,16 @@ class ExportDialog(QDialog):
         """The validated plan; ``ExportError`` says what is wrong."""
         return export.make_plan(self.output(), **self.options())
 
+    def _frames_shown(self) -> None:
+        """A still or the surface's data has no frame rate, pacing, hold or orbit: greyed out, saying why."""
+        why = frames_note(self.format.currentData())
+        for w in self.frame_widgets:
+            w.setEnabled(not why)
+            w.setToolTip(why or w.property("help") or "")
+
     @Slot()
     def _changed(self, *args) -> None:
+        self._frames_shown()
         self._validate()
         self._preview_timer.start()
 
@@ -375,6 +388,8 @@ class ExportDialog(QDialog):
     def _exported(self, _value) -> None:
         self._job_over()
         self.result = self._plan.output
+        # Written: closing the dialog cancels nothing any more.
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Close")
         self._say(f"Wrote {self._plan.output}")
         self.exported.emit(str(self._plan.output))
 

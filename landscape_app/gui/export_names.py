@@ -10,6 +10,8 @@ from typing import Mapping
 
 from PySide6.QtCore import QStandardPaths
 
+from .. import export
+
 FORMATS = (("MP4 video (H.264)", ".mp4"), ("GIF animation", ".gif"), ("WebM video (VP9)", ".webm"),
            ("PNG frames (a folder)", "/"), ("PNG picture of the final frame", ".png"),
            ("SVG picture of the final frame (3-D views as images)", ".svg"),
@@ -39,6 +41,16 @@ def format_of(text: str) -> str | None:
     return None
 
 
+def frames_note(suffix: str | None) -> str:
+    """Why a format has no use for the animation's frame rate, pacing, hold and orbit ("" when it has)."""
+    kind = (suffix or "").lstrip(".")       # the exporter's kinds are its suffixes; "/" (PNG frames) is none
+    if kind in export.STILLS:
+        return "A still of the final frame: no frame rate, pacing, hold or orbit"
+    if kind in export.KINDS and kind not in export.ANIMATIONS:
+        return "Surface data, not pictures: no frame rate, pacing, hold or orbit"
+    return ""
+
+
 def default_folder() -> Path:
     movies = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.MoviesLocation)
     return Path(movies) if movies and Path(movies).is_dir() else Path.home()
@@ -64,4 +76,4 @@ def window_paths(trajectories, n_runs: int):
                                 batches=tuple(t.batches)) for t in paths]
 
 
-__all__ = ["FORMATS", "default_folder", "dialog_message", "format_of", "slug", "window_paths"]
+__all__ = ["FORMATS", "default_folder", "dialog_message", "format_of", "frames_note", "slug", "window_paths"]

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 from ..core.errors import LandscapeError
 from ..core.presets import default_session
 from ..core.tomlio import save
+from .formula_text import keep_formulas_whole
 from .main_layout import EDITED_TIP
 from .status_bar import POSITION_TIP
 from .main_menus import remember_session
@@ -79,7 +80,7 @@ class WindowActions:
             name = session.title or file_name or "Untitled"
             description = session.shown_description
         self.title_label.setText(title)
-        self.description_label.setText(description)
+        self.description_label.setText(keep_formulas_whole(description))     # "y = x - 1" never wraps inside
         self.description_label.setToolTip(EDITED_TIP if session.edited and static is None else "")
         self._header_lines()            # shows the description, or tucks it into the title's tooltip
         self.setWindowTitle(f"{name}[*] — landscape-app")       # [*]: Qt shows "*" while there are unsaved edits

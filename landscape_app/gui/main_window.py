@@ -26,7 +26,7 @@ from .main_menus import build_menus, remember_session
 from .scene_settings import has_accuracy
 from .playback import PLAYING
 from .runs_panel import RunsPanel
-from .status_bar import StatusBar
+from .status_bar import StatusBar, kept_path_text
 from .surface_file import SurfaceFileScene, read_surface_scene
 from .timeline import Replay, TransportBar, speed_at
 from .views.base import RunStyle, value_label
@@ -349,7 +349,8 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
             self.runs_panel.set_outcome(row, outcome, message)
             if outcome in ("diverged", "failed"):
                 self.legend.set_runs(self.controller.run_rows())
-                self.status.show_alert(f"{self.session.names[row]}: {message} — its path so far stays on screen")
+                self.status.show_alert(f"{self.session.names[row]}: {message} — "
+                                       f"{kept_path_text(self.playback.path(run_id))}")
 
     @Slot(object)
     def _scrubbed(self, upto) -> None:

@@ -21,6 +21,10 @@ from .worker import TrainingThread
 PLAYING, PAUSED, FINISHED = "playing", "paused", "finished"
 
 
+def _same(old, new) -> bool:
+    return old is new or (old is not None and old == new)
+
+
 class Playback(QObject):
     """Play/pause/step/reset of a race, and the paths so far (``paths()``: run_id -> Trajectory)."""
 
@@ -52,17 +56,29 @@ class Playback(QObject):
         self.steps_per_second = 0.0
 
     # -- commands -------------------------------------------------------------------------------------------
-    def load(self, experiments: Mapping[int, object], play: bool = False) -> None:
-        """Start over with these runs (run_id -> Experiment): a new generation; old batches become stale."""
+    def load(self, experiments: Mapping[int, object], play: bool = False, keep_finished: bool = False) -> None:
+        """Start over with these runs (run_id -> Experiment): a new generation; old batches become stale.
+
+        ``keep_finished``: a run whose path has ended, its experiment unchanged, keeps that path and does not
+        train again (a run added to a finished race trains alone beside the others' results); the other runs
+        start from their start points, in step with each other.
+        """
+        kept = {}
+        if keep_finished:
+            kept = {rid: b for rid, b in self._builders.items()
+                    if rid in experiments and rid not in self._live and b.outcome != "running"
+                    and _same(self._experiments.get(rid), experiments[rid])}
         self.generation += 1
         self._experiments = dict(experiments)
-        self._builders = {rid: TrajectoryBuilder(exp.param_names) for rid, exp in self._experiments.items()}
-        self._live = set(self._experiments)
+        self._builders = {rid: kept.get(rid) or TrajectoryBuilder(exp.param_names)
+                          for rid, exp in self._experiments.items()}
+        self._live = set(self._experiments) - set(kept)
         self.dirty = True
         self._rate_mark = (time.perf_counter(), self.steps_received)
         self.steps_per_second = 0.0
-        self._training.worker.load(self.generation, self._experiments, playing=play and bool(self._live))
-        self._set_state(PLAYING if play and self._live else PAUSED)
+        training = {rid: exp for rid, exp in self._experiments.items() if rid in self._live}
+        self._training.worker.load(self.generation, training, playing=play and bool(self._live))
+        self._set_state(PLAYING if play and self._live else PAUSED if self._live or not kept else FINISHED)
         self.reset_done.emit()
 
     def reset(self) -> None:

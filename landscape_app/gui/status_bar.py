@@ -26,6 +26,18 @@ POSITION_TIP = ("The selected run at the timeline's iteration: its parameters, t
                 "update, taken at the parameters before it (so the two differ even with a full batch).")
 
 
+# Runs that ended before their last epoch. The update that failed is not recorded: a run's message names it
+# ("diverged at iteration 13"), its path ends at the step before (12), and the window says both that way.
+ENDED_EARLY = ("diverged", "failed")
+
+
+def kept_path_text(traj) -> str:
+    """What stays on screen of a run that ended early, naming its last recorded iteration."""
+    if traj is None or len(traj) == 0:
+        return "no step of it was recorded"
+    return f"its path up to iteration {int(traj.iteration[-1])} stays on screen"
+
+
 def readout(traj, index: int, steps_per_second: float, criterion: str = "") -> str:
     """``iteration 12 · epoch 2 · w 0.52 · b -1.02 · MSE loss 0.29 · batch loss 0.31 before this update``.
 
@@ -35,6 +47,8 @@ def readout(traj, index: int, steps_per_second: float, criterion: str = "") -> s
         return "no steps yet"
     i = min(max(index, 0), len(traj) - 1)
     parts = [f"iteration {int(traj.iteration[i])}", f"epoch {int(traj.epoch[i])}"]
+    if i == len(traj) - 1 and traj.outcome in ENDED_EARLY:
+        parts[0] += f" (the last before it {traj.outcome})"
     if len(traj.param_names) <= 3:       # a network's hundreds of parameters are not for a status line
         parts += [f"{name} {_num(v)}" for name, v in zip(traj.param_names, traj.params[i])]
     parts.append(f"{loss_unit(criterion) + ' ' if criterion else ''}loss {_num(traj.loss[i])}")
