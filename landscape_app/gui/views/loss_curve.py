@@ -18,7 +18,7 @@ from ...core.models import loss_unit
 from .. import style
 from .decimate import envelope, peak_decimate
 from .layers import Extent, Fill, LayerItem, Lines
-from .loss_axis import exit_point, plan_axis
+from ...core.loss_axis import exit_point, plan_axis
 from .plot_view import PlotView
 
 BATCH_ALPHA = 110      # the mini-batch loss is noisy: draw it thin and translucent under the full-data loss
