@@ -98,9 +98,6 @@ class LossView(PlotView):
         self.vb.sigResized.connect(self._redraw)
         self.vb.sigRangeChanged.connect(self._place_marks)
         self.set_axis_labels("iteration", "loss")
-        # Plain loss values on the axis, as the colour bar shows them: a loss of 0.2-0.9 read "200 ... 800" with
-        # "(x0.001)" appended to the title, which a short pane then cut.
-        self.plot.getAxis("left").enableAutoSIPrefix(False)
         self._apply_style()
 
     def set_scene(self, experiment, surface) -> None:
