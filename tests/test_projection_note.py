@@ -20,7 +20,7 @@ def note(qtbot):
     n = ProjectionNote()
     qtbot.addWidget(n)
     n.set_runs([RunStyle(i, f"run {i}", RUN_COLORS[i]) for i in range(5)])
-    n.resize(420, 80)
+    n.resize(600, 80)
     n.show()
     qtbot.waitExposed(n)
     return n
@@ -36,6 +36,7 @@ def test_one_aligned_row_per_run_with_rounding_noise_read_as_zero(note, qtbot):
                                 ["", "loss 1261", "surface 10356", "173662 off the plane"],
                                 ["", ELSEWHERE]]
     assert "e-16" not in note.text() and HEADER in note.text()
+    assert all(w.geometry().right() <= note.viewport().width() for row in note._rows[:3] for w in row.cells)
     # The columns line up: each phrase starts where the one above it starts, and none overlaps the next.
     rows = note._rows[:3]
     for column in range(3):
@@ -56,6 +57,13 @@ def test_the_note_never_wraps_and_keeps_to_one_line_per_run_at_most_max_rows(not
     qtbot.wait(1)
     assert note.height() == tall
     assert all(not w.wordWrap() for row in note._rows for w in row.cells)
+    # A narrow pane keeps the numbers rather than the header (it is in the tooltip too).
+    note.resize(330, 80)
+    note.show_projections(three, None)
+    note.show_projections(three, None)
+    qtbot.wait(1)
+    assert note.row_texts()[0][0] == "" and HEADER in note.toolTip()
+    assert note._rows[0].cells[2].geometry().left() < note.viewport().width() - 60
     five = {i: _projection(0.5 + i, 0.25, 1.5) for i in range(5)}
     note.show_projections(five, None)
     assert note.height() < (MAX_ROWS + 1) * line         # more runs scroll rather than take the plot's height

@@ -65,8 +65,9 @@ class ProjectedPaths:
                                         metric=p.metric, flat=SimpleNamespace(loss=widest(p.flat.loss),
                                                                               iteration=np.zeros(1, int)))
                    for rid, p in self.projections.items()}
-        self.note.show_projections(samples, None, self.elsewhere)      # shown: the layout gives it its width
-        QApplication.processEvents()
+        for _ in range(2):      # laid out at its width, then once more: the header stays only where it fits
+            self.note.show_projections(samples, None, self.elsewhere)
+            QApplication.processEvents()
 
     def show(self, projected: dict) -> None:
         self.note.show_projections(projected, None, self.elsewhere)

@@ -99,6 +99,7 @@ class _Row:
 
     def show(self, header: str, color: str | None, cells) -> None:
         _set(self.header, header)
+        self.header.setVisible(bool(header))
         _set(self.dot, f'<span style="color:{color}">●</span>' if color else "")
         elsewhere = isinstance(cells, str)
         for w, text in zip(self.cells, ("", "", "") if elsewhere else cells):
@@ -106,12 +107,20 @@ class _Row:
             w.setVisible(not elsewhere)
         self.elsewhere.setText(cells if elsewhere else "")
         self.elsewhere.setVisible(elsewhere)
-        for w in (self.header, self.dot):
-            w.setVisible(True)
+        self.dot.setVisible(True)
 
     def hide(self) -> None:
         for w in (self.header, self.dot, *self.cells, self.elsewhere):
             w.setVisible(False)
+
+
+def _width(label: QLabel) -> int:
+    """The width a cell holds its column at: a projection's passing "(step 207)" (while it catches up) does not
+    count, or it would widen its column, and push the header out, for good."""
+    text = label.text()
+    if " (step " not in text:
+        return label.sizeHint().width()
+    return label.fontMetrics().horizontalAdvance(text.split(" (step ")[0]) + GAP + 1
 
 
 def _set(label: QLabel, text: str) -> None:
@@ -178,27 +187,40 @@ class ProjectionNote(QScrollArea):
             return
         while len(self._rows) < len(rows):
             self._rows.append(_Row(self.grid, len(self._rows)))
+        header = self._header_fits()
         for k, row in enumerate(self._rows):
             if k < len(rows):
                 rid, cells = rows[k]
-                row.show(HEADER if k == 0 else "", self._runs.get(rid, ("", style.MUTED))[1], cells)
+                row.show(HEADER if k == 0 and header else "", self._runs.get(rid, ("", style.MUTED))[1], cells)
             else:
                 row.hide()
         self._hold_columns(len(rows))
         tips = [f"{names.get(rid, f'run {rid}')}: {text}" for rid, text in self.lines]
-        self.setToolTip("\n".join([TIP, *tips]))
+        self.setToolTip("\n".join([TIP, HEADER, *tips]))
         # One line per run, at most MAX_ROWS of the loss curve's height.
-        line = max(self.fontMetrics().height(), self._rows[0].header.sizeHint().height())
+        line = max(self.fontMetrics().height(), self._rows[0].dot.sizeHint().height())
         shown = max(1, min(len(rows), MAX_ROWS))
         self.setFixedHeight(shown * line + MARGIN[1] + MARGIN[3])
         self.setVisible(True)
+
+    def _header_fits(self) -> bool:
+        """Whether the rows, as wide as they were so far, leave room for the header before them; in a narrow pane
+        the numbers matter more (the header is in the tooltip too)."""
+        rest = sum(self._widths.get(c, 0) for c in range(1, 5)) + MARGIN[0] + MARGIN[2]
+        fits = rest + self.fontMetrics().horizontalAdvance(HEADER) + GAP <= self.viewport().width()
+        if not fits and self._widths.get(0):
+            self._widths[0] = 0
+            self.grid.setColumnMinimumWidth(0, 0)
+        return fits
 
     def _hold_columns(self, n: int) -> None:
         """Widen each column to its widest cell so far, never narrow it: a number growing a digit would move the
         columns to its right on every frame."""
         for column in range(5):
             cells = [[row.header, row.dot, *row.cells][column] for row in self._rows[:n]]
-            need = max((w.sizeHint().width() for w in cells if not w.isHidden()), default=0)
+            if column == 0 and all(w.isHidden() for w in cells):
+                continue        # no header: no column for it
+            need = max((_width(w) for w in cells if not w.isHidden()), default=0)
             if need > self._widths.get(column, 0):
                 self._widths[column] = need
                 self.grid.setColumnMinimumWidth(column, need)
