@@ -239,3 +239,27 @@ def test_a_data_edit_drops_the_fitted_plane_until_the_new_runs_end(window, qtbot
     qtbot.waitUntil(lambda: window.controller.fit_phase in (plane_text.REPLAYING, plane_text.FITTED), timeout=WAIT)
     settle(qtbot, window)
     assert _surface_plane(window).kind == "pca" and _surface_plane(window).dim == window.experiment.param_count
+
+
+def test_a_runaway_run_leaves_the_three_point_view_and_the_loss_axis(window, qtbot):
+    """RMSprop at lr 1000 beside two sane runs: the plane through the start and their ends spans the sane paths
+    (the loss axis's rule for runs that leave), so the contour is not stretched to the runaway's far end; the loss
+    axis keeps to the sane losses, and marks the runaway off the scale."""
+    race = small_race(plane=PlaneSettings("through", points=(1, 2)))
+    runaway = race.runs[0].replace(optimizer="rmsprop", optimizer_options={}, lr=1000.0)
+    window.set_session(race.replace(runs=(*race.runs, runaway), names=(*race.names, "RMSprop, lr 1000"),
+                                    colors=(*race.colors, None)))
+    play_to_end(qtbot, window)
+    qtbot.waitUntil(lambda: window.controller.fit_phase == plane_text.FITTED, timeout=WAIT)     # replayed
+    settle(qtbot, window)
+    shown = window.views.contour.surface
+    assert shown.plane.kind == "through"
+    paths = [window.playback.paths()[rid] for rid in window.run_ids]
+    assert paths[2].loss.max() > 1000 * paths[2].loss[0]            # it did run away
+    width = shown.alpha.max() - shown.alpha.min()
+    assert width < 3.0                                             # the sane runs' ends sit at 0 and 1
+    far, _, _ = shown.plane.project(paths[2].params[-1])
+    assert abs(far) > 100 * width
+    loss = window.views.loss
+    assert loss.vb.viewRange()[1][1] < 10.0
+    assert loss.mark_texts() == {window.run_ids[2]: "↑ off the scale"}

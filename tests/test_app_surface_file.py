@@ -264,3 +264,25 @@ def test_reading_decides_when_the_session_comes_along(tmp_path):
         read = read_surface_scene(tmp_path / name)
         assert read.session is None and read.line.endswith("the surface alone, no runs")
     assert "the mini-batch of 3 samples" in read_surface_scene(tmp_path / "batch.npz").line
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".h5"])
+def test_a_pca_surface_keeps_the_paths_it_was_fitted_to_and_opens_with_them(window, tmp_path, capsys, suffix):
+    """``landscape-app surface --plane pca`` fits the plane to the runs' paths: the file keeps them (NPZ and HDF5),
+    and the app draws them on the surface it shows alone, not a bare slope."""
+    from landscape_app import commands
+    out = tmp_path / f"pca{suffix}"
+    code = commands.main(["surface", "--model", "mlp", "--data", "moons", "--data-option", "n_samples=60",
+                          "--hidden", "4", "--epochs", "2", "--plane", "pca", "--resolution", "7", "-o", str(out)])
+    assert code == 0, capsys.readouterr().err
+    opened = read_surface_scene(out)
+    assert opened.surface.plane.kind == "pca" and sorted(opened.paths) == [0]
+    path = opened.paths[0]
+    assert len(path) > 2 and path.param_names == tuple(opened.surface.axes)
+    assert opened.line.endswith("on a pca plane · the surface and the 1 path in the file")
+    assert window.open_path(str(out))
+    contour = window.views.contour
+    assert contour.surface is opened.surface or np.array_equal(contour.surface.loss, opened.surface.loss)
+    drawn = contour.paths[0].line.data()
+    assert len(drawn[0]) > 2
+    np.testing.assert_allclose(drawn[0][[0, -1]], path.params[[0, -1], 0])

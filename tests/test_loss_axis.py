@@ -6,7 +6,7 @@ import pytest
 import landscape_app as la
 from landscape_app.core.errors import ConfigError
 from landscape_app.core.surface import batch_losses_at, loss_at
-from landscape_app.gui.views.loss_axis import LEAVE_FACTOR, exit_point, plan_axis
+from landscape_app.core.loss_axis import LEAVE_FACTOR, exit_point, plan_axis
 
 
 def test_runs_that_stay_set_the_whole_range():

@@ -409,3 +409,29 @@ def test_a_random_planes_left_title_leaves_out_the_normalisation_the_bottom_one_
     assert left.label.boundingRect().width() <= left.height()
     v.set_scene(exp, dataclasses.replace(surface, axes=("PCA 1 (92%)", "PCA 2 (5%)")))
     assert (bottom.labelText, left.labelText) == ("PCA 1 (92%)", "PCA 2 (5%)")
+
+
+def test_the_axes_read_the_values_themselves_never_an_si_prefix(qtbot):
+    """A PCA plane's alpha of -0.7..0.1 read "-700 ... 100" with "(x0.001)" after the title, while the 3-D view and
+    the hover said -0.6: every 2-D axis of the app gives the values as they are."""
+    import pyqtgraph as pg
+
+    from landscape_app.gui.views import DataView, LossView
+    from landscape_app.gui.views.decision_view import DecisionView
+    exp = Experiment(epochs=1)
+    small = compute_surface(exp, w=np.linspace(-0.7, 0.1, 21), b=np.linspace(-0.0007, 0.0001, 21))
+    v = ContourView()
+    qtbot.addWidget(v)
+    v.resize(*SIZE)
+    v.set_scene(exp, small)
+    v.render_image(*SIZE)
+    for name, (lo, hi) in (("bottom", (-0.7, 0.1)), ("left", (-0.0007, 0.0001))):
+        axis = v.plot.getAxis(name)
+        assert axis.autoSIPrefixScale == 1.0 and "(x" not in axis.labelString()
+        ticks = [x for level in axis.tickValues(lo, hi, 600) for x in level[1]]
+        assert ticks and all(lo - 1e-12 <= x <= hi + 1e-12 for x in ticks)
+    for view in (v, LossView(), DataView(), DecisionView()):
+        qtbot.addWidget(view)
+        items = [i for w in view.findChildren(pg.GraphicsView) for i in w.scene().items()]
+        axes = [i for i in items if isinstance(i, pg.AxisItem)]
+        assert axes and not any(a.autoSIPrefix for a in axes), type(view).__name__

@@ -129,6 +129,31 @@ def test_a_single_point_sits_on_a_sensible_axis(loss_view):
     assert x0 <= 0 and x1 >= 10
 
 
+def _path(losses) -> "Trajectory":
+    from landscape_app.core.trajectory import Trajectory
+    n = len(losses)
+    return Trajectory(("w", "b"), np.arange(n), np.zeros(n, int), np.zeros((n, 2)), np.full(n, np.nan),
+                      np.asarray(losses, dtype=float), np.full(n, np.nan))
+
+
+def test_a_start_alone_is_a_dot_on_an_axis_of_its_own_scale(loss_view):
+    """After Reset (or a model change) the runs show their start alone: one point, the start's loss. It is drawn
+    (a dot: one point is no line), and the axis fits it, not the height the last race's losses gave it."""
+    loss_view.legend.setVisible(False)
+    loss_view.show_paths({0: _path(np.geomspace(20000.0, 1.0, 50))})
+    loss_view.render_image(*SIZE)
+    assert loss_view.vb.viewRange()[1][1] > 15000
+    loss_view.show_paths({0: _path([0.68]), 1: _path([0.68])})
+    arr = pixels(loss_view)
+    y0, y1 = loss_view.vb.viewRange()[1]
+    assert y0 < 0.68 < y1 and y1 - y0 < 2.0
+    x, y = loss_view.curves[1].point.data()
+    assert list(x) == [0] and list(y) == [0.68]
+    assert colour_count(arr, RUN_COLORS[1]) > 10
+    loss_view.show_paths({0: _path([0.68, 0.6]), 1: _path([0.68, 0.5])})
+    assert len(loss_view.curves[1].point) == 0 and len(loss_view.curves[1].full) == 1
+
+
 def test_loss_view_lecture_mode(loss_view):
     w = loss_view.curves[0].full.pen.widthF()
     loss_view.set_lecture_mode(True)

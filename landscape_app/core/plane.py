@@ -16,6 +16,7 @@ import numpy as np
 from .errors import ConfigError
 
 PLANE_KINDS = ("axes", "random", "pca", "hessian", "through", "custom")
+PCA_MARGIN = 0.1          # a PCA plane's span: its paths' extent widened by this fraction on each side
 
 
 def _vector(name: str, value, k: int | None = None) -> np.ndarray:
@@ -204,7 +205,7 @@ class Plane:
         return cls(origin, d1, d2, labels, "random", info, buffers)
 
     @classmethod
-    def pca(cls, trajectories, center: str = "end", run: int = 0, margin: float = 0.1) -> "Plane":
+    def pca(cls, trajectories, center: str = "end", run: int = 0, margin: float = PCA_MARGIN) -> "Plane":
         """The first two principal directions of one or several runs' parameter paths (Li et al.'s PCA plane).
 
         One PCA over all the points of all the runs (a race shares one plane), of their differences to the

@@ -9,7 +9,8 @@ import dataclasses
 from typing import Sequence
 
 from .errors import ConfigError
-from .plane import Plane
+from .loss_axis import leaving_runs
+from .plane import PCA_MARGIN, Plane
 from .plane_settings import PlaneSettings
 
 
@@ -43,10 +44,20 @@ def build_plane(settings: PlaneSettings, exp, paths: Sequence = (), current=None
 
 def plane_span(settings: PlaneSettings, plane, paths: Sequence = ()):
     """The alpha and beta ranges a plane's surface is drawn over, where the grid's would not do: a plane through
-    three points shows the three points and the paths; None keeps the grid's (PCA planes carry their own)."""
-    if settings.kind != "through":
+    three points shows the three points and the paths; None keeps the grid's (a PCA plane carries its own).
+
+    Either plane fitted to the runs spans only the runs that stay in the picture, by the loss axis's rule
+    (``loss_axis.leaving_runs``): a run whose loss runs away (an lr of 1000) would stretch the surface to its
+    far-off end and press the other paths into their start. Its path leaves the view, and its loss the axis."""
+    if not settings.needs_finished_runs:
         return None
-    return plane.covering_span([p for p in paths if p is not None and len(p)], margin=0.15)
+    paths = [p for p in paths if p is not None and len(p)]
+    leaving = leaving_runs({i: p.loss for i, p in enumerate(paths)})
+    staying = [p for i, p in enumerate(paths) if i not in leaving]
+    if settings.kind == "pca" and (not leaving or not staying):
+        return None
+    margin = 0.15 if settings.kind == "through" else PCA_MARGIN
+    return plane.covering_span(staying or paths, margin=margin)
 
 
 __all__ = ["build_plane", "plane_span"]

@@ -47,7 +47,8 @@ class SurfaceFile:
 
     ``experiment``: the TOML text of the experiment (ours; None in loss-landscape's files), ``session`` the
     session's, ``plane`` a ``PlaneRecord`` (None for grid axes and for their files), ``origin``: "landscape-app"
-    or "loss-landscape".
+    or "loss-landscape"; ``paths``: the runs' paths projected on the plane, as columns (``run``, ``iteration``,
+    ``alpha``, ``beta``, ``distance``, ``loss``, ``surface``), where the file keeps them (None: it does not).
     """
 
     loss: object | None
@@ -56,6 +57,7 @@ class SurfaceFile:
     session: str | None
     plane: object | None
     origin: str
+    paths: dict | None = None
 
     def surface(self, metric: str = "loss"):
         if metric == "loss":
@@ -73,8 +75,10 @@ class SurfaceFile:
 
 def write_layout(f, x: np.ndarray, y: np.ndarray, *, metric: str = "loss", values: np.ndarray | None = None,
                  experiment: str | None = None, session: str | None = None, plane=None,
-                 axes=("w", "b"), held=None, criterion: str = "", batch=None, options_json: str = "{}") -> None:
-    """Create every dataset and attribute of a surface file in the open h5py file ``f``.
+                 axes=("w", "b"), held=None, criterion: str = "", batch=None, options_json: str = "{}",
+                 paths: dict | None = None) -> None:
+    """Create every dataset and attribute of a surface file in the open h5py file ``f``; ``paths``: the runs'
+    paths on the plane (columns, as ``SurfaceFile.paths``), kept in the group ``landscape_app/paths``.
 
     ``values`` None: the surface is filled with NaN (a store, filled block by block). Everything is created here,
     once: writing a block later changes raw data only, never the file's structure.
@@ -115,6 +119,10 @@ def write_layout(f, x: np.ndarray, y: np.ndarray, *, metric: str = "loss", value
             b = p.create_group("buffers")
             for name, value in plane.buffers.items():
                 b.create_dataset(name, data=value)
+    if paths:
+        group = g.create_group("paths")
+        for name, column in paths.items():
+            group.create_dataset(name, data=np.asarray(column))
 
 
 def read_plane(g):
@@ -152,10 +160,11 @@ def create_atomic(path, fill) -> None:
         raise
 
 
-def save_surface(path, surface, experiment=None, *, session: str | None = None) -> None:
+def save_surface(path, surface, experiment=None, *, session: str | None = None, paths: dict | None = None) -> None:
     """Write ``surface`` as HDF5 in loss-landscape's layout (``train_loss``, or ``train_acc`` for an accuracy
-    surface), with the experiment (an ``Experiment`` or its TOML text) and the surface's plane as attributes.
-    Written through a temporary file renamed into place."""
+    surface), with the experiment (an ``Experiment`` or its TOML text) and the surface's plane as attributes, and
+    the runs' ``paths`` projected on the plane (columns, as ``SurfaceFile.paths``). Written through a temporary
+    file renamed into place."""
     from .surface_job import plane_record
     path = check_output(path)
     metric = getattr(surface, "metric", "loss")
@@ -163,7 +172,8 @@ def save_surface(path, surface, experiment=None, *, session: str | None = None) 
     record = plane_record(getattr(surface, "plane", None))
     create_atomic(path, lambda f: write_layout(
         f, surface.w, surface.b, metric=metric, values=surface.loss, experiment=text, session=session,
-        plane=record, axes=surface.axes, held=surface.held, criterion=surface.criterion, batch=surface.batch))
+        plane=record, axes=surface.axes, held=surface.held, criterion=surface.criterion, batch=surface.batch,
+        paths=paths))
 
 
 def experiment_toml(exp) -> str:
@@ -238,8 +248,10 @@ def _read_h5(path: Path, f) -> SurfaceFile:
         plane = read_plane(g)
         experiment = g.attrs.get("experiment")
         session = g.attrs.get("session")
+        paths = {k: v[()] for k, v in g["paths"].items()} if "paths" in g else None
     else:
         axes, held, criterion, batch, plane, experiment, session = ("x", "y"), {}, "", None, None, None, None
+        paths = None
 
     surface_plane = None if plane is None else plane.to_plane()
 
@@ -247,7 +259,7 @@ def _read_h5(path: Path, f) -> SurfaceFile:
         return None if values is None else Surface(x, y, values, axes, held, criterion, batch, surface_plane, metric)
 
     return SurfaceFile(surface(loss, "loss"), surface(acc, "accuracy"), _text(experiment), _text(session), plane,
-                       "landscape-app" if ours else "loss-landscape")
+                       "landscape-app" if ours else "loss-landscape", paths)
 
 
 def _text(value):
@@ -283,7 +295,8 @@ def _read_npz(path: Path) -> SurfaceFile:
     surface = Surface(d["x"], d["y"], d["loss"], tuple(str(a) for a in d["axes"]), held, str(d["criterion"]), batch,
                       plane, metric)
     loss, accuracy = (surface, None) if metric == "loss" else (None, surface)
-    return SurfaceFile(loss, accuracy, None, str(d["session"]), None, "landscape-app")
+    paths = {k[len("path_"):]: v for k, v in d.items() if k.startswith("path_")} or None
+    return SurfaceFile(loss, accuracy, None, str(d["session"]), None, "landscape-app", paths)
 
 
 __all__ = ["SurfaceFile", "save_surface", "load_surface", "read_surface_file", "write_layout", "read_plane",

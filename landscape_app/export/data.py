@@ -230,7 +230,8 @@ def save_surface(path, session: Session, surface, paths: dict | None = None) -> 
     names, and the plane's ``plane_origin``, ``plane_d1``, ``plane_d2``, ``plane_labels``, ``plane_kind``,
     ``plane_info``) or CSV (one row per grid point: alpha, beta, loss; the plane in a header line), with the
     session that made it. ``paths``: the runs' paths projected on the plane (columns ``run``, ``iteration``,
-    ``alpha``, ``beta``, ``distance``, ``loss``, ``surface``), kept in the NPZ as ``path_<column>``."""
+    ``alpha``, ``beta``, ``distance``, ``loss``, ``surface``), kept in the NPZ as ``path_<column>`` and in HDF5
+    as the datasets of ``landscape_app/paths`` (a CSV's one table is the grid's: it keeps none)."""
     path = Path(path)
     ax, ay = (str(a) for a in surface.axes)
     held = {str(k): float(v) for k, v in dict(surface.held or {}).items()}
@@ -239,7 +240,7 @@ def save_surface(path, session: Session, surface, paths: dict | None = None) -> 
     x, y, loss = (np.asarray(a, dtype=np.float64) for a in (surface.w, surface.b, surface.loss))
     if path.suffix.lower() in (".h5", ".hdf5"):
         from ..core import surface_h5
-        surface_h5.save_surface(path, surface, session.experiment, session=toml_text)
+        surface_h5.save_surface(path, surface, session.experiment, session=toml_text, paths=paths)
         return
     plane = getattr(surface, "plane", None)
     meta_plane = _plane_meta(plane)

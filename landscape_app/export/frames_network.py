@@ -46,25 +46,28 @@ class ProjectedPaths:
         return out
 
     def fix_height(self) -> None:
-        """Hold the note at the height its widest text of the whole run needs at its width now (call once laid
-        out): numbers changing from frame to frame then never re-wrap it or move the views above."""
+        """Lay the note out once with the widest values of the whole run (call once laid out): its columns keep
+        those widths (``ProjectionNote`` never narrows one), so numbers changing from frame to frame never move a
+        column, and its height is one line per run from the start."""
         from PySide6.QtGui import QFontMetrics
         from PySide6.QtWidgets import QApplication
 
-        from ..gui.projection_note import _num
+        from ..gui.projection_note import _num, distance_text
         metrics = QFontMetrics(self.note.font())
 
-        def widest(values) -> np.ndarray:
-            # The value the note writes widest (``projection_note._num``), measured in the note's font.
-            texts = {_num(float(v)): float(v) for v in np.asarray(values)}
+        def widest(values, text=_num) -> np.ndarray:
+            # The value the note writes widest, measured in the note's font.
+            texts = {text(float(v)): float(v) for v in np.asarray(values)}
             return np.array([texts[max(texts, key=metrics.horizontalAdvance)]])
 
-        samples = {rid: SimpleNamespace(distance=widest(p.distance), surface_loss=widest(p.surface_loss), total=1,
-                                        flat=SimpleNamespace(loss=widest(p.flat.loss), iteration=np.zeros(1, int)))
+        samples = {rid: SimpleNamespace(distance=widest(p.distance, lambda v, s=p.scale: distance_text(v, s)),
+                                        surface_loss=widest(p.surface_loss), total=1, scale=p.scale,
+                                        metric=p.metric, flat=SimpleNamespace(loss=widest(p.flat.loss),
+                                                                              iteration=np.zeros(1, int)))
                    for rid, p in self.projections.items()}
-        self.note.show_projections(samples, None, self.elsewhere)      # shown: the layout gives it its width
-        QApplication.processEvents()
-        self.note.setFixedHeight(self.note.heightForWidth(max(self.note.width(), 1)))
+        for _ in range(2):      # laid out at its width, then once more: the header stays only where it fits
+            self.note.show_projections(samples, None, self.elsewhere)
+            QApplication.processEvents()
 
     def show(self, projected: dict) -> None:
         self.note.show_projections(projected, None, self.elsewhere)

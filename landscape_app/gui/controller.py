@@ -69,7 +69,9 @@ class Controller(QObject):
 
     def run_styles(self) -> list[RunStyle]:
         if self.static is not None:
-            return []
+            # A surface alone has no runs; the paths its file keeps are drawn on it, in their runs' colours.
+            return [RunStyle(rid, name, color) for rid, (name, color) in zip(sorted(self.static.paths),
+                                                                              self.static.runs)]
         return [RunStyle(rid, name, run_color(rid, color))
                 for rid, name, color in zip(self.run_ids, self.session.names, self.session.colors)]
 

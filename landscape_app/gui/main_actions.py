@@ -47,6 +47,7 @@ class WindowActions:
             line = self.controller.static.line
             self.status.position.setText(line)
             self.status.position.setToolTip(line)
+            self.views.show_file_paths(self.controller.static.paths)
         if on == was:
             return
         if on:

@@ -37,6 +37,7 @@ class Projection:
     distance: np.ndarray
     total: int = 0
     metric: str = "loss"        # what ``surface_loss`` holds: the surface's loss or its accuracy
+    scale: float = 1.0          # the plane's size in parameter space (``plane_scale``): a distance far below it is 0
 
     @property
     def surface_loss(self) -> np.ndarray:
@@ -55,6 +56,13 @@ def evaluate(experiment, plane, work: list[ProjectWork], stop=None,
         surface = plane_losses(experiment, plane, plane.point(alpha, beta), metric=metric)
         out.append((piece, np.stack([alpha, beta, distance, surface], axis=1)))
     return out
+
+
+def plane_scale(plane) -> float:
+    """How large the plane's numbers are: the longest of its origin and its two directions. A distance off the
+    plane computed in float64 carries rounding noise of about 1e-16 times this (a point on the plane read
+    "2.15e-16 off the plane")."""
+    return max(float(np.linalg.norm(v)) for v in (plane.origin, plane.d1, plane.d2))
 
 
 class ProjectedPaths:
@@ -120,5 +128,6 @@ class ProjectedPaths:
             shown = traj if n == len(traj) else dataclasses.replace(traj.upto(n), outcome="running", message="")
             flat = dataclasses.replace(shown, param_names=labels, params=np.ascontiguousarray(rows[:n, :2]))
             on_surface = dataclasses.replace(flat, loss=rows[:n, 3].copy())
-            out[rid] = Projection(flat, on_surface, rows[:n, 2].copy(), len(traj), self.metric)
+            out[rid] = Projection(flat, on_surface, rows[:n, 2].copy(), len(traj), self.metric,
+                                  plane_scale(self.plane))
         return out

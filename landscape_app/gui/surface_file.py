@@ -9,7 +9,7 @@ with one line that says what it is. Plain values, no Qt: the controller shows th
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +36,9 @@ class SurfaceFileScene:
 
     ``surface``: the values drawn (``core.surface.Surface``: the loss, or the accuracy where the file holds no loss);
     ``session``: the session to open with it (None: the surface is shown alone, no runs); ``line``: what is shown,
-    in words ("loss-landscape file surface.h5: 51 x 51, train_loss"); ``title``: the file's name.
+    in words ("loss-landscape file surface.h5: 51 x 51, train_loss"); ``title``: the file's name; ``paths``: the
+    runs' paths the file keeps on its plane (run number -> a ``Trajectory`` over the plane's two coordinates, its
+    loss the surface's value under each point), drawn on the surface alone; ``runs``: their (name, colour).
     """
 
     path: str
@@ -44,6 +46,8 @@ class SurfaceFileScene:
     session: Session | None
     line: str
     title: str
+    paths: dict = field(default_factory=dict)
+    runs: tuple = ()
 
 
 def is_surface_file(path) -> bool:
@@ -59,7 +63,7 @@ def read_surface_scene(path) -> SurfaceFileScene:
     if not path.is_file():
         raise DataError(f"{path}: no such file")
     try:
-        surface, session, origin, key, also = _read(path)
+        surface, session, origin, key, also, columns = _read(path)
     except DataError:
         raise
     except ConfigError as exc:      # e.g. the session stored in the file names a data file that is gone
@@ -73,14 +77,48 @@ def read_surface_scene(path) -> SurfaceFileScene:
     if also:
         line += f" (the file also holds {also})"
     shown = session if session is not None and _runs_fit(session, surface) else None
+    paths = _file_paths(columns, surface) if shown is None else {}
+    runs = _run_styles(session, paths)
     if shown is None:
         plane = getattr(surface, "plane", None)
         if plane is not None and plane.kind != "axes":
             line += f", on a {plane.kind} plane"
         if surface.batch is not None:
             line += f", the mini-batch of {surface.batch.size} samples"
-        line += " · the surface alone, no runs"
-    return SurfaceFileScene(str(path), surface, shown, line, path.name)
+        n = len(paths)
+        line += f" · the surface and the {n} path{'s' if n != 1 else ''} in the file" if n else \
+            " · the surface alone, no runs"
+    return SurfaceFileScene(str(path), surface, shown, line, path.name, paths, runs)
+
+
+def _file_paths(columns, surface) -> dict:
+    """The paths a file keeps on its plane (``save_surface``'s columns) as Trajectories over the plane's
+    coordinates, named as the surface's axes, at the surface's value under each point (as the window draws a
+    network's projected paths). None where the file keeps none, or its surface lies on no plane."""
+    from ..core.trajectory import Trajectory
+    plane = getattr(surface, "plane", None)
+    needed = ("run", "iteration", "alpha", "beta", "surface")
+    if not columns or plane is None or plane.kind == "axes" or any(k not in columns for k in needed):
+        return {}
+    cols = {k: np.asarray(columns[k]) for k in needed}
+    out = {}
+    for run in np.unique(cols["run"]).astype(int).tolist():
+        at = cols["run"] == run
+        n = int(at.sum())
+        nan = np.full(n, np.nan)
+        out[run] = Trajectory(tuple(surface.axes), cols["iteration"][at].astype(np.int64), np.zeros(n, np.int64),
+                              np.column_stack([cols["alpha"][at], cols["beta"][at]]).astype(np.float64), nan,
+                              cols["surface"][at].astype(np.float64), nan)
+    return out
+
+
+def _run_styles(session: Session | None, paths: dict) -> tuple:
+    """(name, colour) of each run with a path, from the file's session where it names them."""
+    from ..core.palette import run_color
+    names = tuple(session.names) if session is not None else ()
+    colors = tuple(session.colors) if session is not None else ()
+    return tuple((names[r] if r < len(names) else f"run {r + 1}", run_color(r, colors[r] if r < len(colors) else None))
+                 for r in sorted(paths))
 
 
 def _short(name: str, most: int = NAME_CHARS) -> str:
@@ -94,7 +132,8 @@ def _short(name: str, most: int = NAME_CHARS) -> str:
 
 
 def _read(path: Path):
-    """(surface, session or None, origin, the values' name in the file, the other values' name or "")."""
+    """(surface, session or None, origin, the values' name in the file, the other values' name or "", the runs'
+    paths' columns or None)."""
     base = path.absolute().parent
     if path.suffix.lower() in HDF5_SUFFIXES:
         read = read_surface_file(path)
@@ -102,10 +141,12 @@ def _read(path: Path):
         other = "accuracy" if metric == "loss" else "loss"
         also = KEYS[other] if getattr(read, other) is not None else ""
         session = None if read.session is None else _session(read.session, base, path)
-        return read.surface(metric), session, read.origin, KEYS[metric], also
+        return read.surface(metric), session, read.origin, KEYS[metric], also, read.paths
     from ..export import load_surface      # ours: NPZ and CSV carry the session and the plane
     session, surface = load_surface(path)
-    return surface, session, "landscape-app", surface.metric, ""
+    # An NPZ also keeps the runs' paths on its plane (a CSV's one table is the grid's).
+    columns = read_surface_file(path).paths if path.suffix.lower() == ".npz" else None
+    return surface, session, "landscape-app", surface.metric, "", columns
 
 
 def _session(text: str, base: Path, path: Path) -> Session:

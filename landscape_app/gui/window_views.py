@@ -240,6 +240,13 @@ class ViewSet(QWidget):
         if noted != (not self.projection_note.isHidden()):
             self.arrange()          # the note takes some of the loss curve's pane
 
+    def show_file_paths(self, paths) -> None:
+        """The paths a surface file keeps on its plane (``surface_file``), drawn on the surface shown alone: in the
+        contour at their plane coordinates, in 3-D on the surface (their loss is the surface's value)."""
+        self._paths, self._upto = paths, None
+        self.contour.show_paths(paths, None)
+        self.surface3d.show_paths(paths, None)
+
     def show_predictions(self, value) -> None:
         """A network's predictions at the shown step (computed by the controller) in the data view."""
         self.data.show_predictions(value)

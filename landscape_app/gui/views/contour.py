@@ -68,8 +68,10 @@ class ContourView(PlotView):
         self.colorbar = pg.ColorBarItem(interactive=False, colorMap=style.colormap(self.colormap_name),
                                         width=16, colorMapMenu=False)
         self.colorbar.setImageItem(self.image, insert_in=self.plot)
-        # The values as they are: an accuracy of 0.25..0.5 read "250..500, accuracy (x0.001)" with SI prefixes.
-        self.colorbar.axis.enableAutoSIPrefix(False)
+        # The values as they are: an accuracy of 0.25..0.5 read "250..500, accuracy (x0.001)" with SI prefixes (the
+        # bar's other three axes only frame it, but no axis of the app scales its values).
+        for name in ("left", "right", "top", "bottom"):
+            self.colorbar.getAxis(name).enableAutoSIPrefix(False)
         self.isolines = pg.PlotCurveItem(connect="pairs", skipFiniteCheck=True, antialias=True)
         self.isolines.setZValue(-5)
         self.plot.addItem(self.isolines, ignoreBounds=True)

@@ -17,8 +17,8 @@ from PySide6.QtGui import QPen
 from ...core.models import loss_unit
 from .. import style
 from .decimate import envelope, peak_decimate
-from .layers import Extent, Fill, LayerItem, Lines
-from .loss_axis import exit_point, plan_axis
+from .layers import Extent, Fill, LayerItem, Lines, Symbols
+from ...core.loss_axis import exit_point, plan_axis
 from .plot_view import PlotView
 
 BATCH_ALPHA = 110      # the mini-batch loss is noisy: draw it thin and translucent under the full-data loss
@@ -44,7 +44,9 @@ class _RunCurves:
         # The axis's range is set by ``LossView.extent`` (a diverging run must not set it).
         self.ghost = Lines(QPen(), z=15 + z)
         self.full = Lines(QPen(), z=20 + z)
-        self.curves = (self.batch, self.band, self.full, self.ghost)
+        # A shown part of one point (the start, iteration 0, right after Play or Reset) is no line: a dot.
+        self.point = Symbols(z=21 + z)
+        self.curves = (self.batch, self.band, self.full, self.ghost, self.point)
         self.layers = layers
         layers.add(*self.curves)
 
@@ -54,6 +56,7 @@ class _RunCurves:
         self.batch.set_pen(pg.mkPen(style.qcolor(color, BATCH_ALPHA), width=1))
         self.band.set_brush(style.qcolor(color, BAND_ALPHA))
         self.ghost.set_pen(pg.mkPen(style.qcolor(color, GHOST_ALPHA), width=max(1.0, s.line * 0.75)))
+        self.point.set_style("o", s.marker + 3, pen=None, brush=color)
 
     def remove(self) -> None:
         self.layers.remove(*self.curves)
@@ -95,9 +98,6 @@ class LossView(PlotView):
         self.vb.sigResized.connect(self._redraw)
         self.vb.sigRangeChanged.connect(self._place_marks)
         self.set_axis_labels("iteration", "loss")
-        # Plain loss values on the axis, as the colour bar shows them: a loss of 0.2-0.9 read "200 ... 800" with
-        # "(x0.001)" appended to the title, which a short pane then cut.
-        self.plot.getAxis("left").enableAutoSIPrefix(False)
         self._apply_style()
 
     def set_scene(self, experiment, surface) -> None:
@@ -150,9 +150,8 @@ class LossView(PlotView):
         axis = plan_axis({rid: t.loss for rid, t in paths.items() if len(t)}, self.surface_top, positive=self.log_y)
         if axis is None:
             return
-        lo, hi = (math.log10(axis.lo), math.log10(axis.hi)) if self.log_y else (axis.lo, axis.hi)
-        if hi <= lo:
-            lo, hi = lo - 0.5, hi + 0.5
+        lo, hi = _opened(*((math.log10(axis.lo), math.log10(axis.hi)) if self.log_y else (axis.lo, axis.hi)),
+                         self.log_y)
         self._fixed = ((0.0, max(last, 1.0)), (lo, hi))
         self._held_view = None
         self._hold_fixed()
@@ -213,6 +212,10 @@ class LossView(PlotView):
                 # A run that left is drawn up and out of the plot, not to 1e20 (Qt's coordinates have limits).
                 loss, batch_loss = np.minimum(loss, far), np.minimum(batch_loss, far)
             drawn = self._set(curves.full, it[:n], loss[:n], columns)
+            if n == 1:
+                curves.point.set_points(drawn[0], drawn[1])
+            else:
+                curves.point.clear()
             if axis is not None and run_id in axis.leaving:
                 # "diverged" once the shown part includes the end of a run that did; before, it only rose.
                 self._exits[run_id] = (*drawn, traj.outcome if n == total else "running")
@@ -240,7 +243,7 @@ class LossView(PlotView):
             return
         ends = [(float(t.iteration[0]), float(t.iteration[-1])) for rid, t in paths.items()
                 if rid in self.curves and len(t)]
-        lo, hi = self._transform(np.array([axis.lo, axis.hi]))
+        lo, hi = _opened(*self._transform(np.array([axis.lo, axis.hi])), self.log_y)
         self.extent.set_points([min(a for a, _ in ends), max(b for _, b in ends)], [lo, hi])
 
     def _place_marks(self, *args) -> None:
@@ -346,3 +349,13 @@ class LossView(PlotView):
             curves.set_style(self.runs[run_id].color, self.lecture)
         for run_id in self.marks:
             self._style_mark(run_id)
+
+
+def _opened(lo: float, hi: float, log: bool) -> tuple[float, float]:
+    """A range of no height (one loss, as at the start) opened around its value: half of it each way (half a decade
+    on a log axis). pyqtgraph would keep the height the axis had, centred on the value: after a diverged race, Reset
+    showed a start loss of 0.68 on an axis of -10,000 to 10,000."""
+    if hi > lo:
+        return lo, hi
+    pad = 0.5 if log or lo == 0 else 0.5 * abs(lo)
+    return lo - pad, hi + pad

@@ -26,6 +26,10 @@ class PlotView(View):
         self.plot: pg.PlotItem = self.widget.getPlotItem()
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
+        # Plain values on every axis, as the 3-D view and the hover read-out give them: pyqtgraph's SI prefixes
+        # turned a PCA plane's alpha of -0.6..0 into ticks -700..100 with "(x0.001)" appended to the title.
+        for name in ("left", "bottom", "right", "top"):
+            self.plot.getAxis(name).enableAutoSIPrefix(False)
         self.vb: pg.ViewBox = self.plot.getViewBox()
         # The legend sits above the plot, in the row of the (never shown) top axis: over the plot it would
         # hide the paths under it. It wraps into as many columns as the plot's width holds.

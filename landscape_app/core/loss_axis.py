@@ -4,7 +4,9 @@ A diverging run's loss grows geometrically (to 1e20 and beyond before the traini
 followed it would press every other curve flat onto zero. So a run *leaves* once its loss passes a threshold
 (ten times the highest start loss, or the shown surface's highest value if that is higher) or stops being
 finite; a leaving run counts for the range only up to the highest start loss, and its curve leaves through the
-top of the plot, marked there. The window's loss view and the exporter's fixed axis both use this rule.
+top of the plot, marked there. The window's loss view and the exporter's fixed axis both use this rule, and so
+does the span of a plane fitted to the runs (``plane_build.plane_span``): it covers the runs that stay, so one
+runaway run cannot stretch the surface until the others' paths collapse into its start.
 
 Plain numpy, no Qt.
 """
@@ -39,6 +41,19 @@ def leave_threshold(losses: Mapping[int, np.ndarray], surface_top: float | None 
     return ref, threshold
 
 
+def _leaves(y: np.ndarray, threshold: float) -> bool:
+    finite = np.isfinite(y)
+    return not finite.all() or bool(np.any(y[finite] > threshold))
+
+
+def leaving_runs(losses: Mapping[int, np.ndarray], surface_top: float | None = None) -> frozenset:
+    """The ids of the runs (run id -> losses) that leave the picture."""
+    measure = leave_threshold(losses, surface_top)
+    if measure is None:
+        return frozenset()
+    return frozenset(rid for rid, y in losses.items() if _leaves(np.asarray(y, dtype=np.float64), measure[1]))
+
+
 def plan_axis(losses: Mapping[int, np.ndarray], surface_top: float | None = None,
               positive: bool = False) -> LossAxis | None:
     """The range of the runs' losses (run id -> values) that the axis shows; ``positive``: a log axis (only
@@ -51,7 +66,7 @@ def plan_axis(losses: Mapping[int, np.ndarray], surface_top: float | None = None
         finite = np.isfinite(y)
         if measure is not None:
             ref, threshold = measure
-            if not finite.all() or bool(np.any(y[finite] > threshold)):
+            if _leaves(y, threshold):
                 leaving.add(rid)
                 finite &= np.where(finite, y, np.inf) <= ref
         if positive:
@@ -79,4 +94,4 @@ def exit_point(x: np.ndarray, y: np.ndarray, top: float) -> tuple[float, float] 
     return x0 + (x1 - x0) * (top - y0) / (y1 - y0), top
 
 
-__all__ = ["LossAxis", "plan_axis", "leave_threshold", "exit_point", "LEAVE_FACTOR"]
+__all__ = ["LossAxis", "plan_axis", "leaving_runs", "leave_threshold", "exit_point", "LEAVE_FACTOR"]
