@@ -21,8 +21,8 @@ from torch.utils.data import DataLoader, Dataset
 
 from .experiment import Experiment
 from .models import build_criterion, flat_params
-from .optimizers import build_optimizer, build_scheduler
 from .module_points import LiveLoss
+from .optimizers import build_optimizer, build_scheduler
 from .surface import loss_at
 from .surface_parallel import torch_threads
 from .trajectory import Step, Trajectory, TrajectoryBuilder
@@ -117,7 +117,7 @@ class Training(Iterator[Step]):
     def _steps(self, exp: Experiment, stop, run_id: int):
         # Every update runs at the experiment's thread count, and the caller's count is back before each yield:
         # the runs of a race (each at its own count) and the code between steps see only their own.
-        threads = exp.threads
+        threads, names = exp.threads, exp.param_names
         with torch_threads(threads):
             loop = _Loop(exp)
             params, buffers = loop.records.take()
@@ -140,7 +140,7 @@ class Training(Iterator[Step]):
                     lr = float(loop.optimizer.param_groups[0]["lr"])
                     batch_loss = loop.update(x, y)
                     params, buffers = loop.records.take()
-                    why = _divergence(params, exp.param_names, batch_loss)
+                    why = _divergence(params, names, batch_loss)
                     full_loss = loop.records.loss() if why is None else math.nan
                     if why is None and not math.isfinite(full_loss):
                         why = f"the loss became {full_loss}"
