@@ -24,7 +24,9 @@ MAX_WORKERS: int | None = None
 CPU_COUNT = os.cpu_count() or 1
 # A training step with less work than this (parameters x batch size) runs fastest on one torch thread: the
 # intra-op threads' barrier after every small operation costs more than the split saves, and far more where a
-# core is busy with other work (benchmarks/bench_training.py).
+# core is busy with other work. Measured on a shared two-core machine (load 4-5): one thread was faster from MLPs
+# of 337 weights to CNNs at batch 1,797 (2 threads 0.13-0.85 as fast) and even at 70M; at 540M the two were
+# level. The bound sits below that, where a quiet machine's second core starts to pay (bench_training.py).
 SERIAL_TRAINING_WORK = 50_000_000
 # This process's own default, read before the app changes it anywhere.
 DEFAULT_THREADS = max(1, min(torch.get_num_threads(), CPU_COUNT))
