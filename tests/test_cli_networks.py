@@ -118,7 +118,7 @@ def test_run_writes_the_path_of_the_plain_loop(tmp_path, capsys):
 def test_at_end_trains_and_keeps_the_projected_path(tmp_path, capsys):
     out = tmp_path / "end.npz"
     code = commands.main(["surface", *MOONS, "--model-option", "batchnorm=true", "--epochs", "2",
-                          "--batch-size", "20", "--plane", "axes", "--axes", "3.weight[0,0],3.bias[0]", "--at", "end",
+                          "--batch-size", "20", "--optimizer", "sgd", "--lr", "0.1", "--plane", "axes", "--axes", "3.weight[0,0],3.bias[0]", "--at", "end",
                           "--span=-3,3", "--resolution", "3", "-o", str(out)])
     assert code == 0, capsys.readouterr().err
     z = np.load(out)
@@ -143,12 +143,31 @@ def test_at_end_trains_and_keeps_the_projected_path(tmp_path, capsys):
     np.testing.assert_allclose(surface.loss, expected, rtol=1e-5)
 
 
+def test_a_cnn_on_digits_trains_with_the_defaults(tmp_path, capsys):
+    out = tmp_path / "cnn.csv"
+    assert commands.main(["run", "--model", "cnn", "--data", "digits", "-q", "-o", str(out)]) == 0, \
+        capsys.readouterr().err
+    session, (path,) = load_runs(out)
+    exp = session.experiment
+    assert (exp.optimizer, exp.lr, exp.batch_size, exp.epochs, exp.threads) == ("adam", 0.01, 64, 3, 1)
+    assert path.loss[0] > 2.2 and path.loss[-1] < 0.5          # it was 2.304 -> 2.283 on 20 full-batch SGD steps
+    assert path.batches[1].size == 64
+    # A closed-form model keeps the course's full-batch SGD; another optimizer brings its own learning rate.
+    assert commands.main(["run", "--model", "linear", "--data", "linear", "-q", "-o", str(tmp_path / "l.csv")]) == 0
+    linear = load_runs(tmp_path / "l.csv")[0].experiment
+    assert (linear.optimizer, linear.lr, linear.batch_size, linear.epochs) == ("sgd", 0.1, None, 20)
+    assert commands.main(["run", *MOONS, "--optimizer", "sgd", "--epochs", "1", "-q", "-o",
+                          str(tmp_path / "m.csv")]) == 0
+    mlp = load_runs(tmp_path / "m.csv")[0].experiment
+    assert (mlp.optimizer, mlp.lr, mlp.batch_size) == ("sgd", 0.1, None)    # 64 >= the 60 samples: the full batch
+
+
 def test_the_surface_of_one_mini_batch(tmp_path, capsys):
     exp = moons_experiment(batch_size=16, shuffle=True, epochs=2, seed=3)
     steps = list(la.train(exp))
     out = tmp_path / "batch.npz"
     code = commands.main(["surface", *MOONS, "--batch-size", "16", "--shuffle", "--epochs", "2", "--seed", "3",
-                          "--plane", "axes", "--axes", "0.bias[0],0.bias[1]", "--resolution", "3", "--batch", "6",
+                          "--optimizer", "sgd", "--lr", "0.1", "--plane", "axes", "--axes", "0.bias[0],0.bias[1]", "--resolution", "3", "--batch", "6",
                           "-o", str(out)])
     assert code == 0, capsys.readouterr().err
     z = np.load(out)
@@ -156,7 +175,8 @@ def test_the_surface_of_one_mini_batch(tmp_path, capsys):
     plane = la.Plane.axes(exp, "0.bias[0]", "0.bias[1]")
     want = la.compute_surface(exp, plane=plane, resolution=3, batch=steps[6].batch)
     np.testing.assert_array_equal(z["loss"], want.loss)
-    assert commands.main(["surface", *MOONS, "--plane", "axes", "--batch", "21", "-o", str(tmp_path / "x.npz")]) == 2
+    assert commands.main(["surface", *MOONS, "--batch-size", "full", "--epochs", "20", "--plane", "axes", "--batch",
+                          "21", "-o", str(tmp_path / "x.npz")]) == 2
     assert "--batch: must be an iteration of the run, from 1 to 20, not 21" in err_line(capsys)   # 20 full batches
 
 
@@ -404,7 +424,8 @@ def test_a_pca_plane_of_a_race_trains_first_and_covers_the_paths(tmp_path, capsy
 @needs_planes
 def test_a_hessian_plane_at_the_trained_end(tmp_path, capsys):
     out = tmp_path / "h.npz"
-    assert commands.main(["surface", *MOONS, "--epochs", "3", "--plane", "hessian", "--at", "end",
+    assert commands.main(["surface", *MOONS, "--epochs", "3", "--optimizer", "sgd", "--lr", "0.1",
+                          "--batch-size", "full", "--plane", "hessian", "--at", "end",
                           "--resolution", "3", "--span", "0.5", "-o", str(out)]) == 0, capsys.readouterr().err
     z = np.load(out)
     path = la.run(moons_experiment(epochs=3))

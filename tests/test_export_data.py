@@ -59,6 +59,25 @@ def test_runs_csv_is_plain_for_other_tools(tmp_path, race):
     assert table[len(trajectories[0]), 6] == trajectories[1].loss[0]
 
 
+def test_runs_csv_leaves_full_batches_out(tmp_path):
+    data = la.make_dataset("linear", n_samples=300, noise=0.4, seed=1)
+    full = la.Experiment(data=data, epochs=4)
+    session = Session((full, full.replace(batch_size=100, shuffle=True)), names=("full", "mini"))
+    trajectories = train_session(session)
+    path = tmp_path / "runs.csv"
+    save_runs(path, session, trajectories)
+    text = path.read_text()
+    assert "# full batch: 300 samples, left out of the batch column (empty after iteration 0)\n" in text
+    rows = list(csv.reader(line for line in text.splitlines() if not line.startswith("#")))[1:]
+    cells = {(r[0], r[1]): r[-1] for r in rows}
+    assert all(cells[("0", str(i))] == "" for i in range(5))                 # the full batch: no indices
+    assert [len(cells[("1", str(i))].split()) for i in range(1, 13)] == [100] * 12
+    assert cells[("1", "0")] == ""                                           # a start point has no batch
+    _, back = load_runs(path)
+    assert all(a.equals(b) for a, b in zip(trajectories, back))
+    assert back[0].batches[2].tolist() == list(range(300))
+
+
 def test_runs_json_layout(tmp_path, race):
     session, trajectories = race
     path = tmp_path / "runs.json"

@@ -8,6 +8,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 import landscape_app as la
+from landscape_app.core.surface_parallel import torch_threads
 
 
 class Data(Dataset):
@@ -46,8 +47,10 @@ def course_loop(model, x, y, criterion, optimizer, batch_size, shuffle, seed, ep
 
 def check_bit_identical(exp, model, criterion, optimizer, targets, seed_dropout=False):
     steps = list(la.train(exp))
-    params, buffers, losses = course_loop(model, exp.data.x, targets, criterion, optimizer, exp.batch_size,
-                                          exp.shuffle, exp.seed, exp.epochs, seed_dropout)
+    # The course's loop at the run's thread count (dropout's masks, for one, depend on it).
+    with torch_threads(exp.threads):
+        params, buffers, losses = course_loop(model, exp.data.x, targets, criterion, optimizer, exp.batch_size,
+                                              exp.shuffle, exp.seed, exp.epochs, seed_dropout)
     assert len(steps) == 1 + len(params) == 1 + exp.epochs * exp.steps_per_epoch
     got = np.array([s.params for s in steps[1:]])
     assert np.array_equal(got, params), np.abs(got - params).max()

@@ -48,6 +48,19 @@ def test_csv_layout(tmp_path, shuffled):
     assert len(lines) == 3 + len(trajectory)
 
 
+def test_csv_leaves_a_full_batchs_indices_out(tmp_path, diverged):
+    _, trajectory = diverged                  # every update on the full batch of 20 samples
+    path = tmp_path / "path.csv"
+    trajectory.to_csv(path)
+    lines = path.read_text().splitlines()
+    assert lines[2] == "# full batch: 20 samples, left out of the batch column (empty after iteration 0)"
+    rows = [line for line in lines if not line.startswith("#")][1:]
+    assert len(rows) == len(trajectory) and all(row.endswith(",") for row in rows)
+    back = Trajectory.from_csv(path)
+    assert back.equals(trajectory)
+    assert back.batches[0].size == 0 and back.batches[1].tolist() == list(range(20))
+
+
 def test_json_round_trip_with_experiment(tmp_path, shuffled):
     exp, trajectory = shuffled
     path = tmp_path / "path.json"

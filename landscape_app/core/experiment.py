@@ -15,6 +15,7 @@ from .optimizers import check_optimizer, check_scheduler
 MAX_RESOLUTION = 4001
 MAX_EPOCHS = 1_000_000
 MAX_ABS_PARAM = 1e6
+MAX_THREADS = 256
 
 # Where the surface is drawn unless the user says otherwise: the course's grid for linear models.
 DEFAULT_RANGES = {"linear": ((-20.0, 20.0), (-20.0, 20.0)),
@@ -65,6 +66,7 @@ class Experiment:
     start: tuple[float, ...] | None = None   # weights..., bias; None: the model's default (a network's seeded init)
     grid: Grid = field(default_factory=Grid)
     model_options: Mapping[str, Any] = field(default_factory=dict)   # mlp: hidden, activation, ...
+    threads: int | None = None         # torch's threads while training; None: chosen from the model's size
     module: Any = field(default=None, repr=False)   # the nn.Module of model "module" (set from ``model``)
 
     def __post_init__(self):
@@ -94,6 +96,7 @@ class Experiment:
                 raise ConfigError(f"start.{p}", f"must be within ±{MAX_ABS_PARAM:g}, not {v:g}")
         set_("start", start)
         set_("grid", self._checked_grid(self.grid, names))
+        self._choose_threads(set_)
 
     def _check_network(self, set_) -> None:
         """A neural network: a built-in spec, a user's file or a given module, checked against data and criterion."""
@@ -132,6 +135,16 @@ class Experiment:
                                 self.start)
         object.__setattr__(self, "_fitted", fitted)
         set_("grid", self._network_grid(self.grid))
+        self._choose_threads(set_)
+
+    def _choose_threads(self, set_) -> None:
+        """None: the fastest thread count for the model's size (``surface_parallel.choose_threads``), remembered as
+        chosen so that ``replace`` chooses again for the new settings. Saved sessions write the count, so a run
+        replays at it: torch's results may depend on it (BatchNorm's batch statistics do), its speed does."""
+        if self.threads is None:
+            from .surface_parallel import choose_threads
+            set_("threads", choose_threads(self.param_count, self.effective_batch_size))
+            set_("_threads_chosen", True)
 
     def _network_grid(self, grid: Grid) -> Grid:
         """A network's default view: alpha and beta from -1 to 1 (its planes' units), 51 points each."""
@@ -168,6 +181,10 @@ class Experiment:
             raise ConfigError("epochs", f"must be a whole number from 1 to {MAX_EPOCHS:,}, not {self.epochs!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**63:
             raise ConfigError("seed", f"must be a whole number >= 0, not {self.seed!r}")
+        if self.threads is not None and (isinstance(self.threads, bool) or not isinstance(self.threads, int)
+                                         or not 1 <= self.threads <= MAX_THREADS):
+            raise ConfigError("threads", f"must be a whole number from 1 to {MAX_THREADS} or none (chosen from the "
+                                         f"model's size), not {self.threads!r}")
 
     def _checked_grid(self, grid: Grid, names: tuple[str, ...]) -> Grid:
         if not isinstance(grid, Grid):
@@ -273,11 +290,14 @@ class Experiment:
         """A copy with ``changes``, validated again.
 
         Options belong to their optimizer, scheduler or criterion: changing one of those without giving its
-        options starts from the new one's defaults (SGD's momentum means nothing to Adam).
+        options starts from the new one's defaults (SGD's momentum means nothing to Adam). A thread count that was
+        chosen (not given) is chosen again for the new settings.
         """
         for name in ("optimizer", "scheduler", "criterion"):
             if name in changes and changes[name] != getattr(self, name):
                 changes.setdefault(f"{name}_options", {})
+        if self.__dict__.get("_threads_chosen"):
+            changes.setdefault("threads", None)     # chosen for the old settings: choose for the new ones
         return dataclasses.replace(self, **changes)
 
     def grid_axes_values(self):

@@ -126,3 +126,50 @@ def module_losses(exp, points, batch=None, buffers=None, bn: str = "eval", metri
             else:
                 out[i] = float(criterion(yhat, target))
     return out
+
+
+class LiveLoss:
+    """The full-data loss of a module while it trains: ``module_losses`` at its parameters and floating buffers,
+    bit for bit, without that function's set-up on every call.
+
+    The float64 copy is built once, and its parameters are views of one flat vector, as ``split_params`` lays
+    them out; the data is converted once. ``take()`` copies the live float32 parameters and buffers into it (an
+    exact widening) and returns them as the step's numpy records; ``loss()`` then evaluates the copy in eval mode
+    (dropout off, BatchNorm's running statistics) under ``serial_torch``, as ``module_losses`` does.
+    """
+
+    def __init__(self, exp, live: nn.Module):
+        module = copy.deepcopy(exp._fitted.template).to(torch.float64).eval()
+        self._flat = torch.empty(exp.param_count, dtype=torch.float64)
+        own = dict(module.named_parameters())
+        self._views = []
+        for name, view in split_params(module, self._flat).items():
+            own[name].data = view          # the module computes with the flat vector's values
+            self._views.append(view)
+        self._module = module
+        self._live = list(live.parameters())
+        copies = dict(module.named_buffers())
+        floating = [(name, b) for name, b in live.named_buffers() if b.dtype.is_floating_point]
+        self._buffer_names = [name for name, _ in floating]
+        self._live_buffers = [b for _, b in floating]
+        self._buffers = [copies[name] for name, _ in floating]
+        self._x = exp.data.x.to(torch.float64)
+        target = exp.targets()
+        self._target = target.to(torch.float64) if target.dtype.is_floating_point else target
+        self._criterion = build_criterion(exp.criterion, exp.criterion_options)
+
+    def take(self) -> tuple[np.ndarray, dict | None]:
+        """The live module's parameters (float64 (k,)) and floating buffers ({name: array} or None), copied."""
+        with torch.no_grad():
+            torch._foreach_copy_(self._views, self._live)      # one call instead of a copy per tensor
+            if not self._buffers:
+                return self._flat.numpy().copy(), None
+            torch._foreach_copy_(self._buffers, self._live_buffers)
+            buffers = {name: b.numpy().copy() for name, b in zip(self._buffer_names, self._buffers)}
+        return self._flat.numpy().copy(), buffers
+
+    def loss(self) -> float:
+        """The full-data loss at what ``take()`` last copied."""
+        with torch.no_grad(), serial_torch():
+            return float(self._criterion(self._module(self._x), self._target))
+

@@ -40,6 +40,7 @@ from .errors import ConfigError
 from .surface_module_criteria import per_sample_criterion
 from .surface_module_chunk import Chunk, give_back, take_workspace
 from .surface_module_layers import batch_statistics, compile_layers, run_layers
+from .surface_parallel import torch_threads
 
 # Largest single activation of a CPU chunk (bytes): with two workers the MLP benchmark ran fastest near 8 MB (65
 # points of 1,000 x 33 floats; 2 MB 0.20 s, 4 MB 0.14 s, 8 MB 0.12 s, 16 MB 0.16 s): smaller chunks pay per-call
@@ -368,10 +369,5 @@ def is_stopped(stop) -> bool:
 def _single_threaded(active: bool) -> Iterator[None]:
     """torch single-threaded in this thread for the block, and the thread count put back after (worker threads
     that set theirs also change the default that threads started later inherit)."""
-    saved = torch.get_num_threads()
-    if active:
-        torch.set_num_threads(1)
-    try:
+    with torch_threads(1 if active else torch.get_num_threads()):
         yield
-    finally:
-        torch.set_num_threads(saved)

@@ -39,7 +39,7 @@ from .session import Session, default_run_name, own_model_options
 # A [[runs]] entry may also set ``model_options``: the ones a run may have of its own (BatchNorm, dropout), laid
 # over the [experiment]'s.
 RUN_FIELDS = ("criterion", "criterion_options", "optimizer", "lr", "optimizer_options", "scheduler",
-              "scheduler_options", "batch_size", "shuffle", "epochs", "seed", "start")
+              "scheduler_options", "batch_size", "shuffle", "epochs", "seed", "start", "threads")
 EXPERIMENT_FIELDS = ("model", "model_options") + RUN_FIELDS + ("data", "grid")
 GRID_FIELDS = ("x_range", "y_range", "resolution", "axes", "held")
 SESSION_KEYS = ("title", "description", "edited", "experiment", "runs", "plane")
@@ -104,6 +104,7 @@ def run_fields_to_dict(exp: Experiment) -> dict[str, Any]:
         "scheduler": exp.scheduler or "none", "scheduler_options": dict(exp.scheduler_options),
         "batch_size": exp.batch_size if exp.batch_size is not None else "full",
         "shuffle": exp.shuffle, "epochs": exp.epochs, "seed": exp.seed,
+        "threads": exp.threads,       # chosen from the model's size if none was given: the run replays at it
     }
     if exp.start is not None:     # a network's start is its seeded initialisation unless given
         out["start"] = list(exp.start)
@@ -145,6 +146,8 @@ def normalise_run_fields(table: Mapping[str, Any]) -> dict[str, Any]:
         kw["batch_size"] = None
     if kw.get("scheduler") in ("none", ""):
         kw["scheduler"] = None
+    if kw.get("threads") == "auto":
+        kw["threads"] = None
     if isinstance(kw.get("start"), list):
         kw["start"] = tuple(kw["start"])
     return kw

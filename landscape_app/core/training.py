@@ -21,8 +21,10 @@ from torch.utils.data import DataLoader, Dataset
 
 from .experiment import Experiment
 from .models import build_criterion, flat_params
+from .module_points import LiveLoss
 from .optimizers import build_optimizer, build_scheduler
 from .surface import loss_at
+from .surface_parallel import torch_threads
 from .trajectory import Step, Trajectory, TrajectoryBuilder
 
 # A parameter beyond this is off any surface worth drawing: the run has diverged even while still finite.
@@ -113,81 +115,103 @@ class Training(Iterator[Step]):
         return Outcome(self.outcome, self.message)
 
     def _steps(self, exp: Experiment, stop, run_id: int):
-        data = exp.data
-        loader = DataLoader(_IndexedBatches(data.x, exp.targets()), batch_size=exp.effective_batch_size,
-                            shuffle=exp.shuffle, generator=torch.Generator().manual_seed(exp.seed),
-                            collate_fn=_as_batch)
-        model = exp.build_module()
-        if any(isinstance(m, torch.nn.Dropout) for m in model.modules()):
-            # Dropout draws from torch's global random state: seeded here, the run is reproducible.
-            torch.manual_seed(exp.seed)
-        criterion = build_criterion(exp.criterion, exp.criterion_options)
-        optimizer = build_optimizer(exp.optimizer, model.parameters(), exp.lr, exp.optimizer_options)
-        scheduler = build_scheduler(exp.scheduler, optimizer, exp.scheduler_options)
-        is_lbfgs = isinstance(optimizer, torch.optim.LBFGS)
-        names = exp.param_names
-
-        params = flat_params(model).double().numpy()
-        buffers = _buffers(model)
-        yield Step(0, 0, params, math.nan, _full_loss(exp, params, buffers), _NO_BATCH, math.nan, run_id, buffers)
+        # Every update runs at the experiment's thread count, and the caller's count is back before each yield:
+        # the runs of a race (each at its own count) and the code between steps see only their own.
+        threads, names = exp.threads, exp.param_names
+        with torch_threads(threads):
+            loop = _Loop(exp)
+            params, buffers = loop.records.take()
+            start = Step(0, 0, params, math.nan, loop.records.loss(), _NO_BATCH, math.nan, run_id, buffers)
+        yield start
 
         iteration = 0
         for epoch in range(1, exp.epochs + 1):
-            for x, y, idx in loader:
-                if _stop_requested(stop):
-                    return Outcome("stopped", f"stopped by request after iteration {iteration} "
-                                              f"(epoch {epoch})")
-                iteration += 1
-                lr = float(optimizer.param_groups[0]["lr"])
-                if is_lbfgs:
-                    def closure():
-                        optimizer.zero_grad()
-                        closure_loss = criterion(model(x), y)
-                        closure_loss.backward()
-                        return closure_loss
-                    # LBFGS returns the closure's first evaluation: the batch loss before the update.
-                    batch_loss = float(optimizer.step(closure).detach())
-                else:
-                    yhat = model(x)
-                    loss = criterion(yhat, y)
-                    optimizer.zero_grad()
-                    loss.backward()
-                    optimizer.step()
-                    batch_loss = float(loss.detach())
-                params = flat_params(model).double().numpy()
-                buffers = _buffers(model)
-                why = _divergence(params, names, batch_loss)
-                full_loss = _full_loss(exp, params, buffers) if why is None else math.nan
-                if why is None and not math.isfinite(full_loss):
-                    why = f"the loss became {full_loss}"
-                if why is not None:
-                    return Outcome("diverged", f"diverged at iteration {iteration} (epoch {epoch}): {why}; "
-                                               f"try a smaller learning rate")
-                yield Step(iteration, epoch, params, batch_loss, full_loss, idx.numpy(), lr, run_id, buffers)
-            if scheduler is not None:
-                scheduler.step()
+            batches = iter(loop.loader)
+            while True:
+                with torch_threads(threads):
+                    batch = next(batches, None)
+                    if batch is None:
+                        break
+                    if _stop_requested(stop):
+                        return Outcome("stopped", f"stopped by request after iteration {iteration} "
+                                                  f"(epoch {epoch})")
+                    iteration += 1
+                    x, y, idx = batch
+                    lr = float(loop.optimizer.param_groups[0]["lr"])
+                    batch_loss = loop.update(x, y)
+                    params, buffers = loop.records.take()
+                    why = _divergence(params, names, batch_loss)
+                    full_loss = loop.records.loss() if why is None else math.nan
+                    if why is None and not math.isfinite(full_loss):
+                        why = f"the loss became {full_loss}"
+                    if why is not None:
+                        return Outcome("diverged", f"diverged at iteration {iteration} (epoch {epoch}): {why}; "
+                                                   f"try a smaller learning rate")
+                    step = Step(iteration, epoch, params, batch_loss, full_loss, idx.numpy(), lr, run_id, buffers)
+                yield step
+            if loop.scheduler is not None:
+                with torch_threads(threads):
+                    loop.scheduler.step()
         return Outcome("finished", f"finished {exp.epochs} epoch(s), {iteration} iteration(s)")
 
 
-def _buffers(model: torch.nn.Module):
-    """A network's floating-point buffers (BatchNorm's running statistics) as numpy copies, or None."""
-    out = {name: b.detach().double().numpy().copy() for name, b in model.named_buffers()
-           if b.dtype.is_floating_point}
-    return out or None
+class _Loop:
+    """One run's loader, module, criterion, optimizer and scheduler, built as the plain loop builds them, and
+    what records the module after each update."""
+
+    def __init__(self, exp: Experiment):
+        self.loader = DataLoader(_IndexedBatches(exp.data.x, exp.targets()), batch_size=exp.effective_batch_size,
+                                 shuffle=exp.shuffle, generator=torch.Generator().manual_seed(exp.seed),
+                                 collate_fn=_as_batch)
+        self.model = model = exp.build_module()
+        if any(isinstance(m, torch.nn.Dropout) for m in model.modules()):
+            # Dropout draws from torch's global random state: seeded here, the run is reproducible.
+            torch.manual_seed(exp.seed)
+        self.criterion = build_criterion(exp.criterion, exp.criterion_options)
+        self.optimizer = build_optimizer(exp.optimizer, model.parameters(), exp.lr, exp.optimizer_options)
+        self.scheduler = build_scheduler(exp.scheduler, self.optimizer, exp.scheduler_options)
+        self.is_lbfgs = isinstance(self.optimizer, torch.optim.LBFGS)
+        self.records = LiveLoss(exp, model) if exp.is_module else _LinearRecords(exp, model)
+
+    def update(self, x, y) -> float:
+        """One optimizer update on the batch; returns the batch loss that drove it (before the update)."""
+        model, criterion, optimizer = self.model, self.criterion, self.optimizer
+        if self.is_lbfgs:
+            def closure():
+                optimizer.zero_grad()
+                closure_loss = criterion(model(x), y)
+                closure_loss.backward()
+                return closure_loss
+            # LBFGS returns the closure's first evaluation: the batch loss before the update.
+            return float(optimizer.step(closure).detach())
+        yhat = model(x)
+        loss = criterion(yhat, y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return float(loss.detach())
 
 
-def _full_loss(exp: Experiment, params: np.ndarray, buffers) -> float:
-    """The full-data loss at the step's parameters (a network's in eval mode, with its running statistics)."""
-    if not exp.is_module:
-        return float(loss_at(exp, params))
-    from .module_points import module_losses
-    return float(module_losses(exp, params, buffers=buffers)[0])
+class _LinearRecords:
+    """A closed-form model's records: its parameters, and the full-data loss from the surface's own kernel."""
+
+    def __init__(self, exp: Experiment, model: torch.nn.Module):
+        self._exp, self._model, self._params = exp, model, None
+
+    def take(self) -> tuple[np.ndarray, None]:
+        self._params = flat_params(self._model).double().numpy()
+        return self._params, None
+
+    def loss(self) -> float:
+        return float(loss_at(self._exp, self._params))
 
 
 def _divergence(params: np.ndarray, names, batch_loss: float) -> str | None:
     """Why the update left the map (a non-finite or huge parameter, a non-finite batch loss), or None."""
     if not math.isfinite(batch_loss):
         return f"the mini-batch loss became {batch_loss}"
+    if params.size and np.abs(params).max() <= DIVERGENCE_BOUND:   # the common case in one pass (NaN fails it)
+        return None
     bad = ~np.isfinite(params) | (np.abs(params) > DIVERGENCE_BOUND)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])

@@ -83,16 +83,19 @@ class Trajectory:
     def to_csv(self, path) -> None:
         """Write one row per step: iteration, epoch, each parameter by name, batch_loss, loss, lr, batch.
 
-        ``batch`` holds the sample indices separated by spaces. Two ``#`` lines before the header keep the
+        ``batch`` holds the sample indices separated by spaces, or nothing where the step used all of the samples
+        (a full batch: a ``# full batch: N`` line says how many). Two ``#`` lines before the header keep the
         outcome and message. Floats are written with ``repr``, so ``from_csv`` gives back the same values.
         """
         from .files import write_text_atomic
         out = io.StringIO()
         out.write(f"# outcome: {self.outcome}\n# message: {json.dumps(self.message, ensure_ascii=False)}\n")
+        full = full_batch_size(self.batches)
+        out.write(full_batch_line(self.batches, full))
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["iteration", "epoch", *self.param_names, "batch_loss", "loss", "lr", "batch"])
         for i in range(len(self)):
-            batch = " ".join(str(int(v)) for v in self.batches[i]) if i < len(self.batches) else ""
+            batch = batch_cell(self.batches[i], full) if i < len(self.batches) else ""
             writer.writerow([int(self.iteration[i]), int(self.epoch[i]), *map(_float_text, self.params[i]),
                              _float_text(self.batch_loss[i]), _float_text(self.loss[i]), _float_text(self.lr[i]),
                              batch])
@@ -204,6 +207,43 @@ class TrajectoryBuilder:
 
 
 # -- file helpers --------------------------------------------------------------------------------------------
+FULL_BATCH = "full batch"      # the CSV comment that says how many samples an empty batch cell stands for
+
+
+def full_batch_size(batches) -> int:
+    """The samples a full batch of these steps holds: one more than the largest index any batch has (0: none)."""
+    return max((int(b.max()) + 1 for b in batches if len(b)), default=0)
+
+
+def batch_cell(batch: np.ndarray, full: int) -> str:
+    """A step's sample indices for a CSV cell, separated by spaces; empty for a full batch (all ``full`` samples,
+    in whatever order), which would repeat every index on every row."""
+    if full and len(batch) == full:
+        return ""
+    return " ".join(map(str, np.asarray(batch).tolist()))
+
+
+def full_batch_line(batches, full: int) -> str:
+    """The ``# full batch: N`` comment, where some step's batch cell is left empty for a full batch."""
+    if full and any(len(b) == full for b in batches):
+        return f"# {FULL_BATCH}: {full} samples, left out of the batch column (empty after iteration 0)\n"
+    return ""
+
+
+def read_full_batch(value: str) -> int:
+    """N from the ``# full batch`` comment's value (0 when it does not start with a whole number)."""
+    head = value.split()[0] if value.split() else ""
+    return int(head) if head.isdigit() else 0
+
+
+def cell_batch(text: str, iteration: int, full: int) -> np.ndarray:
+    """The inverse of ``batch_cell``: an empty cell after the start point is the full batch, 0 to ``full`` - 1.
+    ``ValueError`` for a cell that is not whole numbers."""
+    if not text.strip() and iteration > 0 and full:
+        return np.arange(full, dtype=np.int64)
+    return np.array([int(v) for v in text.split()], dtype=np.int64)
+
+
 def _float_text(value) -> str:
     return repr(float(value))
 
@@ -222,7 +262,7 @@ _CSV_TAIL = ("batch_loss", "loss", "lr", "batch")
 
 def _read_csv(path: Path) -> Trajectory:
     text = read_user_text(path, encoding="utf-8-sig")
-    outcome, message = "finished", ""
+    outcome, message, full = "finished", "", 0
     lines = text.splitlines()
     start = 0
     while start < len(lines) and lines[start].startswith("#"):
@@ -240,6 +280,8 @@ def _read_csv(path: Path) -> Trajectory:
                 message = value
             if not isinstance(message, str):
                 message = value
+        elif key == FULL_BATCH:
+            full = read_full_batch(value)
         start += 1
     rows = list(csv.reader(lines[start:]))
     if not rows or not rows[0]:
@@ -276,7 +318,7 @@ def _read_csv(path: Path) -> Trajectory:
                                 f"number") from None
         if has_batch:
             try:
-                batches.append(np.array([int(v) for v in cells[-1].split()], dtype=np.int64))
+                batches.append(cell_batch(cells[-1], int(ints[r, 0]), full))
             except ValueError:
                 raise DataError(f"{path}, line {line}, column {width} (batch): {cells[-1]!r} is not a list of "
                                 f"sample indices separated by spaces") from None

@@ -18,7 +18,7 @@ import numpy as np
 from ..core.errors import DataError, ExportError
 from ..core.session import Session
 from ..core.tomlio import session_from_dict, session_to_dict
-from ..core.trajectory import Trajectory
+from ..core.trajectory import Trajectory, batch_cell, cell_batch, full_batch_line
 from .writers import temp_file_beside, write_text_atomic
 
 if sys.version_info >= (3, 11):
@@ -122,12 +122,15 @@ def save_runs(path, session: Session, trajectories: Sequence[Trajectory]) -> Non
     for k, (name, color, t) in enumerate(zip(session.names, colors, trajectories)):
         meta = {"name": name, "color": color, "outcome": t.outcome, "message": t.message}
         out.write(f"# run {k}: {json.dumps(meta, ensure_ascii=False)}\n")
+    # A full batch's indices (every sample, on every row) are left out: an empty cell after iteration 0.
+    full = len(session.experiment.data)
+    out.write(full_batch_line([b for t in trajectories for b in t.batches], full))
     out.write(_comment_block(_session_toml(session, base)))
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["run", "iteration", "epoch", *names, "batch_loss", "loss", "lr", "batch"])
     for k, t in enumerate(trajectories):
         for i in range(len(t)):
-            batch = " ".join(str(int(v)) for v in t.batches[i]) if i < len(t.batches) else ""
+            batch = batch_cell(t.batches[i], full) if i < len(t.batches) else ""
             writer.writerow([k, int(t.iteration[i]), int(t.epoch[i]), *map(_float_text, t.params[i]),
                              _float_text(t.batch_loss[i]), _float_text(t.loss[i]), _float_text(t.lr[i]), batch])
     write_text_atomic(path, out.getvalue())
@@ -175,7 +178,8 @@ def load_runs(path) -> tuple[Session, tuple[Trajectory, ...]]:
         body = per_run[run]
         ints = np.array([[int(r[1]), int(r[2])] for r in body], dtype=np.int64)
         floats = np.array([[float(v) for v in r[3:3 + k + 3]] for r in body], dtype=np.float64)
-        batches = tuple(np.array([int(v) for v in r[-1].split()], dtype=np.int64) for r in body)
+        full = len(session.runs[run].data) if run < len(session.runs) else 0
+        batches = tuple(cell_batch(r[-1], int(r[1]), full) for r in body)
         meta = metas.get(run, {})
         out.append(Trajectory(names, ints[:, 0].copy(), ints[:, 1].copy(), floats[:, :k].copy(),
                               floats[:, k].copy(), floats[:, k + 1].copy(), floats[:, k + 2].copy(), batches,
