@@ -44,13 +44,14 @@ class ExportDialog(QDialog):
     exported = Signal(str)      # the path written
 
     def __init__(self, session: Session, trajectories: Sequence | Mapping | None = None, parent=None, *,
-                 surface=None, metric: str = "loss"):
+                 surface=None, metric: str = "loss", beside=None):
         super().__init__(parent)
         self.setWindowTitle("Export animation")
         self.session = session
         self.window_paths = window_paths(trajectories, len(session.runs))
         # Not ``self.metric``: QWidget has a metric() of its own.
         self.window_surface, self.surface_metric = surface, metric
+        self.window_beside = beside          # the window's surface beside its main one, or None
         # a network's surface computed here (off the GUI thread), per choice of paths (a plane may fit them)
         self.surfaces = ExportSurfaces(self)
         self.surfaces.message.connect(self._say)
@@ -258,8 +259,11 @@ class ExportDialog(QDialog):
     def _scene(self, paths):
         """The export's scene; a network's surface is computed once (per choice of paths), not per preview."""
         choice = self.paths_choice.currentData()
-        surface = self.window_surface if self.window_surface is not None else self.surfaces.get(choice)
-        return export.prepare_scene(self.session, paths, surface=surface, metric=self.surface_metric)
+        if self.window_surface is not None:
+            surface, beside = self.window_surface, self.window_beside
+        else:
+            surface, beside = self.surfaces.get(choice), self.surfaces.beside(choice)
+        return export.prepare_scene(self.session, paths, surface=surface, metric=self.surface_metric, beside=beside)
 
     def _surface_first(self, paths, after) -> bool:
         """For a network whose surface is not there yet: compute it off the GUI thread, then ``after()``."""

@@ -239,7 +239,7 @@ class WindowActions:
         """A network's export draws on the window's plane: the surface shown (on its plane, whatever kind) when it
         is the exported one's (the first run's, computed and not being replaced); else the exporter computes it on
         the session's plane, showing what the window shows (loss or accuracy)."""
-        from .scene_controller import SURFACE, surface_fields
+        from .scene_controller import BESIDE, SURFACE, surface_fields
         scene, first = self.scene, self.session.runs[0]
         if not first.is_module:
             return {}
@@ -247,4 +247,6 @@ class WindowActions:
         current = (self.controller.static is None and surface is not None and scene.experiment is not None
                    and not scene.jobs.pending(SURFACE) and getattr(surface, "plane", None) is not None
                    and surface_fields(scene.experiment) == surface_fields(first))
-        return {"surface": surface if current else None, "metric": scene.metric}
+        # The surface beside it (another network of the race, the random slice), where it is here already.
+        beside = scene.beside_shown if current and not scene.jobs.pending(BESIDE) else None
+        return {"surface": surface if current else None, "metric": scene.metric, "beside": beside}

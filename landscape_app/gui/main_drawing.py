@@ -76,7 +76,8 @@ class WindowDrawing:
             self.playback.dirty = True
         lifted = scene.lifted_paths(paths, batch_loss=not self.views.own_losses)
         projected = scene.projected_paths(paths) if self.experiment.is_module else None
-        self.views.show_paths(paths, lifted, upto, projected)
+        beside = scene.beside_paths(paths) if self.experiment.is_module else None
+        self.views.show_paths(paths, lifted, upto, projected, beside)
         index = (len(selected) if upto is None else min(upto, len(selected))) - 1 if selected is not None else 0
         rate = self.playback.steps_per_second if self.playback.state == PLAYING else 0.0
         self.status.show_position(selected, index, rate, self.experiment.criterion)
