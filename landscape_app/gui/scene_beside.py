@@ -26,6 +26,8 @@ from .scene_plane import network_key, parameter_space
 
 NETWORK, RANDOM = "network", "random"
 NORMALISED = {"filter": "filter-normalised", "layer": "layer-normalised", "none": "not normalised"}
+# The main view's title beside a random slice: the plane it lies on (short: a contour is a third of the window).
+MAIN_PLANE = {"pca": "The runs' own plane (PCA)", "hessian": "The Hessian's plane", "through": "Through the runs' ends"}
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -75,10 +77,11 @@ def beside_spec(shown: Experiment | None, run_experiments: Mapping[int, Experime
     if shown is None or not shown.is_module:
         return None
     if settings.random_beside:
-        title = f"Random slice through the start ({NORMALISED[settings.normalization]})"
+        # Short enough for a third of a 1280-pixel window; the start marker says where it goes through.
+        title = f"Random slice ({NORMALISED[settings.normalization]})"
         space = parameter_space(shown)
         runs = tuple(rid for rid, exp in run_experiments.items() if parameter_space(exp) == space)
-        return BesideSpec(RANDOM, title, shown, runs, settings)
+        return BesideSpec(RANDOM, title, shown, runs, settings, MAIN_PLANE.get(settings.kind, ""))
     key, space = network_key(shown), parameter_space(shown)
     others: dict[str, list[int]] = {}
     for rid, exp in run_experiments.items():
