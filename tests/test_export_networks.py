@@ -10,6 +10,7 @@ from PIL import Image
 import landscape_app as la
 from landscape_app import commands
 from landscape_app.core.plane import Plane
+from landscape_app.core.presets import load_preset
 from landscape_app.core.session import Session
 from landscape_app.export.data import load_surface
 from landscape_app.export.frames import FrameRenderer, iter_frames
@@ -371,3 +372,86 @@ def test_the_windows_accuracy_surface_is_exported_as_such(qapp, tmp_path, moons)
         assert renderer.views["contour"].colorbar.axis.labelText.startswith("accuracy")
         assert all(" · surface accuracy " in text for _, text in renderer.projected.note.lines)
 
+
+
+# -- a surface beside the main one -------------------------------------------------------------------------------
+def _pixels_of(renderer, image: np.ndarray, view) -> np.ndarray:
+    from PySide6.QtCore import QPoint
+    top_left = view.mapTo(renderer.window, QPoint(0, 0))
+    s = renderer.scale
+    x0, y0 = int(top_left.x() * s), int(top_left.y() * s)
+    return image[y0:y0 + int(view.height() * s), x0:x0 + int(view.width() * s)]
+
+
+def _within(z, run: int, share: float = 0.15) -> float:
+    """How far run ``run``'s end reads off its true loss on its own network's surface, as a share of its range."""
+    end = np.flatnonzero(z["path_run"] == run)[-1]
+    own = z["loss_beside"] if z["path_network"][end] == 1 else z["loss"]
+    return abs(z["path_surface"][end] - z["path_loss"][end]) / (np.nanmax(own) - np.nanmin(own))
+
+
+def test_the_batchnorm_preset_reads_each_run_on_its_own_networks_surface(qapp, tmp_path):
+    """The batchnorm race: two networks on one plane. Each network has its own surface (the main one the first
+    run's, the one beside the other's, with its own run's BatchNorm statistics); each run's projected end lies
+    within 15% of its surface's range of its true loss, in the NPZ and in the frames' note, and each run is drawn
+    on its own network's contour."""
+    session = load_preset("batchnorm")
+    scene = prepare_scene(session)
+    spec, beside = scene.beside
+    assert spec.kind == "network" and spec.runs == (1,) and spec.title == "with BatchNorm: run 2"
+    assert beside.plane.buffers and not scene.surface.plane.buffers        # each network its own statistics
+    out = tmp_path / "bn.npz"
+    for _ in export_steps(scene, make_plan(str(out))):
+        pass
+    with np.load(out) as z:
+        assert str(z["beside_kind"]) == "network" and str(z["beside_title"]) == spec.title
+        assert z["loss_beside"].shape == z["loss"].shape
+        np.testing.assert_array_equal(z["alpha_beside"], z["alpha"])
+        assert list(np.unique(z["path_network"][z["path_run"] == 1])) == [1]
+        assert list(np.unique(z["path_network"][z["path_run"] == 0])) == [0]
+        for run in (0, 1):
+            assert _within(z, run) < 0.15, run
+            mine = z["path_run"] == run
+            span = np.ptp(z["path_alpha"][mine]) / np.ptp(z["alpha"]), np.ptp(z["path_beta"][mine]) / np.ptp(z["beta"])
+            assert max(span) >= 0.15, run               # the paths travel on the plane
+    plan = make_plan(str(tmp_path / "bn.png"), views="contour,loss", size=(1280, 720))
+    with FrameRenderer(scene, plan) as renderer:
+        frame = renderer.render(scene.n_points)
+        Image.fromarray(frame).save(tmp_path / "bn-frame.png")
+        assert renderer.beside_view is not None and renderer.beside_view.title_label.text() == spec.title
+        assert count(_pixels_of(renderer, frame, renderer.views["contour"]), BLUE) == 0
+        assert count(_pixels_of(renderer, frame, renderer.views["contour"]), ORANGE) > 20
+        assert count(_pixels_of(renderer, frame, renderer.beside_view), BLUE) > 20
+        lines = dict(renderer.projected.note.lines)
+        with np.load(out) as z:
+            end = np.flatnonzero(z["path_run"] == 1)[-1]
+            assert f"surface {_num(float(z['path_surface'][end]))}" in lines[1]
+
+
+def test_the_filter_normalisation_preset_exports_the_random_slice_beside(qapp, tmp_path):
+    """The paths' plane, and beside it the random slice through the start, not normalised, with each run's
+    projection on it (near the start: a random slice holds almost nothing of a trajectory)."""
+    session = load_preset("filter-normalisation")
+    session = session.replace(runs=tuple(r.replace(epochs=3) for r in session.runs))
+    scene = prepare_scene(session)
+    spec, beside = scene.beside
+    assert scene.plane.kind == "pca" and spec.kind == "random" and "not normalised" in spec.title
+    assert beside.plane.kind == "random" and beside.plane.info["normalization"] == "none"
+    out = tmp_path / "fn.npz"
+    for _ in export_steps(scene, make_plan(str(out))):
+        pass
+    with np.load(out) as z:
+        assert str(z["beside_kind"]) == "random" and z["loss_beside"].shape == beside.loss.shape
+        np.testing.assert_array_equal(z["beside_plane_d1"], beside.plane.d1)
+        first = z["path_run"] == 0
+        p = la.project_path(scene.experiment, scene.trajectories[0], beside.plane)
+        np.testing.assert_allclose(z["path_alpha_beside"][first], p.alpha)
+        np.testing.assert_allclose(z["path_surface_beside"][first], p.surface_loss)
+    plan = make_plan(str(tmp_path / "fn.png"), views="contour,loss", size=(1280, 720))
+    with FrameRenderer(scene, plan) as renderer:
+        frame = renderer.render(scene.n_points)
+        Image.fromarray(frame).save(tmp_path / "fn-frame.png")
+        assert "not normalised" in renderer.beside_view.title_label.text()
+        assert sorted(renderer.projected.beside) == [0, 1]
+        # Both runs sit at the start of the slice (the second drawn over the first).
+        assert count(_pixels_of(renderer, frame, renderer.beside_view), BLUE) > 5

@@ -20,7 +20,9 @@ def network_session(**plane):
 @pytest.mark.parametrize("plane", [dict(kind="random", seed=7, normalization="none"),
                                    dict(kind="random", seed=0, normalization="layer"),
                                    dict(kind="pca"), dict(kind="hessian", at="current"),
-                                   dict(kind="hessian", at="start"), dict(kind="through", points=(2, 1))])
+                                   dict(kind="hessian", at="start"), dict(kind="through", points=(2, 1)),
+                                   dict(kind="pca", beside="random", seed=3, normalization="none"),
+                                   dict(kind="hessian", beside="random", seed=0, normalization="filter")])
 def test_the_plane_table_round_trips(tmp_path, plane):
     session = network_session(**plane)
     path = tmp_path / "s.toml"
@@ -36,6 +38,25 @@ def test_only_what_the_kind_reads_is_written():
     assert PlaneSettings("random", seed=3).to_dict() == {"kind": "random", "seed": 3, "normalization": "filter"}
     assert PlaneSettings("hessian", at="current").to_dict() == {"kind": "hessian", "at": "current"}
     assert PlaneSettings("through", points=(1, 3)).to_dict() == {"kind": "through", "points": [1, 3]}
+    # The random slice beside the paths' plane writes the seed and normalisation it is drawn with.
+    assert PlaneSettings("pca", seed=3, normalization="none", beside="random").to_dict() == {
+        "kind": "pca", "beside": "random", "seed": 3, "normalization": "none"}
+
+
+def test_the_slice_beside_is_saved_in_the_plane_table(tmp_path):
+    session = network_session(kind="pca", beside="random", normalization="none")
+    path = tmp_path / "s.toml"
+    la.save(session, path)
+    assert 'beside = "random"' in path.read_text()
+    loaded = load_session(path)
+    assert loaded.plane.beside == "random" and loaded.plane.normalization == "none"
+    assert loaded.plane.main == PlaneSettings("pca")        # the main plane is the paths' own
+
+
+def test_the_slice_beside_changes_nothing_of_the_main_plane():
+    pca = PlaneSettings("pca")
+    assert pca.replace(beside="random", normalization="none").main == pca.main
+    assert PlaneSettings("random", seed=2).main == PlaneSettings("random", seed=2)
 
 
 def test_a_session_without_a_plane_is_on_the_plane_of_its_paths(tmp_path):
@@ -55,6 +76,9 @@ def test_a_session_without_a_plane_is_on_the_plane_of_its_paths(tmp_path):
     ({"kind": "through", "points": [1, 1]}, "plane.points", "two different run numbers"),
     ({"kind": "through", "points": [1, 3]}, "plane.points", "the session has 2 run(s)"),
     ({"kind": "random", "colour": "red"}, "plane.colour", "unknown key"),
+    ({"kind": "pca", "beside": "sideways"}, "plane.beside", "none, random"),
+    ({"kind": "pca", "beside": 1}, "plane.beside", "none, random"),
+    ({"kind": "random", "beside": "random"}, "plane.beside", "a random slice itself"),
     ("pca", "plane", "must be a table"),
 ])
 def test_a_bad_plane_table_is_named(table, field, words):

@@ -42,6 +42,20 @@ def build_plane(settings: PlaneSettings, exp, paths: Sequence = (), current=None
                          labels=(f"toward run {a}'s end", f"toward run {b}'s end"))
 
 
+def network_plane(plane, exp, buffers=None):
+    """``plane`` as ``exp``'s network evaluates it: with ``buffers``, the BatchNorm statistics of that network's own
+    run (a race's runs may differ in BatchNorm and share one plane: each network's surface is drawn with its own
+    statistics), else with the plane's where the network has those buffers, else with none (the module's own).
+    A plane fitted to another network's run keeps that run's statistics, which this network may not have."""
+    names = {name for name, _ in exp.build_module().named_buffers() if not name.endswith("num_batches_tracked")}
+    if buffers:
+        own = {k: v for k, v in dict(buffers).items() if k in names}
+        return dataclasses.replace(plane, buffers=own or None)
+    if plane.buffers and not set(plane.buffers) <= names:
+        return dataclasses.replace(plane, buffers=None)
+    return plane
+
+
 def plane_span(settings: PlaneSettings, plane, paths: Sequence = ()):
     """The alpha and beta ranges a plane's surface is drawn over, where the grid's would not do: a plane through
     three points shows the three points and the paths; None keeps the grid's (a PCA plane carries its own).
@@ -60,4 +74,4 @@ def plane_span(settings: PlaneSettings, plane, paths: Sequence = ()):
     return plane.covering_span(staying or paths, margin=margin)
 
 
-__all__ = ["build_plane", "plane_span"]
+__all__ = ["build_plane", "plane_span", "network_plane"]

@@ -3,7 +3,8 @@
 A ``PlaneSettings`` says how to make the plane (``Plane.random``/``pca``/``hessian``/``through``), not the plane
 itself: a PCA plane or a plane through runs' ends needs finished runs, a Hessian plane at the current point needs
 the shown step. ``plane_build.build_plane`` makes the plane from the settings and what they need;
-``needs_finished_runs`` says which kinds wait for the runs to end. A plain value, imported by ``session``: it
+``needs_finished_runs`` says which kinds wait for the runs to end. ``beside = "random"`` adds, beside the main
+surface, the random slice through the start (of the same ``seed`` and ``normalization``). A plain value, imported by ``session``: it
 imports nothing of the core but its errors. Linear models have no such setting: their surface spans their
 parameters.
 """
@@ -18,20 +19,26 @@ from .errors import ConfigError
 PLANE_CHOICES = ("random", "pca", "hessian", "through")
 NORMALIZATIONS = ("filter", "layer", "none")          # of a random plane's directions (``plane_directions``)
 HESSIAN_AT = ("start", "current")
-PLANE_KEYS = ("kind", "seed", "normalization", "at", "points")
+BESIDE_CHOICES = ("none", "random")                  # what is shown beside the main surface
+PLANE_KEYS = ("kind", "seed", "normalization", "at", "points", "beside")
 
 
 @dataclass(frozen=True)
 class PlaneSettings:
     """``kind``: "random" (seeded, ``normalization`` filter | layer | none), "pca" (of every run's finished path),
     "hessian" (its top-2 eigenvectors ``at`` the start or the shown run's current step) or "through" (the start
-    and the ends of runs ``points``, numbered from 1 as the session's ``[[runs]]``)."""
+    and the ends of runs ``points``, numbered from 1 as the session's ``[[runs]]``).
+
+    ``beside``: "random" shows, beside the main surface, the random slice through the start (``seed``,
+    ``normalization``) with the runs' projections on it (not with ``kind = "random"``: that plane is the slice);
+    "none" shows nothing beside."""
 
     kind: str = "random"
     seed: int = 0
     normalization: str = "filter"
     at: str = "start"
     points: tuple[int, int] = (1, 2)
+    beside: str = "none"
 
     def __post_init__(self):
         if self.kind not in PLANE_CHOICES:
@@ -48,6 +55,24 @@ class PlaneSettings:
                                                       for p in points) or points[0] == points[1]):
             raise ConfigError("plane.points", f"must be two different run numbers (from 1), not {self.points!r}")
         object.__setattr__(self, "points", points)
+        if not isinstance(self.beside, str) or self.beside not in BESIDE_CHOICES:
+            raise ConfigError("plane.beside", f"must be one of {', '.join(BESIDE_CHOICES)}, not {self.beside!r}")
+        if self.beside == "random" and self.kind == "random":
+            raise ConfigError("plane.beside", "the plane is a random slice itself: the random slice beside needs "
+                                              "another kind of plane (pca, hessian or through)")
+
+    @property
+    def random_beside(self) -> bool:
+        """Whether the random slice through the start is shown beside the main surface."""
+        return self.beside == "random"
+
+    @property
+    def main(self) -> "PlaneSettings":
+        """The main plane's settings alone (what the slice beside reads left out): a change of the slice beside
+        refits and recomputes nothing of the main surface."""
+        if self.kind == "random":
+            return self.replace(beside="none")
+        return PlaneSettings(kind=self.kind, at=self.at, points=self.points)
 
     @property
     def needs_finished_runs(self) -> bool:
@@ -71,6 +96,8 @@ class PlaneSettings:
             out["at"] = self.at
         elif self.kind == "through":
             out["points"] = list(self.points)
+        if self.random_beside:
+            out.update(beside=self.beside, seed=self.seed, normalization=self.normalization)
         return out
 
     @staticmethod
@@ -87,4 +114,4 @@ class PlaneSettings:
         return PlaneSettings(**kw)
 
 
-__all__ = ["PlaneSettings", "PLANE_CHOICES", "HESSIAN_AT", "NORMALIZATIONS"]
+__all__ = ["PlaneSettings", "PLANE_CHOICES", "HESSIAN_AT", "NORMALIZATIONS", "BESIDE_CHOICES"]

@@ -11,8 +11,8 @@ All TOML reading and writing lives here, above the plain values it reads and wri
     name = "momentum 0.9"
     optimizer_options = { momentum = 0.9 }
     [plane]               # optional, networks only: kind = "random" (seed, normalization), "pca",
-    kind = "random"       # "hessian" (at = "start" | "current") or "through" (points = [1, 2]: runs' ends)
-    seed = 0
+    kind = "random"       # "hessian" (at = "start" | "current") or "through" (points = [1, 2]: runs' ends);
+    seed = 0              # beside = "random" (another kind's plane): the random slice (seed, normalization) beside
 """
 from __future__ import annotations
 

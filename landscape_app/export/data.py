@@ -229,13 +229,14 @@ def _plane_from(meta: dict | None, origin, d1, d2):
                  axes=axes)
 
 
-def save_surface(path, session: Session, surface, paths: dict | None = None) -> None:
+def save_surface(path, session: Session, surface, paths: dict | None = None, extra: dict | None = None) -> None:
     """The surface as NPZ (arrays ``alpha``/``x``, ``beta``/``y``, ``loss``, also under an axes plane's parameter
     names, and the plane's ``plane_origin``, ``plane_d1``, ``plane_d2``, ``plane_labels``, ``plane_kind``,
     ``plane_info``) or CSV (one row per grid point: alpha, beta, loss; the plane in a header line), with the
     session that made it. ``paths``: the runs' paths projected on the plane (columns ``run``, ``iteration``,
     ``alpha``, ``beta``, ``distance``, ``loss``, ``surface``), kept in the NPZ as ``path_<column>`` and in HDF5
-    as the datasets of ``landscape_app/paths`` (a CSV's one table is the grid's: it keeps none)."""
+    as the datasets of ``landscape_app/paths`` (a CSV's one table is the grid's: it keeps none); ``extra``: more
+    NPZ arrays (the surface beside)."""
     path = Path(path)
     ax, ay = (str(a) for a in surface.axes)
     held = {str(k): float(v) for k, v in dict(surface.held or {}).items()}
@@ -261,6 +262,7 @@ def save_surface(path, session: Session, surface, paths: dict | None = None) -> 
                           plane_axes=np.array(meta_plane["axes"] or [], dtype=str))
         for key, column in dict(paths or {}).items():
             arrays[f"path_{key}"] = np.asarray(column)
+        arrays.update(extra or {})
         if plane is None or plane.kind == "axes":
             for name, arr in ((ax, x), (ay, y)):
                 arrays.setdefault(name, arr)
@@ -290,24 +292,58 @@ def save_surface(path, session: Session, surface, paths: dict | None = None) -> 
 def projected_columns(scene) -> dict[str, np.ndarray] | None:
     """A network scene's paths on its plane, as ``save_surface`` keeps them: per step of each run its plane
     coordinates, its distance off the plane, its true loss and the surface's value at the projected point (the
-    numbers the window's note gives). None for a linear model, whose paths lie on their (w, b) grid."""
+    numbers the window's note gives). None for a linear model, whose paths lie on their (w, b) grid.
+
+    A race of two networks on one plane (``scene.beside`` of kind "network"): each run's ``surface`` is read on its
+    own network's surface, and ``network`` says which (0: the main surface's, 1: the one beside, ``loss_beside``).
+    Beside the random slice: each run's ``alpha_beside``, ``beta_beside``, ``distance_beside`` and
+    ``surface_beside`` on it."""
     plane = scene.plane
     if plane is None:
         return None
     from ..core.projection import project_path
-    cols = {k: [] for k in ("run", "iteration", "alpha", "beta", "distance", "loss", "surface")}
+    spec, beside = scene.beside if scene.beside is not None else (None, None)
+    network = spec is not None and spec.kind == "network"
+    cols = {k: [] for k in ("run", "iteration", "alpha", "beta", "distance", "loss", "surface", "network")}
+    if spec is not None and not network:
+        cols.update({f"{k}_beside": [] for k in ("alpha", "beta", "distance", "surface")})
     for run, traj in enumerate(scene.trajectories):
-        p = project_path(scene.experiment, traj, plane)       # the surface's loss under each projected point
+        other = network and run in spec.runs
+        exp, on = (spec.experiment, beside.plane) if other else (scene.experiment, plane)
+        p = project_path(exp, traj, on)        # the surface's loss under each projected point: its own network's
         for key, col in (("run", np.full(len(p), run)), ("iteration", p.iteration), ("alpha", p.alpha),
-                         ("beta", p.beta), ("distance", p.distance), ("loss", p.loss), ("surface", p.surface_loss)):
+                         ("beta", p.beta), ("distance", p.distance), ("loss", p.loss), ("surface", p.surface_loss),
+                         ("network", np.full(len(p), int(other)))):
             cols[key].append(np.asarray(col))
+        if spec is not None and not network:
+            q = project_path(spec.experiment, traj, beside.plane)      # on the random slice beside
+            for key, col in (("alpha", q.alpha), ("beta", q.beta), ("distance", q.distance),
+                             ("surface", q.surface_loss)):
+                cols[f"{key}_beside"].append(np.asarray(col))
     return {k: np.concatenate(v) for k, v in cols.items()}
+
+
+def beside_arrays(scene) -> dict[str, np.ndarray]:
+    """The surface beside the main one, for the NPZ: ``loss_beside`` over ``alpha_beside`` x ``beta_beside`` (the
+    main grid for another network of the race), ``beside_kind`` ("network" or "random"), ``beside_title``, and the
+    random slice's plane (``beside_plane_origin``, ``_d1``, ``_d2``, ``_labels``); none without one."""
+    if scene.beside is None:
+        return {}
+    spec, surface = scene.beside
+    out = {"loss_beside": np.asarray(surface.loss, dtype=np.float64), "alpha_beside": np.asarray(surface.w),
+           "beta_beside": np.asarray(surface.b), "beside_kind": np.array(spec.kind),
+           "beside_title": np.array(spec.title)}
+    if spec.kind == "random":
+        out.update(beside_plane_origin=surface.plane.origin, beside_plane_d1=surface.plane.d1,
+                   beside_plane_d2=surface.plane.d2, beside_plane_labels=np.array(list(surface.plane.labels)))
+    return out
 
 
 def save_scene_surface(path, scene) -> None:
     """An export's surface (``export.scene.ExportScene``) as NPZ or CSV, with the plane it lies on: its origin and
-    directions (NPZ arrays; the CSV's ``# plane:`` header line) and, in the NPZ, a network's paths projected on it."""
-    save_surface(path, scene.session, scene.surface, paths=projected_columns(scene))
+    directions (NPZ arrays; the CSV's ``# plane:`` header line) and, in the NPZ, a network's paths projected on it
+    and the surface beside it (``beside_arrays``)."""
+    save_surface(path, scene.session, scene.surface, paths=projected_columns(scene), extra=beside_arrays(scene))
 
 
 def _csv_field(text: str) -> str:

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..core.models import loss_unit
 from ..core.errors import ExportError
-from .frames_network import ProjectedPaths, loss_with_note, view_paths
+from .frames_network import ProjectedPaths, contour_with_beside, loss_with_note, view_paths
 from .images import qimage_to_qt32, qimage_to_rgb
 from .plan import ExportPlan
 from .scene import ExportScene
@@ -106,11 +106,17 @@ class FrameRenderer:
         self.views = {}
         cells = grid_cells(len(plan.views), *logical)
         exp = scene.experiment
+        # A network's surface beside the main one (another network of the race, or the random slice through the
+        # start) is drawn beside the main contour, in its cell.
+        self.beside_view = None
         for name, (r, c, rs, cs) in zip(plan.views, cells):
             view = view_class(name)()
             self.views[name] = view
             # A network's loss curve has the projections' note beneath it (added once they are known).
             cell = loss_with_note(view) if exp.is_module and name == "loss" else view
+            if name == "contour" and exp.is_module and scene.beside is not None:
+                self.beside_view = view_class("contour")()
+                cell = contour_with_beside(view, self.beside_view)
             # The cells share the frame by the grid's stretch alone, whatever size each would prefer (a network's
             # data view and the loss curve with its note prefer different heights).
             cell.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
@@ -139,13 +145,14 @@ class FrameRenderer:
             outer.addWidget(self.caption)
 
         self._surface = None
-        for view in self.views.values():
+        for view in self._all_views():
             view.set_lecture_mode(plan.lecture)
             view.set_log_scale(plan.log)
             view.set_runs(self.styles)
             # The caption names the runs in their colours: legends beside every view would only repeat it.
             view.set_run_legend(self.caption is None or not self.caption.with_names)
-        self.controller.seed(exp, scene.surface, scene.held_value(1))
+        self.controller.beside_ready.connect(self._show_beside)
+        self.controller.seed(exp, scene.surface, scene.held_value(1), beside=scene.beside)
         self.projected = None
         if exp.is_module:
             self.projected = ProjectedPaths(self.controller, scene, self.styles, style.font(sizes.label_pt))
@@ -161,6 +168,8 @@ class FrameRenderer:
         for name, view in self.views.items():
             # The whole run is known: axes that would follow the growing paths hold their final extent.
             view.fix_ranges(final(name))
+        if self.beside_view is not None:
+            self.beside_view.fix_ranges(self._beside_at(self.scene.n_points))
         self.camera = self._initial_camera(camera)
 
         self.window.resize(*logical)
@@ -180,6 +189,21 @@ class FrameRenderer:
         self._surface = surface
         for view in self.views.values():
             view.set_scene(experiment, surface)
+
+    def _show_beside(self, spec, surface) -> None:
+        if self.beside_view is not None and spec is not None:
+            self.beside_view.set_scene(spec.experiment, surface)
+            self.beside_view.set_title(spec.title)
+            self.views["contour"].set_title(spec.main_title)
+
+    def _all_views(self) -> list:
+        return [*self.views.values(), *([self.beside_view] if self.beside_view is not None else [])]
+
+    def _beside_at(self, upto: int) -> dict:
+        """What the contour beside the main one draws at timeline point ``upto`` (its runs' projections)."""
+        if self.projected is None:
+            return {}
+        return {rid: p.flat for rid, p in self.projected.at(upto, beside=True).items()}
 
     def _add_title(self, outer, width: int, sizes):
         """The title (the plan's, else the session's) and, under the session's own title, its description."""
@@ -249,8 +273,10 @@ class FrameRenderer:
         paths, projected = self._paths_at(upto)
         for name, view in self.views.items():
             view.show_paths(paths(name), None)
+        if self.beside_view is not None:
+            self.beside_view.show_paths(self._beside_at(upto), None)
         if self.projected is not None:
-            self.projected.show(projected)
+            self.projected.show(projected, self.projected.at(upto, beside=True))
         self._orbit(frame_index, n_motion)
         if self.caption is not None:
             self.caption.show_at(upto)

@@ -6,7 +6,8 @@ each run's projection on the surface's plane (in the plane's coordinates, named 
 the same points at the surface's height, the loss curve the true loss, and a note under the loss curve gives, per
 run, the true loss beside the surface's value at the projected point and how far the step lies off the plane
 (``gui.projection_note``). The scene controller projects; here every point is projected before the first frame,
-so no frame waits for one.
+so no frame waits for one. A surface beside the main one (another network of the race, or the random slice
+through the start: ``gui.scene_beside``) has its own contour beside the main contour, with its runs' projections.
 """
 from __future__ import annotations
 
@@ -28,7 +29,12 @@ class ProjectedPaths:
         self.elsewhere = [rid for rid, t in enumerate(scene.trajectories) if rid not in paths]
         controller.projected.compute(paths)
         self.projections = controller.projected.paths(paths)
-        if len(self.projections) != len(paths):
+        # The runs drawn beside: another network's (read on its own surface), or every run on the random slice.
+        self.beside, self.network = {}, scene.beside is not None and scene.beside[0].kind == "network"
+        if controller.beside.projected.active:
+            controller.beside.projected.compute(paths)
+            self.beside = controller.beside.projected.paths(paths)
+        if len(self.projections) + (len(self.beside) if self.network else 0) != len(paths):
             from ..core.errors import ExportError
             raise ExportError("the runs' paths could not be projected on the surface's plane")
         self.note = ProjectionNote()
@@ -36,10 +42,10 @@ class ProjectedPaths:
         # The window's note takes the application's font, which its lecture mode enlarges; here the export's.
         self.note.setFont(font)
 
-    def at(self, upto: int) -> dict:
-        """Each run's projection up to timeline point ``upto`` (points shown)."""
+    def at(self, upto: int, beside: bool = False) -> dict:
+        """Each run's projection up to timeline point ``upto`` (points shown); ``beside``: on the surface beside."""
         out = {}
-        for rid, p in self.projections.items():
+        for rid, p in (self.beside if beside else self.projections).items():
             n = max(1, min(int(upto), len(p.distance)))
             out[rid] = dataclasses.replace(p, flat=_prefix(p.flat, n), on_surface=_prefix(p.on_surface, n),
                                            distance=p.distance[:n], total=n)
@@ -64,13 +70,30 @@ class ProjectedPaths:
                                         surface_loss=widest(p.surface_loss), total=1, scale=p.scale,
                                         metric=p.metric, flat=SimpleNamespace(loss=widest(p.flat.loss),
                                                                               iteration=np.zeros(1, int)))
-                   for rid, p in self.projections.items()}
+                   for rid, p in self.noted(self.projections, self.beside).items()}
         for _ in range(2):      # laid out at its width, then once more: the header stays only where it fits
             self.note.show_projections(samples, None, self.elsewhere)
             QApplication.processEvents()
 
-    def show(self, projected: dict) -> None:
-        self.note.show_projections(projected, None, self.elsewhere)
+    def noted(self, projected: dict, beside: dict) -> dict:
+        """The projections the note reads: each run's on its own network's surface (the main one's, the other
+        network's beside), never the random slice's."""
+        return {**projected, **beside} if self.network else projected
+
+    def show(self, projected: dict, beside: dict | None = None) -> None:
+        self.note.show_projections(self.noted(projected, beside or {}), None, self.elsewhere)
+
+
+def contour_with_beside(contour, beside):
+    """The contour cell of an export with a surface beside the main one: the two contours side by side."""
+    from PySide6.QtWidgets import QHBoxLayout, QWidget
+    box = QWidget()
+    row = QHBoxLayout(box)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.setSpacing(8)
+    row.addWidget(contour, 1)
+    row.addWidget(beside, 1)
+    return box
 
 
 def loss_with_note(view):
@@ -112,4 +135,4 @@ def _prefix(traj, n: int):
     return dataclasses.replace(traj.upto(n), outcome="running", message="")
 
 
-__all__ = ["ProjectedPaths", "loss_with_note", "view_paths"]
+__all__ = ["ProjectedPaths", "loss_with_note", "view_paths", "contour_with_beside"]

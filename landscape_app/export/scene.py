@@ -35,6 +35,9 @@ class ExportScene:
     trajectories: tuple[Trajectory, ...]
     surface: object                             # core.surface.Surface
     _slices: dict = field(default_factory=dict, repr=False)
+    # A network's surface beside the main one: ``(gui.scene_beside.BesideSpec, Surface)`` (another network of the
+    # race on the same plane, or the random slice through the start), or None.
+    beside: tuple | None = None
 
     @property
     def experiment(self):
@@ -137,12 +140,13 @@ def _copy(traj: Trajectory) -> Trajectory:
 
 def prepare_scene(session: Session, trajectories: Sequence[Trajectory] | None = None,
                   progress: Progress | None = None, stop: Callable[[], bool] | None = None, *,
-                  surface=None, metric: str = "loss") -> ExportScene:
+                  surface=None, metric: str = "loss", beside=None) -> ExportScene:
     """Train the session's runs (unless their paths are given) and compute the surface.
 
     A network's surface lies on the plane of the window's scene: ``surface``, the one the window shows (on its
     plane, whatever kind), or else the one its scene controller computes for the session's plane (its ``[plane]``)
-    and ``metric`` ("loss", or a classifier's "accuracy"); this needs a QApplication (see ``scene_plane``). A linear
+    and ``metric`` ("loss", or a classifier's "accuracy"); this needs a QApplication (see ``scene_plane``). The
+    surface beside it, where the session has one: ``beside`` (the window's), else computed the same way. A linear
     model's surface is its (w, b) grid, computed here."""
     from ..core.surface import compute_surface
     if trajectories is None:
@@ -155,18 +159,27 @@ def prepare_scene(session: Session, trajectories: Sequence[Trajectory] | None = 
     scene = ExportScene(session, trajectories, None)
     first = scene.held_value(1)
     if session.experiment.is_module:
-        if surface is None:
-            from .scene_plane import scene_surface
-            surface = scene_surface(session, trajectories, metric, stop)
-            if surface is None:
+        if surface is not None:
+            _check_surface(session, surface)
+        if surface is None or (beside is None and has_beside(session)):
+            from .scene_plane import scene_surfaces
+            surfaces = scene_surfaces(session, trajectories, metric, stop, surface)
+            if surfaces is None:
                 raise ExportCancelled()
+            surface, beside = surfaces
         _check_surface(session, surface)
-        scene.surface = surface
+        scene.surface, scene.beside = surface, beside
     elif first is None:
         scene.surface = compute_surface(session.experiment)
     else:
         scene.surface = scene.surface_at(1)
     return scene
+
+
+def has_beside(session: Session) -> bool:
+    """Whether a network's session shows a surface beside the main one (``gui.scene_beside``)."""
+    from ..gui.scene_beside import beside_spec
+    return beside_spec(session.experiment, dict(enumerate(session.runs)), session.plane_settings) is not None
 
 
 def _check_surface(session: Session, surface) -> None:

@@ -160,10 +160,12 @@ class Controller(QObject):
         at once), fits, then replays the race on it. ``current``: the shown run's path to its shown step."""
         if self.static is not None or not self.experiment.is_module:
             return
+        old = self.scene.plane_settings
         self.session = self.session.replace(plane=settings)
         self.scene.set_plane(settings, current, current_key)
         self.session_edited.emit()          # saved with the session: it now differs from the file
-        self.fitting.start(start)
+        if settings.main != old.main or settings == old:
+            self.fitting.start(start)       # not for the slice beside alone: the main plane stays, fitted
         self.scene_text_changed.emit()
 
     @property

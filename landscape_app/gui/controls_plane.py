@@ -5,7 +5,8 @@ is not part of the Experiment the rest of the panel edits; it goes out as its ow
 ``PlaneSettings``). The linear models' surface spans their parameters themselves (the "Surface" section's axes); a
 network's lies on a plane chosen here: random (seeded, filter-, layer- or not normalised, Li et al. 2018), the PCA
 of the finished runs' paths, the Hessian's top two eigenvectors (at the start or at the shown step), or the plane
-through the start and two runs' ends (Garipov et al. 2018).
+through the start and two runs' ends (Garipov et al. 2018). Beside a plane of another kind, the random slice
+through the start may be shown too (*beside*), with the seed and normalisation rows of a random plane.
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ KIND_TIPS = {"random": "Two random directions, each filter scaled to the norm of
                         "are trained to their end first, then the race replays on it"}
 NORMALIZATION_LABELS = {"filter": "filter (Li et al.)", "layer": "layer", "none": "none (raw Gaussian)"}
 AT_LABELS = {"start": "the start", "current": "the shown step"}
+BESIDE_LABELS = {"none": "nothing", "random": "random slice through the start"}
 
 
 class PlaneSection(Section):
@@ -53,6 +55,13 @@ class PlaneSection(Section):
         self.choice.setToolTip("Which plane through the network's parameters the surface lies on")
         self.choice.currentIndexChanged.connect(self._changed)
         self._row("plane", self.choice)
+        self.beside = _combo(BESIDE_LABELS)
+        self.beside.setObjectName("plane.beside")
+        self.beside.setToolTip("Beside the main surface: the random slice through the start (its seed and "
+                               "normalisation below), with the runs' projections on it; a random slice holds "
+                               "almost nothing of a trajectory, so there the runs stay near the start")
+        self.beside.currentIndexChanged.connect(self._changed)
+        self._row("beside", self.beside)
         self.normalization = _combo(NORMALIZATION_LABELS)
         self.normalization.setObjectName("plane.normalization")
         self.normalization.setToolTip("How each random direction is scaled: per filter (each output unit) to the "
@@ -119,6 +128,7 @@ class PlaneSection(Section):
             return          # shown already (every scene change asks)
         self._settings = settings
         _select(self.choice, settings.kind)
+        _select(self.beside, settings.beside)
         _select(self.normalization, settings.normalization)
         _select(self.at, settings.at)
         self.seed.set_value(settings.seed)
@@ -133,10 +143,11 @@ class PlaneSection(Section):
 
     def _update_rows(self) -> None:
         network, kind = self._network, self._settings.kind
+        random = kind == "random" or self._settings.random_beside      # a random plane's rows: main or beside
         self._set_row_visible(self.kind, not network)
         self._set_row_visible(self.choice, network)
-        for widget, shown in ((self.normalization, kind == "random"), (self.seed, kind == "random"),
-                              (self.button, kind == "random"), (self.at_row, kind == "hessian"),
+        for widget, shown in ((self.beside, kind != "random"), (self.normalization, random), (self.seed, random),
+                              (self.button, random), (self.at_row, kind == "hessian"),
                               (self.points_row, kind == "through")):
             self._set_row_visible(widget, network and shown)
         self.here.setVisible(self._settings.at == "current")
@@ -149,8 +160,12 @@ class PlaneSection(Section):
             other.setValue(points[0] % MAX_RUNS + 1)
             other.blockSignals(False)
             points = tuple(box.value() for box in self.points)
-        settings = self._settings.replace(kind=self.choice.currentData(), normalization=self.normalization.currentData(),
-                                          at=self.at.currentData(), points=points)
+        kind = self.choice.currentData()
+        # A random plane is the slice itself: nothing random beside it.
+        beside = "none" if kind == "random" else self.beside.currentData()
+        settings = self._settings.replace(kind=kind, normalization=self.normalization.currentData(),
+                                          at=self.at.currentData(), points=points, beside=beside)
+        _select(self.beside, beside)
         self._emit(settings)
 
     def _emit(self, settings: PlaneSettings) -> None:

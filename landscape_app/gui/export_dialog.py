@@ -45,13 +45,14 @@ class ExportDialog(QDialog):
     exported = Signal(str)      # the path written
 
     def __init__(self, session: Session, trajectories: Sequence | Mapping | None = None, parent=None, *,
-                 surface=None, metric: str = "loss"):
+                 surface=None, metric: str = "loss", beside=None):
         super().__init__(parent)
         self.setWindowTitle("Export animation")
         self.session = session
         self.window_paths = window_paths(trajectories, len(session.runs))
         # Not ``self.metric``: QWidget has a metric() of its own.
         self.window_surface, self.surface_metric = surface, metric
+        self.window_beside = beside          # the window's surface beside its main one, or None
         # a network's surface computed here (off the GUI thread), per choice of paths (a plane may fit them)
         self.surfaces = ExportSurfaces(self)
         self.surfaces.message.connect(self._say)
@@ -271,9 +272,11 @@ class ExportDialog(QDialog):
     def _scene(self, paths):
         """The export's scene; a network's surface is computed once (per choice of paths), not per preview."""
         choice = self.paths_choice.currentData()
-        surface = self._window_surface(choice)
-        surface = surface if surface is not None else self.surfaces.get(choice)
-        return export.prepare_scene(self.session, paths, surface=surface, metric=self.surface_metric)
+        if self._window_surface(choice) is not None:
+            surface, beside = self.window_surface, self.window_beside
+        else:
+            surface, beside = self.surfaces.get(choice), self.surfaces.beside(choice)
+        return export.prepare_scene(self.session, paths, surface=surface, metric=self.surface_metric, beside=beside)
 
     def _window_surface(self, choice):
         """The window's surface where it is the export's: its plane fitted to the window's paths is not the plane

@@ -22,6 +22,7 @@ class ExportSurfaces(QObject):
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self._surfaces: dict = {}
+        self._besides: dict = {}        # the surface beside each one, ``(BesideSpec, Surface)``, or None
         self._controller = None
         self._key = None
         self._after: list[Callable[[], None]] = []
@@ -29,6 +30,10 @@ class ExportSurfaces(QObject):
     def get(self, key):
         """The surface computed for ``key``, or None."""
         return self._surfaces.get(key)
+
+    def beside(self, key):
+        """The surface beside ``key``'s (computed with it), or None."""
+        return self._besides.get(key)
 
     @property
     def busy(self) -> bool:
@@ -77,12 +82,13 @@ class ExportSurfaces(QObject):
         controller = self._controller
         if controller is None or controller.jobs.busy:
             return
-        surface, after = controller.surface, list(self._after)
+        surface, beside, after = controller.surface, controller.beside_shown, list(self._after)
         self.cancel()
         if surface is None:
             self.message.emit("the surface could not be computed", True)
             return
         self._surfaces[self._key] = surface
+        self._besides[self._key] = beside
         self.message.emit("", False)
         for then in after:
             then()

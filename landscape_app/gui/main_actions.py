@@ -242,7 +242,7 @@ class WindowActions:
         """A network's export draws on the window's plane: the surface shown (on its plane, whatever kind) when it
         is the exported one's (the first run's, computed and not being replaced); else the exporter computes it on
         the session's plane, showing what the window shows (loss or accuracy)."""
-        from .scene_controller import SURFACE, surface_fields
+        from .scene_controller import BESIDE, SURFACE, surface_fields
         scene, first = self.scene, self.session.runs[0]
         if not first.is_module:
             return {}
@@ -255,4 +255,6 @@ class WindowActions:
                    and surface.plane.kind == settings.kind
                    and (not settings.needs_finished_runs or scene.plane_fitted)
                    and surface_fields(scene.experiment) == surface_fields(first))
-        return {"surface": surface if current else None, "metric": scene.metric}
+        # The surface beside it (another network of the race, the random slice), where it is here already.
+        beside = scene.beside_shown if current and not scene.jobs.pending(BESIDE) else None
+        return {"surface": surface if current else None, "metric": scene.metric, "beside": beside}

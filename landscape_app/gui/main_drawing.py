@@ -82,7 +82,8 @@ class WindowDrawing:
             self.playback.dirty = True
         lifted = scene.lifted_paths(paths, batch_loss=not self.views.own_losses)
         projected = scene.projected_paths(paths) if self.experiment.is_module else None
-        self.views.show_paths(paths, lifted, upto, projected)
+        beside = scene.beside_paths(paths) if self.experiment.is_module else None
+        self.views.show_paths(paths, lifted, upto, projected, beside)
         if not self._moved:
             shown = max(len(p) for p in paths.values()) if upto is None else upto
             if shown >= 2:

@@ -94,6 +94,7 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
         c.plane_replay.connect(self._replay_on_plane)
         self.scene.surface_ready.connect(self._surface_ready)
         self.scene.minibatch_ready.connect(self.views.set_minibatch_scene)
+        self.scene.beside_ready.connect(self._beside_ready)
         self.scene.lifted_changed.connect(self._lifted_changed)
         self.scene.projected_changed.connect(self._lifted_changed)
         self.scene.predictions_ready.connect(self.views.show_predictions)
@@ -202,6 +203,11 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
             self.views.set_start_marker(experiment, surface.plane)
         self.views.set_mixed_losses(self.scene.lifted.mixed())
         self.playback.dirty = True          # the paths again, over the new surface
+
+    @Slot(object, object)
+    def _beside_ready(self, spec, surface) -> None:
+        self.views.set_beside_scene(spec, surface)
+        self.playback.dirty = True          # the paths on it
 
     @Slot()
     def _lifted_changed(self) -> None:

@@ -121,7 +121,11 @@ class PlaneFit(QObject):
         self.restore_speed()
         self._generation = c.playback.generation
         self.phase = plane_text.FITTING
-        c.scene.fit_plane([p for p in finite if p is not None] if settings.kind == "pca" else finite)
+        runs = list(c.session.runs)
+        if settings.kind == "pca":
+            runs = [r for r, p in zip(runs, finite) if p is not None]
+            finite = [p for p in finite if p is not None]
+        c.scene.fit_plane(finite, runs)
         self.changed.emit()
 
     def restore_speed(self) -> None:

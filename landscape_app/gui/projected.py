@@ -66,7 +66,9 @@ def plane_scale(plane) -> float:
 
 
 class ProjectedPaths:
-    """The runs' paths projected on the scene's plane, cached until the plane or the race changes."""
+    """The runs' paths projected on the scene's plane, cached until the plane or the race changes. ``runs``: the
+    run ids whose surface values are read on ``experiment``'s network (None: every run); where a race's networks
+    differ, each network's runs are projected by their own ``ProjectedPaths``."""
 
     def __init__(self):
         self._cache: dict[int, np.ndarray] = {}      # run id -> (n, 4): alpha, beta, distance, surface loss
@@ -74,11 +76,13 @@ class ProjectedPaths:
         self.plane = None
         self.metric = "loss"        # the surface's values under the projected points: its loss or accuracy
         self.version = 0            # counts resets: work for an older version is dropped
+        self.runs: frozenset | None = None
 
-    def reset(self, experiment=None, plane=None, metric: str = "loss") -> None:
+    def reset(self, experiment=None, plane=None, metric: str = "loss", runs=None) -> None:
         self._cache.clear()
         self.version += 1
         self.experiment, self.plane, self.metric = experiment, plane, metric
+        self.runs = None if runs is None else frozenset(runs)
 
     @property
     def active(self) -> bool:
@@ -90,7 +94,7 @@ class ProjectedPaths:
             return []
         work = []
         for rid, traj in paths.items():
-            if len(traj) == 0 or traj.params.shape[1] != self.plane.dim:
+            if len(traj) == 0 or traj.params.shape[1] != self.plane.dim or not self.takes(rid):
                 continue
             have = self._cache.get(rid)
             if have is not None and len(traj) < len(have):
@@ -100,6 +104,10 @@ class ProjectedPaths:
             if len(traj) > start:
                 work.append(ProjectWork(rid, start, np.array(traj.params[start:])))
         return work
+
+    def takes(self, run_id: int) -> bool:
+        """Whether ``run_id`` is projected here (a run of this network)."""
+        return self.runs is None or run_id in self.runs
 
     def absorb(self, results) -> None:
         for piece, rows in results:
@@ -119,7 +127,7 @@ class ProjectedPaths:
             return out
         labels = tuple(self.plane.labels)
         for rid, traj in paths.items():
-            rows = self._cache.get(rid)
+            rows = self._cache.get(rid) if self.takes(rid) else None
             if rows is None or len(traj) == 0:
                 continue
             n = min(len(traj), len(rows))

@@ -3,8 +3,9 @@
 ``SceneController`` holds the *scene settings* (the shown run's surface: its data, model and loss, the grid's
 ranges, resolution and axes, the held value of the plane model and whether it follows the run) apart from the
 training settings, and computes in worker threads (``jobs.Jobs``): the surface, the plane model's slice as the
-run moves, the mini-batch surface of the shown step, and the losses of runs trained on another criterion lifted
-onto the shown one. Results arrive tagged with a generation; a stale one is dropped. The GUI thread only hands
+run moves, the mini-batch surface of the shown step, the losses of runs trained on another criterion lifted
+onto the shown one, and a network's surface *beside* the main one (another network of the race on the same plane,
+or the random slice through the start: ``scene_beside``). Results arrive tagged with a generation; a stale one is dropped. The GUI thread only hands
 the values on (signals); views draw them. The exporter drives the same object headless (``wait``).
 """
 from __future__ import annotations
@@ -17,23 +18,26 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from ..core.experiment import Experiment
 from ..core.plane import Plane
-from ..core.plane_build import build_plane, plane_span
+from ..core.plane_build import build_plane, network_plane, plane_span
 from ..core.plane_settings import PlaneSettings
 from ..core.predictions import prediction_kind, predictions
 from ..core.surface import compute_surface
 from . import lifted as lifting
 from . import projected as projecting
 from .jobs import Jobs
+from .scene_beside import NETWORK, BesideScene, beside_spec, beside_work, own_runs
 from .scene_plane import PlaneChoice
 from .scene_settings import METRICS, SceneSettings, follows_run, held_name, shown_metric, surface_fields
 
 FOLLOW_S = 0.1          # the plane model's slice is recomputed at most 10 times a second
 SURFACE, MINIBATCH, LIFT, PROJECT, PREDICT = "surface", "minibatch", "lift", "project", "predictions"
+BESIDE, BESIDE_PROJECT = "surface beside", "projection beside"
 
 
 class SceneController(QObject):
     surface_ready = Signal(object, object)          # experiment, Surface: every view redraws its background
     minibatch_ready = Signal(object, object, str)   # experiment, Surface, title
+    beside_ready = Signal(object, object)           # scene_beside.BesideSpec, Surface (None, None: none beside)
     predictions_ready = Signal(object)              # a DecisionMap or DigitPredictions of the shown step
     projected_changed = Signal()                    # more projected points arrived: draw the paths again
     lifted_changed = Signal()                       # more lifted losses arrived: draw the paths again
@@ -69,6 +73,7 @@ class SceneController(QObject):
         self.metric = "loss"                            # asked for: "loss" or "accuracy" (classifying networks)
         self.plane: Plane | None = None                 # the plane of the surface shown (networks)
         self.projected = projecting.ProjectedPaths()
+        self.beside = BesideScene()                     # the surface beside the main one, and its runs
         self._predictions_key = None
 
     # -- the surface ----------------------------------------------------------------------------------------
@@ -105,10 +110,12 @@ class SceneController(QObject):
         self.planes.choose(settings, self.experiment, current, current_key)
         if show and self.experiment is not None and self.experiment.is_module:
             self.show(self.experiment)
+            self._request_beside()          # the slice beside may have changed alone
 
-    def fit_plane(self, paths) -> None:
-        """The finished runs' paths (session order) that a PCA or three-point plane is fitted to; recomputed."""
-        self.planes.fit(paths, self.experiment)
+    def fit_plane(self, paths, experiments=None) -> None:
+        """The finished runs' paths (session order) that a PCA or three-point plane is fitted to; recomputed.
+        ``experiments``: each path's run (each network of a race is drawn with its own run's BatchNorm statistics)."""
+        self.planes.fit(paths, self.experiment, experiments)
         if self.experiment is not None and self.experiment.is_module:
             self.show(self.experiment)
 
@@ -133,9 +140,11 @@ class SceneController(QObject):
         """Draw the random plane's two directions anew (the next seed)."""
         self.set_plane_seed(self.plane_seed + 1)
 
-    def seed(self, experiment: Experiment, surface, held: float | None = None, source: str | None = None) -> None:
+    def seed(self, experiment: Experiment, surface, held: float | None = None, source: str | None = None,
+             beside=None) -> None:
         """Start from a surface computed already (an exporter's prepared scene, or one read from the file
-        ``source``): shown as if it had arrived; one still in flight is dropped."""
+        ``source``): shown as if it had arrived; one still in flight is dropped. ``beside``: the surface beside it,
+        computed already (``(BesideSpec, Surface)``; None: computed here if the scene has one)."""
         self.jobs.cancel(SURFACE)
         self._minibatch_key = None
         self.source = source
@@ -149,6 +158,12 @@ class SceneController(QObject):
         self.surface = surface
         self._take_plane(experiment, surface)
         self.surface_ready.emit(experiment, surface)
+        if beside is None:
+            self._request_beside()
+        else:
+            self.jobs.cancel(BESIDE)
+            self.beside.seed(*beside, surface, getattr(surface, "metric", "loss"))
+            self.beside_ready.emit(*beside)
 
     def show_static(self, surface, source: str) -> None:
         """A surface read from the file ``source``, shown alone: no experiment behind it, so nothing to compute,
@@ -163,6 +178,7 @@ class SceneController(QObject):
         self.source = source
         self.surface = surface
         self.surface_ready.emit(None, surface)
+        self._request_beside()
 
     def _request(self, experiment: Experiment, held: float | None, wanted) -> None:
         self._wanted = wanted
@@ -173,11 +189,14 @@ class SceneController(QObject):
         if experiment.is_module:
             settings, paths, current = self.planes.inputs(experiment)
             metric = self.settings.metric
+            buffers = self.planes.buffers_for(experiment)
 
             def network(stop, progress):
                 # The plane (random directions, a Hessian's eigenvectors, a PCA of the finished paths) and the
-                # surface over it: both are work, and both stay off the GUI thread.
-                plane = build_plane(settings, experiment, paths, current, stop=stop)
+                # surface over it: both are work, and both stay off the GUI thread. A plane fitted to a race of two
+                # networks is drawn with the shown network's own BatchNorm statistics.
+                plane = network_plane(build_plane(settings, experiment, paths, current, stop=stop), experiment,
+                                      buffers)
                 span = plane_span(settings, plane, paths)
                 return compute_surface(experiment, plane=plane, span=span, metric=metric, stop=stop,
                                        progress=progress)
@@ -263,6 +282,10 @@ class SceneController(QObject):
     # -- runs trained on another loss -----------------------------------------------------------------------
     def set_run_experiments(self, run_experiments: Mapping[int, Experiment]) -> None:
         self.lifted.reset(run_experiments=run_experiments)
+        if self.experiment is not None and self.surface is not None and not self.jobs.pending(SURFACE):
+            # The race's networks may be others now: which runs each surface draws, and the surface beside.
+            self._take_plane(self.experiment, self.surface)
+            self._request_beside()
 
     def lifted_paths(self, paths: Mapping, batch_loss: bool = False) -> dict:
         """``paths`` in the shown loss's unit as far as evaluated; what is missing is evaluated off the GUI thread
@@ -278,16 +301,59 @@ class SceneController(QObject):
     def projected_paths(self, paths: Mapping) -> dict:
         """``paths`` on the plane of the shown network surface, as far as projected (``projecting.Projection`` per
         run); what is missing is projected off the GUI thread (one job at a time; ``projected_changed``)."""
-        if not self.projected.active:
+        return self._project(PROJECT, self.projected, paths)
+
+    def beside_paths(self, paths: Mapping) -> dict:
+        """``paths`` on the beside view's plane, as far as projected: the other network's runs (read on its own
+        surface) or every run on the random slice; missing ones are projected off the GUI thread."""
+        return self._project(BESIDE_PROJECT, self.beside.projected, paths)
+
+    def _project(self, channel: str, projected, paths: Mapping) -> dict:
+        if not projected.active:
             return {}
-        if not self.jobs.pending(PROJECT):
-            work = self.projected.missing(paths)
+        if not self.jobs.pending(channel):
+            work = projected.missing(paths)
             if work:
-                exp, plane, version = self.projected.experiment, self.projected.plane, self.projected.version
-                metric = self.projected.metric
-                self.jobs.submit(PROJECT, lambda stop, progress: projecting.evaluate(exp, plane, work, stop, metric),
+                exp, plane, version, metric = projected.experiment, projected.plane, projected.version, projected.metric
+                self.jobs.submit(channel, lambda stop, progress: projecting.evaluate(exp, plane, work, stop, metric),
                                  version)
-        return self.projected.paths(paths)
+        return projected.paths(paths)
+
+    # -- the surface beside the main one ---------------------------------------------------------------------
+    def _request_beside(self) -> None:
+        """Ask for the surface beside the main one, if the scene has one and it is not the one shown: computed
+        off the GUI thread once the main surface is here (it lies on the main one's plane and grid)."""
+        if self.jobs.pending(SURFACE):
+            return              # asked again when the main surface arrives
+        exp, surface = self.experiment, self.surface
+        spec = None
+        if exp is not None and exp.is_module and getattr(surface, "plane", None) is not None:
+            spec = beside_spec(exp, self.lifted.run_experiments, self.plane_settings)
+        metric = getattr(surface, "metric", "loss")
+        if not self.beside.ask(spec, surface, metric):
+            return
+        self.jobs.cancel(BESIDE_PROJECT)
+        if spec is None:
+            self.jobs.cancel(BESIDE)
+            self.beside_ready.emit(None, None)
+            return
+        buffers = self.planes.buffers_for(spec.experiment) if spec.kind == NETWORK else None
+        self.jobs.submit(BESIDE, beside_work(spec, surface, buffers, metric), spec)
+        self._update_busy()
+
+    @property
+    def beside_shown(self):
+        """``(BesideSpec, Surface)`` of the surface beside the main one, once computed; else None."""
+        if self.beside.spec is None or self.beside.surface is None:
+            return None
+        return self.beside.spec, self.beside.surface
+
+    def _own_runs(self, experiment: Experiment):
+        """The runs the main surface reads (None: all): where another network of the race is beside it, its own."""
+        spec = beside_spec(experiment, self.lifted.run_experiments, self.plane_settings)
+        if spec is None or spec.kind != NETWORK:
+            return None
+        return frozenset(own_runs(experiment, self.lifted.run_experiments))
 
     # -- what a network predicts --------------------------------------------------------------------------
     def update_predictions(self, run_id: int, traj, upto: int | None) -> bool:
@@ -319,6 +385,15 @@ class SceneController(QObject):
             self.surface = result
             self._take_plane(experiment, result)
             self.surface_ready.emit(experiment, result)
+            self._request_beside()
+        elif channel == BESIDE:
+            if context is self.beside.spec:
+                self.beside.take(context, result)
+                self.beside_ready.emit(context, result)
+        elif channel == BESIDE_PROJECT:
+            if context == self.beside.projected.version:
+                self.beside.projected.absorb(result)
+            self.projected_changed.emit()
         elif channel == MINIBATCH:
             experiment, title = context
             self.minibatch_ready.emit(experiment, result, title)
@@ -338,25 +413,28 @@ class SceneController(QObject):
         """A network's paths are projected on the plane of the surface shown, whoever computed it (a job, an
         exporter's scene, a file)."""
         plane = getattr(surface, "plane", None) if experiment.is_module else None
-        if plane is not self.plane or experiment is not self.projected.experiment:
+        runs = self._own_runs(experiment) if plane is not None else None
+        if plane is not self.plane or experiment is not self.projected.experiment or runs != self.projected.runs:
             self.plane = plane
             metric = getattr(surface, "metric", "loss")
-            self.projected.reset(experiment if plane is not None else None, plane, metric)
+            self.projected.reset(experiment if plane is not None else None, plane, metric, runs)
             self._minibatch_key = None
 
     @Slot(str, object, str)
     def _job_failed(self, channel: str, context, message: str) -> None:
         if channel == SURFACE:
             self._wanted = None
+        elif channel == BESIDE:
+            self.beside.key = None          # asked again with the next surface
         self.failed.emit(f"The {channel} could not be computed: {message}")
 
     @Slot(str, int, int)
     def _job_progress(self, channel: str, done: int, total: int) -> None:
-        if channel == SURFACE:
+        if channel in (SURFACE, BESIDE):
             self.progress.emit(done, total)
 
     def _update_busy(self, *args) -> None:
-        busy = self.jobs.pending(SURFACE) or self.jobs.pending(MINIBATCH)
+        busy = any(self.jobs.pending(c) for c in (SURFACE, MINIBATCH, BESIDE))
         if busy != self._surface_busy:
             self._surface_busy = busy
             self.busy_changed.emit(busy)

@@ -1,4 +1,5 @@
-"""The main window's linked views: contour (and the mini-batch contour beside it), 3-D surface, loss, data.
+"""The main window's linked views: contour (with a network's surface beside it where one surface cannot show the
+race: ``scene_beside``; and the mini-batch contour), 3-D surface, loss, data.
 
 ``ViewSet`` lays the views out and hands each the values the controller computed (the surface, the paths, the
 mini-batch surface of the shown step) and the options. Views only draw (see ``views.base.View``). Where the room is
@@ -52,6 +53,12 @@ class ViewSet(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.contour = ContourView()
+        # Beside the main contour, in its slot: another network of the race, or the random slice through the start.
+        self.beside = ContourView()
+        self.beside.setObjectName("beside_contour")
+        self.beside.setVisible(False)
+        self._beside_kind = None
+        self._start_xy = (None, None)
         self.minibatch = ContourView()
         self.minibatch.setVisible(False)
         self._minibatch_wanted = False
@@ -68,11 +75,14 @@ class ViewSet(QWidget):
             self.surface3d = Placeholder("The 3-D surface needs OpenGL, which this display does not offer.\n"
                                          "The contour, loss and data views show everything else.")
         self.data = DataView(native_gl=True)
-        self.all = [self.contour, self.minibatch, self.surface3d, self.loss, self.data]
+        self.all = [self.contour, self.beside, self.minibatch, self.surface3d, self.loss, self.data]
 
         self.top = QSplitter(Qt.Orientation.Horizontal)
         surface_pane = self._with_reset_button(self.surface3d)
-        for w in (self.contour, self.minibatch, surface_pane):
+        self.contours = QSplitter(Qt.Orientation.Horizontal)
+        self.contours.addWidget(self.contour)
+        self.contours.addWidget(self.beside)
+        for w in (self.contours, self.minibatch, surface_pane):
             self.top.addWidget(w)
         self.bottom = QSplitter(Qt.Orientation.Horizontal)
         # A network's paths are projections: under the loss curve, each run's true loss beside the surface's
@@ -87,7 +97,7 @@ class ViewSet(QWidget):
         self.bottom.addWidget(loss_box)
         self.bottom.addWidget(self.data)
         # Each view's pane by view_fit's name: what is hidden when the room is too small to read it.
-        self.panes = {"contour": self.contour, "minibatch": self.minibatch, "surface": surface_pane,
+        self.panes = {"contour": self.contours, "minibatch": self.minibatch, "surface": surface_pane,
                       "loss": loss_box, "data": self.data}
         self.bottom.setSizes([550, 550])
         split = QSplitter(Qt.Orientation.Vertical)
@@ -181,25 +191,32 @@ class ViewSet(QWidget):
         """Where new runs start, on the contour (``None``: no marker); a network's start projected on ``plane``
         (a random or Hessian plane goes through it; a PCA plane is centred on a run's end)."""
         if experiment is None:
-            self.contour.set_start_marker(None)
+            self._mark_start(None)
             return
         if experiment.is_module:
             if plane is None or plane.dim != experiment.param_count:
-                self.contour.set_start_marker(0.0, 0.0)
+                self._mark_start(0.0, 0.0)
             else:
                 a, b, _ = plane.project(experiment.start_vector())
-                self.contour.set_start_marker(a, b)
+                self._mark_start(a, b)
             return
         start = dict(zip(experiment.param_names, experiment.start))
         ax, ay = experiment.grid.axes
-        self.contour.set_start_marker(start[ax], start[ay])
+        self._mark_start(start[ax], start[ay])
 
-    def show_paths(self, paths, lifted, upto=None, projected=None) -> None:
+    def _mark_start(self, x, y=None) -> None:
+        self._start_xy = (x, y)
+        self.contour.set_start_marker(x, y)
+        if self._beside_kind == "network":          # the same plane: the same start
+            self.beside.set_start_marker(x, y)
+
+    def show_paths(self, paths, lifted, upto=None, projected=None, beside=None) -> None:
         """Each run's path (``paths``) and the same paths in the shown surface's unit (``lifted``: a run trained
         on another loss, re-evaluated on the shown one, for the 3-D heights and the loss curve). A network's paths
-        are drawn on the surface's plane: ``projected`` holds each run's projection (``projected.Projection``)."""
+        are drawn on the surface's plane: ``projected`` holds each run's projection (``projected.Projection``),
+        ``beside`` those of the runs drawn on the surface beside (another network's, or on the random slice)."""
         if self._experiment is not None and self._experiment.is_module:
-            self._show_projected(paths, lifted, upto, projected or {})
+            self._show_projected(paths, lifted, upto, projected or {}, beside or {})
             return
         if not self.projection_note.isHidden():
             self.projection_note.show_projections({}, None)
@@ -217,7 +234,7 @@ class ViewSet(QWidget):
         if self._minibatch_wanted:
             self.minibatch.show_paths(paths, upto)
 
-    def _show_projected(self, paths, lifted, upto, projected) -> None:
+    def _show_projected(self, paths, lifted, upto, projected, beside) -> None:
         # Runs of a race may differ in BatchNorm or dropout: every run's loss is on the curve, and a run whose
         # parameters are the shown network's (BatchNorm without scale and shift adds none) is drawn on its plane;
         # one with other parameters (BatchNorm's scale and shift) has no projection there, and the note says so.
@@ -235,8 +252,12 @@ class ViewSet(QWidget):
         self.data.show_paths(paths, upto)
         if self._minibatch_wanted:
             self.minibatch.show_paths(flat, upto)
+        if self._beside_kind is not None:
+            self.beside.show_paths({rid: p.flat for rid, p in beside.items()}, upto)
+        # Each run reads its true loss against its own network's surface: the other network's from the beside view.
+        own = {**projected, **beside} if self._beside_kind == "network" else projected
         noted = not self.projection_note.isHidden()
-        self.projection_note.show_projections(projected, upto, elsewhere)
+        self.projection_note.show_projections(own, upto, elsewhere)
         if noted != (not self.projection_note.isHidden()):
             self.arrange()          # the note takes some of the loss curve's pane
 
@@ -246,6 +267,25 @@ class ViewSet(QWidget):
         self._paths, self._upto = paths, None
         self.contour.show_paths(paths, None)
         self.surface3d.show_paths(paths, None)
+
+    def set_beside_scene(self, spec, surface) -> None:
+        """The surface beside the main contour (``scene_beside.BesideSpec`` and its Surface; None hides it)."""
+        shown = spec is not None and surface is not None
+        self._beside_kind = spec.kind if shown else None
+        self.contour.set_title(spec.main_title if shown else "")     # two networks: each view names its own
+        if shown:
+            self.beside.set_scene(spec.experiment, surface)
+            self.beside.set_title(spec.title)
+            if spec.kind == "random":
+                self.beside.set_start_marker(0.0, 0.0)      # a random slice goes through the start
+            else:
+                self.beside.set_start_marker(*self._start_xy)
+        elif not self.beside.isHidden():
+            self.beside.set_scene(None, None)
+        if shown == self.beside.isHidden():
+            self.beside.setVisible(shown)
+            width = sum(self.contours.sizes()) or 600
+            self.contours.setSizes([width // 2, width - width // 2] if shown else [width, 0])
 
     def show_predictions(self, value) -> None:
         """A network's predictions at the shown step (computed by the controller) in the data view."""
@@ -285,11 +325,13 @@ class ViewSet(QWidget):
 
     def set_log_scale(self, on: bool) -> None:
         self.contour.set_log_scale(on)
+        self.beside.set_log_scale(on)
         self.minibatch.set_log_scale(on)
         self.surface3d.set_log_scale(on)
 
     def set_gradient_field(self, on: bool) -> None:
         self.contour.set_gradient_field(on)
+        self.beside.set_gradient_field(on)
         self.minibatch.set_gradient_field(on)
 
     def set_log_loss(self, on: bool) -> None:
