@@ -254,7 +254,9 @@ def test_a_runaway_run_leaves_the_three_point_view_and_the_loss_axis(window, qtb
     window.set_session(race.replace(runs=(*race.runs, runaway), names=(*race.names, "RMSprop, lr 1000"),
                                     colors=(*race.colors, None)))
     play_to_end(qtbot, window)
-    qtbot.waitUntil(lambda: window.controller.fit_phase == plane_text.FITTED, timeout=WAIT)     # replayed
+    qtbot.waitUntil(lambda: window.controller.fit_phase == plane_text.FITTED, timeout=WAIT)
+    window.transport.follow()               # the race to its end on the fitted plane, as Play would replay it
+    window.playback.dirty = True
     settle(qtbot, window)
     shown = window.views.contour.surface
     assert shown.plane.kind == "through"

@@ -381,11 +381,23 @@ needs_planes = pytest.mark.skipif(not hasattr(la.Plane, "random"), reason="Plane
 
 
 @needs_planes
-def test_a_networks_default_plane_is_random_and_seeded(tmp_path, capsys):
+def test_a_networks_default_plane_is_the_pca_of_its_path(tmp_path, capsys):
+    out = tmp_path / "default.npz"
+    assert commands.main(["surface", *MOONS, "--resolution", "4x3", "-o", str(out)]) == 0
+    default = np.load(out)
+    assert str(default["plane_kind"]) == "pca" and len(default["path_iteration"]) > 1    # it trained, and keeps it
+    ratios = json.loads(str(default["plane_info"]))["explained_variance_ratio"]
+    assert ratios[0] >= ratios[1] > 0 and str(default["plane_labels"][0]).startswith("PCA 1 (")
+    # the path travels on it: its projection spans a good part of the view
+    assert np.ptp(default["path_alpha"]) > 0.15 * np.ptp(default["alpha"])
+
+
+def test_a_networks_random_plane_is_seeded(tmp_path, capsys):
     def surface(name, *extra):
         assert commands.main(["surface", *MOONS, "--resolution", "4x3", *extra, "-o", str(tmp_path / name)]) == 0
         return np.load(tmp_path / name)
-    first, again, other = surface("a.npz"), surface("b.npz", "--plane", "random"), surface("c.npz", "--plane-seed", "1")
+    first, again = surface("a.npz", "--plane", "random"), surface("b.npz", "--plane", "random")
+    other = surface("c.npz", "--plane-seed", "1")
     assert str(first["plane_kind"]) == "random" and json.loads(str(first["plane_info"]))["seed"] == 0
     for key in ("plane_d1", "plane_d2", "loss"):
         np.testing.assert_array_equal(first[key], again[key])

@@ -128,7 +128,10 @@ class Session:
     @property
     def plane_settings(self) -> PlaneSettings:
         """The plane's settings in force (``DEFAULT_NETWORK_PLANE`` where none was chosen)."""
-        return self.plane if self.plane is not None else DEFAULT_NETWORK_PLANE
+        if self.plane is not None:
+            return self.plane
+        # A linear model's surface spans its parameters: the setting is unused, and none fitted to the paths.
+        return DEFAULT_NETWORK_PLANE if self.experiment.is_module else PlaneSettings()
 
     def replace(self, **changes) -> "Session":
         return dataclasses.replace(self, **changes)

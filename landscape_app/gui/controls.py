@@ -164,7 +164,7 @@ class ControlPanel(QWidget):
         """Show the plane in force; a plane fitted to the runs' paths (PCA, three points) spans them, so the
         Surface section's alpha and beta ranges do not apply to it and say so."""
         self.plane.set_settings(settings)
-        self.grid.set_fitted_span(settings.needs_finished_runs)
+        self.grid.set_fitted_span(settings.needs_finished_runs and self.plane.network)
 
     def load_model(self, path: str, function: str | None = None) -> None:
         """Use the network that ``function`` in the Python file ``path`` returns (by default ``make_model``, else

@@ -118,6 +118,11 @@ class PlaneSection(Section):
     def settings(self) -> PlaneSettings:
         return self._settings
 
+    @property
+    def network(self) -> bool:
+        """Whether the experiment shown is a network's (a linear model's surface spans its parameters: no plane)."""
+        return self._network
+
     def show(self, exp) -> None:
         self._network = exp.is_module
         self._update_rows()
