@@ -302,6 +302,10 @@ def test_a_plane_fitted_to_the_paths_greys_out_the_ranges(panel):
     from landscape_app.core.plane_settings import PlaneSettings
     rows = [row for _lo, _hi, row in panel.grid.ranges]
     assert all(row.isEnabled() for row in rows)
+    panel.show_plane(PlaneSettings(kind="pca"))         # a linear model's surface spans its parameters: no plane
+    assert all(row.isEnabled() for row in rows)
+    panel.set_experiment(la.Experiment(data=la.make_dataset("moons", n_samples=40), model="mlp",
+                                       model_options={"hidden": (4,)}))
     panel.show_plane(PlaneSettings(kind="pca"))
     assert not any(row.isEnabled() for row in rows)
     assert all("fitted to the runs' paths" in row.toolTip() for row in rows)

@@ -215,6 +215,9 @@ class Controller(QObject):
         except (ConfigError, DataError) as exc:
             self.refused.emit("This change does not fit the race", str(exc))
             return False
+        if old.is_module != exp.is_module:
+            # A network now (or no longer): its plane is the session's (the paths' own by default).
+            self.scene.set_plane(self.session.plane_settings, show=False)
         if surface_fields(old) != surface_fields(exp):
             self._show_scene()
         self._edited()
