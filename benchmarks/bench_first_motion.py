@@ -2,8 +2,8 @@
 network preset with ``--play`` (their runs train ahead, the plane of their paths is fitted, the surface computed,
 then the race replays on it). Target: at most 3 s on a 2-core machine, quiet and with the other core busy.
 
-Baseline, run here the same way: the bare torch loop training the preset's runs one after the other in a fresh
-interpreter (what training ahead cannot beat), and the app's own time from launch to its window.
+Baseline, run here the same way: the bare torch loop (one thread) training the preset's runs one after the other in
+a fresh interpreter, its loops alone timed (what training ahead cannot beat), and the app's time to its window.
 
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python benchmarks/bench_first_motion.py [--busy] [PRESET ...]
 """
@@ -29,13 +29,16 @@ from torch.utils.data import DataLoader, TensorDataset
 from landscape_app.core.presets import load_preset
 from landscape_app.core.models import build_criterion
 from landscape_app.core.optimizers import build_optimizer
-t0 = time.perf_counter()
-for exp in load_preset(sys.argv[1]).runs:
+torch.set_num_threads(1)
+runs = []
+for exp in load_preset(sys.argv[1]).runs:       # everything built first: only the loops are timed
     model = exp.build_module()
-    criterion = build_criterion(exp.criterion, exp.criterion_options)
-    optimizer = build_optimizer(exp.optimizer, model.parameters(), exp.lr, exp.optimizer_options)
-    loader = DataLoader(TensorDataset(exp.data.x, exp.targets()), batch_size=exp.effective_batch_size,
-                        shuffle=exp.shuffle, generator=torch.Generator().manual_seed(exp.seed))
+    runs.append((exp, model, build_criterion(exp.criterion, exp.criterion_options),
+                 build_optimizer(exp.optimizer, model.parameters(), exp.lr, exp.optimizer_options),
+                 DataLoader(TensorDataset(exp.data.x, exp.targets()), batch_size=exp.effective_batch_size,
+                            shuffle=exp.shuffle, generator=torch.Generator().manual_seed(exp.seed))))
+t0 = time.perf_counter()
+for exp, model, criterion, optimizer, loader in runs:
     for epoch in range(exp.epochs):
         for x, y in loader:
             loss = criterion(model(x), y)

@@ -85,7 +85,11 @@ class WindowDrawing:
         beside = scene.beside_paths(paths) if self.experiment.is_module else None
         self.views.show_paths(paths, lifted, upto, projected, beside)
         if not self._moved:
-            shown = max(len(p) for p in paths.values()) if upto is None else upto
+            # Motion is a path of two points or more on screen: for a network, its projection (computed off this
+            # thread) as far as the timeline shows.
+            drawn = [len(p.flat) for p in projected.values()] if projected is not None else \
+                [len(p) for p in paths.values()]
+            shown = max(drawn, default=0) if upto is None else min(upto, max(drawn, default=0))
             if shown >= 2:
                 self._moved = True
                 if os.environ.get(MOTION_MARK_ENV):

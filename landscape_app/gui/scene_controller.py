@@ -29,6 +29,7 @@ from .scene_beside import NETWORK, BesideScene, beside_spec, beside_work, own_ru
 from .scene_plane import PlaneChoice
 from .scene_settings import METRICS, SceneSettings, follows_run, held_name, shown_metric, surface_fields
 
+FIRST_POINTS = 8        # of a path projected from its start, evaluated first (see _project)
 FOLLOW_S = 0.1          # the plane model's slice is recomputed at most 10 times a second
 SURFACE, MINIBATCH, LIFT, PROJECT, PREDICT = "surface", "minibatch", "lift", "project", "predictions"
 BESIDE, BESIDE_PROJECT = "surface beside", "projection beside"
@@ -312,7 +313,11 @@ class SceneController(QObject):
         if not projected.active:
             return {}
         if not self.jobs.pending(channel):
-            work = projected.missing(paths)
+            # A path projected from its start begins with its first points alone: a race replayed on a plane fitted
+            # to it moves on screen at once while the rest is evaluated (a CNN's hundred points take about a second).
+            work = [piece if piece.start or len(piece.params) <= FIRST_POINTS
+                    else projecting.ProjectWork(piece.run_id, 0, piece.params[:FIRST_POINTS])
+                    for piece in projected.missing(paths)]
             if work:
                 exp, plane, version, metric = projected.experiment, projected.plane, projected.version, projected.metric
                 self.jobs.submit(channel, lambda stop, progress: projecting.evaluate(exp, plane, work, stop, metric),
