@@ -2,8 +2,8 @@
 network preset with ``--play`` (their runs train ahead, the plane of their paths is fitted, the surface computed,
 then the race replays on it). Target: at most 3 s on a 2-core machine, quiet and with the other core busy.
 
-Baseline, run here the same way: the bare torch loop (one thread) training the preset's runs one after the other in
-a fresh interpreter, its loops alone timed (what training ahead cannot beat), and the app's time to its window.
+Baseline, run here the same way: the bare torch loop (``bench_training.bare``, one thread) training the preset's runs
+one after the other in a fresh interpreter (what training ahead cannot beat), and the app's time to its window.
 
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python benchmarks/bench_first_motion.py [--busy] [PRESET ...]
 """
@@ -24,27 +24,17 @@ TARGET_S = 3.0
 PRESETS = ("mlp-moons", "cnn-digits", "sharp-vs-flat", "batchnorm", "filter-normalisation", "pca-trajectory")
 
 BARE = """
-import sys, time, torch
-from torch.utils.data import DataLoader, TensorDataset
+import os, sys, time, torch
+sys.path.insert(0, os.path.dirname(os.path.abspath(sys.argv[2])))
+from bench_training import bare          # the plain loop, as the labs write it
 from landscape_app.core.presets import load_preset
-from landscape_app.core.models import build_criterion
 from landscape_app.core.optimizers import build_optimizer
 torch.set_num_threads(1)
-runs = []
-for exp in load_preset(sys.argv[1]).runs:       # everything built first: only the loops are timed
-    model = exp.build_module()
-    runs.append((exp, model, build_criterion(exp.criterion, exp.criterion_options),
-                 build_optimizer(exp.optimizer, model.parameters(), exp.lr, exp.optimizer_options),
-                 DataLoader(TensorDataset(exp.data.x, exp.targets()), batch_size=exp.effective_batch_size,
-                            shuffle=exp.shuffle, generator=torch.Generator().manual_seed(exp.seed))))
+runs = load_preset(sys.argv[1]).runs
+build_optimizer("sgd", torch.nn.Linear(1, 1).parameters(), 0.1, {})     # torch.optim's first import, untimed
 t0 = time.perf_counter()
-for exp, model, criterion, optimizer, loader in runs:
-    for epoch in range(exp.epochs):
-        for x, y in loader:
-            loss = criterion(model(x), y)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+for exp in runs:
+    bare(exp)
 print(time.perf_counter() - t0)
 """
 
@@ -77,7 +67,7 @@ def first_motion(preset: str, env) -> tuple[float, float]:
 
 
 def bare_loop(preset: str) -> float:
-    out = subprocess.run([sys.executable, "-c", BARE, preset], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", BARE, preset, __file__], capture_output=True, text=True, check=True)
     return float(out.stdout.strip().splitlines()[-1])
 
 
