@@ -19,7 +19,9 @@ from .screen_fit import PREFERRED, fits, fitted_geometry
 
 HINT = "Press  ▶ Play  (Space) to train  ·  Right arrow: one step  ·  click the contour to choose the start point"
 # A network starts at its seeded initialisation: its contour is a plane through that start, not a choice of start.
-NETWORK_HINT = "Press  ▶ Play  (Space) to train  ·  Right arrow: one step  ·  Plane: another slice (random, PCA, Hessian)"
+# Its runs train ahead for the plane of their paths by themselves: Play is for watching the race.
+NETWORK_HINT = ("Press  ▶ Play  (Space) to watch the race  ·  Right arrow: one step  ·  Plane: the runs' own paths, "
+                "or another slice (random, Hessian)")
 PANEL_WIDTH = {False: 330, True: 470}     # the control panel's width in normal and lecture mode
 PANEL_MIN_WIDTH = 260
 SCREENLESS_PLATFORMS = {"offscreen", "minimal"}      # Qt platforms that draw into memory, on no real screen
