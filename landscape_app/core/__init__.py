@@ -23,15 +23,21 @@ _EXPORTS = {
     "training": ("Outcome", "Training", "run", "train"),
     "trajectory": ("Step", "Trajectory", "TrajectoryBuilder"),
 }
+# The first release's names that were renamed: they work and warn (CHANGELOG.md), but are not offered (__all__, dir).
+DEPRECATED = {"covering_span": "projection"}
+# tomlio attaches Experiment's and Session's deprecated TOML methods (Experiment.load, ...): it loads with them.
+_WITH = {"experiment": "tomlio", "session": "tomlio"}
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = sorted(_WHERE)
 
 
 def __getattr__(name):
-    module = _WHERE.get(name)
+    module = _WHERE.get(name) or DEPRECATED.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(f".{module}", __name__), name)
+    if module in _WITH:
+        importlib.import_module(f".{_WITH[module]}", __name__)
     globals()[name] = value
     return value
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from typing_extensions import deprecated
 
 from .errors import ConfigError
 from .plane import Plane
@@ -86,6 +87,13 @@ def project_path(exp, trajectory, plane: Plane, bn: str = "eval") -> ProjectedPa
     alpha, beta, distance = plane.project(trajectory.params)
     surface_loss = plane_losses(exp, plane, plane.point(alpha, beta), bn)
     return ProjectedPath(trajectory.iteration, alpha, beta, distance, trajectory.loss, surface_loss, plane)
+
+
+@deprecated("la.covering_span is deprecated; use plane.covering_span(paths, margin, origin)")
+def covering_span(plane: Plane, paths, margin: float = 0.1, origin: bool = True) -> tuple[tuple[float, float],
+                                                                                           tuple[float, float]]:
+    """The first release's spelling of ``plane.covering_span(paths, margin, origin)`` (CHANGELOG.md), which warns."""
+    return plane.covering_span(paths, margin=margin, origin=origin)
 
 
 __all__ = ["ProjectedPath", "plane_losses", "project_path"]

@@ -14,6 +14,7 @@ from typing import Any, Mapping
 
 import numpy as np
 import torch
+from typing_extensions import deprecated
 
 from .errors import ConfigError
 from .experiment import MAX_RESOLUTION, Experiment
@@ -69,6 +70,12 @@ class Surface:
     def beta(self) -> np.ndarray:
         """The second plane coordinate (rows)."""
         return self.b
+
+    # The first release's names of alpha and beta (CHANGELOG.md): they work as before, and warn.
+    x = property(deprecated("Surface.x is deprecated; use surface.alpha")(lambda self: self.alpha),
+                 doc="The first plane coordinate (deprecated: ``surface.alpha``).")
+    y = property(deprecated("Surface.y is deprecated; use surface.beta")(lambda self: self.beta),
+                 doc="The second plane coordinate (deprecated: ``surface.beta``).")
 
     def argmin(self) -> tuple[float, float, float]:
         """``(x, y, loss)`` at the lowest grid point."""

@@ -27,6 +27,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 import tomli_w
+from typing_extensions import deprecated
 
 from .data import DataSource, LandscapeDataset, dataset_from_arrays, dataset_from_csv, make_dataset
 from .errors import ConfigError, DataError
@@ -306,3 +307,73 @@ def load_session(path) -> Session:
 def load_experiment(path) -> Experiment:
     """The experiment in a TOML file (the first run of a session with several)."""
     return load_session(path).runs[0]
+
+
+# -- the first release's spellings, deprecated (CHANGELOG.md) -------------------------------------------------------
+# Experiment.save/load/to_dict/from_dict and the same on Session were methods until TOML moved here. Names users were
+# given keep working: each calls its new spelling with the arguments it is given (new keywords pass through) and
+# warns, naming it, at the caller's line. Experiment and Session may not import tomlio (the "tomlio" contract), so
+# tomlio attaches them; landscape_app.core loads tomlio with either class, so ``la.Experiment.load`` is always there.
+
+@deprecated("Experiment.save is deprecated; use la.save(experiment, path)")
+def _experiment_save(self, path, *args, **kwargs) -> None:
+    """Write the experiment as TOML (deprecated: ``la.save(experiment, path)``)."""
+    return save(self, path, *args, **kwargs)
+
+
+@deprecated("Experiment.load is deprecated; use la.load_experiment(path)")
+def _experiment_load(cls, path, *args, **kwargs) -> Experiment:
+    """The experiment in a TOML file (deprecated: ``la.load_experiment(path)``)."""
+    return load_experiment(path, *args, **kwargs)
+
+
+@deprecated("Experiment.to_dict is deprecated; use landscape_app.core.tomlio.experiment_to_dict(experiment, "
+            "base_dir)")
+def _experiment_to_dict(self, base_dir: Path | None = None, *args, **kwargs) -> dict[str, Any]:
+    """The experiment as a TOML table (deprecated: ``tomlio.experiment_to_dict``)."""
+    return experiment_to_dict(self, base_dir, *args, **kwargs)
+
+
+@deprecated("Experiment.from_dict is deprecated; use landscape_app.core.tomlio.experiment_from_dict(table, "
+            "base_dir, where)")
+def _experiment_from_dict(cls, table: Mapping[str, Any], base_dir: Path | None = None, where: str = "", *args,
+                          **kwargs) -> Experiment:
+    """The experiment of a TOML table (deprecated: ``tomlio.experiment_from_dict``)."""
+    return experiment_from_dict(table, base_dir, where, *args, **kwargs)
+
+
+@deprecated("Session.save is deprecated; use la.save(session, path)")
+def _session_save(self, path, *args, **kwargs) -> None:
+    """Write the session as TOML (deprecated: ``la.save(session, path)``)."""
+    return save(self, path, *args, **kwargs)
+
+
+@deprecated("Session.load is deprecated; use la.load_session(path)")
+def _session_load(cls, path, *args, **kwargs) -> Session:
+    """The session in a TOML file (deprecated: ``la.load_session(path)``)."""
+    return load_session(path, *args, **kwargs)
+
+
+@deprecated("Session.to_dict is deprecated; use landscape_app.core.tomlio.session_to_dict(session, base_dir)")
+def _session_to_dict(self, base_dir: Path | None = None, *args, **kwargs) -> dict[str, Any]:
+    """The session as a TOML table (deprecated: ``tomlio.session_to_dict``)."""
+    return session_to_dict(self, base_dir, *args, **kwargs)
+
+
+@deprecated("Session.from_dict is deprecated; use landscape_app.core.tomlio.session_from_dict(table, base_dir)")
+def _session_from_dict(cls, table: Mapping[str, Any], base_dir: Path | None = None, *args, **kwargs) -> Session:
+    """The session of a TOML table (deprecated: ``tomlio.session_from_dict``)."""
+    return session_from_dict(table, base_dir, *args, **kwargs)
+
+
+def _attach(cls, name: str, method, *, of_class: bool = False) -> None:
+    method.__name__, method.__qualname__ = name, f"{cls.__name__}.{name}"
+    setattr(cls, name, classmethod(method) if of_class else method)
+
+
+for _cls, _methods in ((Experiment, (_experiment_save, _experiment_load, _experiment_to_dict,
+                                     _experiment_from_dict)),
+                       (Session, (_session_save, _session_load, _session_to_dict, _session_from_dict))):
+    for _method, _name in zip(_methods, ("save", "load", "to_dict", "from_dict")):
+        _attach(_cls, _name, _method, of_class=_name in ("load", "from_dict"))
+del _cls, _methods, _method, _name
