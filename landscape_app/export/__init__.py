@@ -5,7 +5,8 @@ The public API, for the window's export dialog and for scripts::
     from landscape_app.export import export_animation
     export_animation("session.toml", "race.mp4", views="contour,loss", size=(1280, 720))
 
-Names are imported on first use, so the headless commands validate their arguments before loading torch or Qt.
+Names are imported on first use, so the headless commands validate their arguments before loading torch or Qt
+(``save_picture`` saves a view or the whole window as PNG/SVG).
 """
 import importlib
 
@@ -17,7 +18,7 @@ _LAZY = {
                     ".plan"),
     **dict.fromkeys(("ExportCancelled", "ExportScene", "max_points", "prepare_scene", "train_steps"), ".scene"),
     "FrameRenderer": ".frames", "preview_image": ".frames", "SlicedJob": ".qt_job", "tagged": ".qt_job",
-    "configure_scene": ".scene_plane",
+    "configure_scene": ".scene_plane", "save_picture": ".picture",
 }
 
 
