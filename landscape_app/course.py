@@ -17,6 +17,7 @@ The surface is the core's exact one (the correct sign of b) of the loop's own mo
 from __future__ import annotations
 
 import sys
+import warnings
 
 from .core.errors import ConfigError
 from .core.helper import SurfaceRecorder
@@ -40,6 +41,13 @@ class LossSurface(SurfaceRecorder):
 
     def __init__(self, w_range, b_range, X, Y, n_samples=30, go=True, *, criterion: str | None = None,
                  model: str | None = None, criterion_options=None, show: str = "auto"):
+        if isinstance(go, str):
+            # The first release's sixth argument was the criterion; the course's (and so ours since) is go.
+            if criterion is not None:
+                raise TypeError("LossSurface() got multiple values for argument 'criterion'")
+            warnings.warn(f"LossSurface(..., n_samples, {go!r}) is deprecated; use LossSurface(..., "
+                          f"criterion={go!r}) (the sixth argument is go)", DeprecationWarning, stacklevel=2)
+            criterion, go = go, False        # the first release drew nothing until asked
         if show not in SHOW_CHOICES:
             raise ConfigError("show", f"must be one of {', '.join(SHOW_CHOICES)}, not {show!r}")
         self.show = show

@@ -153,3 +153,17 @@ def test_the_new_spellings_do_not_warn(tmp_path):
         la.load_experiment(tmp_path / "s.toml")
         la.load_session(tmp_path / "s.toml")
         la.compute_surface(exp).alpha  # noqa: B018
+
+
+def test_the_course_helpers_first_sixth_argument_the_criterion_still_works():
+    """The first release took the criterion sixth; the course's helper (and ours since) takes go there."""
+    data = la.make_dataset("linear", n_samples=20, seed=1)
+    x, y = data.numpy()
+    with _warns(r"LossSurface\(\.\.\., criterion='l1'\)") as record:
+        old = la.LossSurface(3.0, 3.0, x, y, 7, "l1", show="none")
+    _called_here(record)
+    new = la.LossSurface(3.0, 3.0, x, y, 7, go=False, criterion="l1", show="none")
+    assert old.experiment.criterion == new.experiment.criterion == "l1"
+    np.testing.assert_array_equal(old.Z, new.Z)
+    with pytest.raises(TypeError, match="multiple values for argument 'criterion'"):
+        la.LossSurface(3.0, 3.0, x, y, 7, "l1", criterion="mse", show="none")
