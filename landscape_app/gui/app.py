@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
                         ".npz, .csv) to open")
     p.add_argument("--preset", metavar="NAME", help="open a built-in preset (see --list-presets)")
     p.add_argument("--list-presets", action="store_true", help="print the presets and exit")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
     p.add_argument("--play", action="store_true", help="start training at once")
     p.add_argument("--lecture", action="store_true", help="lecture mode: large text and thick lines")
     p.add_argument("--screenshot", metavar="PATH", help="save a picture of the whole window (PNG) and exit")
@@ -90,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
         args = build_parser().parse_args(argv)
+        if args.version:
+            from ..core.version import package_version
+            print(f"{PROG} {package_version()}")
+            return 0
         _check(args)
     except UsageError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
