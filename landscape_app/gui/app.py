@@ -5,7 +5,8 @@ A surface file (HDF5, ours or loss-landscape's; our NPZ or CSV) opens as a sessi
 or alone.
 
 A user's mistake (a bad session file, an unknown preset, a bad option) prints one line and exits 2 before any
-window opens. Heavy imports (torch, pyqtgraph) wait until the arguments are known to be sound.
+window opens; so does a machine where Qt could not open one (no display, a missing X11 library: ``qt_platform``).
+Heavy imports (torch, pyqtgraph) wait until the arguments are known to be sound.
 """
 from __future__ import annotations
 
@@ -104,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
         for preset in list_presets():
             print(f"{preset.name:32s} {preset.title}: {preset.description}")
         return 0
+    problem = _window_problem()
+    if problem:
+        print(f"{PROG}: error: {problem}", file=sys.stderr)
+        return 2
 
     # The training process imports torch while this one does (see core.race_process).
     from ..core import race_process
@@ -116,6 +121,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     return run_app(session, path, args, surface_file)
+
+
+def _window_problem() -> str | None:
+    """Why no window can open here (one line), asked before Qt would abort the process for it; None where one
+    can, or where this process already has its QApplication."""
+    widgets = sys.modules.get("PySide6.QtWidgets")
+    if widgets is not None and widgets.QApplication.instance() is not None:
+        return None
+    from .qt_platform import window_problem
+    return window_problem()
 
 
 def make_application():
