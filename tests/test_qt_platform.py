@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from landscape_app.gui import qt_platform
 from landscape_app.gui.qt_platform import XCB_LIBRARIES, window_problem
 
 ROOT = Path(__file__).resolve().parents[1]
