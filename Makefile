@@ -8,12 +8,14 @@ BIN     = $(VENV)/bin
 # these machines keep on local disk; elsewhere, choose your own build (pyproject accepts torch>=2.2).
 TORCH  ?= torch==2.13.0
 
-# What Qt's xcb platform, Mesa's software OpenGL and Xvfb need on Debian/Ubuntu; librsvg2-bin (rsvg-convert)
-# draws the SVG stills in the tests as LaTeX and Inkscape pipelines do. Chromium (~350 MB with its libraries)
-# is left out: the tests draw SVGs with it too where it is installed (`apt-get install chromium`).
+# What Qt's xcb platform (the packages landscape_app/gui/qt_platform.py names when one is missing), Mesa's
+# software OpenGL and Xvfb need on Debian/Ubuntu; librsvg2-bin (rsvg-convert) draws the SVG stills in the tests
+# as LaTeX and Inkscape pipelines do. Chromium (~350 MB with its libraries) is left out: the tests draw SVGs
+# with it too where it is installed (`apt-get install chromium`).
 DEBIAN_PACKAGES = xvfb xauth libgl1 libegl1 libgl1-mesa-dri libglx-mesa0 libxkbcommon-x11-0 libxcb-cursor0 \
 	libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-randr0 libxcb-xkb1 \
-	libfontconfig1 libdbus-1-3 fonts-dejavu-core librsvg2-bin
+	libxcb-util1 libxcb-shm0 libxcb-sync1 libxcb-xfixes0 libxcb-render0 libxcb1 libx11-xcb1 libx11-6 \
+	libxkbcommon0 libfontconfig1 libdbus-1-3 fonts-dejavu-core librsvg2-bin
 
 .PHONY: run test system-deps bench clean
 

@@ -3,14 +3,19 @@
 The public API (``la.Experiment``, ``la.compute_surface``, ``la.train``, ...) lives in ``landscape_app.core``
 and loads on first use, so the command line can refuse a mistake before importing torch. ``la.LossSurface``, the
 course's helper, draws, so it lives above the core, in ``landscape_app.course``.
+
+``la.__version__`` is the installed distribution's version (its metadata), read on first use.
 """
 from . import core
 
-__version__ = "0.1.0"
 __all__ = sorted([*core.__all__, "LossSurface"])
 
 
 def __getattr__(name):
+    if name == "__version__":       # read on first use (see core.version)
+        from .core.version import package_version
+        globals()[name] = value = package_version()
+        return value
     if name == "LossSurface":
         from .course import LossSurface
         globals()[name] = LossSurface

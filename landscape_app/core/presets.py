@@ -1,7 +1,8 @@
 """Ready experiments for lectures: Session TOML files under ``assets/presets/``, each with a title and a line.
 
-The folder is found relative to the package: ``landscape_app/presets`` in an installed wheel, else the
-repository's ``assets/presets`` (an editable install or a checkout).
+The folder is found relative to the package: ``landscape_app/presets``, the files themselves in an installed
+wheel and a link to ``assets/presets`` in a checkout, else ``assets/presets`` itself (a checkout made where links
+are not, as git on Windows by default).
 """
 from __future__ import annotations
 

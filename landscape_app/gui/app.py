@@ -5,7 +5,8 @@ A surface file (HDF5, ours or loss-landscape's; our NPZ or CSV) opens as a sessi
 or alone.
 
 A user's mistake (a bad session file, an unknown preset, a bad option) prints one line and exits 2 before any
-window opens. Heavy imports (torch, pyqtgraph) wait until the arguments are known to be sound.
+window opens; so does a machine where Qt could not open one (no display, a missing X11 library: ``qt_platform``).
+Heavy imports (torch, pyqtgraph) wait until the arguments are known to be sound.
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
                         ".npz, .csv) to open")
     p.add_argument("--preset", metavar="NAME", help="open a built-in preset (see --list-presets)")
     p.add_argument("--list-presets", action="store_true", help="print the presets and exit")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
     p.add_argument("--play", action="store_true", help="start training at once")
     p.add_argument("--lecture", action="store_true", help="lecture mode: large text and thick lines")
     p.add_argument("--screenshot", metavar="PATH", help="save a picture of the whole window (PNG) and exit")
@@ -90,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
         args = build_parser().parse_args(argv)
+        if args.version:
+            from ..core.version import package_version
+            print(f"{PROG} {package_version()}")
+            return 0
         _check(args)
     except UsageError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
@@ -99,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
         for preset in list_presets():
             print(f"{preset.name:32s} {preset.title}: {preset.description}")
         return 0
+    problem = _window_problem()
+    if problem:
+        print(f"{PROG}: error: {problem}", file=sys.stderr)
+        return 2
 
     # The training process imports torch while this one does (see core.race_process).
     from ..core import race_process
@@ -111,6 +121,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     return run_app(session, path, args, surface_file)
+
+
+def _window_problem() -> str | None:
+    """Why no window can open here (one line), asked before Qt would abort the process for it; None where one
+    can, or where this process already has its QApplication."""
+    widgets = sys.modules.get("PySide6.QtWidgets")
+    if widgets is not None and widgets.QApplication.instance() is not None:
+        return None
+    from .qt_platform import window_problem
+    return window_problem()
 
 
 def make_application():

@@ -12,7 +12,6 @@ import shutil
 import socket
 import subprocess
 import time
-from pathlib import Path
 
 from ..core.errors import ExportError
 
@@ -57,15 +56,24 @@ def display_reachable(display: str | None) -> bool:
     number = rest.split(".")[0]
     if not number.isdigit():
         return False
+    if host in ("", "unix"):
+        # As libxcb does on Linux: the abstract socket first (a container may share the server's network but
+        # not its /tmp), then the socket file.
+        path = f"/tmp/.X11-unix/X{number}"
+        return any(_unix_socket_answers(address) for address in ("\0" + path, path))
     try:
-        if host in ("", "unix"):
-            path = Path(f"/tmp/.X11-unix/X{number}")
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-                s.settimeout(2.0)
-                s.connect(str(path))
-        else:
-            with socket.create_connection((host, 6000 + int(number)), timeout=2.0):
-                pass
+        with socket.create_connection((host, 6000 + int(number)), timeout=2.0):
+            pass
+    except OSError:
+        return False
+    return True
+
+
+def _unix_socket_answers(address: str) -> bool:
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(2.0)
+            s.connect(address)
     except OSError:
         return False
     return True
