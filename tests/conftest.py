@@ -28,6 +28,12 @@ def gl_env(xvfb):
 
 
 @pytest.fixture(autouse=True)
+def _own_config_dir(tmp_path_factory, monkeypatch):
+    """Every test keeps the app's config (the code files trusted) in a folder of its own, never the user's."""
+    monkeypatch.setenv("LANDSCAPE_APP_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
+
+
+@pytest.fixture(autouse=True)
 def _no_leftovers(request):
     """Fail a test that leaves a Python thread, a running QThread or a top-level window behind."""
     threads_before = set(threading.enumerate())

@@ -73,6 +73,8 @@ def add_source_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--model-option", action="append", default=[], metavar="K=V",
                    help="a model option, repeatable: batchnorm=true, dropout=0.2, channels=[4, 8]; a file's "
                         "function gets them as keyword arguments")
+    from ..export.commands import add_trust_option
+    add_trust_option(p)
 
 
 def check_source(args) -> None:

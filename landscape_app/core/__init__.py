@@ -7,7 +7,7 @@ import importlib
 
 _EXPORTS = {
     "data": ("DataSource", "LandscapeDataset", "dataset_from_arrays", "dataset_from_csv", "make_dataset"),
-    "errors": ("ComputeError", "ConfigError", "DataError", "ExportError", "LandscapeError"),
+    "errors": ("ComputeError", "ConfigError", "DataError", "ExportError", "LandscapeError", "UntrustedCodeError"),
     "experiment": ("Experiment", "Grid"),
     "modelspec": ("UserCodeError",),
     "plane": ("Plane",),

@@ -24,3 +24,17 @@ class ExportError(LandscapeError):
 class ComputeError(LandscapeError):
     """A part of a computation failed where it ran (a block of a surface on a worker); the message names the part
     and the cause. What was finished before it is kept (a surface store keeps its blocks)."""
+
+
+class UntrustedCodeError(LandscapeError):
+    """A file names code that loading it would run (its session's model file), and the caller did not trust it.
+
+    Raised before any of that code runs. ``files``: the code files (``core.codefiles.CodeFile``: the path, what it
+    is, whether it lies outside the file's folder, its SHA-256); ``source``: the file that names them (None: a
+    session given as a table). The message is one line: which code, named by which file, and how to trust it.
+    """
+
+    def __init__(self, message: str, files=(), source=None):
+        super().__init__(message)
+        self.files = tuple(files)
+        self.source = source

@@ -19,6 +19,7 @@ from typing import Any, Callable, Mapping
 import torch
 from torch import nn
 
+from .codefiles import is_file_spec
 from .errors import ConfigError
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid,
@@ -53,10 +54,6 @@ class UserCodeError(ConfigError):
 
     def __init__(self, message: str):
         super().__init__("model", message)
-
-
-def is_file_spec(model: str) -> bool:
-    return isinstance(model, str) and ":" in model and model.rsplit(":", 1)[0].endswith(".py")
 
 
 def check_model_options(model: str, options: Mapping[str, Any]) -> dict[str, Any]:

@@ -200,8 +200,10 @@ def experiment_dict(exp) -> dict[str, Any]:
 
 
 def experiment_from_dict(table: Mapping[str, Any]):
+    """The experiment a worker rebuilds from ``experiment_dict``: one this program built already, from code its
+    user trusted (a file's session was refused before), so its model file is imported without asking again."""
     from .tomlio import experiment_from_dict as from_dict
-    return from_dict(table)
+    return from_dict(table, trust=True)
 
 
 __all__ = ["block_function", "surface_from_values", "PlaneRecord", "plane_record", "SurfaceJob",

@@ -29,6 +29,7 @@ else:  # pragma: no cover
 import tomli_w
 from typing_extensions import deprecated
 
+from .codefiles import is_file_spec, named_code, require_trust
 from .data import DataSource, LandscapeDataset, dataset_from_arrays, dataset_from_csv, make_dataset
 from .errors import ConfigError, DataError
 from .experiment import Experiment, Grid
@@ -113,7 +114,7 @@ def run_fields_to_dict(exp: Experiment) -> dict[str, Any]:
 
 
 def _model_to_toml(exp, base_dir: Path | None) -> str:
-    from .modelspec import GIVEN, is_file_spec
+    from .modelspec import GIVEN
     if exp.model == GIVEN:
         raise ConfigError("model", "a module given as an object cannot be saved; write a function that returns "
                                    "it in a file and use model='path/to/file.py:function'")
@@ -154,18 +155,23 @@ def normalise_run_fields(table: Mapping[str, Any]) -> dict[str, Any]:
     return kw
 
 
-def experiment_from_dict(table: Mapping[str, Any], base_dir: Path | None = None, where: str = "") -> Experiment:
-    """The inverse of ``experiment_to_dict``; ``ConfigError`` names the field at fault, after ``where``."""
+def experiment_from_dict(table: Mapping[str, Any], base_dir: Path | None = None, where: str = "", *,
+                         trust: bool = False, source=None) -> Experiment:
+    """The inverse of ``experiment_to_dict``; ``ConfigError`` names the field at fault, after ``where``.
+
+    A table that names code (a model file) raises ``UntrustedCodeError`` unless ``trust``, before that code runs
+    (``codefiles``); ``source``: the file the table came from, named in that refusal.
+    """
     if not isinstance(table, Mapping):
         raise ConfigError(where.rstrip(".") or "experiment", "must be a table")
+    require_trust(named_code(table, base_dir), source, trust)
     unknown = set(table) - set(EXPERIMENT_FIELDS)
     if unknown:
         raise ConfigError(f"{where}{sorted(unknown)[0]}",
                           f"unknown field; the fields are {', '.join(EXPERIMENT_FIELDS)}")
     kw = normalise_run_fields({k: v for k, v in table.items() if k not in ("data", "grid")})
     model = kw.get("model")
-    from .modelspec import is_file_spec
-    if isinstance(model, str) and is_file_spec(model) and base_dir is not None:
+    if is_file_spec(model) and base_dir is not None:
         path, _, func = model.rpartition(":")
         path = Path(path).expanduser()
         # A model file's path is relative to the TOML file, so the folder can move as a whole.
@@ -220,14 +226,19 @@ def session_to_dict(session: Session, base_dir: Path | None = None) -> dict[str,
     return out
 
 
-def session_from_dict(table: Mapping[str, Any], base_dir: Path | None = None) -> Session:
-    """The inverse of ``session_to_dict``; ``ConfigError`` names the key at fault (``runs[2].lr``)."""
+def session_from_dict(table: Mapping[str, Any], base_dir: Path | None = None, *, trust: bool = False,
+                      source=None) -> Session:
+    """The inverse of ``session_to_dict``; ``ConfigError`` names the key at fault (``runs[2].lr``).
+
+    A session that names code (its model file) raises ``UntrustedCodeError`` unless ``trust``, before that code
+    runs; ``source``: the file it came from, named in that refusal.
+    """
     unknown = set(table) - set(SESSION_KEYS)
     if unknown:
         raise ConfigError(sorted(unknown)[0], f"unknown key; a session has {', '.join(SESSION_KEYS)}")
     if "experiment" not in table:
         raise ConfigError("experiment", "missing: a session needs an [experiment] table")
-    base = experiment_from_dict(table["experiment"], base_dir, where="experiment.")
+    base = experiment_from_dict(table["experiment"], base_dir, where="experiment.", trust=trust, source=source)
     entries = table.get("runs", [])
     if not isinstance(entries, list):
         raise ConfigError("runs", "must be an array of tables ([[runs]])")
@@ -283,8 +294,12 @@ def save(value: Session | Experiment, path) -> None:
     write_text_atomic(path, tomli_w.dumps(session_to_dict(value, path.resolve().parent)))
 
 
-def load_session(path) -> Session:
-    """The session in a TOML file; ``ConfigError``/``DataError`` name the file and what is wrong in it."""
+def load_session(path, trust: bool = False) -> Session:
+    """The session in a TOML file; ``ConfigError``/``DataError`` name the file and what is wrong in it.
+
+    A session that names code (``model = "lesson.py:make"``) runs it when loaded: unless ``trust``, such a file
+    raises ``UntrustedCodeError`` (naming the code file) before any of it runs.
+    """
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -297,16 +312,16 @@ def load_session(path) -> Session:
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(str(path), f"not valid TOML ({exc})") from None
     try:
-        return session_from_dict(table, path.resolve().parent)
+        return session_from_dict(table, path.resolve().parent, trust=trust, source=path)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc.field}", str(exc).split(": ", 1)[1]) from None
     except DataError as exc:
         raise DataError(f"{path}: {exc}") from None
 
 
-def load_experiment(path) -> Experiment:
-    """The experiment in a TOML file (the first run of a session with several)."""
-    return load_session(path).runs[0]
+def load_experiment(path, trust: bool = False) -> Experiment:
+    """The experiment in a TOML file (the first run of a session with several); ``trust`` as ``load_session``."""
+    return load_session(path, trust).runs[0]
 
 
 # -- the first release's spellings, deprecated (CHANGELOG.md) -------------------------------------------------------

@@ -128,8 +128,10 @@ class Trajectory:
 
     @classmethod
     def from_json(cls, path) -> "Trajectory":
-        """Read a file written by ``to_json`` (see ``load_json`` for the experiment stored with it)."""
-        return load_json(path)[0]
+        """Read a file written by ``to_json`` (see ``load_json`` for the experiment stored with it, which is not
+        built here: its model file's code does not run)."""
+        path = Path(path)
+        return trajectory_from_dict(_json_table(path), where=str(path))
 
 
 @dataclass
@@ -328,19 +330,27 @@ def _read_csv(path: Path) -> Trajectory:
                       floats[:, k + 1].copy(), floats[:, k + 2].copy(), tuple(batches), outcome, message)
 
 
-def load_json(path):
-    """The ``Trajectory`` in a file written by ``Trajectory.to_json``, and its ``Experiment`` (or None)."""
-    path = Path(path)
+def _json_table(path: Path):
     text = read_user_text(path, encoding="utf-8")
     try:
-        table = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise DataError(f"{path}, line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})") from None
+
+
+def load_json(path, trust: bool = False):
+    """The ``Trajectory`` in a file written by ``Trajectory.to_json``, and its ``Experiment`` (or None).
+
+    An experiment that names code (a model file) runs it when built: unless ``trust``, ``UntrustedCodeError``
+    before any of it runs."""
+    path = Path(path)
+    table = _json_table(path)
     trajectory = trajectory_from_dict(table, where=str(path))
     experiment = None
     if "experiment" in table:
         from .tomlio import experiment_from_dict
-        experiment = experiment_from_dict(table["experiment"], path.resolve().parent, where="experiment.")
+        experiment = experiment_from_dict(table["experiment"], path.resolve().parent, where="experiment.",
+                                          trust=trust, source=path)
     return trajectory, experiment
 
 

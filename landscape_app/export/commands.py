@@ -48,7 +48,15 @@ def add_parser(sub) -> argparse.ArgumentParser:
     ex.add_argument("--log", action="store_true", help="log colour scale, log heights and a log loss axis")
     ex.add_argument("--lecture", action="store_true", help="larger fonts and thicker lines, for projectors")
     ex.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary line")
+    add_trust_option(ex)
     return ex
+
+
+def add_trust_option(p: argparse.ArgumentParser) -> None:
+    """``--trust``: a session file that names code (its model file) may run it; without, such a file is refused."""
+    p.add_argument("--trust", action="store_true",
+                   help="run the code a session file names (its model file, file.py:function) without refusing "
+                        "it: only for files whose code you trust")
 
 
 def load_session(args):
@@ -61,7 +69,7 @@ def load_session(args):
         from ..core.presets import load_preset
         return load_preset(args.preset)
     from ..core.tomlio import load_session
-    return load_session(args.session)
+    return load_session(args.session, trust=args.trust)
 
 
 def export_command(args, interrupts) -> int:

@@ -57,9 +57,10 @@ def _session_toml(session: Session, base_dir: Path) -> str:
     return tomli_w.dumps(session_to_dict(session, base_dir))
 
 
-def _session_from_toml(text: str, base_dir: Path, where: str) -> Session:
+def _session_from_toml(text: str, base_dir: Path, where, trust: bool) -> Session:
+    """The session a file carries; one that names code is refused unless ``trust`` (``UntrustedCodeError``)."""
     try:
-        return session_from_dict(tomllib.loads(text), base_dir)
+        return session_from_dict(tomllib.loads(text), base_dir, trust=trust, source=where)
     except tomllib.TOMLDecodeError as exc:
         raise DataError(f"{where}: the session stored in the file is not valid TOML ({exc})") from None
 
@@ -136,8 +137,11 @@ def save_runs(path, session: Session, trajectories: Sequence[Trajectory]) -> Non
     write_text_atomic(path, out.getvalue())
 
 
-def load_runs(path) -> tuple[Session, tuple[Trajectory, ...]]:
-    """Read a file written by ``save_runs``: the session and each run's path."""
+def load_runs(path, trust: bool = False) -> tuple[Session, tuple[Trajectory, ...]]:
+    """Read a file written by ``save_runs``: the session and each run's path.
+
+    A session that names code (a model file) runs it when built: unless ``trust``, ``UntrustedCodeError`` before
+    any of it runs."""
     path = Path(path)
     text = _read_text(path)
     base = path.absolute().parent
@@ -149,14 +153,14 @@ def load_runs(path) -> tuple[Session, tuple[Trajectory, ...]]:
             raise DataError(f"{path}, line {exc.lineno}: not valid JSON ({exc.msg})") from None
         if not isinstance(table, dict) or table.get("format") != RUNS_FORMAT:
             raise DataError(f"{path}: not a landscape-app runs file (no \"format\": \"{RUNS_FORMAT}\")")
-        session = session_from_dict(table["session"], base)
+        session = session_from_dict(table["session"], base, trust=trust, source=path)
         runs = table.get("runs", [])
         return session, tuple(trajectory_from_dict(r["trajectory"], where=f"{path}: runs[{i}]")
                               for i, r in enumerate(runs))
     toml_text, comments, lines = _split_comments(path, text)
     if toml_text is None:
         raise DataError(f"{path}: no session block; not written by landscape-app run")
-    session = _session_from_toml(toml_text, base, str(path))
+    session = _session_from_toml(toml_text, base, path, trust)
     metas = {}
     for c in comments:
         if c.startswith("run ") and ":" in c:
@@ -353,8 +357,11 @@ def _csv_field(text: str) -> str:
     return cell.getvalue()
 
 
-def load_surface(path):
-    """Read a file written by ``save_surface``: ``(session, surface)`` (with its plane)."""
+def load_surface(path, trust: bool = False):
+    """Read a file written by ``save_surface``: ``(session, surface)`` (with its plane).
+
+    A session that names code (a model file) runs it when built: unless ``trust``, ``UntrustedCodeError`` before
+    any of it runs (``la.load_surface`` reads the surface alone and runs nothing)."""
     from ..core.surface import Surface
     path = Path(path)
     base = path.absolute().parent
@@ -365,13 +372,13 @@ def load_surface(path):
         if read.session is None:
             raise DataError(f"{path}: a surface without its session (not written by landscape-app)")
         surface = read.loss if read.loss is not None else read.accuracy
-        return _session_from_toml(read.session, base, str(path)), surface
+        return _session_from_toml(read.session, base, path, trust), surface
     toml_text, comments, lines = _split_comments(path, _read_text(path))
     meta = next((json.loads(c.split(":", 1)[1]) for c in comments if c.startswith("surface:")), None)
     plane_meta = next((json.loads(c.split(":", 1)[1]) for c in comments if c.startswith("plane:")), None)
     if toml_text is None or meta is None:
         raise DataError(f"{path}: not a landscape-app surface (no surface or session header)")
-    session = _session_from_toml(toml_text, base, str(path))
+    session = _session_from_toml(toml_text, base, path, trust)
     rows, cols = meta["shape"]
     values = np.loadtxt(io.StringIO("\n".join(lines[1:])), delimiter=",", dtype=np.float64, ndmin=2)
     if values.shape != (rows * cols, 3):

@@ -98,20 +98,21 @@ def export_steps(scene: ExportScene, plan: ExportPlan, renderer=None) -> Iterato
 
 def export_animation(session: Session | str | Path, output, *, trajectories=None,
                      progress: Callable[[str, int, int], None] | None = None, surface=None, metric: str = "loss",
-                     **options) -> ExportResult:
+                     trust: bool = False, **options) -> ExportResult:
     """Export a session (or a session TOML file) to ``output`` from a script; ``options`` as ``make_plan``.
 
     Trains the runs unless ``trajectories`` are given. Creates the QApplication (offscreen, or on an X display
     for the 3-D view) when the process has none. ``progress(phase, done, total)`` with phase "train"/"frames".
     A network's surface: ``surface`` (one on the plane wanted), else the one the window would show for the session's
-    plane and ``metric`` (``prepare_scene``).
+    plane and ``metric`` (``prepare_scene``). ``trust``: a session file that names code (a model file) may run it
+    (``load_session``); without it such a file raises ``UntrustedCodeError``.
     """
     from .display import QtSession
     from .frames import BASE_HEIGHT
     started = time.monotonic()
     plan = make_plan(output, **options)
     if isinstance(session, (str, Path)):
-        session = load_session(session)
+        session = load_session(session, trust)
     if trajectories is None and plan.is_animation:
         check_frame_count(plan, max_points(session))
     train_cb = (lambda d, t: progress("train", d, t)) if progress else None

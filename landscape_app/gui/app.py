@@ -1,8 +1,9 @@
-"""``landscape-app [SESSION.toml | SURFACE.h5] [--preset NAME] [--play] [--lecture] [--screenshot PATH
+"""``landscape-app [SESSION.toml | SURFACE.h5] [--trust] [--preset NAME] [--play] [--lecture] [--screenshot PATH
 --quit-after S]``.
 
 A surface file (HDF5, ours or loss-landscape's; our NPZ or CSV) opens as a session file does: drawn with its session,
-or alone.
+or alone. A file whose session names code (a model file) opens with ``--trust``, or once trusted in the app (its
+dialog asks, and remembers); a timed run (``--screenshot``, ``--quit-after``) never asks: it refuses the file.
 
 A user's mistake (a bad session file, an unknown preset, a bad option) prints one line and exits 2 before any
 window opens; so does a machine where Qt could not open one (no display, a missing X11 library: ``qt_platform``).
@@ -36,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a saved session (or experiment, .toml) or a surface file (.h5 ours or loss-landscape's, "
                         ".npz, .csv) to open")
     p.add_argument("--preset", metavar="NAME", help="open a built-in preset (see --list-presets)")
+    p.add_argument("--trust", action="store_true",
+                   help="run the code FILE's session names (its model file, file.py:function) without asking: only "
+                        "for files whose code you trust")
     p.add_argument("--list-presets", action="store_true", help="print the presets and exit")
     p.add_argument("--version", action="store_true", help="print the version and exit")
     p.add_argument("--play", action="store_true", help="start training at once")
@@ -59,19 +63,36 @@ def _check(args) -> None:
             raise UsageError(f"--screenshot {path}: the folder {path.resolve().parent} does not exist")
 
 
-def _load_session(args):
+def _load_session(args, trust: bool = False):
     """The session to open (None: the default), its path, and the surface file read (None: none); user mistakes
-    raise LandscapeError."""
+    raise LandscapeError, a file naming code not trusted UntrustedCodeError (``trust``: it may run)."""
     if args.preset:
         from ..core.presets import load_preset
         return load_preset(args.preset), None, None
     if args.session:
         from .surface_file import is_surface_file, read_surface_scene
         if is_surface_file(args.session):
-            return None, None, read_surface_scene(args.session)
+            return None, None, read_surface_scene(args.session, trust)
         from ..core.tomlio import load_session
-        return load_session(args.session), str(args.session), None
+        return load_session(args.session, trust), str(args.session), None
     return None, None, None
+
+
+def _load_trusting(args):
+    """``_load_session``, asking the user (the app's trust dialog) before a file's code runs, unless ``--trust``,
+    or the code was trusted before unchanged. A timed run (--screenshot, --quit-after) must end by itself: it never
+    asks, and a file not trusted raises its UntrustedCodeError."""
+    from ..core.errors import UntrustedCodeError
+    try:
+        return _load_session(args, args.trust)
+    except UntrustedCodeError as exc:
+        timed = bool(args.screenshot) or args.quit_after is not None
+        if not timed:
+            make_application()
+        from .trust_dialog import confirm_trust
+        if not confirm_trust(exc, None, ask=not timed):
+            raise
+    return _load_session(args, True)
 
 
 def passive_openmp() -> None:
@@ -116,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     _preload_opengl()      # before a session file's loading imports torch
     from ..core.errors import LandscapeError
     try:
-        session, path, surface_file = _load_session(args)
+        session, path, surface_file = _load_trusting(args)
     except LandscapeError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2

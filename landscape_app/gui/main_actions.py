@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 
-from ..core.errors import LandscapeError
+from ..core.errors import LandscapeError, UntrustedCodeError
 from ..core.presets import default_session
 from ..core.tomlio import save
 from .formula_text import keep_formulas_whole
@@ -19,6 +19,7 @@ from .main_layout import EDITED_TIP
 from .status_bar import POSITION_TIP
 from .main_menus import remember_session
 from .surface_file import DIALOG_FILTER, is_surface_file
+from .trust_dialog import confirm_trust
 
 
 class WindowActions:
@@ -187,12 +188,21 @@ class WindowActions:
             self.open_path(path)
 
     def open_path(self, path: str, checked: bool = False) -> bool:
-        """Open a session (TOML) or a surface file (HDF5, NPZ, CSV); a file that cannot be read is a dialog."""
+        """Open a session (TOML) or a surface file (HDF5, NPZ, CSV); a file that cannot be read is a dialog. A file
+        whose session names code (a model file) opens once the user trusts it (``trust_dialog``); Cancel leaves
+        the session shown as it was."""
         if not self.may_discard(f"opening {Path(path).name}", f"opens {Path(path).name}"):
             return False
         surface = is_surface_file(path)
+        load = self.load_surface_file if surface else self.load_session_file
         try:
-            self.load_surface_file(path) if surface else self.load_session_file(path)
+            try:
+                load(path)
+            except UntrustedCodeError as exc:
+                if not confirm_trust(exc, self):
+                    self.status.showMessage(f"Not opened: {Path(path).name} names code that was not trusted", 6000)
+                    return False
+                load(path, trust=True)
         except LandscapeError as exc:
             self.show_error("Cannot open the surface" if surface else "Cannot open the session", str(exc))
             return False

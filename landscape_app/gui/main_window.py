@@ -144,19 +144,20 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
         self.controller.set_session(session, path)
         self.status.show_alert("")
 
-    def load_session_file(self, path) -> None:
-        """Open a session TOML; a user's mistake raises ConfigError/DataError (the caller shows it)."""
-        session = load_session(path)
+    def load_session_file(self, path, trust: bool = False) -> None:
+        """Open a session TOML; a user's mistake raises ConfigError/DataError (the caller shows it), a session
+        naming code not trusted UntrustedCodeError (the caller asks)."""
+        session = load_session(path, trust)
         self.set_session(session, str(path))
         remember_session(path)
 
     def apply_preset(self, name: str) -> None:
         self.set_session(load_preset(name))
 
-    def load_surface_file(self, path) -> None:
+    def load_surface_file(self, path, trust: bool = False) -> None:
         """Open a surface file (ours or loss-landscape's) and draw it; a file that cannot be read raises
-        DataError naming it (the caller shows it)."""
-        self.show_surface_file(read_surface_scene(path))
+        DataError naming it (the caller shows it), a session naming code not trusted UntrustedCodeError."""
+        self.show_surface_file(read_surface_scene(path, trust))
         remember_session(path)
 
     def show_surface_file(self, opened: SurfaceFileScene) -> None:

@@ -55,15 +55,16 @@ def is_surface_file(path) -> bool:
     return Path(path).suffix.lower() in SURFACE_SUFFIXES
 
 
-def read_surface_scene(path) -> SurfaceFileScene:
-    """Read a surface file; a file that cannot be read raises ``DataError`` naming it and why."""
+def read_surface_scene(path, trust: bool = False) -> SurfaceFileScene:
+    """Read a surface file; a file that cannot be read raises ``DataError`` naming it and why. A file whose session
+    names code (a model file) raises ``UntrustedCodeError`` unless ``trust``, before that code runs."""
     path = Path(path)
     if not is_surface_file(path):
         raise DataError(f"{path}: a surface file ends in {', '.join(SURFACE_SUFFIXES)}")
     if not path.is_file():
         raise DataError(f"{path}: no such file")
     try:
-        surface, session, origin, key, also, columns = _read(path)
+        surface, session, origin, key, also, columns = _read(path, trust)
     except DataError:
         raise
     except ConfigError as exc:      # e.g. the session stored in the file names a data file that is gone
@@ -131,7 +132,7 @@ def _short(name: str, most: int = NAME_CHARS) -> str:
     return name[:keep - keep // 2] + "…" + name[-(keep // 2):]
 
 
-def _read(path: Path):
+def _read(path: Path, trust: bool):
     """(surface, session or None, origin, the values' name in the file, the other values' name or "", the runs'
     paths' columns or None)."""
     base = path.absolute().parent
@@ -140,18 +141,18 @@ def _read(path: Path):
         metric = "loss" if read.loss is not None else "accuracy"
         other = "accuracy" if metric == "loss" else "loss"
         also = KEYS[other] if getattr(read, other) is not None else ""
-        session = None if read.session is None else _session(read.session, base, path)
+        session = None if read.session is None else _session(read.session, base, path, trust)
         return read.surface(metric), session, read.origin, KEYS[metric], also, read.paths
     from ..export import load_surface      # ours: NPZ and CSV carry the session and the plane
-    session, surface = load_surface(path)
+    session, surface = load_surface(path, trust)
     # An NPZ also keeps the runs' paths on its plane (a CSV's one table is the grid's).
     columns = read_surface_file(path).paths if path.suffix.lower() == ".npz" else None
     return surface, session, "landscape-app", surface.metric, "", columns
 
 
-def _session(text: str, base: Path, path: Path) -> Session:
+def _session(text: str, base: Path, path: Path, trust: bool) -> Session:
     try:
-        return session_from_dict(tomllib.loads(text), base)
+        return session_from_dict(tomllib.loads(text), base, trust=trust, source=path)
     except tomllib.TOMLDecodeError as exc:
         raise DataError(f"{path}: the session stored in the file is not valid TOML ({exc})") from None
 
