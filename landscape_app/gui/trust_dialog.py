@@ -43,6 +43,8 @@ class TrustDialog(QDialog):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             digest = QLabel(f"SHA-256 {self.hashes[f.path] or '(cannot be read)'}")
             digest.setFont(mono)
+            # The whole digest on one line, to compare and copy (the wrapped text above would narrow it).
+            digest.setMinimumWidth(digest.fontMetrics().horizontalAdvance(digest.text()) + 8)
             digest.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             layout.addWidget(label)
             layout.addWidget(digest)
