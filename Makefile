@@ -1,5 +1,6 @@
 # Two entry points for a fresh machine: `make run` opens the app, `make test` runs the tests.
 # Both create .venv and install the project; `make test` also installs the Debian packages for Xvfb/Mesa/xcb.
+# `make docs` serves the documentation site (docs/, mkdocs.yml) at http://127.0.0.1:8000 while you edit it.
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -17,13 +18,17 @@ DEBIAN_PACKAGES = xvfb xauth libgl1 libegl1 libgl1-mesa-dri libglx-mesa0 libxkbc
 	libxcb-util1 libxcb-shm0 libxcb-sync1 libxcb-xfixes0 libxcb-render0 libxcb1 libx11-xcb1 libx11-6 \
 	libxkbcommon0 libfontconfig1 libdbus-1-3 fonts-dejavu-core librsvg2-bin
 
-.PHONY: run test system-deps bench clean
+.PHONY: run test docs system-deps bench clean
 
 run: $(VENV)/.installed
 	$(BIN)/landscape-app
 
 test: system-deps $(VENV)/.installed
 	$(BIN)/python -m pytest -q
+
+# The site's tools come with the test install (the tests build the site and run its examples).
+docs: $(VENV)/.installed
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 
 bench: $(VENV)/.installed
 	$(BIN)/pip install -q -e ".[bench]"
@@ -33,7 +38,7 @@ $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "$(TORCH)"
-	$(BIN)/python -m pip install -q -e ".[test,distributed]"
+	$(BIN)/python -m pip install -q -e ".[test,docs,distributed]"
 	touch $@
 
 # Installs only what is missing; uses sudo when not root. Skipped where there is no apt-get.
@@ -47,4 +52,4 @@ system-deps:
 	fi
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis .import_linter_cache
+	rm -rf $(VENV) build site *.egg-info .pytest_cache .hypothesis .import_linter_cache

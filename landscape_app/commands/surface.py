@@ -30,7 +30,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
         "surface", help="write the loss surface (NPZ or CSV) over a grid or a plane, with the session",
         description="Compute the loss surface of a session, a preset, or an experiment given by options, and "
                     "write it with the session (and the plane) that made it. A network's surface lies on a plane "
-                    "through its parameters (default: a random, filter-normalised one); the linear models' default "
+                    "through its parameters (default: the PCA plane of its runs' paths); the linear models' default "
                     "is the session's (w, b) grid.",
         epilog="examples:  landscape-app surface --model mlp --data moons --plane random -o surface.npz"
                "  |  landscape-app surface --model mlp --data moons --optimizer adam --lr 0.01 --epochs 50 "
@@ -45,7 +45,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         "first two principal directions of the runs' paths (trains first); hessian: the top two "
                         "eigenvectors of the Hessian (default: a session file's [plane], as the window shows it "
                         "(a Hessian at the current point: at run 1's end); else axes for linear, logistic and "
-                        "plane; random else)")
+                        "plane; pca else)")
     g.add_argument("--plane-seed", type=int, metavar="N", help="seeds a random plane (default 0)")
     g.add_argument("--normalization", choices=("filter", "layer", "none"),
                    help="a random plane's directions scaled per filter, per layer, or not (default filter)")

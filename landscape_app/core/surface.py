@@ -213,18 +213,8 @@ def _axis(name: str, values, default: np.ndarray) -> np.ndarray:
 def compute_surface(exp: Experiment, w=None, b=None, *, plane: Plane | None = None, alpha=None, beta=None,
                     resolution=None, span=None, held=None, batch=None, metric: str = "loss", bn: str = "eval",
                     device=None, chunk_bytes: int | None = None, progress=None, stop=None) -> Surface:
-    """The loss surface of ``exp`` over a plane of its parameters.
-
-    Without ``plane``: the experiment's (w, b) grid (or explicit x-axis values ``w`` and y-axis values ``b``);
-    ``held`` overrides the plane model's held parameter (a number, or ``{name: value}``).
-    With ``plane``: ``loss[i, j]`` at ``plane.point(alpha[j], beta[i])``; ``alpha``/``beta`` give the coordinates,
-    else ``span`` (a half-width, ``(low, high)``, or one pair per axis) and ``resolution`` (points per axis, or a
-    pair) do, else the plane's own span (a PCA plane's covers its paths) or the experiment's grid. ``batch`` gives sample indices for the surface of one mini-batch.
-    ``metric="accuracy"``: the fraction classified right (networks). ``bn``: BatchNorm with its running statistics
-    ("eval") or with the statistics of the data at each point ("recompute"). ``device``: where a network's batched
-    evaluation runs ("cuda" where present). ``chunk_bytes`` bounds the working memory of one chunk; ``progress``
-    (``progress(done, total)``) and ``stop`` (a callable or ``threading.Event``) serve long computations.
-    """
+    """The loss surface of ``exp`` over a plane of its parameters, in one call in this process: the keywords are
+    ``la.compute_surface``'s (``surface_api``), which also computes in blocks of rows and on Ray workers."""
     X, Y, plane, held_values, idx = surface_frame(exp, w, b, plane, alpha, beta, resolution, span, held, batch,
                                                   metric)
     if not exp.is_module:

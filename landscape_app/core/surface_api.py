@@ -3,7 +3,6 @@ tasks or into a resumable store (``distributed``). This module sits above both, 
 """
 from __future__ import annotations
 
-import functools
 import inspect
 
 from . import surface as _surface
@@ -14,8 +13,24 @@ BLOCK_OPTIONS = ("workers", "address", "store", "block_rows", "gpus_per_task", "
 _SURFACE_OPTIONS = set(inspect.signature(_surface.compute_surface).parameters) - {"exp", "w", "b"}
 
 
-@functools.wraps(_surface.compute_surface)
 def compute_surface(exp, w=None, b=None, *, engine: str = "local", **kwargs):
+    """The loss surface of ``exp`` over a plane of its parameters.
+
+    Without ``plane``: the experiment's (w, b) grid (or explicit x-axis values ``w`` and y-axis values ``b``);
+    ``held`` overrides the plane model's held parameter (a number, or ``{name: value}``).
+    With ``plane``: ``loss[i, j]`` at ``plane.point(alpha[j], beta[i])``; ``alpha``/``beta`` give the coordinates,
+    else ``span`` (a half-width, ``(low, high)``, or one pair per axis) and ``resolution`` (points per axis, or a
+    pair) do, else the plane's own span (a PCA plane's covers its paths) or the experiment's grid. ``batch`` gives
+    sample indices for the surface of one mini-batch. ``metric="accuracy"``: the fraction classified right
+    (networks). ``bn``: BatchNorm with its running statistics ("eval") or with the statistics of the data at each
+    point ("recompute"). ``device``: where a network's batched evaluation runs ("cuda" where present).
+    ``chunk_bytes`` bounds the working memory of one chunk; ``progress`` (``progress(done, total)``) and ``stop`` (a
+    callable or ``threading.Event``) serve long computations.
+
+    ``engine="ray"`` (with ``workers``, ``address``, ``gpus_per_task``, ``max_retries``), or ``store=`` (and
+    ``block_rows``): computed in blocks of rows, as Ray tasks or here, each block kept in a resumable HDF5 store
+    as it lands (``progress`` then counts blocks); see ``distributed.compute_surface_blocks``.
+    """
     if engine == "local" and not any(k in kwargs for k in BLOCK_OPTIONS):
         return _surface.compute_surface(exp, w, b, **kwargs)
     from .distributed import compute_surface_blocks
@@ -38,13 +53,8 @@ def compute_surface(exp, w=None, b=None, *, engine: str = "local", **kwargs):
     return compute_surface_blocks(exp, plane, alpha, beta, engine=engine, **kwargs)
 
 
-compute_surface.__doc__ = _surface.compute_surface.__doc__.rstrip() + """
-
-    ``engine="ray"`` (with ``workers``, ``address``, ``gpus_per_task``, ``max_retries``), or ``store=`` (and
-    ``block_rows``): computed in blocks of rows, as Ray tasks or here, each block kept in a resumable HDF5 store
-    as it lands (``progress`` then counts blocks); see ``distributed.compute_surface_blocks``.
-    """
-del compute_surface.__wrapped__
+# The docstring above is written out (not copied from the core's at import) so that tools that read the source,
+# mkdocstrings among them, show it; the signature is the core's keywords and the engines', for help() and IDEs.
 _plain = inspect.signature(_surface.compute_surface)
 compute_surface.__signature__ = _plain.replace(parameters=[
     *_plain.parameters.values(),

@@ -20,8 +20,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
                                     "animation or a still. OUT: a .mp4, .webm or .gif file, a folder ending "
                                     "in / for numbered PNG frames, a .png/.svg still of the final frame, or the "
                                     "surface shown as .npz/.csv data with the plane it lies on. A network's "
-                                    "surface lies on the session's plane (its [plane] table; the random plane "
-                                    "through the start without one), as in the window: its paths are drawn "
+                                    "surface lies on the session's plane (its [plane] table; the PCA plane of "
+                                    "its runs' paths without one), as in the window: its paths are drawn "
                                     "projected on it, their distance off it under the loss curve.")
     ex.add_argument("session", nargs="?", metavar="SESSION.toml", help="a session or experiment saved by the app")
     ex.add_argument("--preset", metavar="NAME", help="a built-in preset instead of a file (see the Presets menu)")
