@@ -15,7 +15,7 @@ DEBIAN_PACKAGES = xvfb xauth libgl1 libegl1 libgl1-mesa-dri libglx-mesa0 libxkbc
 	libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-randr0 libxcb-xkb1 \
 	libfontconfig1 libdbus-1-3 fonts-dejavu-core librsvg2-bin
 
-.PHONY: run test system-deps bench clean
+.PHONY: run test system-deps bench tables clean
 
 run: $(VENV)/.installed
 	$(BIN)/landscape-app
@@ -23,9 +23,19 @@ run: $(VENV)/.installed
 test: system-deps $(VENV)/.installed
 	$(BIN)/python -m pytest -q
 
-bench: $(VENV)/.installed
+# Every benchmark under Xvfb (the 3-D views need OpenGL), quiet, then again with a core busy where the script
+# has --busy; each writes benchmarks/results/<script>[-busy].json, and `tables` makes docs/performance.md of them.
+XVFB = xvfb-run -a -s "-screen 0 1920x1080x24"
+
+bench: system-deps $(VENV)/.installed
 	$(BIN)/pip install -q -e ".[bench]"
-	for b in benchmarks/bench_*.py; do xvfb-run -a -s "-screen 0 1920x1080x24" $(BIN)/python $$b || exit 1; done
+	for b in benchmarks/bench_*.py; do $(XVFB) $(BIN)/python $$b || exit 1; done
+	for b in $$(grep -l -e '"--busy"' benchmarks/bench_*.py); do $(XVFB) $(BIN)/python $$b --busy || exit 1; done
+	$(MAKE) tables
+
+# The tables alone, from the results already in benchmarks/results (standard library only: no venv needed).
+tables:
+	$(PYTHON) benchmarks/make_tables.py
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

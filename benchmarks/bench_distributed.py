@@ -32,6 +32,7 @@ import landscape_app as la
 from landscape_app.core.distributed import compute_surface_blocks
 from landscape_app.core.surface_job import SurfaceJob, experiment_dict, plane_record
 from landscape_app.core.surface_store import open_store
+from report import Report                  # a sibling script of the benchmarks
 
 TRIVIAL_BLOCKS = 400
 
@@ -98,7 +99,7 @@ def main(argv=None) -> int:
     print(f"  ... each block into an HDF5 store:  {t_stored:7.2f} s  {blocks / t_stored:7.1f} blocks/s  "
           f"(writing and flushing a block: {t_write * 1e3:.2f} ms)")
 
-    figures = {}
+    figures, inits = {}, {}
     for workers in (1, 2):
         t0 = time.perf_counter()
         ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
@@ -110,6 +111,7 @@ def main(argv=None) -> int:
             t, surface = timed(on_ray, args.repeat)
             assert np.array_equal(surface.loss, reference.loss), "Ray's blocks differ from this process's"
             figures[workers] = t
+            inits[workers] = started
             print(f"  Ray, {workers} worker{'s' if workers > 1 else ' '}:                      {t:7.2f} s  "
                   f"{blocks / t:7.1f} blocks/s   (ray.init: {started:.1f} s)")
             if workers == 2:
@@ -135,6 +137,21 @@ def main(argv=None) -> int:
     print(f"  Ray's overhead per block (2 workers, {TRIVIAL_BLOCKS} trivial blocks): {per_block * 1e3:.2f} ms "
           f"({t_ray:.2f} s through Ray, {t_here * 1e3:.1f} ms called directly)")
     print(f"  load average at the end: {os.getloadavg()[0]:.2f}")
+    report = Report(__file__, doc=__doc__,
+                    baseline="`la.compute_surface`, the whole grid in one call in this process (torch's own threads)",
+                    ratio="the baseline's seconds / ours (a speed-up: higher is better)")
+    how = f"{what}, {blocks} blocks, median of {args.repeat}"
+    for measured, seconds in ((f"block after block in this process: {how}", t_local),
+                              (f"block after block into an HDF5 store: {how}", t_stored),
+                              (f"Ray, 1 worker: {how}", figures[1]), (f"Ray, 2 workers: {how}", figures[2])):
+        report.row(measured, seconds, "s", baseline=t_whole, ratio=t_whole / seconds,
+                   note=f"{blocks / seconds:.1f} blocks/s")
+    report.row(f"Ray's overhead per block, 2 workers, {TRIVIAL_BLOCKS} trivial blocks", per_block * 1e3, "ms",
+               baseline=t_here / TRIVIAL_BLOCKS * 1e3, note="baseline: the same block function called directly")
+    report.row("writing and flushing a block into the HDF5 store", t_write * 1e3, "ms")
+    report.row("starting a local Ray (`ray.init`), once per computation", max(inits.values()), "s",
+               note=f"1 worker {inits[1]:.1f} s, 2 workers {inits[2]:.1f} s")
+    report.write()
     return 0
 
 
