@@ -261,8 +261,8 @@ def main() -> int:
                                 "contour", "--size", size, "--fps", "15", "--every", "2", "-q"],
                                commands["ours"][1], cwd=folder)
             print(f"  {size}: {out.stat().st_size / 1024:7.0f} KB in {seconds:.2f} s")
-            report.row(f"GIF {size} of the same run (every 2nd iteration, 15 fps): file size", out.stat().st_size / 1024,
-                       "KB", note=f"made in {seconds:.2f} s, launch to file")
+            report.row(f"GIF {size} of the same run (every 2nd iteration, 15 fps): file size",
+                       out.stat().st_size / 1024, "KB", note=f"made in {seconds:.2f} s, launch to file")
     report.write()
     return 0
 

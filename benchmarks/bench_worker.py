@@ -174,7 +174,7 @@ def main() -> int:
                        baseline=statistics.median(b for _, b in rates), ratio=ratio,
                        target=">= x0.90" if key == "1" else None, met=ratio >= 0.9 if key == "1" else None,
                        load=statistics.median(loads),
-                       note=f"{statistics.median(fps):.1f} frames/s; platform {os.environ.get('QT_QPA_PLATFORM') or 'xcb'}")
+                       note=f"{statistics.median(fps):.1f} frames/s; platform {r['platform']}")
         else:
             report.not_run(f"{name}: training steps/s with the window drawing", "every pair failed (see the output)")
     if args.only in (None, "1"):

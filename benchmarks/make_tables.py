@@ -25,15 +25,16 @@ INTRO = """\
 
 *This page is generated from the benchmarks' own results (`make bench`); edits by hand are overwritten.*
 
-Every figure comes from a script in `benchmarks/`, which times our code and a baseline **in the same process, one
-beside the other** (alternating, so that a change in the machine's load hits both alike): a peer package where one
-exists (`loss-landscapes` for a network's surface, matplotlib for an exported animation), otherwise the plain way of
-doing the same work (the bare torch loop, a per-point loop, a fresh `python -c "import torch"`). The ratio compares
-the two; the target is the project's, where it has one. Each benchmark runs on a quiet machine and, where the
-script has `--busy`, again with another process keeping a core busy, as other programs do on a shared machine. The
-load column gives that condition and the 1-minute load average while the figure was taken: on a loaded machine
-every figure moves. Nothing about time is asserted in the tests: a timed test fails on a busy machine and proves
-nothing on an idle one; these tables are where the speed is kept.
+Every figure comes from a script in `benchmarks/` that times our code and a baseline **in the same run, one beside
+the other**: in the same process, or in processes it starts the same way (a launch, an export), alternating so that
+a change in the machine's load hits both alike. The baseline is a peer package where one exists (`loss-landscapes`
+for a network's surface, a matplotlib script for an exported animation), otherwise the plain way of doing the same
+work (the bare torch loop, a per-point loop, a fresh `python -c "import torch"`); the ratio compares the two, and
+the target is the project's where it has one. Each benchmark runs on a quiet machine and, where the script has
+`--busy`, again with another process keeping a core busy, as other programs do on a shared machine. The load column
+gives that condition ("quiet": without the script's own busy process) and the 1-minute load average when the
+figure was taken, which says how quiet the machine really was: on a loaded machine every figure moves. The tests never time anything (a timed test fails on a busy machine and proves nothing on an idle one):
+these tables are where the speed is kept.
 
 Each table holds the latest run of its script for each load condition (`benchmarks/results/<script>[-busy].json`);
 the options it ran with (a quick mode, fewer repeats) are shown beside the load.
@@ -64,15 +65,17 @@ def cell(text: str) -> str:
 
 
 def machine_cell(m: dict) -> str:
-    return f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores; torch {m.get('torch', '?')}, Python {m.get('python', '?')}"
+    return (f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores; torch {m.get('torch', '?')}, "
+            f"Python {m.get('python', '?')}")
 
 
 def load_cell(run: dict, row: dict) -> str:
     text = "busy (a core spinning)" if run.get("busy") else "quiet"
     if row.get("load") is not None:
         text += f", load {row['load']:.2f}"
-    if run.get("options"):
-        text += f"; `{' '.join(run['options'])}`"
+    options = [o for o in run.get("options", []) if o != "--busy"]      # the condition says it already
+    if options:
+        text += f"; `{' '.join(options)}`"
     return text
 
 
@@ -86,7 +89,8 @@ def table_rows(run: dict) -> list[tuple[str, ...]]:
     out = []
     for row in run["rows"]:
         measured = row["measured"] + (f" ({row['note']})" if row.get("note") else "")
-        ratio = f"x{row['ratio']:.2f}" if row.get("ratio") is not None else "—"
+        ratio = "—" if row.get("ratio") is None else f"x{row['ratio']:.2f}" if row["ratio"] < 10 else \
+            f"x{number(row['ratio'])}"
         out.append((machine_cell(run["machine"]), run["date"], load_cell(run, row), measured,
                     number(row.get("ours"), row.get("unit", "")), number(row.get("baseline"), row.get("unit", "")),
                     ratio, row.get("target") or "—", met_cell(row)))
