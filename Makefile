@@ -25,13 +25,19 @@ test: system-deps $(VENV)/.installed
 
 # Every benchmark under Xvfb (the 3-D views need OpenGL), quiet, then again with a core busy where the script
 # has --busy; each writes benchmarks/results/<script>[-busy].json, and `tables` makes docs/performance.md of them.
+# A benchmark that fails does not stop the others: the tables are made, its own says what it could not measure
+# (or keeps its previous run's date), and the target fails at the end naming it.
 XVFB = xvfb-run -a -s "-screen 0 1920x1080x24"
 
 bench: system-deps $(VENV)/.installed
 	$(BIN)/pip install -q -e ".[bench]"
-	for b in benchmarks/bench_*.py; do $(XVFB) $(BIN)/python $$b || exit 1; done
-	for b in $$(grep -l -e '"--busy"' benchmarks/bench_*.py); do $(XVFB) $(BIN)/python $$b --busy || exit 1; done
-	$(MAKE) tables
+	@failed=; \
+	for b in benchmarks/bench_*.py; do \
+		echo "== $$b"; $(XVFB) $(BIN)/python $$b || failed="$$failed $$b"; done; \
+	for b in $$(grep -l -e '"--busy"' benchmarks/bench_*.py); do \
+		echo "== $$b --busy"; $(XVFB) $(BIN)/python $$b --busy || failed="$$failed $$b--busy"; done; \
+	$(MAKE) --no-print-directory tables; \
+	if [ -n "$$failed" ]; then echo "benchmarks that failed:$$failed"; exit 1; fi
 
 # The tables alone, from the results already in benchmarks/results (standard library only: no venv needed).
 tables:

@@ -36,6 +36,11 @@ class Row:
     note: str | None = None
 
 
+def _figure(value) -> float | None:
+    """A figure kept to 5 significant digits: timings carry no more, and the committed files stay readable."""
+    return None if value is None else float(f"{float(value):.5g}")
+
+
 def load_average() -> float | None:
     return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
 
@@ -88,10 +93,8 @@ class Report:
             ratio: float | None = None, target: str | None = None, met: bool | None = None,
             load: float | None = None, note: str | None = None) -> Row:
         """Add a figure; ``load`` defaults to the load average now (the minute the figure was measured in)."""
-        row = Row(measured, None if ours is None else float(ours), unit,
-                  None if baseline is None else float(baseline), None if ratio is None else float(ratio),
-                  target, None if met is None else bool(met), load_average() if load is None else float(load),
-                  note)
+        row = Row(measured, _figure(ours), unit, _figure(baseline), _figure(ratio), target,
+                  None if met is None else bool(met), _figure(load_average() if load is None else load), note)
         self.rows.append(row)
         return row
 
@@ -107,7 +110,7 @@ class Report:
         return {"format": FORMAT, "benchmark": self.name, "title": self.title, "baseline": self.baseline,
                 "ratio": self.ratio, "busy": self.busy, "options": self.options,
                 "date": self.started.date().isoformat(), "started": self.started.isoformat(timespec="seconds"),
-                "machine": machine(), "load_start": self.load_start, "load_end": load_average(),
+                "machine": machine(), "load_start": _figure(self.load_start), "load_end": _figure(load_average()),
                 "rows": [asdict(r) for r in self.rows]}
 
     def write(self) -> Path:
