@@ -18,7 +18,7 @@ DEBIAN_PACKAGES = xvfb xauth libgl1 libegl1 libgl1-mesa-dri libglx-mesa0 libxkbc
 	libxcb-util1 libxcb-shm0 libxcb-sync1 libxcb-xfixes0 libxcb-render0 libxcb1 libx11-xcb1 libx11-6 \
 	libxkbcommon0 libfontconfig1 libdbus-1-3 fonts-dejavu-core librsvg2-bin
 
-.PHONY: run test docs system-deps bench clean
+.PHONY: run test docs system-deps bench tables clean
 
 run: $(VENV)/.installed
 	$(BIN)/landscape-app
@@ -30,9 +30,25 @@ test: system-deps $(VENV)/.installed
 docs: $(VENV)/.installed
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 
-bench: $(VENV)/.installed
+# Every benchmark under Xvfb (the 3-D views need OpenGL), quiet, then again with a core busy where the script
+# has --busy; each writes benchmarks/results/<script>[-busy].json, and `tables` makes docs/performance.md of them.
+# A benchmark that fails does not stop the others: the tables are made, its own says what it could not measure
+# (or keeps its previous run's date), and the target fails at the end naming it.
+XVFB = xvfb-run -a -s "-screen 0 1920x1080x24"
+
+bench: system-deps $(VENV)/.installed
 	$(BIN)/pip install -q -e ".[bench]"
-	for b in benchmarks/bench_*.py; do xvfb-run -a -s "-screen 0 1920x1080x24" $(BIN)/python $$b || exit 1; done
+	@failed=; \
+	for b in benchmarks/bench_*.py; do \
+		echo "== $$b"; $(XVFB) $(BIN)/python $$b || failed="$$failed $$b"; done; \
+	for b in $$(grep -l -e '"--busy"' benchmarks/bench_*.py); do \
+		echo "== $$b --busy"; $(XVFB) $(BIN)/python $$b --busy || failed="$$failed $$b--busy"; done; \
+	$(MAKE) --no-print-directory tables; \
+	if [ -n "$$failed" ]; then echo "benchmarks that failed:$$failed"; exit 1; fi
+
+# The tables alone, from the results already in benchmarks/results (standard library only: no venv needed).
+tables:
+	$(PYTHON) benchmarks/make_tables.py
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

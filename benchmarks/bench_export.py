@@ -34,6 +34,8 @@ import textwrap
 import time
 from pathlib import Path
 
+from report import Report                  # a sibling script of the benchmarks
+
 FRAMES = 300
 SIZE = (1280, 720)
 FPS = 30
@@ -178,6 +180,10 @@ def main() -> int:
     # --before TREE: also time the export of another source tree (e.g. an older checkout), in the same rounds.
     before = sys.argv[sys.argv.index("--before") + 1] if "--before" in sys.argv else None
     python = sys.executable
+    report = Report(__file__, doc=__doc__,
+                    baseline="a matplotlib script of the same animation (same data, torch loop, ffmpeg and x264 "
+                             "settings), timed the same way as a whole process, interleaved with ours",
+                    ratio="the baseline's seconds / ours (a speed-up: higher is better)")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         session = write_session(folder)
@@ -223,7 +229,16 @@ def main() -> int:
                 wall, cpu = medians[name]
                 print(f"  {labels[mine]} is {wall / ours_wall:4.1f}x faster than {labels[name]} in wall time, "
                       f"{cpu / ours_cpu:4.1f}x in CPU time" + ("  (target >= 5x)" if name == "contourf" else ""))
+        ours_wall, ours_cpu = medians["ours"]
+        for name in ("contourf", "heatmap"):
+            wall, cpu = medians[name]
+            target = name == "contourf"
+            report.row(f"{FRAMES}-frame {SIZE[0]}x{SIZE[1]} MP4, launch to file, against {labels[name]}, median of "
+                       f"{repeats}", ours_wall, "s", baseline=wall, ratio=wall / ours_wall,
+                       target=">= x5" if target else None, met=wall / ours_wall >= 5 if target else None,
+                       note=f"CPU incl. ffmpeg {ours_cpu:.1f} s ours, {cpu:.1f} s theirs")
         if "--mp4-only" in sys.argv:
+            report.write()
             return 0
 
         gl_args = [python, __file__, GL_WORKER_FLAG, str(session)]
@@ -234,8 +249,10 @@ def main() -> int:
             print("rendering alone (no encoding), 120 frames:")
             for label, fps in json.loads(done.stdout.strip().splitlines()[-1]).items():
                 print(f"  {label:34s} {fps:6.1f} frames/s")
+                report.row(f"rendering alone (no encoding), 120 frames: {label}", fps, "frames/s")
         else:
             print(f"3-D frames/s: not measured (no OpenGL here): {done.stderr.strip().splitlines()[-1:]}")
+            report.not_run("rendering alone (no encoding): 3-D view and 2x2 grid", "no OpenGL here")
 
         print("GIF of the same run (every 2nd iteration, 2 s hold), whole process each:")
         for size in ("640x360", "480x270"):
@@ -244,6 +261,9 @@ def main() -> int:
                                 "contour", "--size", size, "--fps", "15", "--every", "2", "-q"],
                                commands["ours"][1], cwd=folder)
             print(f"  {size}: {out.stat().st_size / 1024:7.0f} KB in {seconds:.2f} s")
+            report.row(f"GIF {size} of the same run (every 2nd iteration, 15 fps): file size",
+                       out.stat().st_size / 1024, "KB", note=f"made in {seconds:.2f} s, launch to file")
+    report.write()
     return 0
 
 

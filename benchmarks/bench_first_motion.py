@@ -85,6 +85,7 @@ def main(argv: list[str]) -> int:
           f"platform {env['QT_QPA_PLATFORM']}, medians of {REPEATS}")
     print(f"{'preset':22s} {'to window':>10s} {'to motion':>10s} {'bare loop':>10s} {'ratio':>6s}  target")
     worst = 0.0
+    done = []         # (preset, to window, to motion, bare loop, load): the results table's rows
     try:
         first_motion(presets[0], env)            # warm the disk cache once
         for preset in presets:
@@ -93,15 +94,38 @@ def main(argv: list[str]) -> int:
             motion = statistics.median(r[1] for r in runs)
             bare = statistics.median(bare_loop(preset) for _ in range(REPEATS))
             worst = max(worst, motion)
+            done.append((preset, window, motion, bare, os.getloadavg()[0]))
             print(f"{preset:22s} {window:9.2f}s {motion:9.2f}s {bare:9.2f}s {motion / bare:5.1f}x  "
                   f"{'met' if motion <= TARGET_S else 'NOT met'}")
+    except RuntimeError as error:           # said in the results table, then the run fails as before
+        write_report(done, busy, env["QT_QPA_PLATFORM"], failed=str(error))
+        raise
     finally:
         stop.set()
         if spinner is not None:
             spinner.join()
     print(f"target: first motion <= {TARGET_S:.0f} s after the window shows: "
           f"{'met' if worst <= TARGET_S else 'NOT met'} (worst {worst:.2f} s)")
+    write_report(done, busy, env["QT_QPA_PLATFORM"])
     return 0
+
+
+def write_report(done, busy: bool, platform: str, failed: str | None = None) -> None:
+    """The figures as rows of the results table (benchmarks/report.py)."""
+    from report import Report
+    report = Report(__file__, doc=__doc__, busy=busy,
+                    baseline="the bare torch loop (`bench_training.bare`, one thread) training the preset's runs "
+                             "one after the other in a fresh interpreter: what training ahead cannot beat",
+                    ratio="ours / the baseline's seconds (lower is better)")
+    for preset, window, motion, bare, load in done:
+        report.row(f"{preset}: window shown to first motion, median of {REPEATS}", motion, "s", baseline=bare,
+                   ratio=motion / bare, target=f"<= {TARGET_S:g} s", met=motion <= TARGET_S, load=load,
+                   note=f"launch to window {window:.2f} s; platform {platform}")
+    if failed:
+        preset, _, why = failed.partition(": ")
+        report.not_run(f"{preset}: window shown to first motion (and the presets after it)",
+                       f"{why} (it quits after 60 s); platform {platform}")
+    report.write()
 
 
 if __name__ == "__main__":

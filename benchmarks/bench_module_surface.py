@@ -37,6 +37,7 @@ from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
 import landscape_app as la
 from landscape_app.core.surface_module import module_surface
+from report import Report                  # a sibling script of the benchmarks
 
 
 def sgemm_peak() -> float:
@@ -136,7 +137,7 @@ def check(model, criterion, x, y, flat, coords, surface, samples: int = 5) -> fl
     return worst
 
 
-def case(title, exp, model, criterion, x, y, steps, repeats, peak):
+def case(title, exp, model, criterion, x, y, steps, repeats, peak, report=None, target=None):
     flat, coords = plane_like_random_plane(model, steps, seed=1)
     points = steps * steps
     flops = model_flops(model, x) * points
@@ -168,6 +169,10 @@ def case(title, exp, model, criterion, x, y, steps, repeats, peak):
           f"{', '.join(f'{t:.3f}' for t in ours)} s, theirs {', '.join(f'{t:.3f}' for t in theirs)} s); "
           f"max rel diff vs torch per point {err:.1e}")
     print(f"  module_surface in float64 (best of 2): {t64:.3f} s, x{t64 / t_ours:.2f} the float32 time")
+    if report is not None:
+        report.row(f"{title.split(' (target')[0]}: the surface, median of {repeats}", t_ours, "s", baseline=t_theirs,
+                   ratio=t_theirs / t_ours, target=f">= x{target:g}", met=t_theirs / t_ours >= target,
+                   note=f"CPU {c_ours:.2f} s ours, {c_theirs:.2f} s theirs; max rel. diff. to torch {err:.0e}")
     return t_theirs / t_ours
 
 
@@ -181,19 +186,24 @@ def main(argv=None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    report = Report(__file__, doc=__doc__,
+                    baseline="`loss_landscapes.random_plane` 3.0.6 (a per-point loop), same model, data, "
+                             "directions and points",
+                    ratio="the baseline's seconds / ours (a speed-up: higher is better)")
     peak = sgemm_peak()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cores, load average "
           f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (other programs slow every figure); sgemm peak "
           f"{peak:.0f} GFLOP/s")
     if args.only in (None, "mlp"):
         case("MLP 2-32-32-1 tanh, moons, 51 x 51, BCE with logits (target x3)", *moons_mlp(), 51, args.repeats,
-             peak)
+             peak, report, 3)
         sys.stdout.flush()
     if args.only in (None, "cnn"):
         case("CNN conv8-conv16-linear, digits, 21 x 21, cross-entropy (target x2)", *digits_cnn(), 21,
-             args.repeats, peak)
+             args.repeats, peak, report, 2)
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
     print(f"load average at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    report.write()
     return 0
 
 

@@ -19,6 +19,7 @@ import numpy as np
 
 import landscape_app as la
 from landscape_app.core.predictions import decision_map, digit_predictions
+from report import Report                  # a sibling script of the benchmarks
 
 REPEATS = 30
 
@@ -47,7 +48,12 @@ def core_figures() -> dict[str, tuple[object, object, float]]:
     return out
 
 
-def gui_figures(core) -> None:
+def core_target_ms(label: str) -> float | None:
+    """The docstring's targets: the MLP's pictures at 30 Hz, the CNN's at 10 Hz (softmax has none)."""
+    return 33.0 if "MLP" in label else 100.0 if "cnn" in label else None
+
+
+def gui_figures(core, report=None) -> None:
     from PySide6.QtWidgets import QApplication
 
     from landscape_app.gui.views import DecisionView, DigitsView
@@ -69,18 +75,28 @@ def gui_figures(core) -> None:
             def draw():
                 view.show_predictions(values[next(frame) % len(values)])
                 view.grab_image()
-            print(f"  {type(view).__name__:<13} {size[0]}x{size[1]}: show_predictions + paint "
-                  f"{median_ms(draw):6.2f} ms")
+            ms = median_ms(draw)
+            print(f"  {type(view).__name__:<13} {size[0]}x{size[1]}: show_predictions + paint {ms:6.2f} ms")
+            if report is not None:
+                report.row(f"GUI thread: {type(view).__name__} show_predictions + paint, {size[0]}x{size[1]} "
+                           f"({label.split('  ')[1]})", ms, "ms", target="< 16 ms", met=ms < 16.0)
     app.processEvents()
 
 
 def main() -> None:
+    report = Report(__file__, doc=__doc__,
+                    baseline="none: no other way of making these pictures is run here; the targets are frame rates",
+                    ratio="none")
     core = core_figures()
     print("core (one call, median):")
     for label, (_, _, ms) in core.items():
         print(f"  {label:<44} {ms:7.2f} ms  ({1000 / ms:5.0f} per second)")
+        target = core_target_ms(label)
+        report.row(f"core: {' '.join(label.split())} (median)", ms, "ms",
+                   target=None if target is None else f"< {target:g} ms", met=None if target is None else ms < target)
     print("GUI thread (median):")
-    gui_figures(core)
+    gui_figures(core, report)
+    report.write()
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 
 import landscape_app as la
 from landscape_app.core.models import build_criterion, build_model, output_is_probability
+from report import Report                  # a sibling script of the benchmarks
 
 
 def best_time(fn, repeat: int, budget: float = 0.0) -> tuple[float, float, object]:
@@ -79,7 +80,7 @@ def broadcasting(exp, X, Y) -> np.ndarray:
     return out
 
 
-def case(title, exp, res, quick):
+def case(title, exp, res, quick, report=None):
     X, Y = np.linspace(*exp.grid.x_range, res), np.linspace(*exp.grid.y_range, res)
     n = len(exp.data)
     la.compute_surface(exp, w=X[:5], b=Y[:5])          # warm-up: imports, first allocations
@@ -94,6 +95,17 @@ def case(title, exp, res, quick):
     print(f"{title:<40} {ours * 1e3:8.2f} ms {terms / ours / 1e9:6.2f} G/s (cpu {cpu * 1e3:7.1f} ms) | "
           f"loop {loop:6.1f} s x{loop / ours:<7,.0f}| broadcast {bt * 1e3:6.0f} ms {terms / bt / 1e9:5.2f} G/s "
           f"x{bt / ours:<6,.1f}| max rel diff {err:.0e}")
+    if report is not None:
+        # The one target is in its title, "(closed form; target < 5 ms)".
+        name, _, target = title.partition("; target ")
+        goal = {}
+        if target:
+            name += ")"
+            goal = dict(target=target.rstrip(")"), met=ours * 1e3 < float(target.split()[1]))
+        for baseline, seconds, how in (("the per-point loop", loop, f"{len(loop_rows)} rows timed, scaled"),
+                                       ("broadcasting", bt, "every 5th row timed, scaled")):
+            report.row(f"{name}, {res} x {res}, {n:,} samples: against {baseline}", ours * 1e3, "ms",
+                       baseline=seconds * 1e3, ratio=seconds / ours, note=f"baseline: {how}", **goal)
     return ours
 
 
@@ -101,6 +113,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     args = parser.parse_args(argv)
+    report = Report(__file__, doc=__doc__,
+                    baseline="(a) the course helper's per-point loop (set the parameters, call the criterion); "
+                             "(b) plain torch broadcasting over row chunks of ~32 MB; same grid, in this process",
+                    ratio="the baseline's time / ours (a speed-up: higher is better)")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cores, "
           f"load average {load:.2f} (other programs slow every figure)")
@@ -124,7 +140,7 @@ def main(argv=None) -> int:
                                                      grid=la.Grid(axes=("w2", "b")))),
     ]
     for title, exp in cases:
-        case(title, exp, 501, args.quick)
+        case(title, exp, 501, args.quick, report)
         sys.stdout.flush()
     big = la.make_dataset("logistic", n_samples=100_000, seed=1)
     for crit in ("bce", "mse"):
@@ -133,6 +149,9 @@ def main(argv=None) -> int:
         t, cpu, _ = best_time(lambda: la.compute_surface(exp, w=X, b=X), 1)
         print(f"{crit.upper() + ', logistic, 201 x 201, 100,000 samples':<40} {t * 1e3:8.0f} ms "
               f"{201 * 201 * 1e5 / t / 1e9:6.2f} G/s (cpu {cpu * 1e3:7.0f} ms)")
+        report.row(f"{crit.upper()}, logistic, 201 x 201, 100,000 samples", t * 1e3, "ms",
+                   note="no baseline run at this size")
+    report.write()
     return 0
 
 

@@ -114,6 +114,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=REPEATS, help=f"pairs per case (default {REPEATS})")
     args = parser.parse_args()
     busy = spinner() if args.busy else None
+    done = []         # (preset, experiment, threads, figures): the results table's rows
     try:
         print(f"torch {torch.__version__}, {os.cpu_count()} cores, default {torch.get_num_threads()} threads"
               f"{', another process spinning on a core' if busy else ''}; best of {args.repeat}")
@@ -123,6 +124,7 @@ def main() -> int:
                   f"{len(exp.data):,} samples): chooses {exp.threads} thread(s)")
             for threads in (1, 2):
                 r = measure(exp, threads, args.repeat)
+                done.append((name, exp, threads, r))
                 mark = "*" if threads == exp.threads else " "
                 print(f" {mark}{threads} thread(s): bare {r['bare']:6,.0f} steps/s   la.run {r['run']:6,.0f} steps/s   "
                       f"ratio {r['ratio']:.2f}   floor {r['floor']:.2f}   ({r['steps']} steps, load {r['load'][0]:.1f}-"
@@ -131,7 +133,24 @@ def main() -> int:
         if busy is not None:
             busy.kill()
             busy.wait()
+    write_report(done, args)
     return 0
+
+
+def write_report(done, args) -> None:
+    """The figures as rows of the results table (benchmarks/report.py)."""
+    from report import Report
+    report = Report(__file__, doc=__doc__, busy=args.busy,
+                    baseline="the bare torch loop (`bare`: DataLoader, module, criterion, optimizer; nothing "
+                             "recorded), same updates, alternating with ours in this process",
+                    ratio="ours / the baseline's seconds for the same steps (lower is better; x1.00 = no cost)")
+    for name, exp, threads, r in done:
+        chosen = threads == exp.threads
+        report.row(f"{name}, first run, {threads} thread(s){' (its choice)' if chosen else ''}: steps/s, best of "
+                   f"{args.repeat}", r["run"], "steps/s", baseline=r["bare"], ratio=r["ratio"],
+                   target="<= x1.5" if chosen else None, met=r["ratio"] <= 1.5 if chosen else None,
+                   load=r["load"][1], note=f"floor x{r['floor']:.2f}: a bare step plus one full-data loss")
+    report.write()
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ import landscape_app.gui.views  # noqa: F401  (before the QApplication: OpenGL c
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication, QWidget
 
+from report import Report                  # a sibling script of the benchmarks
+
 N_STEPS = 100_000
 SIZE = (1280, 800)
 TARGET_MS = {"contour": 16.0, "loss": 16.0, "data": 16.0, "surface (3-D)": 33.0}
@@ -219,6 +221,10 @@ def main(argv=None) -> int:
           f"4 paths x {N_STEPS:,} steps simulated in {time.perf_counter() - t0:.1f} s; size {SIZE[0]}x{SIZE[1]}")
     runs = [RunStyle(i, name, RUN_COLORS[i]) for i, name in enumerate(("SGD", "Momentum", "RMSprop", "Adam"))]
 
+    report = Report(__file__, doc=__doc__,
+                    baseline="the straightforward pyqtgraph way, same paths, same process: new plot items every "
+                             "redraw with a marker on every point (3-D: every point in one line strip)",
+                    ratio="the baseline's redraw / ours (a speed-up: higher is better)")
     rows = []
     for name, cls in (("contour", ContourView), ("loss", LossView), ("data", DataView),
                       ("surface (3-D)", SurfaceView)):
@@ -246,6 +252,12 @@ def main(argv=None) -> int:
         target = TARGET_MS[name]
         print(f"{name:<15}{ours:>10.1f} ms{best:>9.1f} ms{base:>9.1f} ms{base / ours:>9.1f}x{target:>6.0f} ms"
               f"  {'yes' if ours < target else 'NO ':<3}  {paints:.1f}")
+        report.row(f"{name}: a redraw, 4 paths x {N_STEPS:,} steps, {SIZE[0]}x{SIZE[1]}, median of {args.repeats}",
+                   ours, "ms", baseline=base, ratio=base / ours, target=f"< {target:g} ms", met=ours < target,
+                   note=f"best {best:.1f} ms; platform {app.platformName()}")
+    if not gl_available():
+        report.not_run("surface (3-D): a redraw", "no OpenGL here (run it under xvfb-run)")
+    report.write()
     return 0
 
 

@@ -31,6 +31,7 @@ gui_env.prepare()         # before torch and Qt are loaded
 import landscape_app as la
 from landscape_app.core.session import Session
 from landscape_app.core.training import train
+from report import Report  # noqa: E402 (a sibling script of the benchmarks)
 
 EPOCHS = 100            # x 60 samples, batch 1: 6,000 iterations per run
 REPEATS = 3             # bare and app alternate, so a change in the machine's load hits both alike
@@ -138,10 +139,15 @@ def main() -> int:
         os._exit(0)      # the figures are out: tearing torch and Qt down would only add noise (as the CLI does)
     print(f"platform {os.environ.get('QT_QPA_PLATFORM') or 'xcb'}; (w, b): {EPOCHS} epochs x 60 samples, batch 1, "
           f"per run")
+    report = Report(__file__, doc=__doc__,
+                    baseline="the same loop (`core.training.train`, round-robin over the runs) consumed bare in a "
+                             "thread of its own, in the same process, alternating with the app",
+                    ratio="ours / the baseline's steps per second (higher is better; x1.00 = the window costs "
+                          "nothing)")
     ok = True
     for key in ([args.only] if args.only else list(CASES)):
         name = CASES[key][0]
-        ratios = []
+        ratios, rates, loads, fps = [], [], [], []
         for _ in range(args.repeat):
             done = subprocess.run([sys.executable, __file__, "--pair", key], capture_output=True, text=True)
             lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
@@ -151,6 +157,9 @@ def main() -> int:
             r = json.loads(lines[-1])
             b_rate, a_rate = r["b_steps"] / r["b_s"], r["a_steps"] / r["a_s"]
             ratios.append(a_rate / b_rate)
+            rates.append((a_rate, b_rate))
+            loads.append(r["load"])
+            fps.append(r["frames"] / r["a_s"])
             print(f"{name}: bare {b_rate:7,.0f} steps/s ({r['b_steps']:,} in {r['b_s']:.2f} s)   "
                   f"app {a_rate:7,.0f} steps/s ({r['a_steps']:,} in {r['a_s']:.2f} s, {r['frames']} frames, "
                   f"{r['frames'] / r['a_s']:.1f} fps, GUI thread CPU {r['gui_cpu'] / r['a_s']:.0%})   ratio {a_rate / b_rate:.1%}   "
@@ -160,8 +169,17 @@ def main() -> int:
             if key == "1":
                 ok &= ratio >= 0.9
             print(f"{name}: median ratio {ratio:.1%} of {len(ratios)}", flush=True)
+            report.row(f"{name}: training steps/s with the window drawing, median of {len(ratios)}",
+                       statistics.median(a for a, _ in rates), "steps/s",
+                       baseline=statistics.median(b for _, b in rates), ratio=ratio,
+                       target=">= x0.90" if key == "1" else None, met=ratio >= 0.9 if key == "1" else None,
+                       load=statistics.median(loads),
+                       note=f"{statistics.median(fps):.1f} frames/s; platform {r['platform']}")
+        else:
+            report.not_run(f"{name}: training steps/s with the window drawing", "every pair failed (see the output)")
     if args.only in (None, "1"):
         print(f"target >= 90% for one run: {'met' if ok else 'NOT met'}")
+    report.write()
     return 0
 
 
