@@ -5,70 +5,36 @@ Their ``plot_surface.py`` writes ``xcoordinates`` (nx,), ``ycoordinates`` (ny,) 
 flat index ``i * nx + j`` holds the point (x[j], y[i]). Their ``plot_2D.py`` contours ``Z`` against
 ``np.meshgrid(x, y)``, so we store ``train_loss`` as (ny, nx), rows of y: the same flat order, and a shape their
 plotting accepts for any grid (their own writer declares (nx, ny), which only square grids plot). Reading, we
-take the flat order and ignore the declared shape, so both read right. Entries they have not computed yet hold -1
-and read as NaN.
+take the flat order of either declared shape, (ny, nx) or (nx, ny), so both read right. Entries they have not
+computed yet hold -1 and read as NaN.
 
 Ours add, under ``landscape_app/``: the experiment (TOML), the plane's arrays, the axes' names, the held values,
 the criterion, the mini-batch and an accuracy surface's exact fractions; a resumable store also keeps which blocks
 of rows are done.
+
+Files are read defensively (``h5_guard``, ``surface_checks``): declared sizes are held to ``file_limits`` before
+anything is read, links to other files, virtual datasets and soft links are refused, and coordinates must be 1-D,
+finite and strictly increasing, values real; every failure is a ``DataError`` naming the file.
 """
 from __future__ import annotations
 
 import json
 import os
-import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from . import surface_checks as check
 from .errors import ConfigError, DataError
+from .file_limits import MAX_SURFACE_VALUES, count_text
 from .files import temp_file_beside, unlink_quietly
+from .h5_guard import H5Reader, open_h5, require_h5py
+from .surface_file import FORMAT, KEYS, SurfaceFile
 
-FORMAT = "landscape-app surface"
 VERSION = 1
 GROUP = "landscape_app"
 SUFFIXES = (".h5", ".hdf5")
-KEYS = {"loss": "train_loss", "accuracy": "train_acc"}
 NOT_COMPUTED = -1.0     # loss-landscape's mark for a value not computed yet
-
-
-def require_h5py():
-    try:
-        import h5py
-    except ImportError:
-        raise ConfigError("h5py", "HDF5 surface files need the h5py package: pip install h5py") from None
-    return h5py
-
-
-@dataclass(frozen=True, eq=False)
-class SurfaceFile:
-    """What an HDF5 or NPZ surface file holds: the loss surface, the accuracy (if stored) and where it came from.
-
-    ``experiment``: the TOML text of the experiment (ours; None in loss-landscape's files), ``session`` the
-    session's, ``plane`` a ``PlaneRecord`` (None for grid axes and for their files), ``origin``: "landscape-app"
-    or "loss-landscape"; ``paths``: the runs' paths projected on the plane, as columns (``run``, ``iteration``,
-    ``alpha``, ``beta``, ``distance``, ``loss``, ``surface``), where the file keeps them (None: it does not).
-    """
-
-    loss: object | None
-    accuracy: object | None
-    experiment: str | None
-    session: str | None
-    plane: object | None
-    origin: str
-    paths: dict | None = None
-
-    def surface(self, metric: str = "loss"):
-        if metric == "loss":
-            if self.loss is None:
-                raise DataError("the file holds no loss surface (train_loss), only accuracy (train_acc)")
-            return self.loss
-        if metric == "accuracy":
-            if self.accuracy is None:
-                raise DataError("the file holds no accuracy surface (train_acc)")
-            return self.accuracy
-        raise ConfigError("metric", f"must be 'loss' or 'accuracy', not {metric!r}")
 
 
 # -- writing -------------------------------------------------------------------------------------------------
@@ -125,15 +91,25 @@ def write_layout(f, x: np.ndarray, y: np.ndarray, *, metric: str = "loss", value
             group.create_dataset(name, data=np.asarray(column))
 
 
-def read_plane(g):
-    """The ``PlaneRecord`` in a file's ``landscape_app/plane`` group (None: no plane stored)."""
+def read_plane(reader: H5Reader, g):
+    """The ``PlaneRecord`` in a file's ``landscape_app/plane`` group (None: no plane stored), every part checked
+    (``reader``: the file's ``H5Reader``)."""
     from .surface_job import PlaneRecord
-    if "plane" not in g:
+    p = reader.group(g, "plane")
+    if p is None:
         return None
-    p = g["plane"]
-    buffers = {k: v[()] for k, v in p["buffers"].items()} if "buffers" in p else None
-    return PlaneRecord(p["origin"][()], p["d1"][()], p["d2"][()], tuple(json.loads(p.attrs["labels"])),
-                       str(p.attrs["kind"]), buffers)
+    path = reader.path
+    origin = check.vector(path, "landscape_app/plane/origin", reader.array(p, "origin", True))
+    d1, d2 = (check.vector(path, f"landscape_app/plane/{k}", reader.array(p, k, True), origin.size)
+              for k in ("d1", "d2"))
+    labels = check.names_pair(path, "landscape_app/plane/@labels",
+                              check.json_value(path, "landscape_app/plane/@labels", reader.text(p, "labels", "")))
+    kind = reader.text(p, "kind")
+    if kind is None:
+        raise DataError(f"{path}: no landscape_app/plane/@kind in the file")
+    b = reader.group(p, "buffers")
+    buffers = None if b is None else reader.arrays(b)
+    return PlaneRecord(origin, d1, d2, labels, kind, buffers)
 
 
 def check_output(path) -> Path:
@@ -185,70 +161,100 @@ def experiment_toml(exp) -> str:
 # -- reading -------------------------------------------------------------------------------------------------
 
 def read_surface_file(path) -> SurfaceFile:
-    """Read an HDF5 surface (ours, or one written by loss-landscape's ``plot_surface.py``) or our NPZ."""
+    """Read an HDF5 surface (ours, or one written by loss-landscape's ``plot_surface.py``), our NPZ or our CSV.
+
+    Read defensively: sizes checked against ``file_limits`` before anything is read, no link to another file
+    followed, every value checked; anything wrong is a ``DataError`` naming the file and what."""
     path = Path(path)
-    if path.suffix.lower() == ".npz":
-        return _read_npz(path)
-    h5py = require_h5py()
-    if not path.is_file():
-        raise DataError(f"{path}: no such file")
+    suffix = path.suffix.lower()
     try:
-        with h5py.File(path, "r") as f:
+        if suffix == ".npz":
+            from .surface_npz import read_npz_surface
+            return read_npz_surface(path)
+        if suffix == ".csv":
+            from .surface_csv import read_csv_surface
+            return read_csv_surface(path)
+        what = "HDF5 file" if suffix in SUFFIXES else "surface file (HDF5 .h5 or .hdf5, NPZ .npz, CSV .csv)"
+        with open_h5(path, "r", what) as f:
             return _read_h5(path, f)
-    except OSError as exc:
-        raise DataError(f"{path}: not a readable HDF5 file ({exc})") from None
+    except ConfigError as exc:      # a plane or a value the core refuses (the file's, not the caller's)
+        raise DataError(f"{path}: {exc}") from None
+    except MemoryError:
+        raise DataError(f"{path}: not enough memory to read it") from None
 
 
 def load_surface(path, metric: str = "loss"):
-    """The ``Surface`` in an HDF5 file (ours or loss-landscape's) or our NPZ; ``metric="accuracy"``: the
+    """The ``Surface`` in an HDF5 file (ours or loss-landscape's), our NPZ or CSV; ``metric="accuracy"``: the
     accuracy surface (a fraction, 0..1) where the file has one."""
-    return read_surface_file(path).surface(metric)
+    read = read_surface_file(path)
+    try:
+        return read.surface(metric)
+    except DataError as exc:
+        raise DataError(f"{path}: {exc}") from None
 
 
 def _read_h5(path: Path, f) -> SurfaceFile:
     from .surface import Surface
-    if "xcoordinates" not in f:
+    r = H5Reader(path, f)
+    xs = r.dataset(f, "xcoordinates")
+    if xs is None:
         raise DataError(f"{path}: not a surface file (no xcoordinates)")
-    if "ycoordinates" not in f:
+    ys = r.dataset(f, "ycoordinates")
+    if ys is None:
         raise DataError(f"{path}: a 1-D surface (no ycoordinates); only 2-D surfaces can be read")
-    x = np.asarray(f["xcoordinates"][()], dtype=np.float64).reshape(-1)
-    y = np.asarray(f["ycoordinates"][()], dtype=np.float64).reshape(-1)
-    g = f.get(GROUP)
-    ours = g is not None and g.attrs.get("format") == FORMAT
-    if ours and "blocks_done" in g:
-        done = np.asarray(g["blocks_done"][()], dtype=bool)
-        if not done.all():
-            raise DataError(f"{path}: an unfinished surface ({int(done.sum())} of {done.size} blocks computed); "
-                            f"compute it again with the same store to finish it")
+    x = check.coordinates(path, "xcoordinates", r.read(xs, most_values=MAX_SURFACE_VALUES))
+    y = check.coordinates(path, "ycoordinates", r.read(ys, most_values=MAX_SURFACE_VALUES))
+    nx, ny = x.size, y.size
+    if nx * ny > MAX_SURFACE_VALUES:
+        raise DataError(f"{path}: a grid of {nx:,} x {ny:,} = {count_text(nx * ny)} points; at most "
+                        f"{count_text(MAX_SURFACE_VALUES)} are read")
+    g = r.group(f, GROUP)
+    ours = g is not None and r.text(g, "format") == FORMAT
+    if ours:
+        done = r.array(g, "blocks_done", kinds="biu")
+        if done is not None:
+            done = check.vector(path, "landscape_app/blocks_done", done, kinds="biu").astype(bool)
+            if not done.all():
+                raise DataError(f"{path}: an unfinished surface ({int(done.sum())} of {done.size} blocks "
+                                f"computed); compute it again with the same store to finish it")
 
-    def grid(key):
-        if key not in f:
+    def grid(parent, key, exact=False):
+        ds = r.dataset(parent, key)
+        if ds is None:
             return None
-        flat = np.asarray(f[key][()], dtype=np.float64).reshape(-1)
-        if flat.size != x.size * y.size:
-            raise DataError(f"{path}: {key} holds {flat.size} values for a {x.size} x {y.size} grid")
-        values = flat.reshape(len(y), len(x)).copy()
+        where = r.where(parent, key)
+        # loss-landscape declares (nx, ny) and fills the flat order of (ny, nx): both are read in that order.
+        shapes = {(ny, nx)} if exact else {(ny, nx), (nx, ny)}
+        if ds.shape not in shapes:
+            raise DataError(f"{path}: {where} has shape {ds.shape}; the coordinates make a grid of "
+                            f"(len(y), len(x)) = ({ny}, {nx})")
+        values = r.read(ds).astype(np.float64)
         if not ours:
             values[values == NOT_COMPUTED] = np.nan
-        return values
+        return check.grid(path, where, values, nx, ny, transposed_ok=not exact)
 
-    loss, acc = grid(KEYS["loss"]), grid(KEYS["accuracy"])
+    loss, acc = grid(f, KEYS["loss"]), grid(f, KEYS["accuracy"])
     if loss is None and acc is None:
         raise DataError(f"{path}: no train_loss or train_acc in the file")
-    if ours and "accuracy" in g:
-        acc = np.asarray(g["accuracy"][()], dtype=np.float64)
+    exact_acc = grid(g, "accuracy", exact=True) if ours else None
+    if exact_acc is not None:
+        acc = exact_acc
     elif acc is not None:
         acc /= 100.0
     if ours:
-        axes = tuple(json.loads(g.attrs["axes"]))
-        held = json.loads(g.attrs["held"])
-        criterion = str(g.attrs["criterion"])
-        batch = np.asarray(g["batch"][()], dtype=np.int64)
+        axes = check.names_pair(path, "landscape_app/@axes",
+                                check.json_value(path, "landscape_app/@axes", _required(r, g, "axes")))
+        held = check.held_values(path, "landscape_app/@held",
+                                 check.json_value(path, "landscape_app/@held", _required(r, g, "held"), dict))
+        criterion = _required(r, g, "criterion")
+        batch = check.indices(path, "landscape_app/batch", r.array(g, "batch", True, kinds="iu"))
         batch = batch if batch.size else None
-        plane = read_plane(g)
-        experiment = g.attrs.get("experiment")
-        session = g.attrs.get("session")
-        paths = {k: v[()] for k, v in g["paths"].items()} if "paths" in g else None
+        plane = read_plane(r, g)
+        experiment = r.text(g, "experiment")
+        session = r.text(g, "session")
+        pg = r.group(g, "paths")
+        paths = None if pg is None else {k: check.vector(path, f"landscape_app/paths/{k}", v)
+                                         for k, v in r.arrays(pg).items()}
     else:
         axes, held, criterion, batch, plane, experiment, session = ("x", "y"), {}, "", None, None, None, None
         paths = None
@@ -258,45 +264,15 @@ def _read_h5(path: Path, f) -> SurfaceFile:
     def surface(values, metric):
         return None if values is None else Surface(x, y, values, axes, held, criterion, batch, surface_plane, metric)
 
-    return SurfaceFile(surface(loss, "loss"), surface(acc, "accuracy"), _text(experiment), _text(session), plane,
+    return SurfaceFile(surface(loss, "loss"), surface(acc, "accuracy"), experiment, session, plane,
                        "landscape-app" if ours else "loss-landscape", paths)
 
 
-def _text(value):
+def _required(r: H5Reader, g, name: str) -> str:
+    value = r.text(g, name)
     if value is None:
-        return None
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def _read_npz(path: Path) -> SurfaceFile:
-    """Our NPZ (``landscape-app surface -o surface.npz``): arrays x, y, loss, axes, held_*, criterion, metric, batch,
-    the plane's ``plane_*`` arrays where it lies on one, and the session."""
-    from .plane import Plane
-    from .surface import Surface
-    try:
-        # Our own file object: np.load leaves the file it opened unclosed when it is not a whole zip.
-        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:
-            d = {k: z[k] for k in z.files}
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise DataError(f"{path}: not a readable NPZ file ({exc})") from None
-    if str(d.get("format", "")) != FORMAT:
-        raise DataError(f"{path}: not a landscape-app surface")
-    held = {str(k): float(v) for k, v in zip(d["held_names"], d["held_values"])}
-    batch = d["batch"] if d["batch"].size else None
-    plane = None
-    if "plane_origin" in d:
-        axes = tuple(str(v) for v in d["plane_axes"]) if "plane_axes" in d and d["plane_axes"].size else None
-        plane = Plane(d["plane_origin"], d["plane_d1"], d["plane_d2"],
-                      labels=tuple(str(v) for v in d["plane_labels"]), kind=str(d["plane_kind"]),
-                      info=json.loads(str(d["plane_info"])), axes=axes)
-    metric = str(d.get("metric", "loss"))
-    surface = Surface(d["x"], d["y"], d["loss"], tuple(str(a) for a in d["axes"]), held, str(d["criterion"]), batch,
-                      plane, metric)
-    loss, accuracy = (surface, None) if metric == "loss" else (None, surface)
-    paths = {k[len("path_"):]: v for k, v in d.items() if k.startswith("path_")} or None
-    return SurfaceFile(loss, accuracy, None, str(d["session"]), None, "landscape-app", paths)
+        raise DataError(f"{r.path}: no landscape_app/@{name} in the file")
+    return value
 
 
 __all__ = ["SurfaceFile", "save_surface", "load_surface", "read_surface_file", "write_layout", "read_plane",

@@ -15,8 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
+from . import surface_checks as check
 from .errors import ConfigError, DataError
-from .surface_h5 import FORMAT, GROUP, KEYS, check_output, create_atomic, read_plane, require_h5py, write_layout
+from .file_limits import MAX_SURFACE_VALUES
+from .h5_guard import H5Reader, open_h5
+from .surface_h5 import FORMAT, GROUP, KEYS, check_output, create_atomic, read_plane, write_layout
 from .surface_job import SurfaceJob
 
 if sys.version_info >= (3, 11):
@@ -25,20 +28,26 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 
+STORE = "surface store"
+
+
 def stored_block_rows(path) -> int | None:
-    """The block size a store was made with (None: no store there yet)."""
+    """The block size a store was made with (None: no store there yet). A store another run is writing, a
+    damaged one or one that is no HDF5 file is a ``DataError`` saying so."""
     path = Path(path)
     if not path.exists():
         return None
-    h5py = require_h5py()
-    try:
-        with h5py.File(path, "r") as f:
-            g = f.get(GROUP)
-            if g is None or g.attrs.get("format") != FORMAT or "blocks_done" not in g:
-                raise ConfigError("store", f"{path} is not a landscape-app surface store; give a new file name")
-            return int(g.attrs["block_rows"])
-    except OSError as exc:
-        raise ConfigError("store", f"{path}: not a readable HDF5 file ({exc})") from None
+    with open_h5(path, "r", STORE) as f:
+        r = H5Reader(path, f)
+        return r.integer(_store_group(r), "block_rows")
+
+
+def _store_group(r: H5Reader):
+    """The ``landscape_app`` group of a store (``ConfigError`` where the file is not one)."""
+    g = r.group(r.f, GROUP)
+    if g is None or r.text(g, "format") != FORMAT or r.dataset(g, "blocks_done") is None:
+        raise ConfigError("store", f"{r.path} is not a landscape-app surface store; give a new file name")
+    return g
 
 
 # Settings that change training but not the surface: a store may be resumed by an experiment that differs in them.
@@ -59,23 +68,15 @@ class SurfaceStore:
     """An open store for one ``SurfaceJob``; use as a context manager. ``done`` flags the finished blocks."""
 
     def __init__(self, path, job: SurfaceJob, template):
-        h5py = require_h5py()
         self.path = Path(path)
         self.job = job
         if not self.path.exists():
             check_output(self.path)
             self._create(template)
-        try:
-            self._file = h5py.File(self.path, "r+")
-        except OSError as exc:
-            raise ConfigError("store", f"{self.path}: cannot open it for writing ({exc})") from None
+        # Refused as a DataError saying why: another run writing it (HDF5's lock), damaged, not HDF5.
+        self._file = open_h5(self.path, "r+", STORE)
         try:
             self._check()
-            g = self._file[GROUP]
-            self._values = self._file[KEYS[job.metric]]
-            self._exact = g["accuracy"] if job.metric == "accuracy" else self._values
-            self._done = g["blocks_done"]
-            self.done = np.asarray(self._done[()], dtype=bool)
         except BaseException:
             self._file.close()
             raise
@@ -98,32 +99,54 @@ class SurfaceStore:
                                    f"the same settings, or give a new file name")
 
     def _check(self) -> None:
+        """Refuse a store of another surface (``ConfigError``) or a damaged or crafted one (``DataError``), and
+        take the datasets blocks are written to: the file's own (no links, no virtual datasets), of the grid's
+        shape, so writing a block never writes outside them."""
         f, job = self._file, self.job
-        g = f.get(GROUP)
-        if g is None or g.attrs.get("format") != FORMAT or "blocks_done" not in g:
-            raise ConfigError("store", f"{self.path} is not a landscape-app surface store; give a new file name")
+        r = H5Reader(self.path, f)
+        g = _store_group(r)
         import tomli_w
-        stored = _surface_fields(tomllib.loads(str(g.attrs.get("experiment", ""))))
+        text = r.text(g, "experiment", "")
+        try:
+            stored = _surface_fields(tomllib.loads(text))
+        except tomllib.TOMLDecodeError as exc:
+            raise DataError(f"{self.path}: landscape_app/@experiment is not valid TOML ({exc}); the store is "
+                            f"damaged") from None
         # through TOML text: the same normalisation as the stored experiment's
         current = _surface_fields(tomllib.loads(tomli_w.dumps(job.experiment)))
         if stored != current:
             keys = sorted(set(stored) | set(current), key=str)
             first = next((k for k in keys if stored.get(k) != current.get(k)), "experiment")
             self._refuse(f"the experiment's {first}")
-        if str(g.attrs.get("metric")) != job.metric:
+        if r.text(g, "metric") != job.metric:
             self._refuse("the metric")
         ax, ay = job.plane.labels if job.plane is not None else ("x", "y")
-        if not np.array_equal(f["xcoordinates"][()], job.alpha):
+        if not np.array_equal(r.array(f, "xcoordinates", True, most_values=MAX_SURFACE_VALUES), job.alpha):
             self._refuse(f"the {ax} axis")
-        if not np.array_equal(f["ycoordinates"][()], job.beta):
+        if not np.array_equal(r.array(f, "ycoordinates", True, most_values=MAX_SURFACE_VALUES), job.beta):
             self._refuse(f"the {ay} axis")
-        plane = read_plane(g)
+        plane = read_plane(r, g)
         if (plane is None) != (job.plane is None) or (plane is not None and not plane.same_as(job.plane)):
             self._refuse("the plane")
-        if json.loads(str(g.attrs.get("options", "{}"))) != json.loads(job.options_json()):
+        options = check.json_value(self.path, "landscape_app/@options", r.text(g, "options", "{}"))
+        if options != json.loads(job.options_json()):
             self._refuse("the options (held values, mini-batch)")
-        if int(g.attrs["block_rows"]) != job.block_rows or g["blocks_done"].shape != (job.n_blocks,):
-            self._refuse(f"the block size ({int(g.attrs['block_rows'])} rows)")
+        block_rows = r.integer(g, "block_rows")
+        done = r.dataset(g, "blocks_done", True)
+        if block_rows != job.block_rows or done.shape != (job.n_blocks,):
+            self._refuse(f"the block size ({block_rows} rows)")
+        self._values = self._grid_dataset(r, f, KEYS[job.metric])
+        self._exact = self._grid_dataset(r, g, "accuracy") if job.metric == "accuracy" else self._values
+        self._done = done
+        self.done = r.read(done, kinds="biu").astype(bool)
+
+    def _grid_dataset(self, r: H5Reader, parent, name: str):
+        ds = r.dataset(parent, name, True)
+        shape = (len(self.job.beta), len(self.job.alpha))
+        if ds.shape != shape or ds.dtype.kind != "f":
+            raise DataError(f"{self.path}: {r.where(parent, name)} is {ds.dtype} of shape {ds.shape}, not the "
+                            f"grid's float values of shape {shape}; the store is damaged")
+        return ds
 
     # -- use ---------------------------------------------------------------------------------------------------
     def missing(self) -> list[int]:
@@ -157,10 +180,9 @@ class SurfaceStore:
 
 
 def open_store(path, job: SurfaceJob, template) -> SurfaceStore:
-    try:
-        return SurfaceStore(path, job, template)
-    except DataError as exc:
-        raise ConfigError("store", str(exc)) from None
+    """The store at ``path`` for ``job``, made where there is none. ``ConfigError``: the file is not a store, or
+    one of another surface; ``DataError``: it is damaged, crafted, or in use by another run."""
+    return SurfaceStore(path, job, template)
 
 
 __all__ = ["SurfaceStore", "open_store", "stored_block_rows"]

@@ -33,6 +33,7 @@ from .codefiles import is_file_spec, named_code, require_trust
 from .data import DataSource, LandscapeDataset, dataset_from_arrays, dataset_from_csv, make_dataset
 from .errors import ConfigError, DataError
 from .experiment import Experiment, Grid
+from .file_limits import MAX_SESSION_BYTES, read_bytes
 from .files import write_text_atomic
 from .plane_settings import PlaneSettings
 from .session import Session, default_run_name, own_model_options
@@ -233,6 +234,8 @@ def session_from_dict(table: Mapping[str, Any], base_dir: Path | None = None, *,
     A session that names code (its model file) raises ``UntrustedCodeError`` unless ``trust``, before that code
     runs; ``source``: the file it came from, named in that refusal.
     """
+    if not isinstance(table, Mapping):
+        raise ConfigError("session", f"must be a table, not {type(table).__name__}")
     unknown = set(table) - set(SESSION_KEYS)
     if unknown:
         raise ConfigError(sorted(unknown)[0], f"unknown key; a session has {', '.join(SESSION_KEYS)}")
@@ -302,11 +305,10 @@ def load_session(path, trust: bool = False) -> Session:
     """
     path = Path(path)
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(str(path), "no such file") from None
-    except OSError as exc:
-        raise ConfigError(str(path), f"cannot read ({exc.strerror})") from None
+        # a regular file, its size checked before it is read (not /dev/zero, not a 2 GB file)
+        raw = read_bytes(path, MAX_SESSION_BYTES, "session file")
+    except DataError as exc:
+        raise ConfigError(str(path), str(exc).removeprefix(f"{path}: ")) from None
     try:
         table = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

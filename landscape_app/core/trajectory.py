@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from .data import read_user_text
 from .errors import DataError
+from .file_limits import read_text
 
 OUTCOMES = ("running", "finished", "stopped", "diverged")
 JSON_FORMAT = "landscape-app trajectory"
@@ -263,7 +263,7 @@ _CSV_TAIL = ("batch_loss", "loss", "lr", "batch")
 
 
 def _read_csv(path: Path) -> Trajectory:
-    text = read_user_text(path, encoding="utf-8-sig")
+    text = read_text(path, encoding="utf-8-sig")
     outcome, message, full = "finished", "", 0
     lines = text.splitlines()
     start = 0
@@ -331,11 +331,13 @@ def _read_csv(path: Path) -> Trajectory:
 
 
 def _json_table(path: Path):
-    text = read_user_text(path, encoding="utf-8")
+    text = read_text(path, encoding="utf-8")
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise DataError(f"{path}, line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise DataError(f"{path}: not valid JSON (nested too deeply)") from None
 
 
 def load_json(path, trust: bool = False):

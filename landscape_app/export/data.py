@@ -15,7 +15,9 @@ from typing import Sequence
 
 import numpy as np
 
-from ..core.errors import DataError, ExportError
+from ..core.commented_csv import comment_block, split_comments
+from ..core.errors import ConfigError, DataError, ExportError
+from ..core.file_limits import read_text
 from ..core.session import Session
 from ..core.tomlio import session_from_dict, session_to_dict
 from ..core.trajectory import Trajectory, batch_cell, cell_batch, full_batch_line
@@ -31,7 +33,6 @@ SURFACE_FORMAT = "landscape-app surface"
 VERSION = 1
 RUN_SUFFIXES = (".csv", ".json")
 SURFACE_SUFFIXES = (".npz", ".csv", ".h5", ".hdf5")
-_BEGIN, _END = "# --- session (TOML) ---", "# --- end of session ---"
 
 
 def check_data_output(path, suffixes: Sequence[str], what: str) -> Path:
@@ -60,42 +61,18 @@ def _session_toml(session: Session, base_dir: Path) -> str:
 def _session_from_toml(text: str, base_dir: Path, where, trust: bool) -> Session:
     """The session a file carries; one that names code is refused unless ``trust`` (``UntrustedCodeError``)."""
     try:
-        return session_from_dict(tomllib.loads(text), base_dir, trust=trust, source=where)
+        table = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise DataError(f"{where}: the session stored in the file is not valid TOML ({exc})") from None
+    return _session_from_table(table, base_dir, where, trust)
 
 
-def _comment_block(text: str) -> str:
-    return "".join(f"# {line}\n" if line else "#\n" for line in [_BEGIN[2:], *text.splitlines(), _END[2:]])
-
-
-def _split_comments(path: Path, text: str) -> tuple[str | None, list[str], list[str]]:
-    """(session TOML or None, other comment lines, data lines) of a CSV file with ``#`` header lines."""
-    lines = text.splitlines()
-    toml_lines, other, inside, i = [], [], False, 0
-    while i < len(lines) and lines[i].startswith("#"):
-        line = lines[i]
-        if line == _BEGIN:
-            inside = True
-        elif line == _END:
-            inside = False
-        elif inside:
-            toml_lines.append(line[2:] if line.startswith("# ") else line[1:])
-        else:
-            other.append(line[1:].strip())
-        i += 1
-    if inside:
-        raise DataError(f"{path}: the session block is not closed ({_END!r} missing)")
-    return ("\n".join(toml_lines) + "\n" if toml_lines else None), other, lines[i:]
-
-
-def _read_text(path: Path) -> str:
+def _session_from_table(table: dict, base_dir: Path, where, trust: bool) -> Session:
+    """``session_from_dict``, its mistakes (``ConfigError``, ``DataError``) named as the file's."""
     try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: cannot read ({exc})") from None
+        return session_from_dict(table, base_dir, trust=trust, source=where)
+    except (ConfigError, DataError) as exc:
+        raise DataError(f"{where}: the session stored in the file: {exc}") from None
 
 
 def _float_text(v) -> str:
@@ -126,7 +103,7 @@ def save_runs(path, session: Session, trajectories: Sequence[Trajectory]) -> Non
     # A full batch's indices (every sample, on every row) are left out: an empty cell after iteration 0.
     full = len(session.experiment.data)
     out.write(full_batch_line([b for t in trajectories for b in t.batches], full))
-    out.write(_comment_block(_session_toml(session, base)))
+    out.write(comment_block(_session_toml(session, base)))
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["run", "iteration", "epoch", *names, "batch_loss", "loss", "lr", "batch"])
     for k, t in enumerate(trajectories):
@@ -138,57 +115,102 @@ def save_runs(path, session: Session, trajectories: Sequence[Trajectory]) -> Non
 
 
 def load_runs(path, trust: bool = False) -> tuple[Session, tuple[Trajectory, ...]]:
-    """Read a file written by ``save_runs``: the session and each run's path.
+    """Read a file written by ``save_runs``: the session and each run's path; ``DataError`` names the file and
+    what is wrong in it.
 
     A session that names code (a model file) runs it when built: unless ``trust``, ``UntrustedCodeError`` before
     any of it runs."""
     path = Path(path)
-    text = _read_text(path)
+    text = read_text(path)
     base = path.absolute().parent
     if path.suffix.lower() == ".json":
-        from ..core.trajectory import trajectory_from_dict
-        try:
-            table = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{path}, line {exc.lineno}: not valid JSON ({exc.msg})") from None
-        if not isinstance(table, dict) or table.get("format") != RUNS_FORMAT:
-            raise DataError(f"{path}: not a landscape-app runs file (no \"format\": \"{RUNS_FORMAT}\")")
-        session = session_from_dict(table["session"], base, trust=trust, source=path)
-        runs = table.get("runs", [])
-        return session, tuple(trajectory_from_dict(r["trajectory"], where=f"{path}: runs[{i}]")
-                              for i, r in enumerate(runs))
-    toml_text, comments, lines = _split_comments(path, text)
+        return _load_runs_json(path, text, base, trust)
+    toml_text, comments, lines = split_comments(path, text)
     if toml_text is None:
         raise DataError(f"{path}: no session block; not written by landscape-app run")
     session = _session_from_toml(toml_text, base, path, trust)
-    metas = {}
-    for c in comments:
-        if c.startswith("run ") and ":" in c:
-            key, _, value = c.partition(":")
-            metas[int(key.split()[1])] = json.loads(value)
-    rows = list(csv.reader(lines))
-    header = rows[0]
+    metas = _run_lines(path, comments)
+    rows = [(n, row) for n, row in enumerate(csv.reader(lines), start=len(text.splitlines()) - len(lines) + 1)
+            if row]
+    tail = ["batch_loss", "loss", "lr", "batch"]
+    if not rows or rows[0][1][:3] != ["run", "iteration", "epoch"] or rows[0][1][-4:] != tail \
+            or len(rows[0][1]) < 3 + 2 + 4:
+        raise DataError(f"{path}: the table's header must be run, iteration, epoch, two or more parameter names, "
+                        f"{', '.join(tail)}")
+    header = rows[0][1]
     k = len(header) - 7
     names = tuple(header[3:3 + k])
     per_run: dict[int, list] = {}
-    for line_no, row in enumerate(rows[1:], start=2):
-        if row:
-            try:
-                per_run.setdefault(int(row[0]), []).append(row)
-            except ValueError:
-                raise DataError(f"{path}: data line {line_no}: run {row[0]!r} is not a whole number") from None
+    for line_no, row in rows[1:]:
+        if len(row) != len(header):
+            raise DataError(f"{path}, line {line_no}: {len(row)} columns; the header has {len(header)}")
+        try:
+            run, iteration, epoch = int(row[0]), int(row[1]), int(row[2])
+            floats = [float(v) for v in row[3:3 + k + 3]]
+        except ValueError:
+            raise DataError(f"{path}, line {line_no}: run, iteration and epoch must be whole numbers and the "
+                            f"parameters, losses and lr numbers") from None
+        if not 0 <= run < len(session.runs):
+            raise DataError(f"{path}, line {line_no}: run {run} is not one of the session's "
+                            f"{len(session.runs)} run(s)")
+        full = len(session.runs[run].data)
+        try:
+            batch = cell_batch(row[-1], iteration, full)
+        except ValueError:
+            raise DataError(f"{path}, line {line_no}: the batch {row[-1]!r:.40} is not sample indices") from None
+        per_run.setdefault(run, []).append((iteration, epoch, floats, batch))
     out = []
     for run in sorted(per_run):
         body = per_run[run]
-        ints = np.array([[int(r[1]), int(r[2])] for r in body], dtype=np.int64)
-        floats = np.array([[float(v) for v in r[3:3 + k + 3]] for r in body], dtype=np.float64)
-        full = len(session.runs[run].data) if run < len(session.runs) else 0
-        batches = tuple(cell_batch(r[-1], int(r[1]), full) for r in body)
+        ints = np.array([[r[0], r[1]] for r in body], dtype=np.int64)
+        floats = np.array([r[2] for r in body], dtype=np.float64).reshape(len(body), k + 3)
         meta = metas.get(run, {})
         out.append(Trajectory(names, ints[:, 0].copy(), ints[:, 1].copy(), floats[:, :k].copy(),
-                              floats[:, k].copy(), floats[:, k + 1].copy(), floats[:, k + 2].copy(), batches,
-                              meta.get("outcome", "finished"), meta.get("message", "")))
+                              floats[:, k].copy(), floats[:, k + 1].copy(), floats[:, k + 2].copy(),
+                              tuple(r[3] for r in body), meta["outcome"], meta["message"]))
     return session, tuple(out)
+
+
+def _run_lines(path: Path, comments: list[str]) -> dict[int, dict]:
+    """The ``# run K: {json}`` lines: each run's outcome and message."""
+    from ..core.trajectory import OUTCOMES
+    metas = {}
+    for c in comments:
+        if not (c.startswith("run ") and ":" in c):
+            continue
+        key, _, value = c.partition(":")
+        try:
+            run, meta = int(key.split()[1]), json.loads(value)
+        except (ValueError, IndexError, RecursionError):
+            raise DataError(f"{path}: the line '# {c:.40}' is not '# run K: {{json}}'") from None
+        if not isinstance(meta, dict):
+            raise DataError(f"{path}: the line '# run {run}:' must hold a JSON object")
+        outcome, message = meta.get("outcome", "finished"), meta.get("message", "")
+        if outcome not in OUTCOMES or not isinstance(message, str):
+            raise DataError(f"{path}: the line '# run {run}:' has an outcome not one of {', '.join(OUTCOMES)} "
+                            f"or a message that is not text")
+        metas[run] = {"outcome": outcome, "message": message}
+    return metas
+
+
+def _load_runs_json(path: Path, text: str, base: Path, trust: bool):
+    from ..core.trajectory import trajectory_from_dict
+    try:
+        table = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}, line {exc.lineno}: not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise DataError(f"{path}: not valid JSON (nested too deeply)") from None
+    if not isinstance(table, dict) or table.get("format") != RUNS_FORMAT:
+        raise DataError(f"{path}: not a landscape-app runs file (no \"format\": \"{RUNS_FORMAT}\")")
+    if not isinstance(table.get("session"), dict):
+        raise DataError(f"{path}: no session (a \"session\" object) in the file")
+    session = _session_from_table(table["session"], base, path, trust)
+    runs = table.get("runs", [])
+    if not isinstance(runs, list) or not all(isinstance(r, dict) and "trajectory" in r for r in runs):
+        raise DataError(f"{path}: \"runs\" must be a list of objects, each with its \"trajectory\"")
+    return session, tuple(trajectory_from_dict(r["trajectory"], where=f"{path}: runs[{i}]")
+                          for i, r in enumerate(runs))
 
 
 def _colors(session: Session) -> list[str]:
@@ -222,15 +244,6 @@ def _plain(value):
     if isinstance(value, np.generic):
         return value.item()
     return value
-
-
-def _plane_from(meta: dict | None, origin, d1, d2):
-    if meta is None:
-        return None
-    from ..core.plane import Plane
-    axes = tuple(meta["axes"]) if meta.get("axes") else None
-    return Plane(origin, d1, d2, labels=tuple(meta["labels"]), kind=meta["kind"], info=meta.get("info", {}),
-                 axes=axes)
 
 
 def save_surface(path, session: Session, surface, paths: dict | None = None, extra: dict | None = None) -> None:
@@ -281,7 +294,7 @@ def save_surface(path, session: Session, surface, paths: dict | None = None, ext
     if plane is not None:
         vectors = {k: [float(v) for v in getattr(plane, k)] for k in ("origin", "d1", "d2")}
         out.write(f"# plane: {json.dumps({**meta_plane, **vectors}, ensure_ascii=False, allow_nan=False)}\n")
-    out.write(_comment_block(toml_text))
+    out.write(comment_block(toml_text))
     # An axes plane's columns are its two parameters (w,b,loss as ever); any other plane's its coordinates, whose
     # labels ("PCA 1 (71%)") are in the plane's line.
     named = plane is None or plane.kind == "axes"
@@ -362,35 +375,15 @@ def load_surface(path, trust: bool = False):
 
     A session that names code (a model file) runs it when built: unless ``trust``, ``UntrustedCodeError`` before
     any of it runs (``la.load_surface`` reads the surface alone and runs nothing)."""
-    from ..core.surface import Surface
+    from ..core.surface_h5 import read_surface_file
     path = Path(path)
-    base = path.absolute().parent
-    if path.suffix.lower() in (".h5", ".hdf5", ".npz"):
-        # HDF5 and NPZ are read by the core (la.load_surface); the session comes along from the file.
-        from ..core.surface_h5 import read_surface_file
-        read = read_surface_file(path)
-        if read.session is None:
-            raise DataError(f"{path}: a surface without its session (not written by landscape-app)")
-        surface = read.loss if read.loss is not None else read.accuracy
-        return _session_from_toml(read.session, base, path, trust), surface
-    toml_text, comments, lines = _split_comments(path, _read_text(path))
-    meta = next((json.loads(c.split(":", 1)[1]) for c in comments if c.startswith("surface:")), None)
-    plane_meta = next((json.loads(c.split(":", 1)[1]) for c in comments if c.startswith("plane:")), None)
-    if toml_text is None or meta is None:
-        raise DataError(f"{path}: not a landscape-app surface (no surface or session header)")
-    session = _session_from_toml(toml_text, base, path, trust)
-    rows, cols = meta["shape"]
-    values = np.loadtxt(io.StringIO("\n".join(lines[1:])), delimiter=",", dtype=np.float64, ndmin=2)
-    if values.shape != (rows * cols, 3):
-        raise DataError(f"{path}: expected {rows * cols} rows of 3 values, found {values.shape[0]}")
-    grid = values.reshape(rows, cols, 3)
-    batch = np.asarray(meta["batch"], dtype=np.int64) if meta["batch"] else None
-    plane = None if plane_meta is None else _plane_from(plane_meta, plane_meta["origin"], plane_meta["d1"],
-                                                        plane_meta["d2"])
-    surface = Surface(grid[0, :, 0].copy(), grid[:, 0, 1].copy(), grid[:, :, 2].copy(), tuple(meta["axes"]),
-                      {k: float(v) for k, v in meta["held"].items()}, meta["criterion"], batch, plane,
-                      meta.get("metric", "loss"))
-    return session, surface
+    # Read by the core (la.load_surface reads the same files, checked, without the session); the session comes
+    # along from the file.
+    read = read_surface_file(path)
+    if read.session is None:
+        raise DataError(f"{path}: a surface without its session (not written by landscape-app)")
+    surface = read.loss if read.loss is not None else read.accuracy
+    return _session_from_toml(read.session, path.absolute().parent, path, trust), surface
 
 
 def _write_npz_atomic(path: Path, arrays: dict) -> None:

@@ -69,9 +69,11 @@ def read_surface_scene(path, trust: bool = False) -> SurfaceFileScene:
         raise
     except ConfigError as exc:      # e.g. the session stored in the file names a data file that is gone
         raise DataError(f"{path}: {exc}") from None
-    except (OSError, KeyError, ValueError, TypeError, IndexError) as exc:
-        # A file that has some of the expected pieces but not in the expected form (h5py and numpy say why).
+    except (OSError, KeyError, ValueError, TypeError, IndexError, RuntimeError) as exc:
+        # The core's reader checks every piece; this only keeps a case it missed a dialog, not a traceback.
         raise DataError(f"{path}: not a readable surface file ({type(exc).__name__}: {exc})") from None
+    except MemoryError:
+        raise DataError(f"{path}: not enough memory to read it") from None
     _check_grid(path, surface)
     nx, ny = len(surface.w), len(surface.b)
     line = f"{origin} file {_short(path.name)}: {nx} x {ny}, {key}"
@@ -134,20 +136,14 @@ def _short(name: str, most: int = NAME_CHARS) -> str:
 
 def _read(path: Path, trust: bool):
     """(surface, session or None, origin, the values' name in the file, the other values' name or "", the runs'
-    paths' columns or None)."""
-    base = path.absolute().parent
-    if path.suffix.lower() in HDF5_SUFFIXES:
-        read = read_surface_file(path)
-        metric = "loss" if read.loss is not None else "accuracy"
-        other = "accuracy" if metric == "loss" else "loss"
-        also = KEYS[other] if getattr(read, other) is not None else ""
-        session = None if read.session is None else _session(read.session, base, path, trust)
-        return read.surface(metric), session, read.origin, KEYS[metric], also, read.paths
-    from ..export import load_surface      # ours: NPZ and CSV carry the session and the plane
-    session, surface = load_surface(path, trust)
-    # An NPZ also keeps the runs' paths on its plane (a CSV's one table is the grid's).
-    columns = read_surface_file(path).paths if path.suffix.lower() == ".npz" else None
-    return surface, session, "landscape-app", surface.metric, "", columns
+    paths' columns or None). The core reads every format, checked (``la.load_surface``'s reader)."""
+    read = read_surface_file(path)
+    metric = "loss" if read.loss is not None else "accuracy"
+    other = "accuracy" if metric == "loss" else "loss"
+    hdf5 = path.suffix.lower() in HDF5_SUFFIXES
+    also = KEYS[other] if hdf5 and getattr(read, other) is not None else ""
+    session = None if read.session is None else _session(read.session, path.absolute().parent, path, trust)
+    return read.surface(metric), session, read.origin, KEYS[metric] if hdf5 else metric, also, read.paths
 
 
 def _session(text: str, base: Path, path: Path, trust: bool) -> Session:
