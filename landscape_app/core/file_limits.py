@@ -70,13 +70,23 @@ def read_bytes(path, limit: int = MAX_TEXT_BYTES, what: str = "file") -> bytes:
     bytes are read, even from a file that grows meanwhile."""
     info = regular_file(path)
     check_file_size(path, info.st_size, limit, what)
+    # What the file's size says, in one read (``read(limit)`` would set aside the whole limit first), then in
+    # pieces for what it may have grown by since, never past the limit.
+    parts, total = [], 0
     try:
         with open(path, "rb") as fh:
-            data = fh.read(limit + 1)
+            want = info.st_size + 1
+            while total <= limit:
+                part = fh.read(want)
+                parts.append(part)
+                total += len(part)
+                if len(part) < want:        # the end of the file
+                    break
+                want = min(1 << 24, limit + 1 - total)
     except OSError as exc:
         raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    check_file_size(path, len(data), limit, what)
-    return data
+    check_file_size(path, total, limit, what)
+    return b"".join(parts)
 
 
 def read_text(path, limit: int = MAX_TEXT_BYTES, encoding: str = "utf-8", what: str = "file") -> str:

@@ -34,7 +34,8 @@ def real_numbers(path, where: str, dtype, kinds: str = NUMBER_KINDS) -> None:
     """Refuse a dtype that is not real numbers (complex, text, records...)."""
     dtype = np.dtype(dtype)
     if dtype.kind not in kinds:
-        only = "only real values are read" if dtype.kind == "c" else "numbers are expected"
+        only = ("only real values are read" if dtype.kind == "c" else
+                "whole numbers are expected" if kinds == "iu" else "numbers are expected")
         raise DataError(f"{path}: {where} holds {_kind_text(dtype)}; {only}")
 
 
@@ -51,12 +52,12 @@ def coordinates(path, where: str, values) -> np.ndarray:
     bad = np.flatnonzero(~np.isfinite(arr))
     if bad.size:
         i = int(bad[0])
-        raise DataError(f"{path}: {where}[{i}] is {arr[i]}; coordinates must be finite")
+        raise DataError(f"{path}: {where}[{i}] is {float(arr[i])}; coordinates must be finite")
     steps = np.flatnonzero(~(np.diff(arr) > 0))
     if steps.size:
         i = int(steps[0])
-        raise DataError(f"{path}: {where} must increase strictly; {where}[{i}] = {arr[i]!r} is followed by "
-                        f"{arr[i + 1]!r}")
+        raise DataError(f"{path}: {where} must increase strictly; {where}[{i}] = {float(arr[i])!r} is followed "
+                        f"by {float(arr[i + 1])!r}")
     return arr
 
 

@@ -73,10 +73,13 @@ class SurfaceStore:
         if not self.path.exists():
             check_output(self.path)
             self._create(template)
-        # Refused as a DataError saying why: another run writing it (HDF5's lock), damaged, not HDF5.
+        # Checked read-only first: a store refused is left byte for byte as it was (opening for writing marks
+        # the file). Refused as a DataError saying why: another run writing it (HDF5's lock), damaged, crafted.
+        with open_h5(self.path, "r", STORE) as f:
+            self._check(f)
         self._file = open_h5(self.path, "r+", STORE)
         try:
-            self._check()
+            self._check(self._file)
         except BaseException:
             self._file.close()
             raise
@@ -98,11 +101,11 @@ class SurfaceStore:
         raise ConfigError("store", f"{self.path} holds the blocks of another surface ({what} differs); resume with "
                                    f"the same settings, or give a new file name")
 
-    def _check(self) -> None:
+    def _check(self, f) -> None:
         """Refuse a store of another surface (``ConfigError``) or a damaged or crafted one (``DataError``), and
         take the datasets blocks are written to: the file's own (no links, no virtual datasets), of the grid's
         shape, so writing a block never writes outside them."""
-        f, job = self._file, self.job
+        job = self.job
         r = H5Reader(self.path, f)
         g = _store_group(r)
         import tomli_w

@@ -141,6 +141,11 @@ def main(argv: list[str] | None = None) -> int:
     except LandscapeError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
+    except (OSError, MemoryError) as exc:     # the machine failing under a reader: still one line, exit 2
+        reason = "not enough memory to read it" if isinstance(exc, MemoryError) else \
+            f"cannot read ({exc.strerror or exc})"
+        print(f"{PROG}: error: {args.session}: {reason}", file=sys.stderr)
+        return 2
     return run_app(session, path, args, surface_file)
 
 

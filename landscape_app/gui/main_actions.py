@@ -206,6 +206,13 @@ class WindowActions:
         except LandscapeError as exc:
             self.show_error("Cannot open the surface" if surface else "Cannot open the session", str(exc))
             return False
+        except (OSError, MemoryError) as exc:
+            # The readers say what is wrong with a file (LandscapeError); the machine failing under them (a disk
+            # error, memory exhausted) is still a dialog naming the file, never a silent no-op.
+            reason = ("not enough memory to read it" if isinstance(exc, MemoryError)
+                      else f"cannot read ({exc.strerror or exc})")
+            self.show_error("Cannot open the surface" if surface else "Cannot open the session", f"{path}: {reason}")
+            return False
         return True
 
     def open_preset(self, name: str, checked: bool = False) -> None:

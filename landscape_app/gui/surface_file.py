@@ -61,14 +61,12 @@ def read_surface_scene(path, trust: bool = False) -> SurfaceFileScene:
     path = Path(path)
     if not is_surface_file(path):
         raise DataError(f"{path}: a surface file ends in {', '.join(SURFACE_SUFFIXES)}")
-    if not path.is_file():
-        raise DataError(f"{path}: no such file")
     try:
         surface, session, origin, key, also, columns = _read(path, trust)
     except DataError:
         raise
     except ConfigError as exc:      # e.g. the session stored in the file names a data file that is gone
-        raise DataError(f"{path}: {exc}") from None
+        raise DataError(f"{path}: the session stored in the file: {exc}") from None
     except (OSError, KeyError, ValueError, TypeError, IndexError, RuntimeError) as exc:
         # The core's reader checks every piece; this only keeps a case it missed a dialog, not a traceback.
         raise DataError(f"{path}: not a readable surface file ({type(exc).__name__}: {exc})") from None
