@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -42,7 +43,13 @@ class CodeFile:
     def sha256(self) -> str | None:
         """The file's SHA-256 (hex), None if it cannot be read: what the app remembers as trusted."""
         try:
-            return hashlib.sha256(self.path.read_bytes()).hexdigest()
+            if not stat.S_ISREG(os.stat(self.path).st_mode):
+                return None         # a device (a link to /dev/zero) or a pipe: reading it may never end
+            digest = hashlib.sha256()
+            with open(self.path, "rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(block)
+            return digest.hexdigest()
         except OSError:
             return None
 
