@@ -66,10 +66,11 @@ def honest_files(folder: Path) -> dict[str, Path]:
         save_surface(out[suffix], session, surface)
     out[".toml"] = folder / "honest.toml"
     la.save(session, out[".toml"])
-    trajectories = train_session(session.replace(runs=(session.experiment.replace(epochs=2),)))
+    short = session.replace(runs=(session.experiment.replace(epochs=2),))
+    trajectories = train_session(short)
     for suffix in (".json", ".runs.csv"):
         out[suffix] = folder / f"honest{suffix}"
-        save_runs(out[suffix], session.replace(runs=(session.experiment.replace(epochs=2),)), trajectories)
+        save_runs(out[suffix], short, trajectories)
     return out
 
 
@@ -184,6 +185,10 @@ def dev_zero(path: Path, honest) -> None:
     path.symlink_to("/dev/zero")
 
 
+def pipe(path: Path, honest) -> None:
+    os.mkfifo(path)         # opening it to read would wait for a writer for ever
+
+
 def sparse(size: int):
     """A file of ``size`` bytes that takes no room (holes): its size alone must refuse it, before any read."""
     def make(path: Path, honest) -> None:
@@ -192,7 +197,6 @@ def sparse(size: int):
     return make
 
 
-ONE_D = np.linspace(-1, 1, 5)
 H5 = [
     Hostile("h5-external-link", ".h5", h5_edit(replace("train_loss", external_link)),
             r"train_loss is an external link \(to /secret in .*secret.h5\)"),
@@ -280,6 +284,7 @@ H5 = [
             r"not a readable HDF5 file \(no HDF5 signature: not an HDF5 file\)"),
     Hostile("h5-empty", ".h5", text_file(b""), r"not a readable HDF5 file"),
     Hostile("h5-folder", ".h5", folder, r"is a folder, not a file"),
+    Hostile("h5-pipe", ".h5", pipe, r"not a regular file \(a device or a pipe\)"),
 ]
 
 
@@ -473,7 +478,8 @@ NPZ = [
             r"the plane: plane.d1: must have 2 values .*, not 3"),
     Hostile("npz-plane-parallel", ".npz", npz_edit(lambda a: {**a, "plane_d2": a["plane_d1"]}),
             r"the plane: plane: the two directions are parallel"),
-    Hostile("npz-batch-floats", ".npz", npz_edit(setting(batch=np.array([0.5]))), r"'batch' holds values of type float64; whole numbers are expected"),
+    Hostile("npz-batch-floats", ".npz", npz_edit(setting(batch=np.array([0.5]))),
+            r"'batch' holds values of type float64; whole numbers are expected"),
     Hostile("npz-session-number", ".npz", npz_edit(setting(session=np.array(5))),
             r"'session' must be one text value"),
     Hostile("npz-session-bad-toml", ".npz", npz_edit(setting(session=np.array("[experiment\nx = "))),
@@ -602,6 +608,7 @@ SESSIONS = [
     Hostile("toml-oversized", ".toml", sparse(300 << 20), r"the session file is 300.0 MiB; at most 256.0 MiB"),
     Hostile("toml-dev-zero", ".toml", dev_zero, r"not a regular file"),
     Hostile("toml-folder", ".toml", folder, r"is a folder"),
+    Hostile("toml-pipe", ".toml", pipe, r"not a regular file"),
     Hostile("toml-experiment-number", ".toml", text_file(b"experiment = 5\n"), r"experiment"),
     Hostile("toml-runs-text", ".toml", toml_edit(lambda t: "runs = 'x'\n" + t[:t.index("[[runs]]")]),
             r"runs: must be an array of tables"),

@@ -3,6 +3,7 @@ size bombs, link loops, bad values, missing keys, damage) gives the project's ow
 is wrong, through every way in: ``la.load_surface``, ``landscape_app.export.load_surface``/``load_runs``,
 ``la.load_session``, a surface store, the command lines (exit 2, one line, nothing written) and the app's
 *File > Open* (a dialog). Honest files load exactly as before."""
+import hashlib
 import json
 import os
 import re
@@ -90,6 +91,16 @@ def test_honest_files_load_as_before(made):
         assert len(path) == 3 and path.param_names == ("w", "b")
 
 
+def test_a_file_of_another_kind_is_named_as_such(made, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("a shopping list")
+    refused(la.load_surface, notes, r"not a surface file; surfaces are read from HDF5 \(.h5, .hdf5\), NPZ \(.npz\) "
+                                    r"and CSV \(.csv\) files")
+    renamed = tmp_path / "surface.dat"      # an HDF5 file by another name is still read
+    shutil.copy(made[0][".h5"], renamed)
+    assert np.array_equal(la.load_surface(renamed).loss, la.load_surface(made[0][".h5"]).loss)
+
+
 def test_their_layout_reads_either_declared_shape(tmp_path):
     """loss-landscape declares (nx, ny) and fills the flat order of (ny, nx): both shapes read the same."""
     x, y = np.linspace(-1, 1, 5), np.linspace(0, 1, 3)
@@ -130,8 +141,10 @@ def test_size_bombs_are_refused_before_anything_is_read(made, name):
 
 
 def test_links_never_show_the_other_file(made, tmp_path):
-    """The secret another file holds (42) is never read into a surface, whatever reads it."""
+    """The secret another file holds (42) is never read into a surface, whatever reads it (h5py alone shows it)."""
     for name in ("h5-external-link", "h5-virtual", "h5-outside-storage"):
+        with h5py.File(made[1][name], "r") as f:
+            assert f["train_loss"][0, 0] == 42.0
         for read in (la.load_surface, load_with_session):
             with pytest.raises(DataError, match="external link|virtual dataset|outside file") as info:
                 read(made[1][name])
@@ -346,3 +359,14 @@ def test_zlib_and_zip_errors_of_a_damaged_member_name_the_file(made, tmp_path):
     data = hf.npy_bytes({"descr": "<f8", "fortran_order": False, "shape": (4, 5)}, bytes(160))
     hf.write_zip(path, [("loss.npy", zlib.crc32(data), len(data), [(b"\xff" * 40, 1)])])
     refused(la.load_surface, path, r"not a readable NPZ file")
+
+
+def test_a_model_file_that_is_a_device_has_no_sha256_and_is_never_read(tmp_path):
+    """A session may name a "model file" that is a link to /dev/zero: the trust dialog's SHA-256 must not read
+    it for ever (nor run out of memory); it has none, so it is never remembered as trusted."""
+    from landscape_app.core.codefiles import code_file
+    (tmp_path / "zero.py").symlink_to("/dev/zero")
+    (tmp_path / "real.py").write_text("def make():\n    pass\n")
+    assert code_file("zero.py:make", tmp_path).sha256() is None
+    real = hashlib.sha256((tmp_path / "real.py").read_bytes()).hexdigest()
+    assert code_file("real.py:make", tmp_path).sha256() == real

@@ -26,7 +26,7 @@ import numpy as np
 
 from . import surface_checks as check
 from .errors import ConfigError, DataError
-from .file_limits import MAX_SURFACE_VALUES, count_text
+from .file_limits import MAX_SURFACE_VALUES, count_text, regular_file
 from .files import temp_file_beside, unlink_quietly
 from .h5_guard import H5Reader, open_h5, require_h5py
 from .surface_file import FORMAT, KEYS, SurfaceFile
@@ -174,13 +174,25 @@ def read_surface_file(path) -> SurfaceFile:
         if suffix == ".csv":
             from .surface_csv import read_csv_surface
             return read_csv_surface(path)
-        what = "HDF5 file" if suffix in SUFFIXES else "surface file (HDF5 .h5 or .hdf5, NPZ .npz, CSV .csv)"
-        with open_h5(path, "r", what) as f:
+        regular_file(path)      # before anything opens it: a pipe would block, a device never end
+        if suffix not in SUFFIXES and not _hdf5_signature(path):
+            raise DataError(f"{path}: not a surface file; surfaces are read from HDF5 (.h5, .hdf5), NPZ (.npz) and "
+                            f"CSV (.csv) files")
+        with open_h5(path, "r") as f:
             return _read_h5(path, f)
     except ConfigError as exc:      # a plane or a value the core refuses (the file's, not the caller's)
         raise DataError(f"{path}: {exc}") from None
     except MemoryError:
         raise DataError(f"{path}: not enough memory to read it") from None
+
+
+def _hdf5_signature(path: Path) -> bool:
+    """Whether ``path`` starts as HDF5 files do (a file named otherwise may still be one of loss-landscape's)."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(8) == b"\x89HDF\r\n\x1a\n"
+    except OSError:
+        return True         # open_h5 says why it cannot be read
 
 
 def load_surface(path, metric: str = "loss"):
