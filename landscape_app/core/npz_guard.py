@@ -20,7 +20,7 @@ from .file_limits import ReadBudget, count_text, declared_values, regular_file, 
 
 MAX_MEMBERS = 10_000
 MAX_HEADER = 10_000         # bytes of a member's .npy header (numpy's own default limit)
-CHUNK = 16 << 20
+CHUNK = 1 << 18          # bytes read at a time (numpy's own buffer size)
 
 
 def read_npz(path, budget: ReadBudget | None = None) -> dict[str, np.ndarray]:

@@ -48,7 +48,7 @@ def coordinates(path, where: str, values) -> np.ndarray:
         raise DataError(f"{path}: {where} must be a 1-D list of coordinates, not {shape}")
     if arr.size == 0:
         raise DataError(f"{path}: {where} holds no coordinates")
-    arr = arr.astype(np.float64)
+    arr = arr.astype(np.float64, copy=False)
     bad = np.flatnonzero(~np.isfinite(arr))
     if bad.size:
         i = int(bad[0])
@@ -70,9 +70,10 @@ def grid(path, where: str, values, nx: int, ny: int, transposed_ok: bool = False
     if arr.shape not in shapes:
         raise DataError(f"{path}: {where} has shape {arr.shape}; the coordinates make a grid of "
                         f"(len(y), len(x)) = ({ny}, {nx})")
-    out = arr.astype(np.float64).reshape(ny, nx)
-    if np.isinf(out).any():
-        n = int(np.isinf(out).sum())
+    out = arr.astype(np.float64, copy=False).reshape(ny, nx)      # no copy: a surface may be 128 MB
+    infinite = np.isinf(out)
+    if infinite.any():
+        n = int(infinite.sum())
         raise DataError(f"{path}: {where} holds {n:,} infinite value(s); a surface's values are finite "
                         f"(or NaN where not computed)")
     return out

@@ -240,7 +240,7 @@ def _read_h5(path: Path, f) -> SurfaceFile:
         if ds.shape not in shapes:
             raise DataError(f"{path}: {where} has shape {ds.shape}; the coordinates make a grid of "
                             f"(len(y), len(x)) = ({ny}, {nx})")
-        values = r.read(ds).astype(np.float64)
+        values = r.read(ds).astype(np.float64, copy=False)
         if not ours:
             values[values == NOT_COMPUTED] = np.nan
         return check.grid(path, where, values, nx, ny, transposed_ok=not exact)
