@@ -7,6 +7,7 @@ Values of ``--data-option``, ``--model-option`` and ``--optimizer-option`` are r
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 if sys.version_info >= (3, 11):
@@ -201,6 +202,21 @@ def training_defaults(args) -> dict:
     return {key: defaults[key] if value is None else value for key, value in given.items()}
 
 
+def check_outputs(args, session=None) -> None:
+    """No output of the command is one of its inputs: ``-o`` (and ``--store``, which it writes too) is not the
+    session file, ``--data``, the other output, nor (given the loaded ``session``) a file its runs read."""
+    from ..core.inputs import check_not_input, session_inputs
+    inputs = [("the session file", getattr(args, "session", None))]
+    if getattr(args, "model", None) and getattr(args, "data", None) and os.path.isfile(args.data):
+        inputs.append(("--data", args.data))
+    if session is not None:
+        inputs.extend(session_inputs(session))
+    store = getattr(args, "store", None)
+    check_not_input(args.output, [*inputs, ("--store", store)], f"-o {args.output}")
+    if store is not None:
+        check_not_input(store, inputs, f"--store {store}")
+
+
 def session_from(args):
     """The session to work on: a file, a preset, or one run made from the options."""
     if args.model:
@@ -213,5 +229,5 @@ def session_from(args):
     return load_session(args)
 
 
-__all__ = ["UsageError", "add_source_options", "check_source", "session_from", "experiment_from", "parse_value",
-           "parse_pairs"]
+__all__ = ["UsageError", "add_source_options", "check_source", "check_outputs", "session_from", "experiment_from",
+           "parse_value", "parse_pairs"]

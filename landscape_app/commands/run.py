@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from .options import add_source_options, session_from
+from .options import add_source_options, check_outputs, session_from
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -26,7 +26,9 @@ def run_command(args) -> int:
     from ..export.progress import ProgressBar
     from ..export.scene import train_session
     path = check_data_output(args.output, RUN_SUFFIXES, "runs")
+    check_outputs(args)
     session = session_from(args)
+    check_outputs(args, session)
     bar = ProgressBar("training", "steps", enabled=False if args.quiet else None)
     started = time.monotonic()
     try:

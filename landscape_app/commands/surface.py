@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from .options import UsageError, add_source_options, session_from
+from .options import UsageError, add_source_options, check_outputs, session_from
 
 PLANES = ("axes", "random", "pca", "hessian")
 
@@ -291,7 +291,9 @@ def surface_command(args) -> int:
         raise UsageError(f"--axes: names the parameters of an axes plane, not of a {args.plane} plane")
     if args.plane == "pca" and args.at == "start":
         raise UsageError("--at start: a PCA plane is centred on the path's end (Li et al.)")
+    check_outputs(args)
     session = session_from(args)
+    check_outputs(args, session)
     exp = session.experiment
     started = time.monotonic()
     own = session_plane(args, session)

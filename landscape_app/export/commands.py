@@ -79,7 +79,10 @@ def export_command(args, interrupts) -> int:
     plan = make_plan(args.output, views=args.views, size=args.size, fps=args.fps, every=args.every,
                      duration=args.duration, hold=args.hold, title=args.title, caption=not args.no_caption,
                      orbit=args.orbit, lecture=args.lecture, log=args.log)
+    from ..core.inputs import check_not_input, session_inputs
+    check_not_input(plan.output, [("the session file", args.session)], f"-o {args.output}")
     session = load_session(args)
+    check_not_input(plan.output, session_inputs(session), f"-o {args.output}")
     from .scene import max_points, prepare_scene
     if plan.is_animation:
         check_frame_count(plan, max_points(session))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
+from ..core.inputs import check_not_input, session_inputs
 from ..core.session import Session
 from ..core.tomlio import load_session
 from .plan import ExportPlan, check_frame_count, make_plan
@@ -57,7 +58,9 @@ def export_steps(scene: ExportScene, plan: ExportPlan, renderer=None) -> Iterato
     """Render ``scene`` as ``plan`` says, yielding ``(frames done, total)``; needs a QApplication.
 
     ``renderer``: a ``FrameRenderer`` to use (and leave open), e.g. the dialog's preview; else one is made.
+    An output that is a file the session reads (its data, its model file) is refused (``ExportError``).
     """
+    check_not_input(plan.output, session_inputs(scene.session))
     if plan.is_data:
         from .data import save_scene_surface
         save_scene_surface(plan.output, scene)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDialog, QDia
 
 from .. import export
 from ..core.errors import LandscapeError
+from ..core.inputs import check_not_input, session_inputs
 from ..core.session import Session
 from . import style
 from .export_names import FORMATS, default_folder, dialog_message, format_of, frames_note, slug, window_paths
@@ -199,8 +200,11 @@ class ExportDialog(QDialog):
         return text
 
     def plan(self):
-        """The validated plan; ``ExportError`` says what is wrong."""
-        return export.make_plan(self.output(), **self.options())
+        """The validated plan; ``ExportError`` says what is wrong (a file the session reads, its data CSV, is
+        never written over)."""
+        plan = export.make_plan(self.output(), **self.options())
+        check_not_input(plan.output, session_inputs(self.session))
+        return plan
 
     def _frames_shown(self) -> None:
         """A still or the surface's data has no frame rate, pacing, hold or orbit: greyed out, saying why."""

@@ -12,6 +12,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 
 from ..core.errors import LandscapeError, UntrustedCodeError
+from ..core.inputs import check_not_input, session_inputs
 from ..core.presets import default_session
 from ..core.tomlio import save
 from .formula_text import keep_formulas_whole
@@ -235,7 +236,12 @@ class WindowActions:
 
     def save_to(self, path) -> bool:
         try:
+            # The session's data CSV (or model file) chosen as the name: saving would replace what it reads.
+            check_not_input(path, session_inputs(self.session))
             save(self.session, path)
+        except LandscapeError as exc:
+            self.show_error("Cannot save the session", str(exc))
+            return False
         except OSError as exc:
             self.show_error("Cannot save the session", f"{path}: {exc.strerror or exc}")
             return False
