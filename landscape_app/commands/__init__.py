@@ -75,6 +75,11 @@ def main(argv: list[str] | None = None, own_process: bool = False) -> int:
     except (LandscapeError, UsageError) as exc:
         print(f"landscape-app {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as exc:
+        # The machine refused (a file vanished, a disk filled) somewhere no writer named its file: still one line.
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"landscape-app {args.command}: error: {where}{exc.strerror or _one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt as exc:
         print(f"\nlandscape-app {args.command}: interrupted; {str(exc) or 'nothing was written'}", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -7,7 +7,8 @@ import importlib
 
 _EXPORTS = {
     "data": ("DataSource", "LandscapeDataset", "dataset_from_arrays", "dataset_from_csv", "make_dataset"),
-    "errors": ("ComputeError", "ConfigError", "DataError", "ExportError", "LandscapeError", "UntrustedCodeError"),
+    "errors": ("ComputeError", "ConfigError", "DataError", "ExportError", "LandscapeError", "UntrustedCodeError",
+               "WriteError"),
     "experiment": ("Experiment", "Grid"),
     "modelspec": ("UserCodeError",),
     "plane": ("Plane",),

@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 
 from .errors import ComputeError, ConfigError, LandscapeError
+from .files import writing
 from .surface_job import (SurfaceJob, block_function as default_block_function, check_block_rows,
                           default_block_rows, experiment_dict, experiment_from_dict, plane_record,
                           surface_from_values)
@@ -78,7 +79,8 @@ def compute_surface_blocks(exp, plane=None, alpha=None, beta=None, *, engine: st
             nonlocal done
             values[job.rows(k)] = block
             if kept is not None:
-                kept.write_block(k, block)
+                with writing(kept.path):
+                    kept.write_block(k, block)
             done += 1
             if progress is not None:
                 progress(done, job.n_blocks)

@@ -21,6 +21,23 @@ class ExportError(LandscapeError):
     """An export cannot be made as asked (bad path, format, view, size, or no OpenGL)."""
 
 
+class WriteError(ExportError, OSError):
+    """A file could not be written (a full disk, the file-size limit, a folder that refuses it, a folder in the
+    file's place). The message is one line naming the target and the reason; ``path`` is the target, ``errno`` and
+    ``strerror`` are the system's. Nothing is left half-written: the target stays as it was and the temporary file
+    is removed. An ``OSError`` too, so code that catches those keeps working."""
+
+    def __init__(self, path, reason: str, errno: int | None = None):
+        super().__init__(f"cannot write {path}: {reason}")
+        self.path = path
+        self.errno = errno
+        self.strerror = reason
+        self.filename = str(path)
+
+    def __str__(self) -> str:
+        return str(self.args[0])        # the one line above, not OSError's "[Errno N] reason: file"
+
+
 class ComputeError(LandscapeError):
     """A part of a computation failed where it ran (a block of a surface on a worker); the message names the part
     and the cause. What was finished before it is kept (a surface store keeps its blocks)."""

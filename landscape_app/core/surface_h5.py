@@ -18,6 +18,7 @@ finite and strictly increasing, values real; every failure is a ``DataError`` na
 """
 from __future__ import annotations
 
+import io
 import json
 import os
 from pathlib import Path
@@ -27,7 +28,7 @@ import numpy as np
 from . import surface_checks as check
 from .errors import ConfigError, DataError
 from .file_limits import MAX_SURFACE_VALUES, count_text, regular_file
-from .files import temp_file_beside, unlink_quietly
+from .files import temp_file_beside, unlink_quietly, writing
 from .h5_guard import H5Reader, open_h5, require_h5py
 from .surface_file import FORMAT, KEYS, SurfaceFile
 
@@ -123,17 +124,25 @@ def check_output(path) -> Path:
 
 
 def create_atomic(path, fill) -> None:
-    """Write an HDF5 file through a temporary file beside ``path``, renamed at the end (``fill(f)`` writes)."""
+    """Write an HDF5 file through a temporary file beside ``path``, renamed at the end (``fill(f)`` writes).
+
+    The file is made in memory and written by Python: HDF5 writing to a disk that refuses (full, or past the
+    file-size limit) left an unclosable file that crashed the interpreter (a segfault), where Python's write
+    raises an ``OSError`` (a ``WriteError`` here)."""
     h5py = require_h5py()
     path = Path(path)
-    tmp = temp_file_beside(path, path.suffix)
-    try:
-        with h5py.File(tmp, "w") as f:
-            fill(f)
-        os.replace(tmp, path)
-    except BaseException:
-        unlink_quietly(tmp)
-        raise
+    image = io.BytesIO()
+    with h5py.File(image, "w") as f:
+        fill(f)
+    with writing(path):
+        tmp = temp_file_beside(path, path.suffix)
+        try:
+            with open(tmp, "wb") as out:
+                out.write(image.getbuffer())
+            os.replace(tmp, path)
+        except BaseException:
+            unlink_quietly(tmp)
+            raise
 
 
 def save_surface(path, surface, experiment=None, *, session: str | None = None, paths: dict | None = None) -> None:

@@ -18,6 +18,7 @@ import numpy as np
 from ..core.commented_csv import comment_block, split_comments
 from ..core.errors import ConfigError, DataError, ExportError
 from ..core.file_limits import read_text
+from ..core.files import writing
 from ..core.session import Session
 from ..core.tomlio import session_from_dict, session_to_dict
 from ..core.trajectory import Trajectory, batch_cell, cell_batch, full_batch_line
@@ -387,14 +388,15 @@ def load_surface(path, trust: bool = False):
 
 
 def _write_npz_atomic(path: Path, arrays: dict) -> None:
-    tmp = temp_file_beside(path, ".npz")
-    try:
-        with open(tmp, "wb") as f:
-            np.savez_compressed(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with writing(path):
+        tmp = temp_file_beside(path, ".npz")
+        try:
+            with open(tmp, "wb") as f:
+                np.savez_compressed(f, **arrays)
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
 
 __all__ = ["save_runs", "load_runs", "save_surface", "load_surface", "save_scene_surface", "projected_columns",

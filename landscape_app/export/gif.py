@@ -121,7 +121,10 @@ class GifWriter(FrameWriter):
 
     def _discard(self) -> None:
         if self._file is not None:
-            self._file.close()
+            try:
+                self._file.close()
+            except OSError:      # its buffer could not be written (a full disk): the file is thrown away anyway
+                pass
         _unlink(self._tmp)
 
 

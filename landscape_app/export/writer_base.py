@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import ExportError
+from ..core.files import writing
 
 # QImage.Format_RGB32 holds each pixel as the 32-bit word 0xffRRGGBB: in memory B, G, R, 0xff on a little-endian
 # machine. ffmpeg reads that as it is; converting it to packed RGB ourselves cost a third of rendering a frame.
@@ -41,8 +42,9 @@ class FrameWriter:
         channels = LAYOUTS[self.layout][1]
         if frame.shape != (h, w, channels) or frame.dtype != np.uint8:
             raise ValueError(f"frame must be ({h}, {w}, {channels}) uint8, not {frame.shape} {frame.dtype}")
-        self._ensure_open()
-        self._write(frame)
+        with writing(self.path):          # a full disk or the file-size limit: one line naming the target
+            self._ensure_open()
+            self._write(frame)
         self.frames_written += 1
 
     def _ensure_open(self) -> None:
@@ -55,13 +57,14 @@ class FrameWriter:
         if self._done:
             return
         self._done = True
-        try:
-            if self.frames_written == 0:
-                raise ExportError(f"{self.path}: no frames to write")
-            self._finish()
-        except BaseException:
-            self._discard_if_open()
-            raise
+        with writing(self.path):
+            try:
+                if self.frames_written == 0:
+                    raise ExportError(f"{self.path}: no frames to write")
+                self._finish()
+            except BaseException:
+                self._discard_if_open()
+                raise
 
     def abort(self) -> None:
         """Throw away what was written; the target stays as it was."""

@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import ExportError
-from ..core.files import default_mode, temp_file_beside, unlink_quietly, write_bytes_atomic, write_text_atomic
+from ..core.files import (default_mode, temp_file_beside, unlink_quietly, write_bytes_atomic, write_text_atomic,
+                          writing)
 from .plan import FRAME_NAME, FRAME_PATTERN, ExportPlan
 from .writer_base import LAYOUTS, QT32_PIXEL_FORMAT, FrameWriter
 
@@ -199,13 +200,14 @@ def write_png(path, frame: np.ndarray) -> None:
     """Save an RGB array as PNG through a temporary file renamed into place."""
     from PIL import Image
     path = Path(path)
-    tmp = temp_file_beside(path, ".png")
-    try:
-        Image.fromarray(frame).save(tmp, format="PNG", optimize=False, compress_level=6)
-        os.replace(tmp, path)
-    except BaseException:
-        _unlink(tmp)
-        raise
+    with writing(path):
+        tmp = temp_file_beside(path, ".png")
+        try:
+            Image.fromarray(frame).save(tmp, format="PNG", optimize=False, compress_level=6)
+            os.replace(tmp, path)
+        except BaseException:
+            _unlink(tmp)
+            raise
 
 
 def open_writer(plan: ExportPlan, palette_frames=None, fixed_colors=(), layout: str = "rgb") -> FrameWriter:
