@@ -96,6 +96,7 @@ class Experiment:
                 raise ConfigError(f"start.{p}", f"must be within ±{MAX_ABS_PARAM:g}, not {v:g}")
         set_("start", start)
         set_("grid", self._checked_grid(self.grid, names))
+        self._check_grid_size()
         self._choose_threads(set_)
 
     def _check_network(self, set_) -> None:
@@ -132,10 +133,27 @@ class Experiment:
                 raise ConfigError("start", f"must be the model's parameters as numbers, not {self.start!r}")
             set_("start", tuple(_finite("start", float(v)) for v in self.start))
         fitted = module_fit.fit(model, self.model_options, self.module, self.data, self.criterion, self.seed,
-                                self.start)
+                                self.start, check=self._check_size)
         object.__setattr__(self, "_fitted", fitted)
         set_("grid", self._network_grid(self.grid))
+        self._check_grid_size()
         self._choose_threads(set_)
+
+    def _check_size(self, size) -> None:
+        """Refuse a network whose run cannot fit in memory (``memory.model_bytes``), before it is built where its
+        size can be measured without building it."""
+        from . import memory
+        need = memory.model_bytes(size, len(self.data), self.effective_batch_size, self.optimizer,
+                                  self.optimizer_options)
+        memory.check(need, f"the model ({memory.count(size.params)} parameters, {len(self.data):,} samples)",
+                     lambda message: ConfigError("model", message), "choose fewer or narrower layers")
+
+    def _check_grid_size(self) -> None:
+        """Refuse a grid whose surface (the one the app draws for this experiment) cannot fit in memory."""
+        from . import memory
+        columns, rows = self.grid.resolution
+        memory.check_surface(columns, rows, self._fitted.size if self.is_module else None, len(self.data),
+                             lambda message: ConfigError("grid.resolution", message))
 
     def _choose_threads(self, set_) -> None:
         """None: the fastest thread count for the model's size (``surface_parallel.choose_threads``), remembered as

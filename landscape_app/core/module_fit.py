@@ -8,12 +8,13 @@ import math
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import torch
 from torch import nn
 
 from .errors import ConfigError
+from .memory import Profile, profile
 from .models import build_criterion
 from .modelspec import (GIVEN, MODULE_SPECS, UserCodeError, build_builtin, call_factory, coordinate_names,
                         describe_failure, is_file_spec, load_factory, user_frame, where_defined)
@@ -34,6 +35,7 @@ class FittedModule:
     n_out: int
     source: Path | None              # the user's file, for error messages
     factory: Any = None
+    size: Profile | None = None      # parameters and activations per sample (memory estimates)
 
     @property
     def param_count(self) -> int:
@@ -89,40 +91,80 @@ def output_count(criterion: str, data) -> int:
     return 1
 
 
+SizeCheck = Callable[[Profile], None]
+
+
 def build(model: str, options: Mapping[str, Any], given: nn.Module | None, data, criterion: str,
-          seed: int) -> tuple[nn.Module, Any, Path | None]:
-    """The module at its initial parameters (seeded), with its factory and file for a user's file."""
+          seed: int, check: SizeCheck | None = None) -> tuple[nn.Module, Any, Path | None]:
+    """The module at its initial parameters (seeded), with its factory and file for a user's file.
+
+    ``check(size)`` refuses a module too large before any of its memory is taken: its parameters are counted on
+    the meta device first (``size`` then has no activations yet; see ``fit``)."""
     if model == GIVEN:
         return given, None, None
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
+        factory = path = None
         if is_file_spec(model):
             factory, path = load_factory(model)
-            return call_factory(factory, path, options), factory, path
-        if model not in MODULE_SPECS:
+        elif model not in MODULE_SPECS:
             raise ConfigError("model", f"unknown model {model!r}")
-        image_shape = getattr(data, "image_shape", None)
-        n_out = output_count(criterion, data)
-        if model in ("softmax", "cnn"):
-            # Classifiers: one output per class whatever the criterion (the criterion's check names a mismatch).
-            classes = class_count(data)
-            if classes is None:
-                raise ConfigError("model", f"the {model!r} model classifies, but the data's labels are not classes "
-                                           "(whole numbers 0, 1, 2, ...)")
-            n_out = max(classes, 2)
-        return build_builtin(model, options, data.n_features, n_out, image_shape), None, None
+        params = _meta_params(model, options, data, criterion, factory, path)
+        if params is not None and check is not None:
+            check(Profile(params, 0, 0))
+        return _make(model, options, data, criterion, factory, path), factory, path
+
+
+def _make(model: str, options: Mapping[str, Any], data, criterion: str, factory, path) -> nn.Module:
+    if factory is not None:
+        return call_factory(factory, path, options)
+    image_shape = getattr(data, "image_shape", None)
+    n_out = output_count(criterion, data)
+    if model in ("softmax", "cnn"):
+        # Classifiers: one output per class whatever the criterion (the criterion's check names a mismatch).
+        classes = class_count(data)
+        if classes is None:
+            raise ConfigError("model", f"the {model!r} model classifies, but the data's labels are not classes "
+                                       "(whole numbers 0, 1, 2, ...)")
+        n_out = max(classes, 2)
+    return build_builtin(model, options, data.n_features, n_out, image_shape)
+
+
+def _meta_params(model: str, options, data, criterion: str, factory, path) -> int | None:
+    """The module's parameter count, built on torch's meta device, where tensors have shapes and no storage:
+    ``hidden = [4096] * 300`` (5 G parameters) is refused in milliseconds instead of after 20 GB. (Only built
+    there: a forward pass on the meta device first imports torch's decompositions, ~5 s.) A built-in's mistakes
+    are raised as building it would; a user's function that cannot build there (it reads a value, makes a tensor
+    on a given device) gives None, and is measured once built."""
+    try:
+        # (its own random state: the real build below draws the same numbers as without this)
+        with torch.random.fork_rng(devices=[]), torch.device("meta"):
+            module = _make(model, options, data, criterion, factory, path)
+        return sum(p.numel() for p in module.parameters())
+    except ConfigError:
+        if factory is None:
+            raise
+        return None
+    except Exception:  # noqa: BLE001 (a user's code on the meta device may fail in any way; built for real next)
+        return None
 
 
 def fit(model: str, options: Mapping[str, Any], given: nn.Module | None, data, criterion: str, seed: int,
-        start) -> FittedModule:
-    """Build and check the module; ``start`` (k values or None) overrides its initial parameters."""
-    module, factory, path = build(model, options, given, data, criterion, seed)
+        start, check: SizeCheck | None = None) -> FittedModule:
+    """Build and check the module; ``start`` (k values or None) overrides its initial parameters. ``check(size)``
+    refuses a module whose run cannot fit in memory: by its parameters before building it (where it can be built on
+    the meta device), by its parameters and activations before the copies a run makes and the pass over the data."""
+    module, factory, path = build(model, options, given, data, criterion, seed, check)
     module = module.float() if model != GIVEN else module
+    # Measured on two samples before the copies below and the check's pass over all the data.
+    size = _real_size(module, data)
+    if check is not None:
+        check(size)
     flat = torch.cat([p.detach().reshape(-1).to(torch.float64) for p in module.parameters()]) \
         if any(True for _ in module.parameters()) else torch.zeros(0, dtype=torch.float64)
     if flat.numel() < 2:
         raise ConfigError("model", f"the model has {flat.numel()} parameter(s); a loss surface needs at least 2")
-    fitted = FittedModule(module, flat, 0, path, factory)
+    fitted = FittedModule(module, flat, 0, path, factory, size)
     if start is not None:
         flat = torch.as_tensor(start, dtype=torch.float64).reshape(-1)
         if flat.numel() != fitted.param_count:
@@ -130,8 +172,23 @@ def fit(model: str, options: Mapping[str, Any], given: nn.Module | None, data, c
                                        f"not {flat.numel()}")
         if not bool(torch.isfinite(flat).all()):
             raise ConfigError("start", "must hold finite values only")
-    fitted = FittedModule(module, flat, _check_output(fitted, data, criterion, flat), path, factory)
+    fitted = FittedModule(module, flat, _check_output(fitted, data, criterion, flat), path, factory, size)
     return fitted
+
+
+def _real_size(module: nn.Module, data) -> Profile:
+    """A built module's size: its parameters, and its activations on two samples of the data (in eval mode, so
+    BatchNorm's running statistics stay as they are; each layer's mode is put back). A module that cannot take the
+    data is left to the check of its output, which says why."""
+    modes = [(m, m.training) for m in module.modules()]
+    try:
+        module.eval()
+        return profile(module, data.n_features, probe=data.x[:2].to(torch.float32))
+    except Exception:  # noqa: BLE001 (``_check_output`` reports a module that fails on the data)
+        return Profile(sum(p.numel() for p in module.parameters()), 0, 0)
+    finally:
+        for m, training in modes:
+            m.training = training
 
 
 def _check_output(fitted: FittedModule, data, criterion: str, start: torch.Tensor) -> int:

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from .errors import ConfigError
 from .experiment import Experiment
 from .models import build_criterion, flat_params
 from .module_points import LiveLoss
@@ -232,8 +233,24 @@ def train(exp: Experiment, stop: Callable[[], bool] | threading.Event | None = N
     return Training(exp, stop, run_id)
 
 
+def check_path_memory(experiments) -> None:
+    """Refuse runs whose whole paths (every step's parameters, kept to the end) cannot fit in memory, before any
+    training: ``ConfigError("epochs")`` with the estimate and the limit. (``train`` itself streams its steps: its
+    consumer decides what to keep.)"""
+    from . import memory
+    experiments = list(experiments)
+    steps = [exp.epochs * exp.steps_per_epoch for exp in experiments]
+    need = sum(memory.path_bytes(exp.param_count, n, exp.effective_batch_size) for exp, n in zip(experiments, steps))
+    what = (f"the path ({steps[0]:,} steps of {memory.count(experiments[0].param_count)} parameters)"
+            if len(experiments) == 1 else f"the paths of {len(experiments)} runs ({sum(steps):,} steps)")
+    memory.check(need, what, lambda message: ConfigError("epochs", message),
+                 "train fewer epochs, on larger batches, or a smaller model")
+
+
 def run(exp: Experiment, stop: Callable[[], bool] | threading.Event | None = None, run_id: int = 0) -> Trajectory:
-    """Train ``exp`` to the end and return its whole path as a ``Trajectory`` (with outcome and message)."""
+    """Train ``exp`` to the end and return its whole path as a ``Trajectory`` (with outcome and message); runs
+    whose path cannot fit in memory are refused first (``check_path_memory``)."""
+    check_path_memory([exp])
     builder = TrajectoryBuilder(exp.param_names)
     training = train(exp, stop, run_id)
     builder.extend(training)
@@ -241,4 +258,4 @@ def run(exp: Experiment, stop: Callable[[], bool] | threading.Event | None = Non
     return builder.trajectory()
 
 
-__all__ = ["DIVERGENCE_BOUND", "Outcome", "Training", "train", "run"]
+__all__ = ["DIVERGENCE_BOUND", "Outcome", "Training", "check_path_memory", "train", "run"]

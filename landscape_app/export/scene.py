@@ -98,7 +98,8 @@ def train_steps(session: Session, stop: Callable[[], bool] | None = None, every:
     """Train every run of the session (a race) to its end, yielding ``(done, total)`` updates now and then;
     the generator's return value is the tuple of trajectories. Driven in slices, it keeps a window responsive."""
     from ..core.trajectory import TrajectoryBuilder
-    from ..core.training import train
+    from ..core.training import check_path_memory, train
+    check_path_memory(session.runs)
     total = max_points(session) * len(session.runs)
     done = 0
     out = []
