@@ -1,10 +1,13 @@
 """Datasets: generators, arrays and CSV files, and every DataError naming the problem and where it is."""
+import os
+
 import numpy as np
 import pytest
 import torch
 from torch.utils.data import DataLoader
 
 import landscape_app as la
+from landscape_app.core import data as data_module
 from landscape_app.core.data import GENERATORS
 
 
@@ -134,6 +137,80 @@ def test_unreadable_csv(tmp_path):
     (tmp_path / "latin.csv").write_bytes(b"x,y\n1,\xe9\n")
     with pytest.raises(la.DataError, match="latin.csv: cannot read"):
         la.dataset_from_csv(tmp_path / "latin.csv")
+
+
+# -- a CSV file is read row by row, never whole -------------------------------------------------------------
+
+def test_csv_beyond_the_sample_cap_is_refused_before_the_rest_is_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(data_module, "MAX_SAMPLES", 10)
+    path = tmp_path / "many.csv"
+    # Row 12 on is no data at all: a reader that read the whole file would stop there instead.
+    path.write_text("x,y\n" + "".join(f"{i},{2 * i}\n" for i in range(11)) + "not,numbers,here\n" * 5)
+    with pytest.raises(la.DataError, match=r"many.csv: more than 10 samples \(data rows\); at most 10 are supported"):
+        la.dataset_from_csv(path)
+    path.write_text("x,y\n" + "".join(f"{i},{2 * i}\n" for i in range(10)))
+    assert len(la.dataset_from_csv(path)) == 10
+
+
+def test_csv_beyond_the_cap_holds_little_memory(tmp_path, monkeypatch):
+    # numpy's and Python's allocations are traced: what the reader held at its peak, not the file's size.
+    import tracemalloc
+    monkeypatch.setattr(data_module, "MAX_SAMPLES", 1000)
+    path = tmp_path / "big.csv"
+    path.write_text("x1,x2,y\n" + "0.123456789,0.987654321,1.5\n" * 200_000)        # 5.6 MB
+    tracemalloc.start()
+    try:
+        with pytest.raises(la.DataError, match="more than 1,000 samples"):
+            la.dataset_from_csv(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1_000_000, peak
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero here")
+def test_csv_from_a_device_a_pipe_or_a_folder(tmp_path):
+    with pytest.raises(la.DataError, match="/dev/zero: not a regular file"):
+        la.dataset_from_csv("/dev/zero")
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)            # nothing writes to it: opening it would wait for ever
+    with pytest.raises(la.DataError, match="pipe.csv: not a regular file"):
+        la.dataset_from_csv(fifo)
+    (tmp_path / "folder.csv").mkdir()
+    with pytest.raises(la.DataError, match="folder.csv: is a folder"):
+        la.dataset_from_csv(tmp_path / "folder.csv")
+
+
+def test_csv_with_a_line_too_long(tmp_path, monkeypatch):
+    monkeypatch.setattr(data_module, "MAX_CSV_LINE", 100)
+    path = tmp_path / "long.csv"
+    path.write_text("x,y\n1,2\n" + "3," * 60 + "4\n")
+    with pytest.raises(la.DataError, match="long.csv, line 3: longer than 100 characters"):
+        la.dataset_from_csv(path)
+    path.write_bytes(b"\0" * 500)
+    with pytest.raises(la.DataError, match="long.csv, line 1: longer than 100 characters"):
+        la.dataset_from_csv(path)
+
+
+def test_csv_that_cannot_fit_in_memory(tmp_path, monkeypatch):
+    path = tmp_path / "wide.csv"
+    path.write_text("".join(",".join(["0.5"] * 50) + "\n" for _ in range(2000)))
+    monkeypatch.setenv("LANDSCAPE_APP_MEMORY_LIMIT", "200K")
+    with pytest.raises(la.DataError) as err:
+        la.dataset_from_csv(path)
+    message = str(err.value)
+    # Estimated from the file's size once a row is read: about 2,000 rows of 50 values, 20 bytes each.
+    assert message.startswith(f"{path} (about 2,000 rows of 50 values) needs about 2.0 MB of memory, more than the "
+                              "204.8 kB available (LANDSCAPE_APP_MEMORY_LIMIT)"), message
+    monkeypatch.setenv("LANDSCAPE_APP_MEMORY_LIMIT", "8M")
+    assert la.dataset_from_csv(path).x.shape == (2000, 49)
+
+
+def test_csv_quoted_cells_and_line_endings(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_bytes(b'"x","y"\r\n"1","2"\r"3",4\n')
+    d = la.dataset_from_csv(path)
+    assert d.x[:, 0].tolist() == [1, 3] and d.y[:, 0].tolist() == [2, 4]
 
 
 @pytest.mark.parametrize("criterion", ["bce", "bce-logits"])

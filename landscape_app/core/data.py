@@ -6,8 +6,10 @@ saved to TOML reproduces it exactly.
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -246,38 +248,147 @@ def read_user_text(path: Path, encoding: str = "utf-8-sig") -> str:
 
 def dataset_from_csv(path) -> LandscapeDataset:
     """A dataset from a CSV file with columns ``x,y``, ``x1,x2,y`` or more features (the last column is the target);
-    a header row is optional."""
+    a header row is optional.
+
+    Read row by row, never whole: past ``MAX_SAMPLES`` data rows, a line longer than ``MAX_CSV_LINE`` characters,
+    or more values than there is memory for (``memory.CSV_PER_VALUE`` bytes each, estimated from the file's size
+    once its first rows are read, and checked as it grows), it is refused before the rest is read. Only a regular
+    file is read (not a device such as /dev/zero, a pipe or a folder)."""
     path = Path(path)
-    text = read_user_text(path)
-    rows = [(i, r) for i, r in enumerate(csv.reader(text.splitlines()), start=1) if any(c.strip() for c in r)]
-    if not rows:
-        raise DataError(f"{path}: the file is empty")
-    width = len(rows[0][1])
-    # A header has no number in it; a first row with some numbers is data with a bad cell, reported below.
-    if not any(_all_numeric([cell]) for cell in rows[0][1]):  # a header row
-        # Column names are a courtesy: the last column is always the target.
-        rows = rows[1:]
-        if not rows:
-            raise DataError(f"{path}: the file has a header but no data rows")
-    if width < 2:
-        raise DataError(f"{path}, line {rows[0][0]}: {width} column; expected 2 (x,y), 3 (x1,x2,y) or more "
-                        "(features, then the target)")
-    values = np.empty((len(rows), width))
-    for r, (line, cells) in enumerate(rows):
-        if len(cells) != width:
-            raise DataError(f"{path}, line {line}: {len(cells)} columns; expected {width} like the first row")
-        for c, cell in enumerate(cells):
-            try:
-                v = float(cell)
-            except ValueError:
-                raise DataError(f"{path}, line {line}, column {c + 1}: {cell.strip()!r} is not a number") from None
-            if not math.isfinite(v):
-                raise DataError(f"{path}, line {line}, column {c + 1}: {cell.strip()!r} is not finite")
-            values[r, c] = v
+    _check_regular(path)
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            reader = _CsvRows(path, f)
+            values = reader.read()
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot read ({exc})") from None
     x, y = values[:, :-1], values[:, -1]
     _check_values(x, y, where=str(path))
     # An absolute path: the dataset stays the same file whatever the working directory later becomes.
     return _from_numpy(x, y, DataSource("csv", path=os.path.abspath(path)))
+
+
+# A CSV line longer than this is no data row: a binary file, or one line of many megabytes (a 3,072-pixel image with
+# 25 characters a value is 77 kB). Reading stops there instead of holding the line.
+MAX_CSV_LINE = 4 * 2**20
+# Data rows are parsed into blocks of about this many values (8 MB); the memory estimate is checked before each.
+_CSV_BLOCK_VALUES = 2**20
+
+
+def _check_regular(path: Path) -> None:
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc})") from None
+    if stat.S_ISDIR(mode):
+        raise DataError(f"{path}: is a folder, not a CSV file")
+    if not stat.S_ISREG(mode):
+        # /dev/zero never ends, /dev/urandom neither, and a pipe with no writer blocks the open itself
+        raise DataError(f"{path}: not a regular file (a device, a pipe or a socket); give a CSV file")
+
+
+class _CsvRows:
+    """The rows of an open CSV file as float64 blocks, with the file's checks (see ``dataset_from_csv``)."""
+
+    def __init__(self, path: Path, f):
+        self.path, self.f = path, f
+        self.chars = 0               # characters read so far (for the estimate of the rows to come)
+        self.line = 0
+
+    def _lines(self):
+        while True:
+            line = self.f.readline(MAX_CSV_LINE + 1)
+            if not line:
+                return
+            self.line += 1
+            if len(line) > MAX_CSV_LINE:
+                raise DataError(f"{self.path}, line {self.line}: longer than {MAX_CSV_LINE:,} characters; not a "
+                                "CSV data row")
+            self.chars += len(line)
+            yield line
+
+    def _rows(self):
+        """(row number, cells) of every row with something in it, as the csv module splits them."""
+        reader = csv.reader(self._lines())
+        number = 0
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise DataError(f"{self.path}, line {reader.line_num}: not CSV ({exc})") from None
+            number += 1
+            if any(c.strip() for c in cells):
+                yield number, cells
+
+    def read(self) -> np.ndarray:
+        path = self.path
+        rows = self._rows()
+        first = next(rows, None)
+        if first is None:
+            raise DataError(f"{path}: the file is empty")
+        width = len(first[1])
+        # A header has no number in it; a first row with some numbers is data with a bad cell, reported below.
+        if not any(_all_numeric([cell]) for cell in first[1]):  # a header row
+            # Column names are a courtesy: the last column is always the target.
+            first = next(rows, None)
+            if first is None:
+                raise DataError(f"{path}: the file has a header but no data rows")
+        if width < 2:
+            raise DataError(f"{path}, line {first[0]}: {width} column; expected 2 (x,y), 3 (x1,x2,y) or more "
+                            "(features, then the target)")
+        block_rows = max(1, min(MAX_SAMPLES, _CSV_BLOCK_VALUES // width))
+        blocks, pending, count = [], [], 0
+        for line, cells in itertools.chain([first], rows):
+            if count >= MAX_SAMPLES:
+                raise DataError(f"{path}: more than {MAX_SAMPLES:,} samples (data rows); at most {MAX_SAMPLES:,} "
+                                "are supported")
+            if count % block_rows == 0:
+                self._check_memory(count, width)
+                if pending:
+                    blocks.append(np.array(pending, dtype=np.float64))
+                    pending = []
+            if len(cells) != width:
+                raise DataError(f"{path}, line {line}: {len(cells)} columns; expected {width} like the first row")
+            try:
+                values = list(map(float, cells))
+            except ValueError:
+                values = None
+            if values is None or not all(map(math.isfinite, values)):
+                self._refuse_cell(line, cells)
+            pending.append(values)
+            count += 1
+        blocks.append(np.array(pending, dtype=np.float64).reshape(-1, width))
+        return np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
+
+    def _refuse_cell(self, line: int, cells) -> None:
+        """The first cell of the row that is not a finite number, named by line and column."""
+        for c, cell in enumerate(cells):
+            try:
+                v = float(cell)
+            except ValueError:
+                raise DataError(f"{self.path}, line {line}, column {c + 1}: {cell.strip()!r} is not a number") \
+                    from None
+            if not math.isfinite(v):
+                raise DataError(f"{self.path}, line {line}, column {c + 1}: {cell.strip()!r} is not finite")
+
+    def _check_memory(self, count: int, width: int) -> None:
+        """Before each block: the memory the file's rows need, the rows estimated from the file's size and the
+        characters each row read so far took (the row being read included)."""
+        from . import memory
+        try:
+            size = os.fstat(self.f.fileno()).st_size
+        except OSError:
+            size = 0
+        per_row = max(1.0, self.chars / (count + 1))
+        rows = max(count + 1, min(MAX_SAMPLES, round(size / per_row)))
+        need = rows * width * memory.CSV_PER_VALUE
+        memory.check(need, f"{self.path} (about {rows:,} rows of {width} values)", DataError)
 
 
 def _all_numeric(cells) -> bool:
