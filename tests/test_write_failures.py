@@ -166,3 +166,19 @@ def test_a_write_error_is_an_os_error(tmp_path):
     err = WriteError(tmp_path / "x.toml", "File too large", 27)
     assert err.strerror == "File too large" and err.errno == 27 and err.filename == str(tmp_path / "x.toml")
     assert isinstance(err, la.ExportError) and isinstance(err, la.LandscapeError)
+
+
+def test_any_other_refusal_of_the_machine_is_one_line_too(tmp_path, monkeypatch, capsys):
+    # An OSError no writer named (here: the disk fails under the runs' writer) is still one line, exit 2.
+    import errno
+
+    from landscape_app import commands
+    from landscape_app.export import data
+
+    def failing(*args, **kwargs):
+        raise OSError(errno.EIO, "Input/output error")
+    monkeypatch.setattr(data, "save_runs", failing)
+    code = commands.main(["run", "--model", "linear", "--data", "linear", "--epochs", "2", "-o",
+                          str(tmp_path / "p.csv"), "-q"])
+    assert code == 2
+    assert capsys.readouterr().err.strip() == "landscape-app run: error: Input/output error"
