@@ -9,7 +9,6 @@ import csv
 import itertools
 import math
 import os
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -20,6 +19,7 @@ from torch.utils.data import Dataset
 
 from .data_classify import DIGITS_COUNT, DIGITS_IMAGE_SHAPE, MAKERS
 from .errors import ConfigError, DataError
+from .file_limits import regular_file
 
 # Generator name -> (number of input features, default knobs). Knob names are the TOML keys.
 # The 2-D classification sets default to 1,000 samples with a lecture's noise: moons as scikit-learn's
@@ -255,7 +255,7 @@ def dataset_from_csv(path) -> LandscapeDataset:
     once its first rows are read, and checked as it grows), it is refused before the rest is read. Only a regular
     file is read (not a device such as /dev/zero, a pipe or a folder)."""
     path = Path(path)
-    _check_regular(path)
+    regular_file(path)       # /dev/zero never ends, and a pipe with no writer blocks the open itself
     try:
         with open(path, encoding="utf-8-sig", newline="") as f:
             reader = _CsvRows(path, f)
@@ -275,20 +275,6 @@ def dataset_from_csv(path) -> LandscapeDataset:
 MAX_CSV_LINE = 4 * 2**20
 # Data rows are parsed into blocks of about this many values (8 MB); the memory estimate is checked before each.
 _CSV_BLOCK_VALUES = 2**20
-
-
-def _check_regular(path: Path) -> None:
-    try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read ({exc})") from None
-    if stat.S_ISDIR(mode):
-        raise DataError(f"{path}: is a folder, not a CSV file")
-    if not stat.S_ISREG(mode):
-        # /dev/zero never ends, /dev/urandom neither, and a pipe with no writer blocks the open itself
-        raise DataError(f"{path}: not a regular file (a device, a pipe or a socket); give a CSV file")
 
 
 class _CsvRows:
