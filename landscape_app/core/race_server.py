@@ -23,6 +23,7 @@ from multiprocessing.connection import Connection
 
 from .background import lower_this_thread
 from .race_loop import RaceLoop
+from .usercode import ESCAPES
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,8 @@ def serve(conn: Connection) -> None:
                     for name, file in user_files.items():
                         _run_user_file(name, file)
                     experiments = pickle.loads(blob)
-                except Exception as exc:  # noqa: BLE001 - a class of the window's __main__, say: train there
+                except (Exception, *ESCAPES) as exc:  # noqa: BLE001 - a class of the window's __main__, say,
+                    # or a model file that calls sys.exit here: the window, which imported it already, trains there
                     send(Unportable(generation, f"{type(exc).__name__}: {exc}"))
                     loop.load(generation, {}, False)     # drop the runs before: the window trains now
                     continue
