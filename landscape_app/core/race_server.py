@@ -6,8 +6,8 @@ every torch call releases the lock, and a window waiting for it takes it each ti
 training a fifth of its speed.
 
 Commands arrive as tuples: ``("load", generation, pickled experiments, users' model files, playing, sys.path)``, ``("play",)``,
-``("pause",)``, ``("step",)``, ``("speed", steps_per_second)``, ``("release",)``. What the loop makes goes back
-as its messages (``race_loop``); runs that cannot be unpickled here answer ``Unportable``, and the window trains
+``("pause",)``, ``("step",)``, ``("speed", steps_per_second)``, ``("release",)``. It says ``Ready`` when it
+starts serving; what the loop makes goes back as its messages (``race_loop``); runs that cannot be unpickled here answer ``Unportable``, and the window trains
 them itself. The process ends when the window's end of the socket closes.
 """
 from __future__ import annotations
@@ -34,6 +34,11 @@ class Unportable:
     message: str
 
 
+@dataclass(frozen=True)
+class Ready:
+    """Sent once, as the process starts serving: until then it was importing torch (seconds), not silent."""
+
+
 def _run_user_file(name: str, path: str) -> None:
     """Import a user's model file under the name the window gave it, so its classes unpickle here."""
     spec = importlib.util.spec_from_file_location(name, path)
@@ -54,6 +59,10 @@ def serve(conn: Connection) -> None:
         with sending:
             conn.send(message)
 
+    try:
+        send(Ready())
+    except OSError:     # the window is gone already (it exited before taking this process): nothing to serve
+        return
     loop = RaceLoop(send)
     # The loop runs in a thread, as in the bare benchmark: torch's small ops ran much slower driven from a
     # process's main thread on a busy two-core machine.

@@ -81,6 +81,8 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
         self.replay.stopped.connect(self._replay_stopped)
         self.playback.state_changed.connect(self._state_changed)
         self.playback.run_ended.connect(self._run_ended)
+        self.playback.unresponsive.connect(self.status.show_silence)
+        self.status.stop_training.clicked.connect(self.playback.stop_training_process)
         self.views.start_clicked.connect(self.set_start_point)
         self.views.hovered.connect(self._hovered)
         self.views.hover_left.connect(self.status.clear_hover)
