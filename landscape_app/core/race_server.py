@@ -36,7 +36,8 @@ class Unportable:
 
 @dataclass(frozen=True)
 class Ready:
-    """Sent once, as the process starts serving: until then it was importing torch (seconds), not silent."""
+    """Sent once, as the process starts serving, torch imported: until then it was importing (seconds), not
+    silent."""
 
 
 def _run_user_file(name: str, path: str) -> None:
@@ -59,6 +60,9 @@ def serve(conn: Connection) -> None:
         with sending:
             conn.send(message)
 
+    # torch first, in this thread alone: the loop's thread importing it while this one imports a user's model file
+    # (which imports torch too) left torch half-initialised ("partially initialized module 'torch.nn.parameter'").
+    from . import training  # noqa: F401
     try:
         send(Ready())
     except OSError:     # the window is gone already (it exited before taking this process): nothing to serve
