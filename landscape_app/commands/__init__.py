@@ -83,6 +83,14 @@ def main(argv: list[str] | None = None, own_process: bool = False) -> int:
     except KeyboardInterrupt as exc:
         print(f"\nlandscape-app {args.command}: interrupted; {str(exc) or 'nothing was written'}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except SystemExit as exc:
+        # No command ends itself this way: code it ran did (a model's forward calling sys.exit while training or
+        # computing the surface; its import and construction say so as UserCodeError). Never exit 0 for it.
+        from ..core.usercode import describe_escape, raised_at
+        where = raised_at(exc)
+        print(f"landscape-app {args.command}: error: {where + ': ' if where else ''}{describe_escape(exc)}; "
+              "nothing was written", file=sys.stderr)
+        return EXIT_USAGE
 
 
 def _one_line(exc: BaseException) -> str:

@@ -21,6 +21,7 @@ from torch import nn
 
 from .codefiles import is_file_spec
 from .errors import ConfigError
+from .usercode import ESCAPES, describe_escape, watching_signals
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid,
                                            "gelu": nn.GELU, "elu": nn.ELU, "leaky-relu": nn.LeakyReLU}
@@ -166,6 +167,8 @@ def _same_file(name: str, target: str) -> bool:
 
 
 def describe_failure(exc: BaseException) -> str:
+    if isinstance(exc, ESCAPES):
+        return describe_escape(exc)
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
 
@@ -203,16 +206,20 @@ def load_factory(spec: str, base_dir: Path | None = None) -> tuple[Callable[...,
     if module_spec is None or module_spec.loader is None:
         raise ConfigError("model", f"{path}: cannot be imported as Python")
     module = importlib.util.module_from_spec(module_spec)
+    before = sys.modules.get(name)
     sys.modules[name] = module          # dataclasses and pickling look the module up by name
     # Reading a model must leave the user's folder as it was: no __pycache__ beside their file.
     saved, sys.dont_write_bytecode = sys.dont_write_bytecode, True
     try:
-        module_spec.loader.exec_module(module)
+        with watching_signals() as signals:
+            module_spec.loader.exec_module(module)
     except SyntaxError as exc:
-        sys.modules.pop(name, None)
+        _forget(name, module, before)
         raise UserCodeError(f"{path} line {exc.lineno}: SyntaxError: {exc.msg}") from None
-    except Exception as exc:  # noqa: BLE001 (the user's code may raise anything)
-        sys.modules.pop(name, None)
+    except (Exception, *ESCAPES) as exc:  # noqa: BLE001 (the user's code may raise anything, sys.exit too)
+        _forget(name, module, before)
+        if signals.interrupted(exc):     # a real Ctrl-C: the user stops the program
+            raise
         raise UserCodeError(f"{user_frame(exc, resolved)}: {describe_failure(exc)} "
                             f"(while importing {path.name})") from None
     finally:
@@ -223,10 +230,24 @@ def load_factory(spec: str, base_dir: Path | None = None) -> tuple[Callable[...,
     return factory, resolved
 
 
+def _forget(name: str, module, before) -> None:
+    """Undo a failed import's entry in ``sys.modules``: the module imported before it (a session in use holds its
+    classes) comes back. Only if the entry is still this import's: an import abandoned for taking too long (see
+    ``gui.user_code``) may end after a newer import of the same file took the name."""
+    if sys.modules.get(name) is module:
+        if before is None:
+            del sys.modules[name]
+        else:
+            sys.modules[name] = before
+
+
 def call_factory(factory: Callable[..., nn.Module], path: Path, options: Mapping[str, Any]) -> nn.Module:
     try:
-        module = factory(**options)
-    except Exception as exc:  # noqa: BLE001
+        with watching_signals() as signals:
+            module = factory(**options)
+    except (Exception, *ESCAPES) as exc:  # noqa: BLE001
+        if signals.interrupted(exc):
+            raise
         raise UserCodeError(f"{user_frame(exc, path)}: {describe_failure(exc)} "
                             f"(in {getattr(factory, '__name__', 'the function')}())") from None
     if not isinstance(module, nn.Module):

@@ -18,6 +18,7 @@ from .memory import Profile, profile
 from .models import build_criterion
 from .modelspec import (GIVEN, MODULE_SPECS, UserCodeError, build_builtin, call_factory, coordinate_names,
                         describe_failure, is_file_spec, load_factory, user_frame, where_defined)
+from .usercode import ESCAPES, watching_signals
 
 # Criteria that compare one output per sample with the label.
 _ONE_OUTPUT = ("mse", "l1", "huber", "bce", "bce-logits")
@@ -197,9 +198,11 @@ def _check_output(fitted: FittedModule, data, criterion: str, start: torch.Tenso
     torch.nn.utils.vector_to_parameters(start.to(torch.float32), module.parameters())
     x = data.x
     try:
-        with torch.no_grad():
+        with torch.no_grad(), watching_signals() as signals:
             out = module(x)
-    except Exception as exc:  # noqa: BLE001 (a user's module may raise anything)
+    except (Exception, *ESCAPES) as exc:  # noqa: BLE001 (a user's module may raise anything, sys.exit too)
+        if signals.interrupted(exc):
+            raise
         where = user_frame(exc, fitted.source) if fitted.source is not None else None
         text = describe_failure(exc)
         if where is not None and str(fitted.source) in where:

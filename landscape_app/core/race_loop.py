@@ -22,6 +22,7 @@ from typing import Callable, Mapping
 import numpy as np
 
 from .trajectory import Step
+from .usercode import ESCAPES, describe_escape
 
 # Seconds between batches sent while running flat out. Each batch wakes the window; it draws a few frames a
 # second at full speed, so more than 20 batches a second would show nothing more.
@@ -248,10 +249,15 @@ class RaceLoop:
                 del gens[run_id]
                 ended.append(RunEnded(generation, run_id, outcome, message))
                 continue
-            except Exception as exc:  # a bug or a numerical failure inside torch: end this run, say why
+            except (Exception, *ESCAPES) as exc:
+                # A bug or a numerical failure inside torch, or the model's code calling sys.exit: end this run, say
+                # why. Outside the main thread no signal raises KeyboardInterrupt: there, any is the code's own.
+                if isinstance(exc, KeyboardInterrupt) and threading.current_thread() is threading.main_thread():
+                    raise
                 del gens[run_id]
                 gen.close()
-                ended.append(RunEnded(generation, run_id, "failed", f"{type(exc).__name__}: {exc}"))
+                why = describe_escape(exc) if isinstance(exc, ESCAPES) else f"{type(exc).__name__}: {exc}"
+                ended.append(RunEnded(generation, run_id, "failed", why))
                 continue
             last[run_id] = step
             pending.append(step)

@@ -21,6 +21,7 @@ from multiprocessing import Pipe
 from multiprocessing.connection import Connection
 
 RELEASE_WAIT_S = 10.0                    # a run mid-step may take this long to notice; then the child is killed
+STOP_WAIT_S = 1.0                        # a terminated child gets this long to exit before it is killed
 MODE_VARIABLE = "LANDSCAPE_APP_TRAINING"  # "thread": train in the window's process (no child process)
 NOTHING = pickle.dumps({})               # the runs of a load that drops them
 
@@ -38,6 +39,7 @@ class Child:
             pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, env=env)
         theirs.close()
         self.conn: Connection = ours
+        self.ready = False      # it said Ready (its imports are done): from then on it answers within moments
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -50,6 +52,18 @@ class Child:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+    def stop(self, wait_s: float = STOP_WAIT_S) -> None:
+        """End the process now, whatever it is doing (a run stuck in a model's code): SIGTERM, then after
+        ``wait_s`` SIGKILL, which cannot be refused. The socket stays open: a thread reading it gets its end (EOF)
+        and returns; close it after (closed first, its number could be reused under the reader)."""
+        if self.alive():
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=wait_s)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
 
 
 _IDLE: list[Child] = []      # started children no window holds (at most one)

@@ -6,8 +6,8 @@ every torch call releases the lock, and a window waiting for it takes it each ti
 training a fifth of its speed.
 
 Commands arrive as tuples: ``("load", generation, pickled experiments, users' model files, playing, sys.path)``, ``("play",)``,
-``("pause",)``, ``("step",)``, ``("speed", steps_per_second)``, ``("release",)``. What the loop makes goes back
-as its messages (``race_loop``); runs that cannot be unpickled here answer ``Unportable``, and the window trains
+``("pause",)``, ``("step",)``, ``("speed", steps_per_second)``, ``("release",)``. It says ``Ready`` when it
+starts serving; what the loop makes goes back as its messages (``race_loop``); runs that cannot be unpickled here answer ``Unportable``, and the window trains
 them itself. The process ends when the window's end of the socket closes.
 """
 from __future__ import annotations
@@ -23,6 +23,7 @@ from multiprocessing.connection import Connection
 
 from .background import lower_this_thread
 from .race_loop import RaceLoop
+from .usercode import ESCAPES
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,12 @@ class Unportable:
 
     generation: int
     message: str
+
+
+@dataclass(frozen=True)
+class Ready:
+    """Sent once, as the process starts serving, torch imported: until then it was importing (seconds), not
+    silent."""
 
 
 def _run_user_file(name: str, path: str) -> None:
@@ -53,6 +60,13 @@ def serve(conn: Connection) -> None:
         with sending:
             conn.send(message)
 
+    # torch first, in this thread alone: the loop's thread importing it while this one imports a user's model file
+    # (which imports torch too) left torch half-initialised ("partially initialized module 'torch.nn.parameter'").
+    from . import training  # noqa: F401
+    try:
+        send(Ready())
+    except OSError:     # the window is gone already (it exited before taking this process): nothing to serve
+        return
     loop = RaceLoop(send)
     # The loop runs in a thread, as in the bare benchmark: torch's small ops ran much slower driven from a
     # process's main thread on a busy two-core machine.
@@ -71,7 +85,8 @@ def serve(conn: Connection) -> None:
                     for name, file in user_files.items():
                         _run_user_file(name, file)
                     experiments = pickle.loads(blob)
-                except Exception as exc:  # noqa: BLE001 - a class of the window's __main__, say: train there
+                except (Exception, *ESCAPES) as exc:  # noqa: BLE001 - a class of the window's __main__, say,
+                    # or a model file that calls sys.exit here: the window, which imported it already, trains there
                     send(Unportable(generation, f"{type(exc).__name__}: {exc}"))
                     loop.load(generation, {}, False)     # drop the runs before: the window trains now
                     continue

@@ -81,18 +81,23 @@ def _load_session(args, trust: bool = False):
 def _load_trusting(args):
     """``_load_session``, asking the user (the app's trust dialog) before a file's code runs, unless ``--trust``,
     or the code was trusted before unchanged. A timed run (--screenshot, --quit-after) must end by itself: it never
-    asks, and a file not trusted raises its UntrustedCodeError."""
+    asks, and a file not trusted raises its UntrustedCodeError. The code, once trusted, is imported off the GUI
+    thread within a time limit, with a Cancel (``user_code``): a file that loops while importing is refused."""
     from ..core.errors import UntrustedCodeError
     try:
-        return _load_session(args, args.trust)
+        return _load_session(args, False)
     except UntrustedCodeError as exc:
-        timed = bool(args.screenshot) or args.quit_after is not None
-        if not timed:
-            make_application()
-        from .trust_dialog import confirm_trust
-        if not confirm_trust(exc, None, ask=not timed):
-            raise
-    return _load_session(args, True)
+        files = exc.files
+        if not args.trust:
+            timed = bool(args.screenshot) or args.quit_after is not None
+            if not timed:
+                make_application()
+            from .trust_dialog import confirm_trust
+            if not confirm_trust(exc, None, ask=not timed):
+                raise
+    make_application()
+    from .user_code import run_user_code
+    return run_user_code(lambda: _load_session(args, True), ", ".join(f.path.name for f in files))
 
 
 def passive_openmp() -> None:

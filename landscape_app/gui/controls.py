@@ -9,6 +9,8 @@ control, and the data or model already loaded stays in use.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QApplication, QFileDialog, QFormLayout, QInputDialog, QLabel, QScrollArea, QSizePolicy,
                                QVBoxLayout, QWidget)
@@ -18,6 +20,7 @@ from ..core.errors import ConfigError, DataError
 from ..core.experiment import Experiment, Grid
 from ..core.modelspec import UserCodeError, factory_names, is_file_spec
 from .controls_fields import NumberField, mark
+from .user_code import run_user_code
 from .controls_messages import panel_message
 from .controls_optimizer import OptimizerSection
 from .controls_plane import PlaneSection
@@ -170,14 +173,19 @@ class ControlPanel(QWidget):
         """Use the network that ``function`` in the Python file ``path`` returns (by default ``make_model``, else
         the file's first function), on the data in use when it fits them, else on data it fits (digits for a
         model of 64 inputs). A file or model that cannot be used changes nothing: its message is shown (a failure
-        in the file's own code names its file and line) and the ``ConfigError`` re-raised for the caller."""
+        in the file's own code names its file and line) and the ``ConfigError`` re-raised for the caller.
+
+        The file is imported and the model built off the GUI thread (``user_code``): a file that loops while
+        importing is refused after a time limit, or on Cancel, with the window alive meanwhile."""
         try:
             names = factory_names(path)
             if function is None:
                 function = "make_model" if "make_model" in names else names[0]
             elif function not in names:
                 raise ConfigError("model", f"{path} has no function {function!r} (it has {', '.join(names)})")
-            new = self._with_model(self._experiment, f"{path}:{function}")
+            exp, spec = self._experiment, f"{path}:{function}"
+            changes = self._follow_model(exp, {"model": spec})
+            new = run_user_code(lambda: _with_model(exp, changes), Path(path).name, self.window())
         except ConfigError as exc:
             message = str(exc)[len(exc.field) + 2:] if exc.field == "model" else self._message(exc)
             self._set_notice(f"Not loaded: {message}. Still using {self.model.model.currentText()}.",
@@ -185,24 +193,6 @@ class ControlPanel(QWidget):
             raise
         self.set_experiment(new)
         self.experiment_changed.emit(new)
-
-    def _with_model(self, exp: Experiment, spec: str) -> Experiment:
-        changes = self._follow_model(exp, {"model": spec})
-        try:
-            return exp.replace(**changes)
-        except UserCodeError:
-            raise
-        except ConfigError as first:
-            # Not the data in use (a digits CNN while moons are loaded): the first built-in data it fits.
-            from ..core.data import make_dataset
-            for name in ("digits", "moons"):
-                try:
-                    return exp.replace(**{**changes, "data": make_dataset(name)})
-                except UserCodeError:
-                    raise
-                except ConfigError:
-                    continue
-            raise first
 
     def choose_model(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Load model", "", "Python files (*.py);;All files (*)")
@@ -362,3 +352,22 @@ class ControlPanel(QWidget):
                 return fields[key]
             key = key.rpartition(".")[0]
         return []
+
+
+def _with_model(exp: Experiment, changes: dict) -> Experiment:
+    """``exp`` with the model of ``changes``: on the data in use, else on the first built-in data it fits (a digits
+    CNN while moons are loaded). Runs in the import's thread (``user_code``): plain values only, no widget."""
+    try:
+        return exp.replace(**changes)
+    except UserCodeError:
+        raise
+    except ConfigError as first:
+        from ..core.data import make_dataset
+        for name in ("digits", "moons"):
+            try:
+                return exp.replace(**{**changes, "data": make_dataset(name)})
+            except UserCodeError:
+                raise
+            except ConfigError:
+                continue
+        raise first

@@ -203,7 +203,7 @@ class WindowActions:
                 if not confirm_trust(exc, self):
                     self.status.showMessage(f"Not opened: {Path(path).name} names code that was not trusted", 6000)
                     return False
-                load(path, trust=True)
+                load(path, trust=True, code=", ".join(f.path.name for f in exc.files))
         except LandscapeError as exc:
             self.show_error("Cannot open the surface" if surface else "Cannot open the session", str(exc))
             return False

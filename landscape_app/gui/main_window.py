@@ -8,6 +8,7 @@ timer draws whatever steps arrived.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from PySide6.QtCore import QEvent, QPoint, QTimer, Slot
 from PySide6.QtGui import QFont, QImage, QPainter
@@ -29,6 +30,7 @@ from .runs_panel import RunsPanel
 from .status_bar import StatusBar, kept_path_text
 from .surface_file import SurfaceFileScene, read_surface_scene
 from .timeline import Replay, TransportBar, speed_at
+from .user_code import run_user_code
 from .views.base import RunStyle, value_label
 from .window_views import ViewSet
 
@@ -79,6 +81,8 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
         self.replay.stopped.connect(self._replay_stopped)
         self.playback.state_changed.connect(self._state_changed)
         self.playback.run_ended.connect(self._run_ended)
+        self.playback.unresponsive.connect(self.status.show_silence)
+        self.status.stop_training.clicked.connect(self.playback.stop_training_process)
         self.views.start_clicked.connect(self.set_start_point)
         self.views.hovered.connect(self._hovered)
         self.views.hover_left.connect(self.status.clear_hover)
@@ -144,20 +148,25 @@ class MainWindow(QMainWindow, WindowLayout, WindowActions, WindowDrawing):
         self.controller.set_session(session, path)
         self.status.show_alert("")
 
-    def load_session_file(self, path, trust: bool = False) -> None:
+    def load_session_file(self, path, trust: bool = False, code: str | None = None) -> None:
         """Open a session TOML; a user's mistake raises ConfigError/DataError (the caller shows it), a session
-        naming code not trusted UntrustedCodeError (the caller asks)."""
-        session = load_session(path, trust)
+        naming code not trusted UntrustedCodeError (the caller asks). Trusted, the code it names (``code``: its
+        file names) is imported off the GUI thread, within a time limit (``user_code``)."""
+        session = run_user_code(lambda: load_session(path, True), code or Path(path).name, self) if trust \
+            else load_session(path)
         self.set_session(session, str(path))
         remember_session(path)
 
     def apply_preset(self, name: str) -> None:
         self.set_session(load_preset(name))
 
-    def load_surface_file(self, path, trust: bool = False) -> None:
+    def load_surface_file(self, path, trust: bool = False, code: str | None = None) -> None:
         """Open a surface file (ours or loss-landscape's) and draw it; a file that cannot be read raises
-        DataError naming it (the caller shows it), a session naming code not trusted UntrustedCodeError."""
-        self.show_surface_file(read_surface_scene(path, trust))
+        DataError naming it (the caller shows it), a session naming code not trusted UntrustedCodeError. Trusted,
+        as ``load_session_file``."""
+        opened = run_user_code(lambda: read_surface_scene(path, True), code or Path(path).name, self) if trust \
+            else read_surface_scene(path)
+        self.show_surface_file(opened)
         remember_session(path)
 
     def show_surface_file(self, opened: SurfaceFileScene) -> None:

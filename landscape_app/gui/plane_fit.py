@@ -108,6 +108,11 @@ class PlaneFit(QObject):
         c = self.controller
         paths = self.finished_paths()
         settings = c.scene.plane_settings
+        if paths is None:
+            # A run ended before its start point arrived (its training process stopped, say): nothing to fit.
+            self.phase = plane_text.FAILED
+            c.scene.failed.emit("No plane can be fitted to the runs' paths: a run ended before its first step")
+            return
         # A diverged run has no finite path to fit: PCA takes the others (it needs one); three points their own.
         finite = [p if np.isfinite(p.params).all() else None for p in paths]
         if settings.kind == "through" and any(finite[i - 1] is None for i in settings.points):

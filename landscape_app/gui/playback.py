@@ -32,6 +32,7 @@ class Playback(QObject):
     run_ended = Signal(int, str, str)      # run_id, outcome, message (current generation only)
     reset_done = Signal()                  # a new generation was loaded (paths are empty until its start points)
     idle = Signal()                        # the worker stopped advancing (a Step done, paused, or all ended)
+    unresponsive = Signal(float)           # seconds the training process has not answered (0: it answers again)
 
     def __init__(self, parent: QObject | None = None, train_fn: Callable | None = None):
         super().__init__(parent)
@@ -44,6 +45,9 @@ class Playback(QObject):
         worker.steps.connect(self._on_steps)
         worker.run_ended.connect(self._on_run_ended)
         worker.idle.connect(self._on_idle)
+        if hasattr(worker, "unresponsive"):         # a process can stop answering, and be stopped
+            worker.unresponsive.connect(self._on_unresponsive)
+        self.silent_s = 0.0                # how long the training process has not answered (0: it answers)
         self.generation = 0
         self._experiments: dict = {}
         self._builders: dict[int, TrajectoryBuilder] = {}
@@ -111,8 +115,16 @@ class Playback(QObject):
         self._training.worker.set_speed(self.speed)
 
     def shutdown(self) -> None:
-        """Stop the training thread (cooperatively) and wait for it."""
+        """Stop the training thread (cooperatively) and wait for it; a training process that does not stop at once
+        is ended (see ``worker_process``)."""
         self._training.shutdown()
+
+    def stop_training_process(self) -> None:
+        """End a training process that does not answer: its runs end as failed, saying so; the next load (Reset,
+        an edit) trains in a fresh one."""
+        stop = getattr(self._training, "stop_child", None)
+        if stop is not None:
+            stop()
 
     @property
     def trains_apart(self) -> bool:
@@ -172,6 +184,14 @@ class Playback(QObject):
         self.run_ended.emit(ended.run_id, ended.outcome, ended.message)
         if not self._live:
             self._set_state(FINISHED)
+
+    @Slot(float)
+    def _on_unresponsive(self, seconds: float) -> None:
+        self.silent_s = seconds
+        if seconds:
+            self.steps_per_second = 0.0     # no steps are coming: the status bar must not show the last rate
+            self.dirty = True
+        self.unresponsive.emit(seconds)
 
     @Slot(int)
     def _on_idle(self, generation: int) -> None:

@@ -6,7 +6,8 @@ import math
 
 from PySide6.QtCore import QSize, QTimer, Slot
 from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QStatusBar, QStyle, QStyleOptionProgressBar, QWidget
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QStatusBar, QStyle, QStyleOptionProgressBar,
+                               QWidget)
 
 from ..core.models import loss_unit
 from . import style
@@ -135,8 +136,16 @@ class StatusBar(QStatusBar):
         self._busy_timer.setSingleShot(True)
         self._busy_timer.setInterval(BUSY_SHOW_MS)
         self._busy_timer.timeout.connect(lambda: self.busy.setVisible(True))
+        # A training process that stopped answering: said on the alert line, with the button that ends it.
+        self.stop_training = QPushButton("Stop training process")
+        self.stop_training.setObjectName("status_stop_training")
+        self.stop_training.setToolTip("End the training process: its runs end here, and Reset or an edit trains "
+                                      "in a fresh one")
+        self.stop_training.setVisible(False)
+        self._silence_text = ""
         self.addWidget(self.position, 0)
         self.addWidget(self.alert, 1)
+        self.addWidget(self.stop_training, 0)
         self.addPermanentWidget(self.busy)
         self.addPermanentWidget(self.hover)
 
@@ -176,3 +185,15 @@ class StatusBar(QStatusBar):
     def show_alert(self, text: str) -> None:
         self.alert.setText(text)
         self.alert.setToolTip(text)
+
+    @Slot(float)
+    def show_silence(self, seconds: float) -> None:
+        """The training process has not answered for ``seconds`` while it should train (0: it answers again)."""
+        if seconds > 0:
+            self._silence_text = f"The training process has not answered for {seconds:.0f} s"
+            self.show_alert(self._silence_text)
+        elif self._silence_text:
+            if self.alert.text() == self._silence_text:
+                self.show_alert("")
+            self._silence_text = ""
+        self.stop_training.setVisible(seconds > 0)

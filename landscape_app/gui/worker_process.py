@@ -6,22 +6,31 @@ race trains in a child process (``core.race_process``); a thread of the window's
 hands them to the GUI thread as the same signals ``worker.TrainWorker`` sends.
 
 Runs that cannot be sent (a model class defined in a notebook's ``__main__``, say) train in a thread here
-instead (``worker.TrainingThread``), generation by generation, as does everything if the child cannot start or
-dies.
+instead (``worker.TrainingThread``), generation by generation, as does everything if no child can start. A child
+that dies ends its runs (saying so), and the next load starts a fresh one.
+
+A child may also stop answering (a model whose forward never returns): while it should be training, no message for
+``SILENCE_S`` seconds is reported (``unresponsive``), and ``stop_child`` ends it. Closing never waits more than
+about two seconds for it: ``CLOSE_WAIT_S`` for it to drop the runs, then it is terminated, then killed.
 """
 from __future__ import annotations
 
 import sys
 import threading
-from multiprocessing.connection import Connection
+import time
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from ..core import race_process
 from ..core.race_loop import Idle, Released, RunEnded
-from ..core.race_process import NOTHING, RELEASE_WAIT_S, portable
-from ..core.race_server import Unportable
+from ..core.race_process import NOTHING, Child, portable
+from ..core.race_server import Ready, Unportable
 from .worker import TrainingThread, emit_message
+
+SILENCE_S = 10.0       # no message for this long while the child should be training: it is not answering
+CHECK_MS = 1000        # how often that is looked at
+CLOSE_WAIT_S = 1.0     # closing waits this long for the child to drop the runs, then terminates it (and as long
+#                        again for it to exit before it is killed)
 
 
 class TrainingProcess(QObject):
@@ -33,7 +42,8 @@ class TrainingProcess(QObject):
     steps = Signal(object)        # StepBatch
     run_ended = Signal(object)    # RunEnded
     idle = Signal(int)            # generation
-    _received = Signal(object)    # from the reader thread: anything the child sent, or the child's loss
+    unresponsive = Signal(float)  # seconds the child has not answered while it should train (0: it answers again)
+    _received = Signal(object, object)    # from a reader thread: its child, and what it sent (None: it ended)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -46,12 +56,23 @@ class TrainingProcess(QObject):
         self._playing = False
         self._speed: float | None = None
         self._local: TrainingThread | None = None
-        self._child = race_process.take()
+        self._child: Child | None = None
         self._reader: threading.Thread | None = None
+        # Whether the child owes an answer (a load, play or step sent, no Idle since), when it last said anything,
+        # and whether its silence was reported.
+        self._awaiting, self._heard, self._silent = False, time.monotonic(), False
+        self._watch = QTimer(self)
+        self._watch.timeout.connect(self._check_silence)
+        self._watch.start(CHECK_MS)
+        self._start_child()
+
+    def _start_child(self) -> None:
+        self._child = race_process.take()
         if self._child is not None:
-            self._reader = threading.Thread(target=self._read, args=(self._child.conn,),
+            self._reader = threading.Thread(target=self._read, args=(self._child,),
                                             name="landscape-training-reader", daemon=True)
             self._reader.start()
+            self.set_speed(self._speed)
 
     @property
     def trains_apart(self) -> bool:
@@ -62,9 +83,12 @@ class TrainingProcess(QObject):
     def load(self, generation: int, experiments: dict, playing: bool = False) -> None:
         self._generation, self._experiments, self._playing = generation, dict(experiments), playing
         self._ended = set()
+        if self._child is None:
+            self._start_child()      # the last one died or was stopped: a fresh one
         sent = portable(self._experiments) if self._child is not None else None
         if sent is not None and self._send(("load", generation, sent[0], sent[1], playing, list(sys.path))):
             self._owner = "child"
+            self._expect_answer()
             if self._local is not None:
                 self._local.worker.load(generation, {}, False)
             return
@@ -88,32 +112,81 @@ class TrainingProcess(QObject):
         if self._local is not None:
             self._local.worker.set_speed(steps_per_second)
 
+    def stop_child(self) -> None:
+        """End the training process now (one that does not answer): its runs end, saying so; the next load starts
+        a fresh one."""
+        if self._child is not None:
+            silence = time.monotonic() - self._heard
+            self._drop_child(f"stopped: the training process had not answered for {silence:.0f} s")
+
     def shutdown(self) -> None:
-        """Stop training; the child goes back to the pool once it has dropped this window's runs."""
+        """Stop training; the child goes back to the pool once it has dropped this window's runs. One that does not
+        drop them within ``CLOSE_WAIT_S`` (or has stopped answering) is terminated: closing never waits long."""
+        self._watch.stop()
         if self._local is not None:
             self._local.shutdown()
-        child, self._child = self._child, None
+        child, reader, self._child, self._reader = self._child, self._reader, None, None
         if child is None:
             return
         released = False
-        try:
-            child.conn.send(("release",))
-            self._reader.join(RELEASE_WAIT_S)
-            released = not self._reader.is_alive()
-        except OSError:
-            pass
+        if not self._silent:
+            try:
+                child.conn.send(("release",))
+                reader.join(CLOSE_WAIT_S)
+                released = not reader.is_alive()
+            except OSError:
+                pass
         if released and child.alive():
             race_process.give_back(child)
         else:
-            child.end()
-            self._reader.join()
+            self._end(child, reader)
+
+    @staticmethod
+    def _end(child: Child, reader: threading.Thread | None) -> None:
+        """Terminate (then kill) ``child``, let its reader see the end, then close the socket."""
+        child.stop(CLOSE_WAIT_S)
+        if reader is not None:
+            reader.join(CLOSE_WAIT_S)      # at once: the socket's other end closed with the process
+        child.conn.close()
+
+    def _drop_child(self, why: str) -> None:
+        """The child is gone (or is ended now): its runs of the current generation end with ``why``."""
+        child, reader, self._child, self._reader = self._child, self._reader, None, None
+        self._end(child, reader)
+        self._awaiting = False
+        self._hear()
+        if self._owner == "child":
+            for run_id in self._experiments.keys() - self._ended:
+                self._relay(RunEnded(self._generation, run_id, "failed", why), "child")
+
+    # -- whether the child answers ----------------------------------------------------------------------------
+    def _expect_answer(self) -> None:
+        """A command that the child answers (steps, then Idle) went out; its silence counts from now, unless it
+        owed an answer already."""
+        if not self._awaiting:
+            self._awaiting, self._heard = True, time.monotonic()
+
+    def _hear(self) -> None:
+        self._heard = time.monotonic()
+        if self._silent:
+            self._silent = False
+            self.unresponsive.emit(0.0)
+
+    @Slot()
+    def _check_silence(self) -> None:
+        if self._child is None or not self._child.ready or self._owner != "child" or not self._awaiting:
+            return       # (a child still importing torch is slow, not silent)
+        silence = time.monotonic() - self._heard
+        if silence >= SILENCE_S:
+            self._silent = True
+            self.unresponsive.emit(silence)
 
     # -- the two trainers -----------------------------------------------------------------------------------
     def _command(self, name: str) -> None:
         if self._owner == "thread":
             getattr(self._local.worker, name)()
-        else:
-            self._send((name,))
+        elif self._send((name,)) and name != "pause":
+            self._expect_answer()
 
     def _send(self, message) -> bool:
         if self._child is None:
@@ -136,6 +209,7 @@ class TrainingProcess(QObject):
             worker.set_speed(self._speed)
         self._owner = "thread"
         self._send(("load", generation, NOTHING, {}, False, []))     # the child drops the runs before
+        self._awaiting = False
         self._local.worker.load(generation, self._experiments, self._playing)
 
     @Slot(object)
@@ -146,31 +220,34 @@ class TrainingProcess(QObject):
     def _from_thread_idle(self, generation: int) -> None:
         self._relay(Idle(generation), "thread")
 
-    def _read(self, conn: Connection) -> None:
-        """The reader thread: every message of the child, until it confirms a release or the socket closes."""
+    def _read(self, child: Child) -> None:
+        """A reader thread: every message of ``child``, until it confirms a release or the socket closes."""
         while True:
             try:
-                message = conn.recv()
+                message = child.conn.recv()
             except (EOFError, OSError):
-                self._received.emit(None)
+                self._received.emit(child, None)
                 return
             except Exception:  # noqa: BLE001 - a message this process cannot unpickle: the stream goes on
                 continue
             if isinstance(message, Released):
                 return
-            self._received.emit(message)
+            self._received.emit(child, message)
 
-    @Slot(object)
-    def _on_child(self, message) -> None:
-        if message is None:          # the child died: its runs end, and the next loads train here
-            child, self._child = self._child, None
-            if child is not None:
-                child.end()
-                if self._owner == "child":
-                    why = f"the training process ended unexpectedly (exit status {child.process.returncode})"
-                    for run_id in self._experiments.keys() - self._ended:
-                        self._relay(RunEnded(self._generation, run_id, "failed", why), "child")
+    @Slot(object, object)
+    def _on_child(self, child: Child, message) -> None:
+        if child is not self._child:
+            return                   # a child stopped or replaced: what it still said belongs to nobody
+        self._hear()
+        if message is None:          # the child died: its runs end, and the next load starts another
+            child.stop(CLOSE_WAIT_S)     # reaped (its socket closes as it exits)
+            self._drop_child(f"the training process ended unexpectedly (exit status {child.process.returncode})")
             return
+        if isinstance(message, Ready):
+            child.ready = True
+            return
+        if isinstance(message, Idle) and message.generation == self._generation:
+            self._awaiting = False
         if isinstance(message, Unportable):
             if message.generation == self._generation and self._owner == "child":
                 self._train_here(message.generation)
