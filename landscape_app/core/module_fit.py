@@ -182,10 +182,14 @@ def _real_size(module: nn.Module, data) -> Profile:
     BatchNorm's running statistics stay as they are; each layer's mode is put back). A module that cannot take the
     data is left to the check of its output, which says why."""
     modes = [(m, m.training) for m in module.modules()]
+    signals = None
     try:
-        module.eval()
-        return profile(module, data.n_features, probe=data.x[:2].to(torch.float32))
-    except Exception:  # noqa: BLE001 (``_check_output`` reports a module that fails on the data)
+        with watching_signals() as signals:
+            module.eval()
+            return profile(module, data.n_features, probe=data.x[:2].to(torch.float32))
+    except (Exception, *ESCAPES) as exc:  # noqa: BLE001 (``_check_output`` reports a module that fails, sys.exit too)
+        if signals is None or signals.interrupted(exc):
+            raise
         return Profile(sum(p.numel() for p in module.parameters()), 0, 0)
     finally:
         for m, training in modes:
