@@ -235,11 +235,12 @@ def evaluation_workers(device=None) -> int:
 
 
 def check_surface(columns: int, rows: int, size: Profile | None, samples: int, error: Callable[[str], Exception],
-                  device=None) -> None:
+                  device=None, chunk_bytes: int | None = None) -> None:
     """Refuse a surface of ``columns`` x ``rows`` points (a network of ``size``, or a linear model's: None) that
-    cannot fit in memory (``surface_bytes``)."""
+    cannot fit in memory (``surface_bytes``; ``chunk_bytes`` as the evaluator is given it, None: its default)."""
     on_cpu = device is None or str(device).split(":")[0] == "cpu"
-    need = surface_bytes(rows * columns, size, samples, evaluation_workers(device), blocked=on_cpu)
+    chunks = {} if chunk_bytes is None else {"chunk_bytes": int(chunk_bytes)}
+    need = surface_bytes(rows * columns, size, samples, evaluation_workers(device), blocked=on_cpu, **chunks)
     what = f"the surface ({columns}x{rows} points" + (f", {count(size.params)} parameters)" if size else ")")
     check(need, what, error, "choose a coarser grid")
 

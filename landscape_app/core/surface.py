@@ -217,7 +217,7 @@ def compute_surface(exp: Experiment, w=None, b=None, *, plane: Plane | None = No
     ``la.compute_surface``'s (``surface_api``), which also computes in blocks of rows and on Ray workers."""
     X, Y, plane, held_values, idx = surface_frame(exp, w, b, plane, alpha, beta, resolution, span, held, batch,
                                                   metric)
-    check_surface_memory(exp, len(X), len(Y), len(exp.data) if idx is None else len(idx), device)
+    check_surface_memory(exp, len(X), len(Y), len(exp.data) if idx is None else len(idx), device, chunk_bytes)
     if not exp.is_module:
         prob = _problem(exp, plane, idx)
         with serial_torch():
@@ -230,13 +230,14 @@ def compute_surface(exp: Experiment, w=None, b=None, *, plane: Plane | None = No
     return Surface(X, Y, loss, tuple(plane.labels), held_values, exp.criterion, idx, plane, metric)
 
 
-def check_surface_memory(exp: Experiment, columns: int, rows: int, samples: int, device=None) -> None:
+def check_surface_memory(exp: Experiment, columns: int, rows: int, samples: int, device=None,
+                         chunk_bytes: int | None = None) -> None:
     """Refuse a surface whose evaluation cannot fit in memory (``memory.surface_bytes``: the grid's arrays, a
     network's plane copies and each worker's chunk), before any of it is computed: ``ConfigError("resolution")``
     with the estimate and the limit."""
     from . import memory
     memory.check_surface(columns, rows, exp._fitted.size if exp.is_module else None, samples,
-                         lambda message: ConfigError("resolution", message), device)
+                         lambda message: ConfigError("resolution", message), device, chunk_bytes)
 
 
 def surface_frame(exp: Experiment, w=None, b=None, plane: Plane | None = None, alpha=None, beta=None,
