@@ -125,8 +125,9 @@ def session():
 def test_a_folder_in_the_files_place(tmp_path, session):
     from landscape_app.export.data import save_surface
     surface = la.compute_surface(session.experiment)
-    for name, write in (("s.toml", lambda p: la.save(session, p)), ("s.npz", lambda p: save_surface(p, session, surface)),
-                        ("s.h5", lambda p: la.save_surface(p, surface))):
+    writers = (("s.toml", lambda p: la.save(session, p)), ("s.npz", lambda p: save_surface(p, session, surface)),
+               ("s.h5", lambda p: la.save_surface(p, surface)))
+    for name, write in writers:
         folder = tmp_path / name
         folder.mkdir()
         (folder / "kept").write_text(OLD)
