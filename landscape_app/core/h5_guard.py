@@ -93,28 +93,29 @@ class H5Reader:
         except (OSError, RuntimeError, KeyError, ValueError) as exc:
             raise self.damaged(where, exc) from None
 
-    def group(self, parent, name: str, required: bool = False):
-        import h5py
+    def _member(self, parent, name: str, required: bool, kind: type, noun: str):
+        """``parent[name]`` reached by a hard link and of ``kind`` (a DataError naming ``noun`` otherwise), or None
+        where it is absent and not ``required``."""
         obj = self._linked(parent, name)
         where = self.where(parent, name)
         if obj is None:
             if required:
                 raise DataError(f"{self.path}: no {where} in the file")
             return None
-        if not isinstance(obj, h5py.Group):
-            raise DataError(f"{self.path}: {where} is {_what(obj)}, not a group")
+        if not isinstance(obj, kind):
+            raise DataError(f"{self.path}: {where} is {_what(obj)}, not {noun}")
         return obj
+
+    def group(self, parent, name: str, required: bool = False):
+        import h5py
+        return self._member(parent, name, required, h5py.Group, "a group")
 
     def dataset(self, parent, name: str, required: bool = False):
         import h5py
-        obj = self._linked(parent, name)
-        where = self.where(parent, name)
+        obj = self._member(parent, name, required, h5py.Dataset, "a dataset")
         if obj is None:
-            if required:
-                raise DataError(f"{self.path}: no {where} in the file")
             return None
-        if not isinstance(obj, h5py.Dataset):
-            raise DataError(f"{self.path}: {where} is {_what(obj)}, not a dataset")
+        where = self.where(parent, name)
         try:
             virtual, external = obj.is_virtual, obj.external
         except (OSError, RuntimeError, ValueError) as exc:
